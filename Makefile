@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: Apache-2.0
+# pbrx: build minimal container images of a Python project.
+# `make` builds every tool into build/bin; `make check` runs the bats suite.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANPREFIX ?= $(PREFIX)/share/man
+DESTDIR ?=
+PKG_CONFIG ?= pkg-config
+CC ?= cc
+CFLAGS ?= -std=c11 -O2 -g
+WARN = -Wall -Wextra -Werror
+CPPFLAGS += -D_GNU_SOURCE -Icommon
+VERSION = 0.1.0
+
+ifeq ($(SANITIZE),1)
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+# Each library through pkg-config, failing loudly when one is missing.
+pc = $(or $(shell $(PKG_CONFIG) --$(2) $(1) 2>/dev/null),$(if $(shell $(PKG_CONFIG) --exists $(1) && echo ok),,$(error pkg-config cannot find $(1); install its -dev package (see README.md))))
+JANSSON_CFLAGS := $(call pc,jansson,cflags)
+JANSSON_LIBS := $(call pc,jansson,libs)
+INIH_LIBS := $(call pc,inih,libs)
+CURL_LIBS := $(call pc,libcurl,libs)
+ARCHIVE_LIBS := $(call pc,libarchive,libs)
+
+# The pipeline, in order.  Each C tool is bin/<tool>.c; its libraries:
+C_TOOLS = bindep-filter cfg-extras image-plan
+LIBS_bindep-filter = $(JANSSON_LIBS)
+LIBS_cfg-extras = $(JANSSON_LIBS) $(INIH_LIBS)
+LIBS_image-plan = $(JANSSON_LIBS)
+SCRIPTS =
+
+COMMON_SRC = $(wildcard common/*.c)
+COMMON_OBJ = $(COMMON_SRC:common/%.c=build/common/%.o)
+COMMON_HDR = $(wildcard common/*.h)
+
+ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS) $(JANSSON_CFLAGS) -DPBRX_VERSION='"$(VERSION)"'
+
+all: $(C_TOOLS:%=build/bin/%) $(SCRIPTS:%=build/bin/%)
+
+build/common/%.o: common/%.c $(COMMON_HDR) | build/common
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+build/libcommon.a: $(COMMON_OBJ)
+	$(AR) rcs $@ $^
+
+build/bin/%: bin/%.c build/libcommon.a $(COMMON_HDR) | build/bin
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $(SANFLAGS) -o $@ $< build/libcommon.a $(LIBS_$*)
+
+$(SCRIPTS:%=build/bin/%): build/bin/%: bin/% | build/bin
+	cp $< $@ && chmod +x $@
+
+build/common build/bin:
+	mkdir -p $@
+
+check: all
+	bats tests
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man5
+	install -m 755 $(C_TOOLS:%=build/bin/%) $(SCRIPTS:%=build/bin/%) $(DESTDIR)$(BINDIR)
+	install -m 644 man/man1/*.1 $(DESTDIR)$(MANPREFIX)/man1
+	install -m 644 man/man5/*.5 $(DESTDIR)$(MANPREFIX)/man5
+
+clean:
+	rm -rf build
+
+.PHONY: all check install clean
