@@ -1,0 +1,500 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* bindep-filter: select distro packages from a bindep file exactly as
+ * OpenStack's bindep does, for the platform of an os-release file, a base
+ * image or the host, and add them to the document as named selections. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bindep.h"
+#include "doc.h"
+#include "msg.h"
+#include "osrelease.h"
+#include "similar.h"
+#include "xalloc.h"
+
+static void usage(FILE *out)
+{
+	fputs("usage: bindep-filter [-f FILE|-] [--os-release FILE] [--platform NAME]... "
+	      "[--brief] [PROFILE...]\n", out);
+}
+
+static void help(void)
+{
+	usage(stdout);
+	fputs("\nSelect packages from a bindep file as bindep does, and add them to the\n"
+	      "document read on stdin as the section \"bindep\".\n\n"
+	      "  -f, --file FILE      the bindep file (default: the project's or ./bindep.txt,\n"
+	      "                       then ./other-requirements.txt); - reads it from stdin\n"
+	      "      --os-release FILE  platform atoms from this os-release file\n"
+	      "      --platform NAME  add the atom platform:NAME (repeatable)\n"
+	      "  -b, --brief          print the selected package names, one per line\n"
+	      "  -h, --help           show this help\n"
+	      "      --version        show the version\n\n"
+	      "PROFILE selects a profile (none means \"default\"); NAME=P1[,P2...] makes a\n"
+	      "named selection.  Without PROFILE the document gets the selections\n"
+	      "\"runtime\" (profile default) and \"compile\" (profile compile).\n", stdout);
+	exit(EXIT_OK);
+}
+
+struct selection {
+	char *name;
+	char **profiles;
+	size_t n;
+};
+
+struct options {
+	const char *file;
+	const char *os_release;
+	char **platforms;
+	size_t nplatforms;
+	bool brief;
+	char **args;
+	int nargs;
+};
+
+/* Text of a whole file or stdin; dies with EXIT_USAGE when unreadable. */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	size_t cap = 0, n = 0, got;
+	char *buf = NULL;
+
+	if (!f)
+		msg_die(EXIT_USAGE, "%s: %s", path, strerror(errno));
+	do {
+		xgrow((void **)&buf, &cap, n + 65536, 1);
+		got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+	} while (got > 0);
+	if (ferror(f))
+		msg_die(EXIT_USAGE, "%s: %s", path, strerror(errno));
+	if (f != stdin)
+		fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+static bool exists(const char *path) { return access(path, F_OK) == 0; }
+
+/* bindep's get_depends_file: bindep.txt, else other-requirements.txt, and
+ * refuse to guess when both exist.  In a pipeline the files are looked for
+ * in the project's directory.  Returns NULL (project without a bindep
+ * file: no packages) only when dir is set.  Owned by the caller. */
+static char *find_file(const char *dir)
+{
+	char *a = dir ? xasprintf("%s/bindep.txt", dir) : xstrdup("bindep.txt");
+	char *b = dir ? xasprintf("%s/other-requirements.txt", dir) : xstrdup("other-requirements.txt");
+
+	if (exists(a) && exists(b))
+		msg_die(EXIT_USAGE, "both %s and %s exist, choose one with -f", a, b);
+	if (exists(a)) {
+		free(b);
+		return a;
+	}
+	if (exists(b)) {
+		free(a);
+		return b;
+	}
+	if (!dir)
+		msg_die(EXIT_USAGE, "neither bindep.txt nor other-requirements.txt exists; use -f FILE");
+	msg_warn("%s: no bindep.txt or other-requirements.txt: no distro packages selected", dir);
+	free(a);
+	free(b);
+	return NULL;
+}
+
+static bool valid_profile(const char *p)
+{
+	if (!*p)
+		return false;
+	for (; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == ':' ||
+		      *p == '-' || *p == '.'))
+			return false;
+	return true;
+}
+
+static void check_profile_arg(const char *p, const char *arg)
+{
+	if (!valid_profile(p))
+		msg_die(EXIT_USAGE, "bad profile '%s' in '%s': profiles are lower case "
+			"letters, digits, ':', '.' and '-'", p, arg);
+}
+
+/* The selections the arguments ask for; see usage. */
+static struct selection *selections_from_args(const struct options *o, size_t *n)
+{
+	struct selection *sel = NULL, plain = {0};
+	size_t cap = 0, pcap = 0;
+
+	*n = 0;
+	for (int i = 0; i < o->nargs; i++) {
+		char *eq = strchr(o->args[i], '=');
+
+		if (eq) {
+			struct selection s = {0};
+			size_t scap = 0;
+			char *list = xstrdup(eq + 1), *save = NULL;
+
+			s.name = xstrndup(o->args[i], (size_t)(eq - o->args[i]));
+			if (!valid_profile(s.name))
+				msg_die(EXIT_USAGE, "bad selection name in '%s'", o->args[i]);
+			for (size_t k = 0; k < *n; k++)
+				if (strcmp(sel[k].name, s.name) == 0)
+					msg_die(EXIT_USAGE, "selection '%s' given twice", s.name);
+			for (char *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+				check_profile_arg(p, o->args[i]);
+				xgrow((void **)&s.profiles, &scap, s.n + 1, sizeof(char *));
+				s.profiles[s.n++] = xstrdup(p);
+			}
+			free(list);
+			if (s.n == 0)
+				msg_die(EXIT_USAGE, "selection '%s' has no profiles", s.name);
+			xgrow((void **)&sel, &cap, *n + 1, sizeof(*sel));
+			sel[(*n)++] = s;
+		} else {
+			check_profile_arg(o->args[i], o->args[i]);
+			xgrow((void **)&plain.profiles, &pcap, plain.n + 1, sizeof(char *));
+			plain.profiles[plain.n++] = xstrdup(o->args[i]);
+		}
+	}
+	if (plain.n) {
+		plain.name = xstrdup("selected");
+		xgrow((void **)&sel, &cap, *n + 1, sizeof(*sel));
+		sel[(*n)++] = plain;
+	}
+	if (*n == 0 && o->brief) {
+		/* bindep: no profile means "default". */
+		struct selection s = {xstrdup("selected"), xcalloc(1, sizeof(char *)), 1};
+		s.profiles[0] = xstrdup("default");
+		xgrow((void **)&sel, &cap, 1, sizeof(*sel));
+		sel[(*n)++] = s;
+	} else if (*n == 0) {
+		const char *names[] = {"runtime", "compile"}, *profs[] = {"default", "compile"};
+		for (int k = 0; k < 2; k++) {
+			struct selection s = {xstrdup(names[k]), xcalloc(1, sizeof(char *)), 1};
+			s.profiles[0] = xstrdup(profs[k]);
+			xgrow((void **)&sel, &cap, *n + 1, sizeof(*sel));
+			sel[(*n)++] = s;
+		}
+	}
+	if (o->brief && *n != 1)
+		msg_die(EXIT_USAGE, "--brief prints one selection; %zu were asked for", *n);
+	return sel;
+}
+
+static json_t *read_os_release(const char *path)
+{
+	size_t len;
+	char *text;
+	int line = 0;
+	const char *err = NULL;
+	json_t *fields;
+
+	if (!exists(path))
+		msg_die(EXIT_USAGE, "%s: %s", path, strerror(errno));
+	text = slurp(path, &len);
+	fields = osr_parse(text, len, &line, &err);
+	free(text);
+	if (!fields)
+		msg_die(EXIT_USAGE, "%s:%d: %s", path, line, err);
+	return fields;
+}
+
+/* The "platform" member: atoms and where they came from. */
+static json_t *platform_section(const struct options *o, const json_t *doc)
+{
+	json_t *plat = json_object(), *fields = NULL, *atoms;
+	const char *source = NULL, *path = NULL;
+	json_t *base = doc_want(doc, "", "base", JSON_OBJECT);
+
+	if (o->os_release) {
+		fields = read_os_release(o->os_release);
+		source = "os-release";
+		path = o->os_release;
+	} else if (o->nplatforms) {
+		source = "platform";
+	} else if (base && json_object_get(base, "os_release")) {
+		fields = json_incref(doc_need(base, ".base", "os_release", JSON_OBJECT));
+		source = "base";
+	} else {
+		/* As python-distro: /etc/os-release, else /usr/lib/os-release. */
+		path = exists("/etc/os-release") ? "/etc/os-release" : "/usr/lib/os-release";
+		fields = read_os_release(path);
+		source = "host";
+	}
+	json_object_set_new(plat, "source", json_string(source));
+	if (path)
+		json_object_set_new(plat, "os_release", json_string(path));
+	if (fields) {
+		struct osr_distro d;
+
+		osr_distro_from_fields(fields, &d);
+		if (!d.id[0])
+			msg_die(EXIT_USAGE, "%s: no ID: bindep cannot tell the distribution",
+				path ? path : "<stdin>: .base.os_release");
+		json_object_set_new(plat, "id", json_string(d.id));
+		json_object_set_new(plat, "version", json_string(d.version));
+		json_object_set_new(plat, "codename", json_string(d.codename));
+		atoms = osr_atoms(&d);
+		osr_distro_free(&d);
+		json_decref(fields);
+	} else {
+		atoms = json_array();
+	}
+	for (size_t i = 0; i < o->nplatforms; i++) {
+		const char *p = o->platforms[i];
+		char *atom = strncmp(p, "platform:", 9) == 0 ? xstrdup(p) : xasprintf("platform:%s", p);
+		bool dup = false;
+		size_t k;
+		json_t *v;
+
+		if (!valid_profile(atom + 9))
+			msg_die(EXIT_USAGE, "bad platform '%s': lower case letters, digits, ':', '.' and '-'", p);
+		json_array_foreach(atoms, k, v)
+			dup |= strcmp(json_string_value(v), atom) == 0;
+		if (!dup)
+			json_array_append_new(atoms, json_string(atom));
+		free(atom);
+	}
+	json_object_set_new(plat, "atoms", atoms);
+	return plat;
+}
+
+struct counted {
+	const char *name;
+	const struct bindep_profile *first;
+	size_t uses;
+};
+
+/* Warnings for mistakes bindep accepts silently: a platform no
+ * distribution has, and a profile used once that looks like another. */
+static void lint(const struct bindep_file *f, const char *file)
+{
+	struct counted *seen = NULL;
+	size_t n = 0, cap = 0;
+	const char **names;
+
+	for (size_t r = 0; r < f->n; r++)
+		for (size_t t = 0; t < f->rules[r].nterms; t++)
+			for (size_t k = 0; k < f->rules[r].terms[t].n; k++) {
+				const struct bindep_profile *p = &f->rules[r].terms[t].profiles[k];
+				size_t i;
+
+				for (i = 0; i < n && strcmp(seen[i].name, p->name); i++)
+					;
+				if (i == n) {
+					xgrow((void **)&seen, &cap, n + 1, sizeof(*seen));
+					seen[n++] = (struct counted){p->name, p, 0};
+				}
+				seen[i].uses++;
+			}
+	names = xcalloc(n, sizeof(*names));
+	for (size_t i = 0; i < n; i++)
+		names[i] = seen[i].name;
+	for (size_t i = 0; i < n; i++) {
+		const struct bindep_profile *p = seen[i].first;
+		const char *hint = NULL;
+
+		if (strncmp(p->name, "platform:", 9) == 0) {
+			if (!osr_atom_known(p->name, &hint)) {
+				if (hint)
+					msg_warn("%s:%d:%d: unknown platform '%s'; did you mean 'platform:%s'?",
+						 file, p->line, p->col, p->name, hint);
+				else
+					msg_warn("%s:%d:%d: unknown platform '%s': no distribution bindep "
+						 "knows is called that", file, p->line, p->col, p->name);
+			}
+			continue;
+		}
+		if (seen[i].uses != 1 || strlen(p->name) < 4)
+			continue;
+		for (size_t j = 0; j < n; j++) {
+			if (seen[j].uses < 2 || strncmp(seen[j].name, "platform:", 9) == 0)
+				continue;
+			if (similar_distance(p->name, seen[j].name) <= (strlen(p->name) > 6 ? 2u : 1u)) {
+				msg_warn("%s:%d:%d: profile '%s' is used only here; did you mean '%s'?",
+					 file, p->line, p->col, p->name, seen[j].name);
+				break;
+			}
+		}
+	}
+	free(names);
+	free(seen);
+}
+
+static int cmp_pkg(const void *a, const void *b)
+{
+	const struct bindep_rule *const *x = a, *const *y = b;
+	int c = strcmp((*x)->name, (*y)->name);
+	return c ? c : (*x)->line - (*y)->line;
+}
+
+/* The rules a selection activates, sorted by package name then line.
+ * Returns a new array of borrowed rule pointers. */
+static const struct bindep_rule **select_rules(const struct bindep_file *f, const struct selection *s,
+					       const json_t *atoms, size_t *count)
+{
+	size_t natoms = json_array_size(atoms), np = s->n + natoms;
+	char **profiles = xcalloc(np, sizeof(char *));
+	const struct bindep_rule **out = xcalloc(f ? f->n : 1, sizeof(*out));
+
+	for (size_t i = 0; i < s->n; i++)
+		profiles[i] = s->profiles[i];
+	for (size_t i = 0; i < natoms; i++)
+		profiles[s->n + i] = (char *)json_string_value(json_array_get(atoms, i));
+	*count = 0;
+	for (size_t r = 0; f && r < f->n; r++)
+		if (bindep_rule_active(&f->rules[r], profiles, np))
+			out[(*count)++] = &f->rules[r];
+	qsort(out, *count, sizeof(*out), cmp_pkg);
+	free(profiles);
+	return out;
+}
+
+static json_t *packages_json(const struct bindep_rule **rules, size_t count)
+{
+	json_t *pkgs = json_array(), *cur = NULL;
+
+	for (size_t i = 0; i < count; i++) {
+		json_t *cons;
+
+		if (!cur || strcmp(json_string_value(json_object_get(cur, "name")), rules[i]->name)) {
+			cur = json_object();
+			json_object_set_new(cur, "name", json_string(rules[i]->name));
+			json_object_set_new(cur, "constraints", json_array());
+			json_object_set_new(cur, "lines", json_array());
+			json_array_append_new(pkgs, cur);
+		}
+		cons = json_object_get(cur, "constraints");
+		for (size_t k = 0; k < rules[i]->nconstraints; k++) {
+			bool dup = false;
+			size_t j;
+			json_t *v;
+
+			json_array_foreach(cons, j, v)
+				dup |= strcmp(json_string_value(v), rules[i]->constraints[k]) == 0;
+			if (!dup)
+				json_array_append_new(cons, json_string(rules[i]->constraints[k]));
+		}
+		json_array_append_new(json_object_get(cur, "lines"), json_integer(rules[i]->line));
+	}
+	return pkgs;
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{"file", required_argument, NULL, 'f'},
+		{"os-release", required_argument, NULL, 'O'},
+		{"platform", required_argument, NULL, 'P'},
+		{"brief", no_argument, NULL, 'b'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	size_t cap = 0;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+f:bh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f': o->file = optarg; break;
+		case 'O': o->os_release = optarg; break;
+		case 'P':
+			xgrow((void **)&o->platforms, &cap, o->nplatforms + 1, sizeof(char *));
+			o->platforms[o->nplatforms++] = optarg;
+			break;
+		case 'b': o->brief = true; break;
+		case 'h': help(); break;
+		case 'V': printf("bindep-filter %s\n", PBRX_VERSION); exit(EXIT_OK);
+		default: usage(stderr); exit(EXIT_USAGE);
+		}
+	}
+	o->args = argv + optind;
+	o->nargs = argc - optind;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {0};
+	struct selection *sels;
+	size_t nsel, len = 0;
+	json_t *doc, *section, *plat, *selections, *project;
+	struct bindep_file *f = NULL;
+	struct bindep_error err;
+	char *file, *text;
+
+	msg_init("bindep-filter");
+	parse_options(argc, argv, &o);
+	sels = selections_from_args(&o, &nsel);
+
+	/* With -f - the bindep file is on stdin and there is no document. */
+	doc = o.file && strcmp(o.file, "-") == 0 ? json_object() : doc_read();
+	project = doc_want(doc, "", "project", JSON_OBJECT);
+	if (o.file)
+		file = xstrdup(o.file);
+	else
+		file = find_file(project ? doc_need_string(project, ".project", "dir") : NULL);
+
+	if (file) {
+		const char *shown = strcmp(file, "-") == 0 ? "<stdin>" : file;
+
+		text = slurp(file, &len);
+		f = bindep_parse(text, len, &err);
+		free(text);
+		if (!f)
+			msg_die(EXIT_USAGE, "%s:%d:%d: %s", shown, err.line, err.col, err.msg);
+		lint(f, shown);
+	}
+
+	plat = platform_section(&o, doc);
+	selections = json_object();
+	for (size_t i = 0; i < nsel; i++) {
+		size_t count;
+		const struct bindep_rule **rules = select_rules(f, &sels[i], json_object_get(plat, "atoms"), &count);
+		json_t *s = json_object();
+
+		if (o.brief) {
+			for (size_t k = 0; k < count; k++)
+				if (k == 0 || strcmp(rules[k]->name, rules[k - 1]->name))
+					printf("%s\n", rules[k]->name);
+			if (fflush(stdout) == EOF || ferror(stdout))
+				msg_die(EXIT_FAIL, "stdout: write error: %s", strerror(errno));
+		}
+		json_object_set_new(s, "profiles", doc_strings(sels[i].profiles, sels[i].n));
+		json_object_set_new(s, "packages", packages_json(rules, count));
+		json_object_set_new(selections, sels[i].name, s);
+		free(rules);
+	}
+
+	if (!o.brief) {
+		section = json_object();
+		json_object_set_new(section, "file", file ? json_string(strcmp(file, "-") ? file : "<stdin>") : json_null());
+		json_object_set_new(section, "platform", plat);
+		json_object_set_new(section, "selections", selections);
+		doc_set(doc, "bindep", section);
+		doc_write(doc);
+	} else {
+		json_decref(plat);
+		json_decref(selections);
+	}
+
+	json_decref(doc);
+	bindep_free(f);
+	free(file);
+	for (size_t i = 0; i < nsel; i++) {
+		for (size_t k = 0; k < sels[i].n; k++)
+			free(sels[i].profiles[k]);
+		free(sels[i].profiles);
+		free(sels[i].name);
+	}
+	free(sels);
+	free(o.platforms);
+	return EXIT_OK;
+}

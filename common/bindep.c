@@ -1,0 +1,576 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "bindep.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+/* A cursor over one line (without its newline). */
+struct cur {
+	const char *line;
+	size_t len, pos;
+	int lineno;
+	struct bindep_error *err;
+};
+
+static int column(const struct cur *c, size_t pos)
+{
+	int col = 1;
+
+	/* Columns count characters, as bindep's parser reports them. */
+	for (size_t i = 0; i < pos && i < c->len; i++)
+		if (((unsigned char)c->line[i] & 0xC0) != 0x80)
+			col++;
+	return col;
+}
+
+static bool fail(struct cur *c, size_t pos, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static bool fail(struct cur *c, size_t pos, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->err->line = c->lineno;
+	c->err->col = column(c, pos);
+	va_start(ap, fmt);
+	vsnprintf(c->err->msg, sizeof(c->err->msg), fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+static int peek(const struct cur *c) { return c->pos < c->len ? (unsigned char)c->line[c->pos] : '\n'; }
+static bool at_end(const struct cur *c) { return c->pos >= c->len; }
+
+static bool is_name_char(int ch)
+{
+	return isalnum(ch) || ch == '.' || ch == '+' || ch == '-' || ch == '_' || ch == '/';
+}
+
+static bool is_profile_char(int ch)
+{
+	return (ch >= 'a' && ch <= 'z') || isdigit(ch) || ch == ':' || ch == '-' || ch == '.';
+}
+
+/* A printable rendering of the character at pos for messages. */
+static const char *shown(const struct cur *c, size_t pos, char buf[16])
+{
+	int ch = pos < c->len ? (unsigned char)c->line[pos] : '\n';
+
+	if (ch == '\n')
+		return "end of line";
+	if (ch == '\t')
+		return "a tab";
+	if (ch == '\0')
+		return "a NUL byte";
+	if (ch < 0x20 || ch == 0x7f) {
+		snprintf(buf, 16, "byte 0x%02x", ch);
+		return buf;
+	}
+	if (ch >= 0x80) {
+		size_t n = 1;
+		while (pos + n < c->len && ((unsigned char)c->line[pos + n] & 0xC0) == 0x80 && n < 4)
+			n++;
+		snprintf(buf, 16, "'%.*s'", (int)n, c->line + pos);
+		return buf;
+	}
+	snprintf(buf, 16, "'%c'", ch);
+	return buf;
+}
+
+static size_t skip_spaces(struct cur *c)
+{
+	size_t n = 0;
+	while (peek(c) == ' ' && !at_end(c)) {
+		c->pos++;
+		n++;
+	}
+	return n;
+}
+
+/* ws? '#' any* : true (and the line consumed) when a comment starts here. */
+static bool comment_here(struct cur *c)
+{
+	size_t save = c->pos;
+
+	skip_spaces(c);
+	if (!at_end(c) && peek(c) == '#') {
+		c->pos = c->len;
+		return true;
+	}
+	c->pos = save;
+	return false;
+}
+
+static bool parse_profile(struct cur *c, struct bindep_profile *p)
+{
+	size_t start;
+	char buf[16];
+
+	p->positive = true;
+	p->line = c->lineno;
+	p->col = column(c, c->pos);
+	if (peek(c) == '!' && !at_end(c)) {
+		p->positive = false;
+		c->pos++;
+	}
+	start = c->pos;
+	while (!at_end(c) && is_profile_char(peek(c)))
+		c->pos++;
+	if (!at_end(c) && isupper(peek(c))) {
+		size_t end = c->pos;
+		char *lowered;
+		bool r;
+
+		while (end < c->len && (is_profile_char((unsigned char)c->line[end]) ||
+					isupper((unsigned char)c->line[end])))
+			end++;
+		lowered = xstrndup(c->line + start, end - start);
+		for (char *q = lowered; *q; q++)
+			*q = (char)tolower((unsigned char)*q);
+		r = fail(c, c->pos, "profile names are lower case: write '%s'", lowered);
+		free(lowered);
+		return r;
+	}
+	if (c->pos == start) {
+		if (peek(c) == ' ')
+			return fail(c, c->pos, "expected a profile name, found a space; "
+				    "write profiles as [a b], with single spaces between them only");
+		if (peek(c) == '!')
+			return fail(c, c->pos, "expected a profile name after '!'");
+		if (peek(c) == '\t')
+			return fail(c, c->pos, "found a tab; bindep separates profiles with spaces");
+		return fail(c, c->pos, "expected a profile name, found %s", shown(c, c->pos, buf));
+	}
+	p->name = xstrndup(c->line + start, c->pos - start);
+	return true;
+}
+
+static void free_term(struct bindep_term *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->profiles[i].name);
+	free(t->profiles);
+}
+
+/* After a profile inside [...] or (...): a single space before the next,
+ * or the closing bracket.  Says what to write when neither. */
+static bool after_profile(struct cur *c, char close, bool *more)
+{
+	char buf[16];
+
+	if (peek(c) == close && !at_end(c)) {
+		c->pos++;
+		*more = false;
+		return true;
+	}
+	if (peek(c) == ' ' && !at_end(c)) {
+		size_t sp = c->pos;
+
+		skip_spaces(c);
+		if (peek(c) == close && !at_end(c))
+			return fail(c, sp, "space before '%c': remove it", close);
+		if (at_end(c))
+			return fail(c, c->pos, "missing '%c' at the end of the line", close);
+		*more = true;
+		return true;
+	}
+	if (at_end(c))
+		return fail(c, c->pos, "missing '%c' at the end of the line", close);
+	if (peek(c) == '\t')
+		return fail(c, c->pos, "found a tab; bindep separates profiles with spaces");
+	if (peek(c) == ',')
+		return fail(c, c->pos, "found ','; separate profiles with a space, not a comma");
+	if (close == ']' && peek(c) == ')')
+		return fail(c, c->pos, "found ')' without a matching '('");
+	return fail(c, c->pos, "expected a space or '%c', found %s", close, shown(c, c->pos, buf));
+}
+
+static bool add_profile(struct bindep_term *t, size_t *cap, struct bindep_profile *p)
+{
+	xgrow((void **)&t->profiles, cap, t->n + 1, sizeof(*t->profiles));
+	t->profiles[t->n++] = *p;
+	return true;
+}
+
+/* selector = ' '+ '[' term (' '+ term)* ']', term = profile | '(' profile (' '+ profile)* ')' */
+static bool parse_selector(struct cur *c, struct bindep_rule *r)
+{
+	size_t cap = 0;
+	bool more = true;
+
+	c->pos++; /* '[' */
+	if (peek(c) == ']' && !at_end(c))
+		return fail(c, c->pos, "empty selector '[]': list at least one profile or remove it");
+	if (peek(c) == ' ' && !at_end(c))
+		return fail(c, c->pos, "space after '[': remove it");
+	while (more) {
+		struct bindep_term t = {0};
+		struct bindep_profile p = {0};
+
+		if (peek(c) == '(' && !at_end(c)) {
+			size_t pcap = 0;
+			bool in = true;
+
+			t.group = true;
+			c->pos++;
+			if (peek(c) == ')' && !at_end(c))
+				return fail(c, c->pos, "empty group '()': list its profiles or remove it");
+			if (peek(c) == ' ' && !at_end(c))
+				return fail(c, c->pos, "space after '(': remove it");
+			while (in) {
+				struct bindep_profile gp = {0};
+
+				if (peek(c) == '(' && !at_end(c)) {
+					free_term(&t);
+					return fail(c, c->pos, "groups cannot be nested");
+				}
+				if (!parse_profile(c, &gp) || !add_profile(&t, &pcap, &gp) ||
+				    !after_profile(c, ')', &in)) {
+					free_term(&t);
+					return false;
+				}
+			}
+		} else {
+			size_t pcap = 0;
+
+			if (!parse_profile(c, &p))
+				return false;
+			add_profile(&t, &pcap, &p);
+		}
+		xgrow((void **)&r->terms, &cap, r->nterms + 1, sizeof(*r->terms));
+		r->terms[r->nterms++] = t;
+		if (!after_profile(c, ']', &more))
+			return false;
+	}
+	return true;
+}
+
+/* debversion from bindep's grammar: [epoch ':'] upstream ['-' debian],
+ * upstream starting with a digit. */
+static bool parse_version(struct cur *c, size_t *end)
+{
+	size_t p = c->pos, last_hyphen = 0, q;
+	const char *s = c->line;
+	char buf[16];
+	bool hyphen = false;
+
+	q = p;
+	while (q < c->len && isdigit((unsigned char)s[q]))
+		q++;
+	if (q > p && q < c->len && s[q] == ':')
+		p = q + 1; /* epoch */
+	if (p >= c->len || !isdigit((unsigned char)s[p]))
+		return fail(c, p, "a version starts with a digit, found %s", shown(c, p, buf));
+	q = p;
+	while (q < c->len) {
+		int ch = (unsigned char)s[q];
+		if (!(isalnum(ch) || ch == '.' || ch == '+' || ch == '~' || ch == ':' || ch == '-'))
+			break;
+		if (ch == '-') {
+			hyphen = true;
+			last_hyphen = q;
+		}
+		q++;
+	}
+	if (hyphen) {
+		/* The Debian revision after the last '-': letters, digits, . + ~ */
+		size_t d = last_hyphen + 1;
+		if (d == q)
+			return fail(c, d, "expected a Debian revision after '-'");
+		for (; d < q; d++)
+			if (s[d] == ':')
+				return fail(c, d, "':' is not allowed in a Debian revision");
+	}
+	*end = q;
+	return true;
+}
+
+static const char *const ops[] = {"<=", "<", "!=", "==", ">=", ">"};
+
+static bool parse_constraints(struct cur *c, struct bindep_rule *r)
+{
+	size_t cap = 0;
+	char buf[16];
+
+	for (;;) {
+		const char *op = NULL;
+		size_t end = 0, start;
+
+		for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+			if (c->len - c->pos >= strlen(ops[i]) &&
+			    strncmp(c->line + c->pos, ops[i], strlen(ops[i])) == 0) {
+				op = ops[i];
+				break;
+			}
+		if (!op) {
+			if (peek(c) == '=' && !at_end(c))
+				return fail(c, c->pos, "write '==' for an exact version, or '>=' / '<='");
+			if (peek(c) == ' ' && !at_end(c))
+				return fail(c, c->pos, "space in version constraints: write them as >=1.0,<2.0");
+			return fail(c, c->pos, "expected a version operator (== != < <= > >=), found %s",
+				    shown(c, c->pos, buf));
+		}
+		start = c->pos;
+		c->pos += strlen(op);
+		if (peek(c) == ' ' && !at_end(c))
+			return fail(c, c->pos, "no space between the operator and the version: write %s1.0", op);
+		if (c->pos < c->len && strchr("<>=!", c->line[c->pos]))
+			return fail(c, start, "unknown operator; use one of == != < <= > >=");
+		if (!parse_version(c, &end))
+			return false;
+		xgrow((void **)&r->constraints, &cap, r->nconstraints + 1, sizeof(*r->constraints));
+		r->constraints[r->nconstraints++] = xstrndup(c->line + start, end - start);
+		c->pos = end;
+		if (peek(c) != ',' || at_end(c))
+			return true;
+		c->pos++;
+	}
+}
+
+static void free_rule(struct bindep_rule *r)
+{
+	free(r->name);
+	for (size_t i = 0; i < r->nterms; i++)
+		free_term(&r->terms[i]);
+	free(r->terms);
+	for (size_t i = 0; i < r->nconstraints; i++)
+		free(r->constraints[i]);
+	free(r->constraints);
+}
+
+/* rule = name selector? version? ('\n' | comment) */
+static bool parse_rule(struct cur *c, struct bindep_rule *r)
+{
+	size_t start = c->pos;
+	char buf[16];
+
+	while (!at_end(c) && is_name_char(peek(c)))
+		c->pos++;
+	if (c->pos - start < 2) {
+		if (c->pos == start)
+			return fail(c, c->pos, "a package name starts with a letter or digit, found %s",
+				    shown(c, c->pos, buf));
+		if (at_end(c) || peek(c) == ' ' || peek(c) == '#')
+			return fail(c, c->pos, "a package name has at least two characters");
+	}
+	r->name = xstrndup(c->line + start, c->pos - start);
+	r->line = c->lineno;
+	if (at_end(c) || comment_here(c))
+		return true;
+	if (peek(c) != ' ') {
+		if (peek(c) == '\t')
+			return fail(c, c->pos, "found a tab; bindep wants a space between the package name and what follows");
+		if (peek(c) == '[')
+			return fail(c, c->pos, "missing space before '[': write '%s [...]'", r->name);
+		if (strchr("<>=!", peek(c)))
+			return fail(c, c->pos, "missing space before the version: write '%s %s...'", r->name,
+				    peek(c) == '=' ? "==" : "");
+		return fail(c, c->pos, "%s is not allowed in a package name "
+			    "(letters, digits and . + - _ / only)", shown(c, c->pos, buf));
+	}
+	skip_spaces(c);
+	if (at_end(c))
+		return fail(c, start + strlen(r->name), "trailing space: bindep rejects it; remove it");
+	if (peek(c) == '[') {
+		if (!parse_selector(c, r))
+			return false;
+		if (at_end(c) || comment_here(c))
+			return true;
+		if (peek(c) != ' ')
+			return fail(c, c->pos, "expected a space, a comment or the end of the line after ']', found %s",
+				    shown(c, c->pos, buf));
+		skip_spaces(c);
+		if (at_end(c))
+			return fail(c, c->pos - 1, "trailing space: bindep rejects it; remove it");
+		if (peek(c) == '[')
+			return fail(c, c->pos, "a second selector: put all profiles in one [...]");
+	}
+	if (peek(c) == '#') {
+		c->pos = c->len;
+		return true;
+	}
+	if (strchr("<>=!", peek(c))) {
+		if (!parse_constraints(c, r))
+			return false;
+		if (at_end(c) || comment_here(c))
+			return true;
+		if (peek(c) == ' ') {
+			skip_spaces(c);
+			if (at_end(c))
+				return fail(c, c->pos - 1, "trailing space: bindep rejects it; remove it");
+			if (peek(c) == '[')
+				return fail(c, c->pos, "the selector goes before the version: write '%s [...] %s'",
+					    r->name, r->constraints[0]);
+		}
+		return fail(c, c->pos, "expected ',', a comment or the end of the line, found %s",
+			    shown(c, c->pos, buf));
+	}
+	if (peek(c) == '\t')
+		return fail(c, c->pos, "found a tab; bindep separates with spaces");
+	if (isalnum(peek(c)))
+		return fail(c, c->pos, "one package per line: put '%.*s' on its own line",
+			    (int)strcspn(c->line + c->pos, " [#"), c->line + c->pos);
+	return fail(c, c->pos, "expected '[', a version constraint or a comment, found %s",
+		    shown(c, c->pos, buf));
+}
+
+/* Python decodes the file as UTF-8 before bindep sees it. */
+static bool check_utf8(const char *s, size_t len, struct cur *c)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char b = (unsigned char)s[i];
+		size_t n;
+		unsigned cp;
+
+		if (b < 0x80) {
+			i++;
+			continue;
+		}
+		if (b >= 0xC2 && b <= 0xDF) {
+			n = 1;
+			cp = b & 0x1F;
+		} else if (b >= 0xE0 && b <= 0xEF) {
+			n = 2;
+			cp = b & 0x0F;
+		} else if (b >= 0xF0 && b <= 0xF4) {
+			n = 3;
+			cp = b & 0x07;
+		} else {
+			return fail(c, i, "invalid UTF-8 (byte 0x%02x)", b);
+		}
+		if (i + n >= len)
+			return fail(c, i, "invalid UTF-8 (truncated sequence)");
+		for (size_t k = 1; k <= n; k++) {
+			unsigned char cb = (unsigned char)s[i + k];
+			if ((cb & 0xC0) != 0x80)
+				return fail(c, i, "invalid UTF-8 (byte 0x%02x)", b);
+			cp = (cp << 6) | (cb & 0x3F);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+		    (cp >= 0xD800 && cp <= 0xDFFF))
+			return fail(c, i, "invalid UTF-8 (byte 0x%02x)", b);
+		i += n + 1;
+	}
+	return true;
+}
+
+struct bindep_file *bindep_parse(const char *text, size_t len, struct bindep_error *err)
+{
+	struct bindep_file *f = xcalloc(1, sizeof(*f));
+	size_t i = 0;
+	int lineno = 0;
+
+	memset(err, 0, sizeof(*err));
+	while (i < len) {
+		struct cur c = {.line = text + i, .lineno = ++lineno, .err = err};
+		size_t eol = i;
+		struct bindep_rule r = {0};
+
+		while (eol < len && text[eol] != '\n' && text[eol] != '\r')
+			eol++;
+		c.len = eol - i;
+		/* Universal newlines: "\r\n", "\r" and "\n" each end a line. */
+		if (eol + 1 < len && text[eol] == '\r' && text[eol + 1] == '\n')
+			i = eol + 2;
+		else
+			i = eol < len ? eol + 1 : eol;
+		if (!check_utf8(c.line, c.len, &c))
+			goto fail;
+		if (comment_here(&c))
+			continue;
+		if (skip_spaces(&c) > 0 || at_end(&c)) {
+			if (at_end(&c))
+				continue; /* blank */
+			fail(&c, 0, "a package name must start at the beginning of the line: remove the leading spaces");
+			goto fail;
+		}
+		if (peek(&c) == '\t') {
+			fail(&c, c.pos, "found a tab; bindep allows only spaces here");
+			goto fail;
+		}
+		if (!parse_rule(&c, &r)) {
+			free_rule(&r);
+			goto fail;
+		}
+		xgrow((void **)&f->rules, &f->cap, f->n + 1, sizeof(*f->rules));
+		f->rules[f->n++] = r;
+	}
+	return f;
+fail:
+	bindep_free(f);
+	return NULL;
+}
+
+void bindep_free(struct bindep_file *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->n; i++)
+		free_rule(&f->rules[i]);
+	free(f->rules);
+	free(f);
+}
+
+static bool has(char *const *profiles, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(profiles[i], name) == 0)
+			return true;
+	return false;
+}
+
+static bool is_platform(const char *name) { return strncmp(name, "platform:", 9) == 0; }
+
+enum vote { VOTE_NO, VOTE_YES, VOTE_NONE };
+
+/* bindep's Depends._evaluate over one partition.  A group (all members
+ * must match, negatives must not) counts on the user side, as bindep's
+ * _partition puts it there. */
+static enum vote evaluate(const struct bindep_rule *r, bool platform, char *const *profiles, size_t n)
+{
+	bool any = false, positive = false, match = false, group = false, group_match = false;
+
+	for (size_t t = 0; t < r->nterms; t++) {
+		const struct bindep_term *term = &r->terms[t];
+
+		if (term->group) {
+			bool all = true;
+
+			if (platform)
+				continue;
+			any = group = true;
+			for (size_t k = 0; k < term->n; k++)
+				if (term->profiles[k].positive != has(profiles, n, term->profiles[k].name))
+					all = false;
+			group_match |= all;
+			continue;
+		}
+		if (is_platform(term->profiles[0].name) != platform)
+			continue;
+		any = true;
+		if (term->profiles[0].positive) {
+			positive = true;
+			match |= has(profiles, n, term->profiles[0].name);
+		} else if (has(profiles, n, term->profiles[0].name)) {
+			return VOTE_NO;
+		}
+	}
+	if (!any)
+		return VOTE_NONE;
+	if (match || group_match || (!group && !positive))
+		return VOTE_YES;
+	return VOTE_NO;
+}
+
+bool bindep_rule_active(const struct bindep_rule *rule, char *const *profiles, size_t n)
+{
+	/* bindep's _include table: any definite "no" excludes, else include. */
+	return evaluate(rule, true, profiles, n) != VOTE_NO &&
+	       evaluate(rule, false, profiles, n) != VOTE_NO;
+}
