@@ -26,9 +26,10 @@ CURL_LIBS := $(call pc,libcurl,libs)
 ARCHIVE_LIBS := $(call pc,libarchive,libs)
 
 # The pipeline, in order.  Each C tool is bin/<tool>.c; its libraries:
-C_TOOLS = bindep-filter cfg-extras image-plan
+C_TOOLS = bindep-filter cfg-extras image-inspect image-plan
 LIBS_bindep-filter = $(JANSSON_LIBS)
 LIBS_cfg-extras = $(JANSSON_LIBS) $(INIH_LIBS)
+LIBS_image-inspect = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS)
 LIBS_image-plan = $(JANSSON_LIBS)
 SCRIPTS =
 

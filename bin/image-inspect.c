@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* image-inspect: look at the base image through the container engine,
+ * pulling it when absent, and add the "base" section (ID, digest,
+ * os-release fields, config) to the document.
+ * See image-inspect(1) and pbrx-document(5). */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "doc.h"
+#include "docker.h"
+#include "msg.h"
+#include "osrelease.h"
+#include "xalloc.h"
+
+#ifndef PBRX_VERSION
+#define PBRX_VERSION "unknown"
+#endif
+
+#define DEFAULT_IMAGE "python:alpine"
+
+static void usage(FILE *f)
+{
+	fputs("usage: image-inspect [-hqv] [--version] [--engine docker] [IMAGE]\n", f);
+}
+
+/* The image's os-release as a JSON object of KEY -> value (new), read
+ * where os-release(5) says: /etc/os-release, else /usr/lib/os-release. */
+static json_t *read_os_release(struct docker *d, const char *image, const char *id)
+{
+	static const char *const paths[] = {"/etc/os-release", "/usr/lib/os-release"};
+
+	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+		char *text;
+		size_t len;
+		int line;
+		const char *err;
+		json_t *fields;
+
+		if (docker_image_read_file(d, id, paths[i], &text, &len) < 0) {
+			if (docker_status(d) == 404)
+				continue;
+			docker_die(d);
+		}
+		fields = osr_parse(text, len, &line, &err);
+		free(text);
+		if (!fields)
+			msg_die(EXIT_FAIL, "%s:%s:%d: %s", image, paths[i], line, err);
+		msg_note("%s: read %s", image, paths[i]);
+		return fields;
+	}
+	msg_warn("%s: no /etc/os-release or /usr/lib/os-release; platform unknown", image);
+	return json_object();
+}
+
+/* A member of the image's Config, or null (new). */
+static json_t *config_get(const json_t *config, const char *key)
+{
+	json_t *v = json_object_get(config, key);
+	return v ? json_incref(v) : json_null();
+}
+
+static json_t *config_string(const json_t *config, const char *key)
+{
+	const char *s = json_string_value(json_object_get(config, key));
+	return json_string(s ? s : "");
+}
+
+/* The base section for image (as named by the user), inspected as img. */
+static json_t *make_base(struct docker *d, const char *image, const json_t *img)
+{
+	const char *id = json_string_value(json_object_get(img, "Id"));
+	json_t *digests = json_object_get(img, "RepoDigests");
+	json_t *config = json_object_get(img, "Config");
+	json_t *env = json_object_get(config, "Env");
+	json_t *digest = json_array_get(digests, 0);
+
+	if (!id)
+		msg_die(EXIT_FAIL, "docker: GET /images/{name}/json (%s): no Id in the answer", image);
+	return json_pack("{s:s, s:s, s:O, s:o, s:{s:o, s:O, s:o, s:o, s:o}}",
+	                 "image", image,
+	                 "id", id,
+	                 "repo_digest", json_is_string(digest) ? digest : json_null(),
+	                 "os_release", read_os_release(d, image, id),
+	                 "config",
+	                 "user", config_string(config, "User"),
+	                 "env", json_is_array(env) ? json_incref(env) : json_array(),
+	                 "workdir", config_string(config, "WorkingDir"),
+	                 "cmd", config_get(config, "Cmd"),
+	                 "entrypoint", config_get(config, "Entrypoint"));
+}
+
+/* The image to inspect when none is named: the plan's, else the default. */
+static const char *default_image(const json_t *doc)
+{
+	json_t *plan = doc_want(doc, "", "plan", JSON_OBJECT);
+	const char *s = plan ? doc_want_string(plan, ".plan", "base_image") : NULL;
+	return s ? s : DEFAULT_IMAGE;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"engine", required_argument, NULL, 'e'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *image;
+	struct docker *d;
+	json_t *doc, *img, *base;
+	int ch;
+
+	msg_init("image-inspect");
+	while ((ch = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'e':
+			/* Podman's Docker-compatible service is reached the same
+			 * way, through DOCKER_HOST. */
+			if (strcmp(optarg, "docker")) {
+				msg_warn("unsupported engine '%s' (only docker)", optarg);
+				usage(stderr);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'q':
+			msg_set_verbosity(-1);
+			break;
+		case 'v':
+			msg_set_verbosity(msg_verbosity() + 1);
+			break;
+		case 'V':
+			puts("image-inspect " PBRX_VERSION);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind > 1) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+
+	doc = doc_read();
+	image = optind < argc ? argv[optind] : default_image(doc);
+	if (!*image)
+		msg_die(EXIT_USAGE, "empty image name");
+	d = docker_new();
+	if (docker_ping(d) < 0)
+		docker_die(d);
+	img = docker_image_inspect(d, image);
+	if (!img) {
+		if (docker_status(d) != 404)
+			docker_die(d);
+		msg_info("%s: not present; pulling it", image);
+		if (docker_image_pull(d, image, msg_verbosity() < 0) < 0)
+			docker_die(d);
+		img = docker_image_inspect(d, image);
+		if (!img)
+			docker_die(d);
+	}
+	base = make_base(d, image, img);
+	msg_note("%s: %s", image, json_string_value(json_object_get(base, "id")));
+	doc_set(doc, "base", base);
+	doc_write(doc);
+
+	json_decref(img);
+	json_decref(doc);
+	docker_free(d);
+	return EXIT_OK;
+}

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* docker: a client of the Docker Engine API (JSON over HTTP) with libcurl
+ * and jansson.  It talks to dockerd and to Podman's Docker-compatible
+ * service alike.
+ *
+ * The endpoint is found as the docker CLI finds it: DOCKER_HOST is
+ * unix://PATH (default unix:///var/run/docker.sock) or tcp://HOST:PORT,
+ * with TLS when DOCKER_TLS_VERIFY is non-empty, certificates ca.pem,
+ * cert.pem and key.pem from DOCKER_CERT_PATH (default ~/.docker).  The API
+ * version is negotiated with GET /version on first use.
+ *
+ * Errors: functions returning int give 0 on success and -1 on failure;
+ * functions returning a pointer give NULL on failure.  After a failure
+ * docker_error() says "POST /containers/create (NAME): <daemon message>"
+ * and docker_status() gives the HTTP status (0 when the daemon could not
+ * be reached).  Nothing here exits, except on allocation failure.
+ *
+ * Ownership: every json_t * returned is a new reference and every char *
+ * returned is malloc'd; the caller frees both.  Arguments are borrowed. */
+#ifndef PBRX_DOCKER_H
+#define PBRX_DOCKER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdnoreturn.h>
+
+/* The newest Engine API version this client knows; the daemon's is used
+ * when it is older. */
+#define DOCKER_API_MAX "1.41"
+
+/* One connection to one engine. */
+struct docker;
+
+/* A bind mount of host path source at target inside a container. */
+struct docker_mount {
+	const char *source;
+	const char *target;
+	bool read_only;
+};
+
+/* What POST /containers/create needs; NULL or 0 members are left out. */
+struct docker_container_spec {
+	const char *name;          /* container name; also names it in errors */
+	const char *image;         /* required */
+	char *const *cmd;          /* NULL-terminated argv, or NULL: the image's */
+	char *const *entrypoint;   /* NULL-terminated argv, or NULL: the image's */
+	char *const *env;          /* NULL-terminated "KEY=VALUE" list */
+	const char *workdir;
+	const char *user;
+	const char *network_mode;  /* "host", "none", ... */
+	const struct docker_mount *mounts;
+	size_t nmounts;
+	bool tmpfs_tmp;            /* mount a fresh tmpfs on /tmp */
+};
+
+/* Where the output of an exec goes: stream is 1 (stdout) or 2 (stderr). */
+typedef void docker_output_fn(int stream, const char *data, size_t len, void *arg);
+
+/* What POST /containers/{id}/exec needs; NULL members are left out. */
+struct docker_exec_spec {
+	char *const *argv;         /* required, NULL-terminated */
+	char *const *env;          /* NULL-terminated "KEY=VALUE" list */
+	const char *workdir;
+	const char *user;
+	docker_output_fn *output;  /* NULL: both streams to stderr, live */
+	void *arg;                 /* passed to output */
+};
+
+/* Connection to the engine named by the environment (no traffic yet).
+ * Never NULL; free with docker_free().  A bad DOCKER_HOST is reported by
+ * the first request. */
+struct docker *docker_new(void);
+/* Close the connection and free d; NULL is fine. */
+void docker_free(struct docker *d);
+/* The endpoint in DOCKER_HOST form, e.g. "unix:///var/run/docker.sock".
+ * Borrowed from d. */
+const char *docker_endpoint(const struct docker *d);
+/* The message of the last failure (see above); "" when none.  Borrowed,
+ * valid until the next call on d. */
+const char *docker_error(const struct docker *d);
+/* The HTTP status of the last request; 0 when there was no answer. */
+long docker_status(const struct docker *d);
+/* Die (EXIT_FAIL) with "docker: " and the message of the last failure. */
+noreturn void docker_die(const struct docker *d);
+
+/* GET /_ping, then negotiate the API version with GET /version. */
+int docker_ping(struct docker *d);
+/* The negotiated API version, e.g. "1.41"; negotiates first if needed.
+ * Borrowed from d; NULL on failure. */
+const char *docker_api_version(struct docker *d);
+/* GET /version: the daemon's version object.  New reference. */
+json_t *docker_version(struct docker *d);
+
+/* GET /images/{name}/json.  New reference; NULL on failure, with
+ * docker_status() 404 when there is no such image. */
+json_t *docker_image_inspect(struct docker *d, const char *name);
+/* POST /images/create?fromImage=...: pull name, progress on stderr (none
+ * when quiet).  Fails on errors reported inside the stream too. */
+int docker_image_pull(struct docker *d, const char *name, bool quiet);
+/* POST /images/{image}/tag: give image the name repo_tag ("repo[:tag]"). */
+int docker_image_tag(struct docker *d, const char *image, const char *repo_tag);
+/* DELETE /images/{name}; force removes it even when other tags or
+ * stopped containers use it. */
+int docker_image_remove(struct docker *d, const char *name, bool force);
+/* POST /build of a Dockerfile in context_dir (sent as a tar made here),
+ * tagged repo_tag (may be NULL); progress on stderr unless quiet.  The
+ * new image's ID (malloc'd); NULL on failure, including failures
+ * reported inside the stream. */
+char *docker_build(struct docker *d, const char *context_dir,
+                   const char *dockerfile, const char *repo_tag, bool quiet);
+
+/* POST /containers/create.  The new container's ID (malloc'd). */
+char *docker_container_create(struct docker *d, const struct docker_container_spec *spec);
+/* POST /containers/{id}/start; a running container is fine. */
+int docker_container_start(struct docker *d, const char *id);
+/* POST /containers/{id}/wait: block until it stops; *status is its exit
+ * code. */
+int docker_container_wait(struct docker *d, const char *id, long *status);
+/* DELETE /containers/{id}?force=1&v=1: stop and remove it with its
+ * anonymous volumes. */
+int docker_container_remove(struct docker *d, const char *id);
+/* Run spec->argv in running container id (exec create, start, inspect),
+ * streaming its output live; *exit_code is the command's exit code. */
+int docker_exec(struct docker *d, const char *id, const struct docker_exec_spec *spec,
+                int *exit_code);
+/* The content of regular file path in container id (GET .../archive),
+ * symlinks followed; *data is malloc'd and NUL-terminated, *len excludes
+ * the NUL.  docker_status() is 404 when the path does not exist. */
+int docker_container_read_file(struct docker *d, const char *id, const char *path,
+                               char **data, size_t *len);
+/* The same for an image: through a container created (never started)
+ * for the purpose and removed again. */
+int docker_image_read_file(struct docker *d, const char *image, const char *path,
+                           char **data, size_t *len);
+/* POST /commit of container id as repo_tag (NULL: untagged), with each of
+ * the NULL-terminated Dockerfile lines in changes ("CMD [...]", "ENV K=V",
+ * "LABEL k=v", "USER u", "ENTRYPOINT [...]"; NULL: none).  A commit keeps
+ * the container's Cmd and Entrypoint unless changes set them.  The new
+ * image's ID (malloc'd). */
+char *docker_commit(struct docker *d, const char *id, const char *repo_tag,
+                    char *const *changes);
+
+/* Split an image reference "[host[:port]/]repo[:tag][@digest]" into
+ * repository and tag (or digest); both malloc'd, *tag "" when absent. */
+void docker_split_ref(const char *ref, char **repo, char **tag);
+
+/* Incremental parser of the 8-byte frame headers of a non-TTY attach or
+ * exec stream (byte 0 the stream, 0 stdin, 1 stdout, 2 stderr; bytes 4-7
+ * the big-endian payload length).  Zero-initialise it. */
+struct docker_demux {
+	unsigned char hdr[8];
+	size_t have;    /* header bytes gathered so far */
+	uint32_t left;  /* payload bytes left in the current frame */
+	int stream;
+};
+/* Feed len bytes of the stream; out gets each payload piece as it comes.
+ * -1 on a malformed header (the stream is not framed). */
+int docker_demux_feed(struct docker_demux *m, const char *buf, size_t len,
+                      docker_output_fn *out, void *arg);
+/* True when the stream so far ends on a frame boundary. */
+bool docker_demux_complete(const struct docker_demux *m);
+
+/* What one line of a JSON progress stream (pull, push, build) said. */
+struct docker_progress {
+	char *error;   /* errorDetail.message or error: the stream failed */
+	char *aux_id;  /* aux.ID: the image a build made */
+};
+/* Parse one line (no newline needed) of a progress stream, print its
+ * human part to out (NULL: nowhere), and fill p, whose members the caller
+ * frees; members already set are kept.  -1 when the line is not a JSON
+ * object (p untouched). */
+int docker_progress_line(const char *line, size_t len, FILE *out,
+                         struct docker_progress *p);
+
+#endif
