@@ -1,0 +1,1262 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* image-plan: from the "project" and "bindep" sections, plan every
+ * container step and every image, and add the "plan" section.  Pure: no
+ * engine, no network; the same input gives a byte-identical plan.
+ * See image-plan(1) and pbrx-document(5). */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "doc.h"
+#include "msg.h"
+#include "osrelease.h"
+#include "similar.h"
+#include "xalloc.h"
+
+#ifndef PBRX_VERSION
+#define PBRX_VERSION "unknown"
+#endif
+
+extern char **environ;
+
+/* Everything runs under /tmp, which the engine mounts as a tmpfs, so no
+ * mount target or scratch file can land in a committed layer
+ * (ENGINES.md, "Mount targets end up in committed images"). */
+#define P_ROOT "/tmp/pbrx"
+#define P_SRC P_ROOT "/src"
+#define P_BUILD P_ROOT "/build"
+#define P_WHEELS P_ROOT "/wheels"
+#define P_MIRROR P_ROOT "/mirror"
+
+static void usage(FILE *f)
+{
+	fputs("usage: image-plan [-hqv] [--base-image IMAGE] [--prefix ORG] [--tag TAG]\n"
+	      "                  [--mirror URL] [--package-manager NAME]\n"
+	      "                  [--os-release FILE] [--platform NAME]... [--version]\n", f);
+}
+
+struct options {
+	const char *base_image, *prefix, *tag, *mirror, *pm, *os_release;
+	char **platforms;
+	size_t nplatforms;
+};
+
+/* The project section, checked. */
+struct script {
+	const char *name;     /* console script, as written */
+	char *image;          /* lower-cased image name component */
+	json_t *ep_extras;    /* borrowed: extras from the entry point */
+	size_t index;
+};
+
+struct project {
+	const char *name, *version, *dir;
+	json_t *extras;       /* borrowed: name -> [requirements] */
+	struct script *scripts;
+	size_t nscripts;
+};
+
+/* ---- names ----------------------------------------------------------- */
+
+static bool lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+static bool ascii_alnum(char c) { return lower_alnum(c) || (c >= 'A' && c <= 'Z'); }
+
+/* One path component of a Docker reference:
+ * [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*  (distribution/reference grammar). */
+static bool ref_component(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	if (n == 0 || !lower_alnum(s[0]) || !lower_alnum(s[n - 1]))
+		return false;
+	while (i < n) {
+		if (lower_alnum(s[i])) {
+			i++;
+		} else if (s[i] == '.' || s[i] == '_') {
+			size_t j = i + 1;
+			if (s[i] == '_' && j < n && s[j] == '_')
+				j++;
+			if (j >= n || !lower_alnum(s[j]))
+				return false;
+			i = j;
+		} else if (s[i] == '-') {
+			while (i < n && s[i] == '-')
+				i++;
+			if (i >= n || !lower_alnum(s[i]))
+				return false;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* A registry host: dns labels joined by dots, optional :port. */
+static bool ref_domain(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && s[i] != ':') {
+		size_t start = i;
+		while (i < n && (ascii_alnum(s[i]) || s[i] == '-'))
+			i++;
+		if (i == start || s[start] == '-' || s[i - 1] == '-')
+			return false;
+		if (i < n && s[i] == '.')
+			i++;
+		else
+			break;
+	}
+	if (i < n && s[i] == ':') {
+		size_t start = ++i;
+		while (i < n && isdigit((unsigned char)s[i]))
+			i++;
+		if (i == start)
+			return false;
+	}
+	return i == n;
+}
+
+/* [domain/]component(/component)*; a first part is a domain when it has
+ * a '.' or ':' or is "localhost", as the docker CLI decides. */
+static bool ref_name(const char *s)
+{
+	const char *p = s, *slash = strchr(s, '/');
+	size_t len = strlen(s);
+
+	if (len == 0 || len > 255)
+		return false;
+	if (slash && (memchr(s, '.', (size_t)(slash - s)) || memchr(s, ':', (size_t)(slash - s)) ||
+		      (slash - s == 9 && strncmp(s, "localhost", 9) == 0))) {
+		if (!ref_domain(s, (size_t)(slash - s)))
+			return false;
+		p = slash + 1;
+	}
+	for (;;) {
+		const char *end = strchr(p, '/');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		if (!ref_component(p, n))
+			return false;
+		if (!end)
+			return true;
+		p = end + 1;
+	}
+}
+
+/* [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} */
+static bool ref_tag(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 128 || !(ascii_alnum(s[0]) || s[0] == '_'))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!ascii_alnum(s[i]) && !strchr("_.-", s[i]))
+			return false;
+	return true;
+}
+
+/* NAME[:TAG][@sha256:HEX] */
+static bool ref_full(const char *s)
+{
+	char *copy = xstrdup(s), *at = strchr(copy, '@'), *colon, *slash;
+	bool ok = true;
+
+	if (at) {
+		*at++ = '\0';
+		ok = strncmp(at, "sha256:", 7) == 0 && strlen(at + 7) == 64 &&
+		     strspn(at + 7, "0123456789abcdef") == 64;
+	}
+	colon = strrchr(copy, ':');
+	slash = strrchr(copy, '/');
+	if (ok && colon && (!slash || colon > slash)) {
+		*colon++ = '\0';
+		ok = ref_tag(colon);
+	}
+	ok = ok && ref_name(copy);
+	free(copy);
+	return ok;
+}
+
+/* PEP 508 names (projects, extras). */
+static bool pep508_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || !ascii_alnum(s[0]) || !ascii_alnum(s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!ascii_alnum(s[i]) && !strchr("._-", s[i]))
+			return false;
+	return true;
+}
+
+/* Same rule as cfg-extras: [A-Za-z0-9_.-]+, not starting with '-' or '.'. */
+static bool script_name_ok(const char *s)
+{
+	if (!*s || s[0] == '-' || s[0] == '.')
+		return false;
+	for (; *s; s++)
+		if (!ascii_alnum(*s) && !strchr("_.-", *s))
+			return false;
+	return true;
+}
+
+/* A distribution package name as bindep passes it to the package
+ * manager: no option look-alikes, no whitespace or shell characters.
+ * '/' for Gentoo's category/name, ':' for Debian's name:arch. */
+static bool package_name_ok(const char *s)
+{
+	if (!ascii_alnum(s[0]))
+		return false;
+	for (; *s; s++)
+		if (!ascii_alnum(*s) && !strchr("._+-:/@~", *s))
+			return false;
+	return true;
+}
+
+/* http(s)://HOST[:PORT][/PATH] with characters that are safe both in
+ * a sed replacement with '#' as delimiter and anywhere else: no '&', '\',
+ * '#', quotes, whitespace, '$', '?' or shell punctuation. */
+static bool mirror_url_ok(const char *s)
+{
+	const char *host;
+	size_t n;
+
+	if (strncmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else if (strncmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else
+		return false;
+	n = strcspn(host, "/");
+	if (!ref_domain(host, n))
+		return false;
+	for (const char *p = host + n; *p; p++)
+		if (!ascii_alnum(*p) && !strchr("/._~%+=,@:-", *p))
+			return false;
+	return true;
+}
+
+static char *lower(const char *s)
+{
+	char *r = xstrdup(s);
+	for (char *p = r; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return r;
+}
+
+static char *underscored(const char *s)
+{
+	char *r = xstrdup(s);
+	for (char *p = r; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	return r;
+}
+
+/* ---- small JSON helpers ---------------------------------------------- */
+
+/* A new array of the strings given, NULL-terminated. */
+static json_t *argv_of(const char *first, ...)
+{
+	json_t *a = json_array();
+	va_list ap;
+
+	va_start(ap, first);
+	for (const char *s = first; s; s = va_arg(ap, const char *))
+		json_array_append_new(a, json_string(s));
+	va_end(ap);
+	return a;
+}
+
+/* Append the elements of more to arr; steals more. */
+static void extend_new(json_t *arr, json_t *more)
+{
+	json_array_extend(arr, more);
+	json_decref(more);
+}
+
+/* Append {"name": name, "argv": argv} to steps; steals argv. */
+static void step(json_t *steps, const char *name, json_t *argv)
+{
+	json_t *s = json_object();
+	json_object_set_new(s, "name", json_string(name));
+	json_object_set_new(s, "argv", argv);
+	json_array_append_new(steps, s);
+}
+
+static bool has_string(const json_t *arr, const char *s)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v)
+		if (strcmp(json_string_value(v), s) == 0)
+			return true;
+	return false;
+}
+
+static void add_unique(json_t *arr, const char *s)
+{
+	if (!has_string(arr, s))
+		json_array_append_new(arr, json_string(s));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+}
+
+/* A new array: arr's strings sorted bytewise (LC_ALL independent). */
+static json_t *sorted(const json_t *arr)
+{
+	size_t n = json_array_size(arr);
+	json_t **v = xcalloc(n ? n : 1, sizeof *v), *out = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_array_get(arr, i);
+	qsort(v, n, sizeof *v, cmp_str);
+	for (size_t i = 0; i < n; i++)
+		json_array_append(out, v[i]);
+	free(v);
+	return out;
+}
+
+/* ---- reading the document -------------------------------------------- */
+
+static void read_project(const json_t *doc, struct project *p)
+{
+	json_t *proj = doc_need(doc, "", "project", JSON_OBJECT), *scripts, *v;
+	const char *key;
+	size_t i;
+
+	p->name = doc_need_string(proj, ".project", "name");
+	if (!pep508_name(p->name))
+		doc_die(".project.name", "'%s' is not a valid project name", p->name);
+	p->version = doc_want_string(proj, ".project", "version");
+	p->dir = doc_need_string(proj, ".project", "dir");
+	if (p->dir[0] != '/')
+		doc_die(".project.dir", "'%s' is not an absolute path", p->dir);
+	for (const char *c = p->dir; *c; c++)
+		if ((unsigned char)*c < 0x20)
+			doc_die(".project.dir", "control character in the path");
+
+	p->extras = doc_want(proj, ".project", "extras", JSON_OBJECT);
+	json_object_foreach(p->extras, key, v) {
+		char *path = xasprintf(".project.extras.%s", key);
+		if (!pep508_name(key))
+			doc_die(path, "'%s' is not a valid extra name", key);
+		if (!json_is_array(v))
+			doc_die(path, "expected an array");
+		doc_check_strings(v, path);
+		free(path);
+	}
+
+	scripts = doc_want(proj, ".project", "scripts", JSON_ARRAY);
+	p->nscripts = json_array_size(scripts);
+	p->scripts = xcalloc(p->nscripts ? p->nscripts : 1, sizeof *p->scripts);
+	json_array_foreach(scripts, i, v) {
+		char *path = xasprintf(".project.scripts[%zu]", i);
+		char *npath = xasprintf("%s.name", path);
+		struct script *s = &p->scripts[i];
+
+		if (!json_is_object(v))
+			doc_die(path, "expected an object");
+		s->name = doc_need_string(v, path, "name");
+		s->index = i;
+		if (!script_name_ok(s->name))
+			doc_die(npath, "'%s': use only letters, digits, '_', '.' and '-', not "
+				"starting with '-' or '.'", s->name);
+		s->image = lower(s->name);
+		if (!ref_component(s->image, strlen(s->image)))
+			doc_die(npath, "'%s' cannot be an image name (lower case letters and digits "
+				"separated by '.', '_', '__' or dashes)", s->name);
+		s->ep_extras = doc_want(v, path, "extras", JSON_ARRAY);
+		if (s->ep_extras) {
+			char *epath = xasprintf("%s.extras", path);
+			doc_check_strings(s->ep_extras, epath);
+			free(epath);
+		}
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(p->scripts[j].image, s->image) == 0)
+				doc_die(npath, "image name '%s' already used by .project.scripts[%zu]",
+					s->image, j);
+		free(path);
+		free(npath);
+	}
+}
+
+/* Names of the packages of selection sel (may be NULL), checked. */
+static json_t *selection_names(const json_t *selections, const char *sel)
+{
+	char *path = xasprintf(".bindep.selections.%s", sel);
+	char *ppath = xasprintf("%s.packages", path);
+	json_t *s = selections ? doc_want(selections, ".bindep.selections", sel, JSON_OBJECT) : NULL;
+	json_t *pkgs = s ? doc_want(s, path, "packages", JSON_ARRAY) : NULL, *names = json_array(), *v;
+	size_t i;
+
+	json_array_foreach(pkgs, i, v) {
+		char *epath = xasprintf("%s[%zu]", ppath, i);
+		char *npath = xasprintf("%s.name", epath);
+		const char *name;
+
+		if (!json_is_object(v))
+			doc_die(epath, "expected an object");
+		name = doc_need_string(v, epath, "name");
+		if (!package_name_ok(name))
+			doc_die(npath, "'%s' is not a package name pbrx will pass to a package manager",
+				name);
+		add_unique(names, name);
+		free(epath);
+		free(npath);
+	}
+	free(path);
+	free(ppath);
+	return names;
+}
+
+/* ---- platform -------------------------------------------------------- */
+
+struct platform {
+	char *id, *version; /* may be NULL (atoms only) */
+	json_t *atoms;      /* owned array of "platform:..." */
+	const char *from;   /* where it came from, for messages */
+};
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	size_t cap = 0, n = 0;
+	char *buf = NULL;
+
+	if (!f)
+		msg_die(EXIT_USAGE, "%s: %s", path, strerror(errno));
+	for (;;) {
+		size_t got;
+		xgrow((void **)&buf, &cap, n + 4096, 1);
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f))
+		msg_die(EXIT_USAGE, "%s: %s", path, strerror(errno));
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+static void platform_from_fields(struct platform *pl, json_t *fields, const char *where)
+{
+	struct osr_distro d;
+
+	osr_distro_from_fields(fields, &d);
+	if (!d.id[0])
+		msg_die(EXIT_USAGE, "%s: no ID: cannot tell the distribution", where);
+	pl->id = xstrdup(d.id);
+	pl->version = xstrdup(d.version);
+	pl->atoms = osr_atoms(&d);
+	osr_distro_free(&d);
+}
+
+/* The platform: the document's .bindep.platform (the one bindep-filter
+ * chose packages for), else --os-release / --platform, else .base. */
+static void choose_platform(const json_t *doc, const struct options *o, struct platform *pl)
+{
+	json_t *bindep = doc_want(doc, "", "bindep", JSON_OBJECT);
+	json_t *dp = bindep ? doc_want(bindep, ".bindep", "platform", JSON_OBJECT) : NULL;
+	json_t *base = doc_want(doc, "", "base", JSON_OBJECT);
+
+	memset(pl, 0, sizeof *pl);
+	if (dp) {
+		const char *id = doc_want_string(dp, ".bindep.platform", "id");
+		const char *ver = doc_want_string(dp, ".bindep.platform", "version");
+		json_t *atoms = doc_want(dp, ".bindep.platform", "atoms", JSON_ARRAY);
+
+		if (o->os_release || o->nplatforms)
+			msg_warn("--os-release and --platform ignored: the packages were chosen "
+				 "for .bindep.platform");
+		if (atoms)
+			doc_check_strings(atoms, ".bindep.platform.atoms");
+		pl->id = id ? xstrdup(id) : NULL;
+		pl->version = ver ? xstrdup(ver) : NULL;
+		pl->atoms = atoms ? json_copy(atoms) : json_array();
+		pl->from = ".bindep.platform";
+	} else if (o->os_release) {
+		size_t len;
+		int line = 0;
+		const char *err = NULL;
+		char *text = slurp(o->os_release, &len);
+		json_t *fields = osr_parse(text, len, &line, &err);
+
+		free(text);
+		if (!fields)
+			msg_die(EXIT_USAGE, "%s:%d: %s", o->os_release, line, err);
+		platform_from_fields(pl, fields, o->os_release);
+		json_decref(fields);
+		pl->from = "--os-release";
+	} else if (o->nplatforms) {
+		pl->atoms = json_array();
+		pl->from = "--platform";
+	} else if (base && json_object_get(base, "os_release")) {
+		platform_from_fields(pl, doc_need(base, ".base", "os_release", JSON_OBJECT),
+				     "<stdin>: .base.os_release");
+		pl->from = ".base.os_release";
+	} else {
+		msg_die(EXIT_USAGE, "no platform: run bindep-filter or image-inspect first, "
+			"or give --os-release FILE or --platform NAME");
+	}
+	for (size_t i = 0; !dp && i < o->nplatforms; i++) {
+		const char *p = o->platforms[i];
+		char *atom = strncmp(p, "platform:", 9) == 0 ? xstrdup(p) : xasprintf("platform:%s", p);
+		const char *c = atom + 9;
+
+		if (!*c)
+			msg_die(EXIT_USAGE, "--platform '%s': empty name", p);
+		for (; *c; c++)
+			if (!lower_alnum(*c) && !strchr(":.-_", *c))
+				msg_die(EXIT_USAGE, "--platform '%s': lower case letters, digits, "
+					"':', '.', '_' and '-'", p);
+		add_unique(pl->atoms, atom);
+		free(atom);
+	}
+}
+
+static bool has_atom(const struct platform *pl, const char *name)
+{
+	char *atom = xasprintf("platform:%s", name);
+	bool r = has_string(pl->atoms, atom) || (pl->id && strcmp(pl->id, name) == 0);
+	free(atom);
+	return r;
+}
+
+/* Major version of distro id: from the version, else from an atom
+ * "platform:ID-N".  -1 when unknown. */
+static long major_version(const struct platform *pl, const char *id)
+{
+	size_t i, n = strlen(id);
+	json_t *v;
+
+	if (pl->id && strcmp(pl->id, id) == 0 && pl->version && isdigit((unsigned char)pl->version[0]))
+		return strtol(pl->version, NULL, 10);
+	json_array_foreach(pl->atoms, i, v) {
+		const char *a = json_string_value(v);
+		if (strncmp(a, "platform:", 9) == 0 && strncmp(a + 9, id, n) == 0 &&
+		    a[9 + n] == '-' && isdigit((unsigned char)a[10 + n]))
+			return strtol(a + 10 + n, NULL, 10);
+	}
+	return -1;
+}
+
+/* The package manager of the platform.  Enterprise Linux 7 and Amazon
+ * Linux 1 and 2 have yum; Fedora 22+, EL 8+ and Amazon Linux 2023 dnf. */
+static const char *package_manager(const struct platform *pl)
+{
+	static const char *const el[] = {"rhel", "centos", "oracle", "ol", "rocky", "almalinux",
+					 "scientific", "redhatenterpriseserver",
+					 "redhatenterpriseworkstation", NULL};
+
+	if (has_atom(pl, "apk") || has_atom(pl, "alpine"))
+		return "apk";
+	if (has_atom(pl, "dpkg") || has_atom(pl, "debian") || has_atom(pl, "ubuntu"))
+		return "apt-get";
+	if (has_atom(pl, "pacman") || has_atom(pl, "arch"))
+		return "pacman";
+	if (has_atom(pl, "emerge") || has_atom(pl, "gentoo"))
+		return "emerge";
+	if (has_atom(pl, "suse") || has_atom(pl, "opensuse") || has_atom(pl, "sles"))
+		return "zypper";
+	if (has_atom(pl, "fedora")) {
+		long v = major_version(pl, "fedora");
+		return v >= 0 && v < 22 ? "yum" : "dnf";
+	}
+	if (has_atom(pl, "amzn")) {
+		/* Amazon Linux 1 versions are dates (2016.03), 2 is "2". */
+		long v = major_version(pl, "amzn");
+		return v >= 0 && v < 2023 ? "yum" : "dnf";
+	}
+	for (size_t i = 0; el[i]; i++)
+		if (has_atom(pl, el[i])) {
+			long v = major_version(pl, el[i]);
+			return v >= 0 && v < 8 ? "yum" : "dnf";
+		}
+	if (has_atom(pl, "rpm") || has_atom(pl, "redhat"))
+		return "dnf";
+	return NULL;
+}
+
+/* ---- package manager commands ---------------------------------------- */
+
+/* Append the steps that install pkgs (sorted array of names, borrowed) and leave
+ * no cache or package lists behind, each an argv; steals nothing. */
+static void install_steps(json_t *steps, const char *pm, json_t *pkgs)
+{
+	json_t *argv;
+
+#define INSTALL(...) do { argv = argv_of(__VA_ARGS__, NULL); json_array_extend(argv, pkgs); \
+			  step(steps, "packages", argv); } while (0)
+#define RUN(...) step(steps, "packages", argv_of(__VA_ARGS__, NULL))
+	if (strcmp(pm, "apk") == 0) {
+		INSTALL("apk", "add", "--no-cache");
+	} else if (strcmp(pm, "apt-get") == 0) {
+		/* apt-get update exits 0 after failed downloads unless told. */
+		RUN("env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "update", "--error-on=any");
+		INSTALL("env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y",
+			"--no-install-recommends");
+		RUN("apt-get", "clean");
+		RUN("find", "/var/lib/apt/lists", "-mindepth", "1", "-delete");
+	} else if (strcmp(pm, "dnf") == 0) {
+		INSTALL("dnf", "install", "-y", "--setopt=install_weak_deps=False", "--nodocs");
+		RUN("dnf", "clean", "all");
+		RUN("rm", "-rf", "/var/cache/dnf");
+	} else if (strcmp(pm, "microdnf") == 0) {
+		INSTALL("microdnf", "install", "-y", "--setopt=install_weak_deps=0", "--nodocs");
+		RUN("microdnf", "clean", "all");
+	} else if (strcmp(pm, "yum") == 0) {
+		INSTALL("yum", "install", "-y", "--setopt=tsflags=nodocs");
+		RUN("yum", "clean", "all");
+		RUN("rm", "-rf", "/var/cache/yum");
+	} else if (strcmp(pm, "zypper") == 0) {
+		INSTALL("zypper", "--non-interactive", "install", "--no-recommends");
+		RUN("zypper", "--non-interactive", "clean", "--all");
+	} else if (strcmp(pm, "pacman") == 0) {
+		INSTALL("pacman", "-Syu", "--noconfirm", "--needed");
+		RUN("pacman", "-Scc", "--noconfirm");
+		RUN("find", "/var/lib/pacman/sync", "-mindepth", "1", "-delete");
+	} else if (strcmp(pm, "emerge") == 0) {
+		INSTALL("emerge", "--quiet-build=y", "--noreplace");
+		RUN("rm", "-rf", "/var/cache/distfiles");
+	}
+#undef INSTALL
+#undef RUN
+}
+
+/* Where each package manager keeps its repository list, which files in
+ * it name mirrors, and the sed expressions (ERE) that switch them to
+ * URL.  URL is checked by mirror_url_ok, so it cannot end the '#'-
+ * delimited expression or mean anything to sed's replacement. */
+static void mirror_steps(json_t *steps, const char *pm, const char *url)
+{
+	const char *dir = NULL;
+	const char *names[3] = {NULL};
+	char *expr[3] = {NULL};
+	json_t *argv;
+
+	if (strcmp(pm, "apk") == 0) {
+		/* pbrx: URL replaces http://dl-cdn.alpinelinux.org/alpine */
+		dir = "/etc/apk";
+		names[0] = "repositories";
+		expr[0] = xasprintf("s#^https?://[^/[:space:]]+/alpine/#%s/#", url);
+	} else if (strcmp(pm, "apt-get") == 0) {
+		/* URL replaces the main archive; security updates stay. */
+		dir = "/etc/apt";
+		names[0] = "*.list";
+		names[1] = "*.sources";
+		expr[0] = xasprintf("s#https?://(deb\\.debian\\.org/debian|([a-z0-9-]+\\.)?"
+				    "archive\\.ubuntu\\.com/ubuntu)/?([[:space:]]|$)#%s\\3#g", url);
+	} else if (!strcmp(pm, "dnf") || !strcmp(pm, "microdnf") || !strcmp(pm, "yum")) {
+		dir = "/etc/yum.repos.d";
+		names[0] = "*.repo";
+		expr[0] = xstrdup("/^(metalink|mirrorlist)=/s/^/#/");
+		expr[1] = xstrdup("s/^#baseurl=/baseurl=/");
+		expr[2] = xasprintf("s#^baseurl=https?://[^/]+/#baseurl=%s/#", url);
+	} else if (strcmp(pm, "zypper") == 0) {
+		dir = "/etc/zypp/repos.d";
+		names[0] = "*.repo";
+		expr[0] = xasprintf("s#^baseurl=https?://[^/]+/#baseurl=%s/#", url);
+	} else if (strcmp(pm, "pacman") == 0) {
+		dir = "/etc/pacman.d";
+		names[0] = "mirrorlist";
+		expr[0] = xasprintf("1i Server = %s/$repo/os/$arch", url);
+	} else {
+		msg_die(EXIT_USAGE, "--mirror: not supported for %s", pm);
+	}
+
+	char *from = xasprintf("%s/.", dir);
+	step(steps, "mirror", argv_of("mkdir", "-p", P_MIRROR, NULL));
+	step(steps, "mirror", argv_of("cp", "-a", from, P_MIRROR "/", NULL));
+	argv = argv_of("find", dir, "-type", "f", NULL);
+	if (names[1])
+		json_array_append_new(argv, json_string("("));
+	for (size_t i = 0; names[i]; i++) {
+		if (i)
+			json_array_append_new(argv, json_string("-o"));
+		extend_new(argv, argv_of("-name", names[i], NULL));
+	}
+	if (names[1])
+		json_array_append_new(argv, json_string(")"));
+	extend_new(argv, argv_of("-exec", "sed", "-i", "-E", NULL));
+	for (size_t i = 0; i < 3 && expr[i]; i++)
+		extend_new(argv, argv_of("-e", expr[i], NULL));
+	/* ';' rather than '+': BusyBox find may lack "-exec {} +". */
+	extend_new(argv, argv_of("{}", ";", NULL));
+	step(steps, "mirror", argv);
+	free(from);
+	for (size_t i = 0; i < 3; i++)
+		free(expr[i]);
+}
+
+static void mirror_restore_step(json_t *steps, const char *pm)
+{
+	const char *dir = !strcmp(pm, "apk") ? "/etc/apk/" : !strcmp(pm, "apt-get") ? "/etc/apt/" :
+			  !strcmp(pm, "zypper") ? "/etc/zypp/repos.d/" :
+			  !strcmp(pm, "pacman") ? "/etc/pacman.d/" : "/etc/yum.repos.d/";
+
+	step(steps, "mirror-restore", argv_of("cp", "-a", P_MIRROR "/.", dir, NULL));
+}
+
+/* ---- labels (git via posix_spawn, never a shell) --------------------- */
+
+/* stdout of "git -C dir ARGS..." with trailing newlines removed, or
+ * NULL when git is missing, fails or prints nothing. */
+static char *git(const char *dir, const char *const *args)
+{
+	const char *argv[16] = {"git", "-C", dir};
+	size_t n = 3, cap = 0, len = 0;
+	posix_spawn_file_actions_t fa;
+	int fds[2], status;
+	pid_t pid;
+	char *buf = NULL;
+	ssize_t got;
+
+	for (size_t i = 0; args[i] && n < 15; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	if (pipe(fds) != 0)
+		msg_die(EXIT_FAIL, "pipe: %s", strerror(errno));
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addclose(&fa, fds[0]);
+	posix_spawn_file_actions_addclose(&fa, fds[1]);
+	if (posix_spawnp(&pid, "git", &fa, NULL, (char *const *)argv, environ) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		close(fds[0]);
+		close(fds[1]);
+		return NULL;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[1]);
+	for (;;) {
+		xgrow((void **)&buf, &cap, len + 1024, 1);
+		got = read(fds[0], buf + len, cap - len - 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		len += (size_t)got;
+	}
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		len--;
+	buf[len] = '\0';
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || len == 0 || strchr(buf, '\n')) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* A remote URL without credentials: scheme://user:secret@host/... must
+ * not end up in an image label. */
+static char *public_url(char *url)
+{
+	char *scheme = strstr(url, "://"), *at, *slash;
+
+	if (!scheme)
+		return url;
+	slash = strchr(scheme + 3, '/');
+	at = strchr(scheme + 3, '@');
+	if (at && (!slash || at < slash))
+		memmove(scheme + 3, at + 1, strlen(at + 1) + 1);
+	return url;
+}
+
+static char *rfc3339(long long t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char buf[64];
+
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		msg_die(EXIT_USAGE, "time %lld out of range", t);
+	return xstrdup(buf);
+}
+
+static bool parse_epoch(const char *s, long long *t)
+{
+	char *end;
+
+	if (!*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 12)
+		return false;
+	errno = 0;
+	*t = strtoll(s, &end, 10);
+	return errno == 0 && *end == '\0';
+}
+
+/* The OCI labels every image shares (title is set per image). */
+static json_t *common_labels(const struct project *p)
+{
+	static const char *const head[] = {"rev-parse", "--verify", "-q", "HEAD", NULL};
+	static const char *const when[] = {"log", "-1", "--format=%ct", "HEAD", NULL};
+	static const char *const origin[] = {"config", "--get", "remote.origin.url", NULL};
+	static const char *const remotes[] = {"remote", NULL};
+	json_t *l = json_object();
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	char *rev = git(p->dir, head), *url = NULL, *created = NULL;
+	long long t;
+
+	json_object_set_new(l, "org.opencontainers.image.title", json_string(p->name));
+	if (p->version)
+		json_object_set_new(l, "org.opencontainers.image.version", json_string(p->version));
+	if (rev) {
+		url = git(p->dir, origin);
+		if (!url) {
+			/* No origin: the first remote in name order, if any. */
+			char *names = git(p->dir, remotes);
+			if (names) {
+				char *key = xasprintf("remote.%s.url", names);
+				const char *get[] = {"config", "--get", key, NULL};
+				url = git(p->dir, get);
+				free(key);
+			}
+			free(names);
+		}
+	}
+	if (url)
+		json_object_set_new(l, "org.opencontainers.image.source", json_string(public_url(url)));
+	if (rev)
+		json_object_set_new(l, "org.opencontainers.image.revision", json_string(rev));
+	if (sde && *sde) {
+		if (!parse_epoch(sde, &t))
+			msg_die(EXIT_USAGE, "SOURCE_DATE_EPOCH '%s': expected seconds since "
+				"1970-01-01 (digits only)", sde);
+		created = rfc3339(t);
+	} else if (rev) {
+		char *ct = git(p->dir, when);
+		if (ct && parse_epoch(ct, &t))
+			created = rfc3339(t);
+		free(ct);
+	}
+	if (created)
+		json_object_set_new(l, "org.opencontainers.image.created", json_string(created));
+	free(rev);
+	free(url);
+	free(created);
+	return l;
+}
+
+static json_t *labels_titled(const json_t *common, const char *title)
+{
+	json_t *l = json_deep_copy(common);
+	json_object_set_new(l, "org.opencontainers.image.title", json_string(title));
+	return l;
+}
+
+/* ---- the plan -------------------------------------------------------- */
+
+static json_t *mount_volume(const char *volume, const char *target, bool ro)
+{
+	json_t *m = json_object();
+	json_object_set_new(m, "volume", json_string(volume));
+	json_object_set_new(m, "target", json_string(target));
+	json_object_set_new(m, "read_only", json_boolean(ro));
+	return m;
+}
+
+/* "foo" or "foo[a,b]": the project with extras, for pip. */
+static char *with_extras(const char *what, const json_t *extras)
+{
+	size_t i;
+	json_t *v;
+	char *s = xstrdup(what), *t;
+
+	json_array_foreach(extras, i, v) {
+		t = xasprintf("%s%c%s", s, i ? ',' : '[', json_string_value(v));
+		free(s);
+		s = t;
+	}
+	if (json_array_size(extras)) {
+		t = xasprintf("%s]", s);
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+static json_t *pip_install(const char *req)
+{
+	return argv_of("python3", "-m", "pip", "install", "--no-index", "--no-cache-dir",
+		       "--find-links", P_WHEELS, req, NULL);
+}
+
+static char *image_name(const struct options *o, const char *name)
+{
+	char *n = o->prefix ? xasprintf("%s/%s", o->prefix, name) : xstrdup(name);
+	if (!ref_name(n))
+		msg_die(EXIT_USAGE, "image name '%s' is not a valid reference (too long?)", n);
+	return n;
+}
+
+static json_t *image_new(const struct options *o, const char *name, const char *kind,
+			 const char *from, char **ref_out)
+{
+	json_t *img = json_object();
+	char *full = image_name(o, name);
+	char *ref = xasprintf("%s:%s", full, o->tag);
+
+	json_object_set_new(img, "name", json_string(full));
+	json_object_set_new(img, "ref", json_string(ref));
+	json_object_set_new(img, "kind", json_string(kind));
+	json_object_set_new(img, "from", json_string(from));
+	if (ref_out)
+		*ref_out = ref;
+	else
+		free(ref);
+	free(full);
+	return img;
+}
+
+static json_t *config_of(json_t *entrypoint, json_t *cmd, json_t *labels)
+{
+	json_t *c = json_object();
+	json_object_set_new(c, "entrypoint", entrypoint ? entrypoint : json_null());
+	json_object_set_new(c, "cmd", cmd ? cmd : json_null());
+	json_object_set_new(c, "labels", labels);
+	return c;
+}
+
+/* Warn about extras that look meant for an image but match none:
+ * "{name}_X" where X is no script (a typo, or a script since removed). */
+static void check_extras(const struct project *p, const char *base_extra)
+{
+	char *prefix = underscored(p->name);
+	char *pre = xasprintf("%s_", prefix);
+	const char **cands = xcalloc(p->nscripts + 1, sizeof *cands);
+	char **owned = xcalloc(p->nscripts + 1, sizeof *owned);
+	const char *key;
+	json_t *v;
+
+	for (size_t i = 0; i < p->nscripts; i++)
+		cands[i] = owned[i] = underscored(p->scripts[i].name);
+	json_object_foreach(p->extras, key, v) {
+		bool used = strcmp(key, base_extra) == 0;
+		for (size_t i = 0; i < p->nscripts && !used; i++)
+			used = strcmp(cands[i], key) == 0;
+		if (!used && strncmp(key, pre, strlen(pre)) == 0) {
+			const char *best = similar_best(key, cands, p->nscripts, 2);
+			if (best)
+				msg_warn(".project.extras.%s: no console script of that name; "
+					 "did you mean '%s'?", key, best);
+			else
+				msg_warn(".project.extras.%s: no console script of that name; "
+					 "no image installs it", key);
+		}
+	}
+	for (size_t i = 0; i < p->nscripts; i++)
+		free(owned[i]);
+	free(owned);
+	free(cands);
+	free(prefix);
+	free(pre);
+}
+
+static bool dockerfile_for(const struct project *p, const char *script, char **path)
+{
+	struct stat st;
+
+	*path = xasprintf("%s/Dockerfile.%s", p->dir, script);
+	if (stat(*path, &st) == 0 && S_ISREG(st.st_mode))
+		return true;
+	free(*path);
+	*path = NULL;
+	return false;
+}
+
+static json_t *make_plan(const struct options *o, const struct project *p, const char *pm,
+			 json_t *compile, json_t *runtime)
+{
+	json_t *plan = json_object(), *paths = json_object(), *builder = json_object();
+	json_t *images = json_array(), *labels = common_labels(p), *all_extras = json_array();
+	json_t *bsteps = json_array(), *bmounts = json_array(), *m, *pkgs, *steps, *img, *ex;
+	char *uname = underscored(p->name);
+	char *base_extra = xasprintf("%s_base", uname);
+	char *base_image_name = lower(p->name), *tmp, *base_ref = NULL;
+	const char *dumb_init = strcmp(pm, "emerge") == 0 ? "sys-process/dumb-init" : "dumb-init";
+	bool has_base_extra = p->extras && json_object_get(p->extras, base_extra);
+
+	tmp = xasprintf("%s-base", base_image_name);
+	free(base_image_name);
+	base_image_name = tmp;
+
+	json_object_set_new(plan, "project", json_string(p->name));
+	json_object_set_new(plan, "base_image", json_string(o->base_image));
+	json_object_set_new(plan, "prefix", o->prefix ? json_string(o->prefix) : json_null());
+	json_object_set_new(plan, "tag", json_string(o->tag));
+	json_object_set_new(plan, "mirror", o->mirror ? json_string(o->mirror) : json_null());
+	json_object_set_new(plan, "package_manager", json_string(pm));
+	json_object_set_new(paths, "source", json_string(P_SRC));
+	json_object_set_new(paths, "build", json_string(P_BUILD));
+	json_object_set_new(paths, "wheelhouse", json_string(P_WHEELS));
+	json_object_set_new(plan, "paths", paths);
+	json_object_set(plan, "labels", labels);
+
+	if (!has_base_extra)
+		msg_info("note: no extra '%s' in .project.extras: %s installs %s without extras",
+			 base_extra, base_image_name, p->name);
+	check_extras(p, base_extra);
+
+	/* {name}-base */
+	img = image_new(o, base_image_name, "base", o->base_image, &base_ref);
+	ex = json_array();
+	if (has_base_extra) {
+		json_array_append_new(ex, json_string(base_extra));
+		add_unique(all_extras, base_extra);
+	}
+	add_unique(runtime, dumb_init);
+	pkgs = sorted(runtime);
+	steps = json_array();
+	if (o->mirror)
+		mirror_steps(steps, pm, o->mirror);
+	install_steps(steps, pm, pkgs);
+	tmp = with_extras(p->name, ex);
+	step(steps, "install", pip_install(tmp));
+	free(tmp);
+	if (o->mirror)
+		mirror_restore_step(steps, pm);
+	json_object_set_new(img, "extras", ex);
+	json_object_set_new(img, "packages", pkgs);
+	m = json_array();
+	json_array_append_new(m, mount_volume("wheelhouse", P_WHEELS, true));
+	json_object_set_new(img, "mounts", m);
+	json_object_set_new(img, "steps", steps);
+	tmp = image_name(o, base_image_name);
+	json_object_set_new(img, "config",
+			    config_of(argv_of("/usr/bin/dumb-init", "--", NULL), NULL,
+				      labels_titled(labels, tmp)));
+	free(tmp);
+	json_array_append_new(images, img);
+
+	/* one image per console script */
+	for (size_t i = 0; i < p->nscripts; i++) {
+		const struct script *s = &p->scripts[i];
+		char *dockerfile = NULL, *us = underscored(s->name), *title;
+		bool df = dockerfile_for(p, s->name, &dockerfile);
+		size_t k;
+		json_t *v;
+
+		img = image_new(o, s->image, df ? "dockerfile" : "script", base_ref, NULL);
+		json_object_set_new(img, "script", json_string(s->name));
+		ex = json_array();
+		steps = json_array();
+		m = json_array();
+		if (df) {
+			json_object_set_new(img, "dockerfile", json_string(dockerfile));
+			json_object_set_new(img, "context", json_string(p->dir));
+		} else {
+			/* The extra named after the script, then the extras its
+			 * entry point asks for; the base's are there already. */
+			if (p->extras && json_object_get(p->extras, us))
+				add_unique(ex, us);
+			json_array_foreach(s->ep_extras, k, v) {
+				const char *e = json_string_value(v);
+				if (!p->extras || !json_object_get(p->extras, e))
+					msg_warn(".project.scripts[%zu].extras[%zu]: no extra '%s' is "
+						 "declared; ignored", s->index, k, e);
+				else if (!(has_base_extra && strcmp(e, base_extra) == 0))
+					add_unique(ex, e);
+			}
+			json_array_foreach(ex, k, v)
+				add_unique(all_extras, json_string_value(v));
+			if (json_array_size(ex)) {
+				tmp = with_extras(p->name, ex);
+				step(steps, "install", pip_install(tmp));
+				free(tmp);
+				json_array_append_new(m, mount_volume("wheelhouse", P_WHEELS, true));
+			}
+		}
+		json_object_set_new(img, "extras", ex);
+		json_object_set_new(img, "packages", json_array());
+		json_object_set_new(img, "mounts", m);
+		json_object_set_new(img, "steps", steps);
+		title = image_name(o, s->image);
+		tmp = xasprintf("/usr/local/bin/%s", s->name);
+		json_object_set_new(img, "config",
+				    config_of(NULL, df ? NULL : argv_of(tmp, NULL),
+					      labels_titled(labels, title)));
+		free(tmp);
+		free(title);
+		free(us);
+		free(dockerfile);
+		json_array_append_new(images, img);
+	}
+
+	/* the builder: compile packages, git, wheels of everything */
+	add_unique(compile, "git");
+	pkgs = sorted(compile);
+	if (o->mirror)
+		mirror_steps(bsteps, pm, o->mirror);
+	install_steps(bsteps, pm, pkgs);
+	/* pip builds in place: build a throwaway copy of the read-only source. */
+	step(bsteps, "source", argv_of("cp", "-a", P_SRC "/.", P_BUILD "/", NULL));
+	tmp = with_extras(P_BUILD, all_extras);
+	step(bsteps, "wheels", argv_of("python3", "-m", "pip", "wheel", "--wheel-dir", P_WHEELS,
+				       "--find-links", P_WHEELS, tmp, NULL));
+	free(tmp);
+	m = json_object();
+	json_object_set_new(m, "source", json_string(p->dir));
+	json_object_set_new(m, "target", json_string(P_SRC));
+	json_object_set_new(m, "read_only", json_true());
+	json_array_append_new(bmounts, m);
+	json_array_append_new(bmounts, mount_volume("wheelhouse", P_WHEELS, false));
+	json_object_set_new(builder, "from", json_string(o->base_image));
+	json_object_set_new(builder, "packages", pkgs);
+	json_object_set_new(builder, "extras", all_extras);
+	json_object_set_new(builder, "mounts", bmounts);
+	json_object_set_new(builder, "steps", bsteps);
+
+	/* Keys in the order a reader wants them: builder before images. */
+	json_object_set_new(plan, "builder", builder);
+	json_object_set_new(plan, "images", images);
+
+	json_decref(labels);
+	free(uname);
+	free(base_extra);
+	free(base_image_name);
+	free(base_ref);
+	return plan;
+}
+
+/* ---- main ------------------------------------------------------------ */
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{"base-image", required_argument, NULL, 'B'},
+		{"prefix", required_argument, NULL, 'P'},
+		{"tag", required_argument, NULL, 'T'},
+		{"mirror", required_argument, NULL, 'M'},
+		{"package-manager", required_argument, NULL, 'K'},
+		{"os-release", required_argument, NULL, 'O'},
+		{"platform", required_argument, NULL, 'L'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	static const char *const pms[] = {"apk", "apt-get", "dnf", "microdnf", "yum", "zypper",
+					  "pacman", "emerge", NULL};
+	size_t cap = 0;
+	int ch;
+
+	o->base_image = "python:alpine";
+	o->tag = "latest";
+	while ((ch = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'B': o->base_image = optarg; break;
+		case 'P': o->prefix = optarg; break;
+		case 'T': o->tag = optarg; break;
+		case 'M': o->mirror = optarg; break;
+		case 'K': o->pm = optarg; break;
+		case 'O': o->os_release = optarg; break;
+		case 'L':
+			xgrow((void **)&o->platforms, &cap, o->nplatforms + 1, sizeof(char *));
+			o->platforms[o->nplatforms++] = optarg;
+			break;
+		case 'q': msg_set_verbosity(-1); break;
+		case 'v': msg_set_verbosity(msg_verbosity() + 1); break;
+		case 'h': usage(stdout); exit(EXIT_OK);
+		case 'V': puts("image-plan " PBRX_VERSION); exit(EXIT_OK);
+		default: usage(stderr); exit(EXIT_USAGE);
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		exit(EXIT_USAGE);
+	}
+	if (!ref_full(o->base_image))
+		msg_die(EXIT_USAGE, "--base-image '%s': not a valid image reference", o->base_image);
+	if (o->prefix && !ref_name(o->prefix))
+		msg_die(EXIT_USAGE, "--prefix '%s': not a valid repository prefix (lower case "
+			"letters and digits separated by '.', '_', '__', '-' or '/')", o->prefix);
+	if (!ref_tag(o->tag))
+		msg_die(EXIT_USAGE, "--tag '%s': not a valid tag (up to 128 letters, digits, '_', "
+			"'.' and '-', not starting with '.' or '-')", o->tag);
+	if (o->mirror) {
+		if (!mirror_url_ok(o->mirror))
+			msg_die(EXIT_USAGE, "--mirror '%s': expected http(s)://HOST[:PORT][/PATH] "
+				"with letters, digits and any of /._~%%+=,@:-", o->mirror);
+	}
+	if (o->pm) {
+		bool known = false;
+		for (size_t i = 0; pms[i]; i++)
+			known |= strcmp(pms[i], o->pm) == 0;
+		if (!known)
+			msg_die(EXIT_USAGE, "--package-manager '%s': expected apk, apt-get, dnf, "
+				"microdnf, yum, zypper, pacman or emerge", o->pm);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {0};
+	struct project p = {0};
+	struct platform pl;
+	json_t *doc, *bindep, *selections, *compile, *runtime, *plan;
+	const char *pm;
+	char *mirror = NULL;
+
+	msg_init("image-plan");
+	parse_options(argc, argv, &o);
+	if (o.mirror) {
+		/* Paths are appended to it: one form, without the final '/'. */
+		size_t n = strlen(o.mirror);
+		while (n > 0 && o.mirror[n - 1] == '/')
+			n--;
+		o.mirror = mirror = xstrndup(o.mirror, n);
+	}
+
+	doc = doc_read();
+	read_project(doc, &p);
+	bindep = doc_want(doc, "", "bindep", JSON_OBJECT);
+	selections = bindep ? doc_want(bindep, ".bindep", "selections", JSON_OBJECT) : NULL;
+	runtime = selection_names(selections, "runtime");
+	compile = selection_names(selections, "compile");
+	choose_platform(doc, &o, &pl);
+	pm = o.pm ? o.pm : package_manager(&pl);
+	if (!pm) {
+		char *atoms = json_dumps(pl.atoms, JSON_COMPACT);
+		msg_die(EXIT_USAGE, "%s: cannot tell the package manager from %s%s%s; "
+			"use --package-manager", pl.from, pl.id ? pl.id : "", pl.id ? " " : "", atoms);
+	}
+
+	plan = make_plan(&o, &p, pm, compile, runtime);
+	doc_set(doc, "plan", plan);
+	doc_write(doc);
+
+	for (size_t i = 0; i < p.nscripts; i++)
+		free(p.scripts[i].image);
+	free(p.scripts);
+	free(pl.id);
+	free(pl.version);
+	json_decref(pl.atoms);
+	json_decref(compile);
+	json_decref(runtime);
+	json_decref(doc);
+	free(o.platforms);
+	free(mirror);
+	return EXIT_OK;
+}
