@@ -492,7 +492,7 @@ static void choose_platform(const json_t *doc, const struct options *o, struct p
 		pl->id = id ? xstrdup(id) : NULL;
 		pl->version = ver ? xstrdup(ver) : NULL;
 		pl->atoms = atoms ? json_copy(atoms) : json_array();
-		pl->from = ".bindep.platform";
+		pl->from = "<stdin>: .bindep.platform";
 	} else if (o->os_release) {
 		size_t len;
 		int line = 0;
@@ -512,7 +512,7 @@ static void choose_platform(const json_t *doc, const struct options *o, struct p
 	} else if (base && json_object_get(base, "os_release")) {
 		platform_from_fields(pl, doc_need(base, ".base", "os_release", JSON_OBJECT),
 				     "<stdin>: .base.os_release");
-		pl->from = ".base.os_release";
+		pl->from = "<stdin>: .base.os_release";
 	} else {
 		msg_die(EXIT_USAGE, "no platform: run bindep-filter or image-inspect first, "
 			"or give --os-release FILE or --platform NAME");
@@ -960,10 +960,10 @@ static void check_extras(const struct project *p, const char *base_extra)
 		if (!used && strncmp(key, pre, strlen(pre)) == 0) {
 			const char *best = similar_best(key, cands, p->nscripts, 2);
 			if (best)
-				msg_warn(".project.extras.%s: no console script of that name; "
+				msg_warn("<stdin>: .project.extras.%s: no console script of that name; "
 					 "did you mean '%s'?", key, best);
 			else
-				msg_warn(".project.extras.%s: no console script of that name; "
+				msg_warn("<stdin>: .project.extras.%s: no console script of that name; "
 					 "no image installs it", key);
 		}
 	}
@@ -1002,6 +1002,11 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 	tmp = xasprintf("%s-base", base_image_name);
 	free(base_image_name);
 	base_image_name = tmp;
+	for (size_t i = 0; i < p->nscripts; i++)
+		if (strcmp(p->scripts[i].image, base_image_name) == 0) {
+			char *path = xasprintf(".project.scripts[%zu].name", i);
+			doc_die(path, "image name '%s' is the base image's", base_image_name);
+		}
 
 	json_object_set_new(plan, "project", json_string(p->name));
 	json_object_set_new(plan, "base_image", json_string(o->base_image));
@@ -1016,7 +1021,7 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 	json_object_set(plan, "labels", labels);
 
 	if (!has_base_extra)
-		msg_info("note: no extra '%s' in .project.extras: %s installs %s without extras",
+		msg_info("note: <stdin>: no extra '%s' in .project.extras: %s installs %s without extras",
 			 base_extra, base_image_name, p->name);
 	check_extras(p, base_extra);
 
@@ -1075,7 +1080,7 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 			json_array_foreach(s->ep_extras, k, v) {
 				const char *e = json_string_value(v);
 				if (!p->extras || !json_object_get(p->extras, e))
-					msg_warn(".project.scripts[%zu].extras[%zu]: no extra '%s' is "
+					msg_warn("<stdin>: .project.scripts[%zu].extras[%zu]: no extra '%s' is "
 						 "declared; ignored", s->index, k, e);
 				else if (!(has_base_extra && strcmp(e, base_extra) == 0))
 					add_unique(ex, e);

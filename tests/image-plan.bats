@@ -1,0 +1,168 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+# image-plan: data-driven cases under fixtures/image-plan/<case>/:
+#   input.json  the document on stdin; @DIR@ is the case's copy in $TMP
+#   args        options, one per line (@CORPUS@ is tests/corpus)
+#   env         VAR=value lines added to the environment
+#   stdout      the expected document (@DIR@ for the project dir)
+#   stderr      the expected messages, compared exactly
+#   status      the expected exit status
+# PBRX_REGEN=1 bats tests/image-plan.bats rewrites stdout/stderr/status
+# from the current build: review the diff before committing it.
+
+load helpers
+
+setup() {
+	common_setup
+	unset SOURCE_DATE_EPOCH GIT_DIR GIT_WORK_TREE
+	FIX="$BATS_TEST_DIRNAME/fixtures/image-plan"
+}
+
+teardown() {
+	common_teardown
+}
+
+# run_case NAME: run image-plan for one case; sets $got_out $got_err $got_status.
+run_case() {
+	local c="$FIX/$1" dir="$TMP/$1" line
+	local -a args=() envs=()
+	mkdir -p "$dir"
+	cp -R "$c/." "$dir/"
+	if [ -f "$c/args" ]; then
+		while IFS= read -r line; do
+			args+=("${line//@CORPUS@/$CORPUS}")
+		done <"$c/args"
+	fi
+	if [ -f "$c/env" ]; then
+		mapfile -t envs <"$c/env"
+	fi
+	sed "s|@DIR@|$dir|g" "$c/input.json" >"$TMP/in.json"
+	got_status=0
+	env "${envs[@]}" image-plan "${args[@]}" <"$TMP/in.json" >"$TMP/out" 2>"$TMP/err" || got_status=$?
+	sed "s|$dir|@DIR@|g" "$TMP/out" >"$TMP/out.rel"
+}
+
+@test "image-plan: every fixture case" {
+	local c name failed=0
+	for c in "$FIX"/*/; do
+		name="$(basename "$c")"
+		run_case "$name"
+		if [ -n "${PBRX_REGEN:-}" ]; then
+			cp "$TMP/out.rel" "$c/stdout"
+			cp "$TMP/err" "$c/stderr"
+			echo "$got_status" >"$c/status"
+			continue
+		fi
+		if [ "$got_status" != "$(cat "$c/status")" ]; then
+			echo "$name: exit status $got_status, expected $(cat "$c/status")"
+			failed=1
+		fi
+		if ! diff -u "$c/stdout" "$TMP/out.rel"; then
+			echo "$name: stdout differs"
+			failed=1
+		fi
+		if ! diff -u "$c/stderr" "$TMP/err"; then
+			echo "$name: stderr differs"
+			failed=1
+		fi
+	done
+	[ "$failed" = 0 ]
+}
+
+@test "image-plan: errors write nothing on stdout" {
+	local c
+	for c in "$FIX"/err-*/; do
+		run_case "$(basename "$c")"
+		[ "$got_status" = 2 ] || { echo "$c: status $got_status"; false; }
+		[ ! -s "$TMP/out" ] || { echo "$c: stdout not empty"; false; }
+		[ "$(wc -l <"$TMP/err")" = 1 ] || { echo "$c: not one line"; false; }
+	done
+}
+
+@test "image-plan: deterministic (same input, byte-identical output)" {
+	run_case alpine-prefix
+	cp "$TMP/out" "$TMP/first"
+	run_case alpine-prefix
+	cmp "$TMP/first" "$TMP/out"
+	run_case mirror-debian
+	cp "$TMP/out" "$TMP/first"
+	run_case mirror-debian
+	cmp "$TMP/first" "$TMP/out"
+}
+
+@test "image-plan: acceptance: foo with prefix acme on alpine" {
+	run_case alpine-prefix
+	[ "$got_status" = 0 ]
+	run jq -r '.plan.images[] | "\(.ref) \(.kind) \(.extras | join(","))"' "$TMP/out"
+	[ "$output" = "acme/foo-base:latest base foo_base
+acme/foo-manage:latest script foo_manage
+acme/foo-scheduler:latest script " ]
+	# compile packages only in the builder, runtime packages in the base
+	run jq -c '.plan.builder.packages, .plan.images[0].packages, [.plan.images[1:][].packages[]]' "$TMP/out"
+	[ "$output" = '["gcc","git","libffi-dev","make"]
+["dumb-init","libffi"]
+[]' ]
+	run jq -c '[.plan.images[] | .steps[].argv | select(.[0] == "apk") | .[3:]]' "$TMP/out"
+	[ "$output" = '[["dumb-init","libffi"]]' ]
+}
+
+@test "image-plan: every step is an argv of strings, never a shell" {
+	local c
+	for c in alpine-prefix debian-12 fedora-40 mirror-alpine mirror-debian names-dashes-underscores; do
+		run_case "$c"
+		run jq -e '[.plan.builder.steps[], .plan.images[].steps[]]
+			| all(.argv | type == "array" and length > 0 and all(type == "string"))
+			and all(.argv[0] | IN("sh", "bash", "/bin/sh") | not)' "$TMP/out"
+		[ "$status" = 0 ] || { echo "$c"; false; }
+	done
+}
+
+@test "image-plan: git checkout gives source, revision and created labels" {
+	local dir="$TMP/proj"
+	mkdir -p "$dir"
+	echo x >"$dir/file"
+	git -C "$dir" init -q
+	git -C "$dir" add file
+	GIT_COMMITTER_DATE='2024-01-02T03:04:05Z' GIT_AUTHOR_DATE='2024-01-02T03:04:05Z' \
+		git -C "$dir" -c user.name=t -c user.email=t@example.org commit -qm init
+	git -C "$dir" remote add origin 'https://user:s3cret@git.example.org/foo.git'
+	sed "s|@DIR@|$dir|g" "$FIX/alpine-prefix/input.json" >"$TMP/in.json"
+	image-plan <"$TMP/in.json" >"$TMP/out"
+	run jq -c '.plan.labels' "$TMP/out"
+	[ "$output" = "{\"org.opencontainers.image.title\":\"foo\",\"org.opencontainers.image.version\":\"1.0.0\",\"org.opencontainers.image.source\":\"https://git.example.org/foo.git\",\"org.opencontainers.image.revision\":\"$(git -C "$dir" rev-parse HEAD)\",\"org.opencontainers.image.created\":\"2024-01-02T03:04:05Z\"}" ]
+	# SOURCE_DATE_EPOCH wins over the commit time
+	SOURCE_DATE_EPOCH=0 image-plan <"$TMP/in.json" >"$TMP/out"
+	run jq -r '.plan.images[2].config.labels["org.opencontainers.image.created"]' "$TMP/out"
+	[ "$output" = 1970-01-01T00:00:00Z ]
+}
+
+@test "image-plan: -h, --version, usage on misuse" {
+	run image-plan -h
+	[ "$status" = 0 ]
+	[ "${lines[0]}" = "usage: image-plan [-hqv] [--base-image IMAGE] [--prefix ORG] [--tag TAG]" ]
+	run image-plan --version
+	[ "$status" = 0 ]
+	[[ "$output" == "image-plan "[0-9]* ]]
+}
+
+@test "image-plan: -q silences the note about a missing {name}_base" {
+	run_case no-base-extra
+	[ -s "$TMP/err" ]
+	sed "s|@DIR@|$TMP|g" "$FIX/no-base-extra/input.json" | image-plan -q >/dev/null 2>"$TMP/err"
+	[ ! -s "$TMP/err" ]
+}
+
+@test "image-plan: a failed write to stdout is an error" {
+	sed "s|@DIR@|$TMP|g" "$FIX/alpine-prefix/input.json" >"$TMP/in.json"
+	local rc=0
+	image-plan <"$TMP/in.json" >/dev/full 2>"$TMP/err" || rc=$?
+	[ "$rc" = 1 ]
+	[ "$(cat "$TMP/err")" = "image-plan: stdout: write error: No space left on device" ]
+}
+
+@test "image-plan: the man page's example runs" {
+	cd "$PBRX_ROOT"
+	run_split sh -c "cfg-extras examples/foo | image-plan --platform alpine --prefix acme"
+	[ "$status" = 0 ]
+	[ "$(echo "$out" | jq -r '[.plan.images[].ref] | join(" ")')" = "acme/foo-base:latest acme/foo-manage:latest acme/foo-scheduler:latest" ]
+}
