@@ -354,10 +354,10 @@ static int request(struct docker *d, struct xfer *x, const char *method, const c
 		}
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	}
-	if (ctype) {
-		hdr = xasprintf("Content-Type: %s", ctype);
-		hdrs = curl_slist_append(hdrs, hdr);
-	}
+	/* Without a body, no Content-Type: curl would say form-urlencoded for
+	 * a POST, which dockerd's commit endpoint refuses. */
+	hdr = ctype ? xasprintf("Content-Type: %s", ctype) : xstrdup("Content-Type:");
+	hdrs = curl_slist_append(hdrs, hdr);
 	/* A build context can be large: send it without waiting for 100. */
 	hdrs = curl_slist_append(hdrs, "Expect:");
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
@@ -1000,7 +1000,7 @@ out:
 }
 
 char *docker_build(struct docker *d, const char *context_dir, const char *dockerfile,
-                   const char *repo_tag, bool quiet)
+                   const char *repo_tag, const char *network_mode, bool quiet)
 {
 	struct xfer x = {.sink = SINK_PROGRESS, .progress_out = quiet ? NULL : stderr};
 	struct buf tar = {0}, path = {0};
@@ -1017,6 +1017,8 @@ char *docker_build(struct docker *d, const char *context_dir, const char *docker
 	query(&path, "dockerfile", dockerfile);
 	if (repo_tag)
 		query(&path, "t", repo_tag);
+	if (network_mode)
+		query(&path, "networkmode", network_mode);
 	query(&path, "rm", "1");
 	query(&path, "forcerm", "1");
 	if (request(d, &x, "POST", "/build", obj, path.p, true, "application/x-tar",
@@ -1084,7 +1086,7 @@ int docker_progress_line(const char *line, size_t len, FILE *out, struct docker_
 	const char *s, *id, *err;
 	size_t i;
 
-	for (i = 0; i < len && strchr(" \t\r", line[i]); i++)
+	for (i = 0; i < len && strchr(" \t\r\n", line[i]); i++)
 		;
 	if (i == len)
 		return 0;

@@ -106,11 +106,13 @@ int docker_image_tag(struct docker *d, const char *image, const char *repo_tag);
  * stopped containers use it. */
 int docker_image_remove(struct docker *d, const char *name, bool force);
 /* POST /build of a Dockerfile in context_dir (sent as a tar made here),
- * tagged repo_tag (may be NULL); progress on stderr unless quiet.  The
+ * tagged repo_tag (may be NULL), RUN steps in network_mode (NULL: the
+ * daemon's default; "host" to reach a mirror when dockerd has no bridge);
+ * progress on stderr unless quiet.  The
  * new image's ID (malloc'd); NULL on failure, including failures
  * reported inside the stream. */
-char *docker_build(struct docker *d, const char *context_dir,
-                   const char *dockerfile, const char *repo_tag, bool quiet);
+char *docker_build(struct docker *d, const char *context_dir, const char *dockerfile,
+                   const char *repo_tag, const char *network_mode, bool quiet);
 
 /* POST /containers/create.  The new container's ID (malloc'd). */
 char *docker_container_create(struct docker *d, const struct docker_container_spec *spec);

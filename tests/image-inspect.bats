@@ -1,0 +1,232 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+# image-inspect and the docker client (common/docker.c), end to end against
+# a private dockerd and a real Debian base image (scripts/
+# make-python-base-image), and the client's stream parsers on their own.
+
+load helpers
+load lib/dockerd
+
+setup_file() {
+	dockerd_start --tls "$(dockerd_free_port)"
+	dockerd_base_image
+	# The client's own test driver, linked with the built library.
+	cc -D_GNU_SOURCE -I"$PBRX_ROOT/common" -std=c11 -g -Wall -Wextra -Werror \
+		-o "$BATS_FILE_TMPDIR/docker-api" "$PBRX_ROOT/tests/tools/docker-api.c" \
+		"$PBRX_ROOT/build/libcommon.a" -ljansson -lcurl -larchive
+}
+
+teardown_file() {
+	dockerd_stop
+}
+
+setup() {
+	common_setup
+	IMAGE=$PBRX_BASE_IMAGE
+}
+
+teardown() {
+	common_teardown
+}
+
+@test "base section of the Debian base image" {
+	run_split image-inspect "$IMAGE" </dev/null
+	[ "$status" -eq 0 ]
+	[ "$err" = "" ]
+	id=$($DOCKER_CLI image inspect --format '{{.Id}}' "$IMAGE")
+	[ "$(jq -r .base.image <<<"$out")" = "$IMAGE" ]
+	[ "$(jq -r .base.id <<<"$out")" = "$id" ]
+	[ "$(jq -c .base.repo_digest <<<"$out")" = null ]
+	[ "$(jq -r .base.os_release.ID <<<"$out")" = debian ]
+	[ "$(jq -r .base.os_release.VERSION_ID <<<"$out")" = 12 ]
+	[ "$(jq -r .base.os_release.VERSION_CODENAME <<<"$out")" = bookworm ]
+	[ "$(jq -c .base.config <<<"$out")" = '{"user":"","env":["LANG=C.UTF-8","PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"workdir":"","cmd":["python3"],"entrypoint":null}' ]
+	# The key order is part of the contract (pbrx-document(5)).
+	[ "$(jq -c '.base | keys_unsorted' <<<"$out")" = '["image","id","repo_digest","os_release","config"]' ]
+	# Reading the file leaves no container behind.
+	[ "$($DOCKER_CLI ps -aq)" = "" ]
+}
+
+@test "the plan's base image is the default" {
+	run_split image-inspect <<<"{\"plan\": {\"base_image\": \"$IMAGE\"}}"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .base.image <<<"$out")" = "$IMAGE" ]
+	[ "$(jq -r .base.os_release.ID <<<"$out")" = debian ]
+}
+
+@test "other sections pass through in order; a second run replaces base in place" {
+	run_split image-inspect "$IMAGE" <<<'{"project": {"name": "foo", "x": [1, 2]}, "bindep": {"file": "bindep.txt"}}'
+	[ "$status" -eq 0 ]
+	[ "$(jq -c 'keys_unsorted' <<<"$out")" = '["project","bindep","base"]' ]
+	[ "$(jq -c .project <<<"$out")" = '{"name":"foo","x":[1,2]}' ]
+	echo "$out" | jq '.zzz = 1' >"$TMP/doc.json"
+	run_split image-inspect "$IMAGE" <"$TMP/doc.json"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c 'keys_unsorted' <<<"$out")" = '["project","bindep","base","zzz"]' ]
+}
+
+@test "os-release from /usr/lib, quotes removed; an image without one warns" {
+	mkdir -p "$TMP/a/usr/lib" "$TMP/b/etc"
+	printf '%s\n' 'NAME="Alpine Linux"' 'ID=alpine' "VERSION_ID='3.20.3'" \
+		'PRETTY_NAME="Alpine Linux v3.20 \"x\""' >"$TMP/a/usr/lib/os-release"
+	echo hello >"$TMP/b/etc/hostname"
+	tar -C "$TMP/a" -c . | $DOCKER_CLI import --change 'CMD ["/nothing"]' - pbrx-test/osr:a >/dev/null
+	tar -C "$TMP/b" -c . | $DOCKER_CLI import - pbrx-test/osr:b >/dev/null
+	run_split image-inspect pbrx-test/osr:a </dev/null
+	[ "$status" -eq 0 ]
+	[ "$(jq -c .base.os_release <<<"$out")" = '{"NAME":"Alpine Linux","ID":"alpine","VERSION_ID":"3.20.3","PRETTY_NAME":"Alpine Linux v3.20 \"x\""}' ]
+	[ "$(jq -c .base.config.cmd <<<"$out")" = '["/nothing"]' ]
+	run_split image-inspect pbrx-test/osr:b </dev/null
+	[ "$status" -eq 0 ]
+	[ "$err" = "image-inspect: warning: pbrx-test/osr:b: no /etc/os-release or /usr/lib/os-release; platform unknown" ]
+	[ "$(jq -c .base.os_release <<<"$out")" = '{}' ]
+	[ "$(jq -c .base.config.cmd <<<"$out")" = null ]
+	$DOCKER_CLI rmi pbrx-test/osr:a pbrx-test/osr:b >/dev/null
+	[ "$($DOCKER_CLI ps -aq)" = "" ]
+}
+
+@test "a missing image: exit 1, the daemon's message, nothing on stdout" {
+	# A registry on a closed loopback port: the pull fails at once, and
+	# nothing leaves the machine.
+	run_split image-inspect 127.0.0.1:9/pbrx/missing:1 </dev/null
+	[ "$status" -eq 1 ]
+	[ "$out" = "" ]
+	[ "$err" = 'image-inspect: 127.0.0.1:9/pbrx/missing:1: not present; pulling it
+image-inspect: docker: POST /images/create (127.0.0.1:9/pbrx/missing:1): Get "http://127.0.0.1:9/v2/": dial tcp 127.0.0.1:9: connect: connection refused' ]
+	run_split image-inspect -q 127.0.0.1:9/pbrx/missing:1 </dev/null
+	[ "$status" -eq 1 ]
+	[ "$(wc -l <<<"$err")" -eq 1 ]
+}
+
+@test "an unreachable engine: one clear line, exit 1" {
+	DOCKER_HOST=unix://$TMP/nope.sock run_split image-inspect "$IMAGE" </dev/null
+	[ "$status" -eq 1 ]
+	[ "$out" = "" ]
+	[ "$err" = "image-inspect: docker: GET /_ping: cannot connect to unix://$TMP/nope.sock: No such file or directory" ]
+	DOCKER_HOST=ssh://example run_split image-inspect "$IMAGE" </dev/null
+	[ "$status" -eq 1 ]
+	[ "$err" = "image-inspect: docker: GET /_ping: DOCKER_HOST=ssh://example: unsupported scheme (use unix://PATH or tcp://HOST:PORT)" ]
+}
+
+@test "tcp://127.0.0.1 with TLS and client certificates" {
+	DOCKER_HOST=$DOCKERD_TLS_HOST DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=$DOCKERD_CERTS \
+		run_split image-inspect -v "$IMAGE" </dev/null
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .base.os_release.ID <<<"$out")" = debian ]
+	[[ "$err" == *"image-inspect: docker: GET https://127.0.0.1:"*"/v1.41/images/$IMAGE/json"* ]]
+	[[ "$err" == *"API version 1.41 (daemon 1.41)"* ]]
+	# Without the client certificate the daemon refuses us.
+	mkdir "$TMP/certs"
+	cp "$DOCKERD_CERTS/ca.pem" "$TMP/certs"
+	DOCKER_HOST=$DOCKERD_TLS_HOST DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=$TMP/certs \
+		run_split image-inspect "$IMAGE" </dev/null
+	[ "$status" -eq 1 ]
+	[ "$out" = "" ]
+	[[ "$err" == "image-inspect: docker: GET /_ping: $DOCKERD_TLS_HOST: "* ]]
+	[ "$(wc -l <<<"$err")" -eq 1 ]
+	# Certificate files that don't exist: an error, not plain HTTP.
+	DOCKER_HOST=$DOCKERD_TLS_HOST DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=$DOCKERD_CERTS \
+		run_split env DOCKER_CERT_PATH=/nonexistent image-inspect "$IMAGE" </dev/null
+	[ "$status" -eq 1 ]
+}
+
+@test "usage, --help, --version, unknown engine" {
+	run_split image-inspect -h
+	[ "$status" -eq 0 ]
+	[ "$out" = "usage: image-inspect [-hqv] [--version] [--engine docker] [IMAGE]" ]
+	run_split image-inspect --version
+	[ "$status" -eq 0 ]
+	[[ "$out" == "image-inspect "[0-9]* ]]
+	run_split image-inspect --bogus
+	[ "$status" -eq 2 ]
+	[ "$out" = "" ]
+	run_split image-inspect --engine podman
+	[ "$status" -eq 2 ]
+	[ "$(head -n 1 <<<"$err")" = "image-inspect: warning: unsupported engine 'podman' (only docker)" ]
+	run_split image-inspect a b
+	[ "$status" -eq 2 ]
+}
+
+@test "the man page's synopsis is the usage line, and its example runs" {
+	man=$PBRX_ROOT/man/man1/image-inspect.1
+	synopsis=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh/p' "$man" | grep -v '^\.Sh' |
+		sed -e 's/^\.Nm$/image-inspect/' -e 's/^\.Op Fl \([a-z]*\)$/[-\1]/' \
+		    -e 's/^\.Op Fl -\([a-z]*\)$/[--\1]/' -e 's/^\.Op Fl -\([a-z]*\) Ar \(.*\)$/[--\1 \2]/' \
+		    -e 's/^\.Op Ar \(.*\)$/[\1]/' | tr '\n' ' ' | sed 's/ $//')
+	[ "usage: $synopsis" = "$(image-inspect -h)" ]
+	# Each example is a "$ command" line followed by its output.
+	sed -n '/^\.Sh EXAMPLES/,/^\.Sh/p' "$man" | sed -n '/^\$ /{s/^\$ //;p;n;p}' >"$TMP/examples"
+	[ -s "$TMP/examples" ]
+	while IFS= read -r cmd && IFS= read -r want; do
+		got=$(bash -c "$cmd")
+		[ "$got" = "$want" ]
+	done <"$TMP/examples"
+}
+
+@test "docker client: frame demultiplexer" {
+	api=$BATS_FILE_TMPDIR/docker-api
+	printf '\001\000\000\000\000\000\000\006stdout\002\000\000\000\000\000\000\007stderr\n\001\000\000\000\000\000\000\000\001\000\000\000\000\000\000\001!' \
+		>"$TMP/frames"
+	run_split "$api" demux <"$TMP/frames"
+	[ "$status" -eq 0 ]
+	[ "$out" = "stdout!" ]
+	[ "$err" = "stderr" ]
+	printf '\001\000\000\000\000\000\000\011cut' >"$TMP/frames"
+	run_split "$api" demux <"$TMP/frames"
+	[ "$status" -eq 3 ]
+	[ "$out" = "cut" ]
+	printf 'not a frame stream' >"$TMP/frames"
+	run_split "$api" demux <"$TMP/frames"
+	[ "$status" -eq 1 ]
+	[ "$err" = malformed ]
+}
+
+@test "docker client: JSON progress lines, errors inside a 200 answer" {
+	run_split "$BATS_FILE_TMPDIR/docker-api" progress <<'EOF'
+{"status":"Pulling from library/python","id":"alpine"}
+{"status":"Downloading","progressDetail":{"current":10,"total":100},"progress":"[=>  ]","id":"abc"}
+{"status":"Download complete","progressDetail":{},"id":"abc"}
+{"stream":"Step 1/2 : FROM x\n"}
+
+{"aux":{"ID":"sha256:0123"}}
+{"errorDetail":{"message":"manifest unknown"},"error":"manifest unknown"}
+{"error":"second"}
+not json
+[1]
+EOF
+	[ "$status" -eq 0 ]
+	[ "$out" = 'alpine: Pulling from library/python
+abc: Download complete
+Step 1/2 : FROM x
+manifest unknown
+second
+error: manifest unknown
+aux: sha256:0123
+bad: 2' ]
+}
+
+@test "docker client: create, exec, read, commit, tag, wait, build, remove" {
+	mkdir "$TMP/ctx"
+	printf 'FROM %s\nRUN echo built >/built\nCMD ["cat", "/built"]\n' "$IMAGE" >"$TMP/ctx/Dockerfile"
+	printf 'FROM %s\nRUN exit 7\n' "$IMAGE" >"$TMP/ctx/Dockerfile.fail"
+	run_split "$BATS_FILE_TMPDIR/docker-api" run "$IMAGE" "$TMP/ctx"
+	echo "$out$err"
+	[ "$status" -eq 0 ]
+	[ "$(sed -n '/^exec:/,/^exec-err:/p' <<<"$out")" = "exec: 3
+exec-out: out
+yes
+exec-err: err" ]
+	[ "$(grep '^write-ro:' <<<"$out")" = "write-ro: 1" ]
+	[ "$(grep '^read:' <<<"$out")" = "read: 6 hello" ]
+	[[ "$(grep '^read-missing:' <<<"$out")" == "read-missing: 404 GET /containers/{id}/archive ("*":/nonexistent): "* ]]
+	[ "$(grep '^image-read:' <<<"$out")" = "image-read: hello" ]
+	[ "$(grep '^wait:' <<<"$out")" = "wait: 0" ]
+	[ "$(grep '^build:' <<<"$out")" = "build: ok" ]
+	[ "$(grep '^build-fail:' <<<"$out")" = "build-fail: POST /build (pbrx-test/fail:latest): The command '/bin/sh -c exit 7' returned a non-zero code: 7" ]
+	[ "$(grep '^create-missing:' <<<"$out")" = "create-missing: POST /containers/create (pbrx-missing): No such image: pbrx-test/no-such-image:1" ]
+	[ "$(grep '^removed:' <<<"$out")" = "removed: 404" ]
+	[[ "$err" == *"touch: cannot touch '/tmp/ro/x': Read-only file system"* ]]
+	[ "$($DOCKER_CLI ps -aq)" = "" ]
+	[ "$($DOCKER_CLI images -q 'pbrx-test/committed')" = "" ]
+	[ "$($DOCKER_CLI images -q 'pbrx-test/built')" = "" ]
+}
