@@ -1,0 +1,120 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+# cfg-extras: data-driven cases under fixtures/cfg-extras/<case>/:
+#   setup.cfg   the project's file (absent in err-no-setup-cfg)
+#   stdout      the expected document (@DIR@ for the absolute project dir)
+#   stderr      the expected messages, compared exactly
+#   status      the expected exit status
+# Each case runs as "cfg-extras CASE" from $TMP, so messages name
+# CASE/setup.cfg.  PBRX_REGEN=1 rewrites the expectations for review.
+
+load helpers
+
+setup() {
+	common_setup
+	FIX="$BATS_TEST_DIRNAME/fixtures/cfg-extras"
+}
+
+teardown() {
+	common_teardown
+}
+
+run_case() {
+	local name="$1"
+	mkdir -p "$TMP/$name"
+	cp -R "$FIX/$name/." "$TMP/$name/"
+	got_status=0
+	(cd "$TMP" && cfg-extras "$name" </dev/null >"$TMP/out" 2>"$TMP/err") || got_status=$?
+	sed "s|$TMP/$name|@DIR@|g" "$TMP/out" >"$TMP/out.rel"
+}
+
+@test "cfg-extras: every fixture case" {
+	local c name failed=0
+	for c in "$FIX"/*/; do
+		name="$(basename "$c")"
+		run_case "$name"
+		if [ -n "${PBRX_REGEN:-}" ]; then
+			cp "$TMP/out.rel" "$c/stdout"
+			cp "$TMP/err" "$c/stderr"
+			echo "$got_status" >"$c/status"
+			continue
+		fi
+		if [ "$got_status" != "$(cat "$c/status")" ]; then
+			echo "$name: exit status $got_status, expected $(cat "$c/status")"
+			failed=1
+		fi
+		diff -u "$c/stdout" "$TMP/out.rel" || { echo "$name: stdout differs"; failed=1; }
+		diff -u "$c/stderr" "$TMP/err" || { echo "$name: stderr differs"; failed=1; }
+	done
+	[ "$failed" = 0 ]
+}
+
+@test "cfg-extras: errors exit 2 with one line and nothing on stdout" {
+	local c
+	for c in "$FIX"/err-*/; do
+		run_case "$(basename "$c")"
+		[ "$got_status" = 2 ] || { echo "$c: status $got_status"; false; }
+		[ ! -s "$TMP/out" ] || { echo "$c: stdout not empty"; false; }
+		[ "$(wc -l <"$TMP/err")" = 1 ] || { echo "$c: not one line"; false; }
+	done
+}
+
+@test "cfg-extras: the example project (pbrx documentation's foo)" {
+	run_split cfg-extras "$PBRX_ROOT/examples/foo"
+	[ "$status" = 0 ]
+	[ -z "$err" ]
+	[ "$(echo "$out" | jq -c '.project | [.name, .dir, [.scripts[].name], (.extras | keys_unsorted)]')" = \
+		"[\"foo\",\"$PBRX_ROOT/examples/foo\",[\"foo-manage\",\"foo-scheduler\"],[\"foo_base\",\"foo_manage\"]]" ]
+}
+
+@test "cfg-extras: DIR defaults to the current directory; trailing slashes" {
+	cp "$FIX/minimal/setup.cfg" "$TMP/"
+	cd "$TMP"
+	run_split cfg-extras
+	[ "$status" = 0 ]
+	[ "$(echo "$out" | jq -r .project.dir)" = "$(pwd -P)" ]
+	cd /
+	run_split cfg-extras "$TMP/nonexistent//"
+	[ "$status" = 2 ]
+	[ "$err" = "cfg-extras: $TMP/nonexistent//: No such file or directory" ]
+}
+
+@test "cfg-extras: other sections pass through in order; project replaced in place" {
+	printf '{"zeta": [1, {"b": 2}], "project": {"old": true}, "alpha": null}' >"$TMP/in.json"
+	cfg-extras "$FIX/minimal" <"$TMP/in.json" >"$TMP/out"
+	run jq -c 'keys_unsorted, .zeta, .alpha, .project.name' "$TMP/out"
+	[ "$output" = '["zeta","project","alpha"]
+[1,{"b":2}]
+null
+"tiny"' ]
+}
+
+@test "cfg-extras: bad document on stdin" {
+	run_split sh -c 'echo "[1]" | cfg-extras "$1"' sh "$FIX/minimal"
+	[ "$status" = 2 ]
+	[ "$err" = "cfg-extras: <stdin>: expected a JSON object at the top level" ]
+	[ -z "$out" ]
+}
+
+@test "cfg-extras: -h, --version, misuse" {
+	run cfg-extras -h
+	[ "$status" = 0 ]
+	[ "$output" = "usage: cfg-extras [-h] [--version] [DIR]" ]
+	run cfg-extras --version
+	[ "$status" = 0 ]
+	[[ "$output" == "cfg-extras "[0-9]* ]]
+	run_split cfg-extras a b
+	[ "$status" = 2 ]
+	[ "$err" = "usage: cfg-extras [-h] [--version] [DIR]" ]
+	run_split cfg-extras --bogus
+	[ "$status" = 2 ]
+	[ "$err" = "cfg-extras: unrecognized option '--bogus'
+usage: cfg-extras [-h] [--version] [DIR]" ]
+}
+
+@test "cfg-extras: a failed write to stdout is an error" {
+	local rc=0
+	cfg-extras "$FIX/minimal" </dev/null >/dev/full 2>"$TMP/err" || rc=$?
+	[ "$rc" = 1 ]
+	[ "$(cat "$TMP/err")" = "cfg-extras: stdout: write error: No space left on device" ]
+}
