@@ -79,7 +79,7 @@ static json_t *make_base(struct docker *d, const char *image, const json_t *img)
 
 	if (!id)
 		msg_die(EXIT_FAIL, "docker: GET /images/{name}/json (%s): no Id in the answer", image);
-	return json_pack("{s:s, s:s, s:O, s:o, s:{s:o, s:O, s:o, s:o, s:o}}",
+	return json_pack("{s:s, s:s, s:O, s:o, s:{s:o, s:o, s:o, s:o, s:o}}",
 	                 "image", image,
 	                 "id", id,
 	                 "repo_digest", json_is_string(digest) ? digest : json_null(),

@@ -10,8 +10,14 @@ load lib/dockerd
 setup_file() {
 	dockerd_start --tls "$(dockerd_free_port)"
 	dockerd_base_image
-	# The client's own test driver, linked with the built library.
-	cc -D_GNU_SOURCE -I"$PBRX_ROOT/common" -std=c11 -g -Wall -Wextra -Werror \
+	# The client's own test driver, linked with the built library (and
+	# with the sanitizers when that was built with make SANITIZE=1).
+	local san=""
+	if nm "$PBRX_ROOT/build/libcommon.a" 2>/dev/null | grep -q __asan; then
+		san="-fsanitize=address,undefined -fno-sanitize-recover=all"
+	fi
+	# shellcheck disable=SC2086
+	cc -D_GNU_SOURCE -I"$PBRX_ROOT/common" -std=c11 -g -Wall -Wextra -Werror $san \
 		-o "$BATS_FILE_TMPDIR/docker-api" "$PBRX_ROOT/tests/tools/docker-api.c" \
 		"$PBRX_ROOT/build/libcommon.a" -ljansson -lcurl -larchive
 }
@@ -158,7 +164,7 @@ image-inspect: docker: POST /images/create (127.0.0.1:9/pbrx/missing:1): Get "ht
 	sed -n '/^\.Sh EXAMPLES/,/^\.Sh/p' "$man" | sed -n '/^\$ /{s/^\$ //;p;n;p}' >"$TMP/examples"
 	[ -s "$TMP/examples" ]
 	while IFS= read -r cmd && IFS= read -r want; do
-		got=$(bash -c "$cmd")
+		got=$(bash -o pipefail -c "$cmd")
 		[ "$got" = "$want" ]
 	done <"$TMP/examples"
 }
