@@ -42,7 +42,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: image-plan [-hqv] [--base-image IMAGE] [--prefix ORG] [--tag TAG]\n"
 	      "                  [--mirror URL] [--package-manager NAME]\n"
-	      "                  [--os-release FILE] [--platform NAME]... [--version]\n", f);
+	      "                  [--os-release FILE] [--platform NAME ...] [--version]\n", f);
 }
 
 struct options {
