@@ -90,6 +90,7 @@ null
 }
 
 @test "cfg-extras: bad document on stdin" {
+	# shellcheck disable=SC2016 # $1 is for the inner sh
 	run_split sh -c 'echo "[1]" | cfg-extras "$1"' sh "$FIX/minimal"
 	[ "$status" = 2 ]
 	[ "$err" = "cfg-extras: <stdin>: expected a JSON object at the top level" ]

@@ -11,6 +11,7 @@
 # from the current build: review the diff before committing it.
 
 load helpers
+# shellcheck disable=SC2154 # out and err are set by run_split (helpers.bash)
 
 setup() {
 	common_setup
