@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck disable=SC2154 # out and err are set by run_split (helpers.bash)
 # image-plan: data-driven cases under fixtures/image-plan/<case>/:
 #   input.json  the document on stdin; @DIR@ is the case's copy in $TMP
 #   args        options, one per line (@CORPUS@ is tests/corpus)
@@ -11,7 +12,6 @@
 # from the current build: review the diff before committing it.
 
 load helpers
-# shellcheck disable=SC2154 # out and err are set by run_split (helpers.bash)
 
 setup() {
 	common_setup
