@@ -166,6 +166,12 @@ static int fail(struct docker *d, const char *method, const char *op, const char
 	if (vasprintf(&what, fmt, ap) < 0)
 		msg_die(EXIT_FAIL, "out of memory");
 	va_end(ap);
+	/* One line: daemons end some stream errors with a newline. */
+	for (char *c = what; *c; c++)
+		if (*c == '\n' || *c == '\r')
+			*c = ' ';
+	for (size_t n = strlen(what); n && what[n - 1] == ' '; n--)
+		what[n - 1] = '\0';
 	free(d->err);
 	if (obj && *obj)
 		d->err = xasprintf("%s %s (%s): %s", method, op, obj, what);
@@ -293,10 +299,6 @@ static char *daemon_message(const struct buf *body, long code)
 		out = xasprintf("HTTP %ld", code);
 	}
 	json_decref(j);
-	/* One line per message. */
-	for (char *c = out; *c; c++)
-		if (*c == '\n' || *c == '\r')
-			*c = ' ';
 	return out;
 }
 
@@ -894,7 +896,7 @@ int docker_image_read_file(struct docker *d, const char *image, const char *path
 char *docker_commit(struct docker *d, const char *id, const char *repo_tag, char *const *changes)
 {
 	struct buf path = {0};
-	json_t *out = NULL;
+	json_t *out = NULL, *empty = json_object();
 	char *image = NULL, sid[13];
 
 	buf_adds(&path, "/commit");
@@ -911,8 +913,10 @@ char *docker_commit(struct docker *d, const char *id, const char *repo_tag, char
 	/* One Dockerfile line per changes parameter, repeated. */
 	for (size_t i = 0; changes && changes[i]; i++)
 		query(&path, "changes", changes[i]);
+	/* An empty config: the container's is kept, changes applied on top.
+	 * Podman refuses a commit without a body ("Decode(): EOF"). */
 	if (request_json(d, "POST", "/commit", repo_tag ? repo_tag : short_id(id, sid), path.p, true,
-	                 NULL, &out) == 0) {
+	                 empty, &out) == 0) {
 		const char *s = json_string_value(json_object_get(out, "Id"));
 		if (s)
 			image = xstrdup(s);
@@ -921,6 +925,7 @@ char *docker_commit(struct docker *d, const char *id, const char *repo_tag, char
 			     "no Id in the answer");
 	}
 	json_decref(out);
+	json_decref(empty);
 	buf_free(&path);
 	return image;
 }
