@@ -10,16 +10,7 @@ load lib/dockerd
 setup_file() {
 	dockerd_start --tls "$(dockerd_free_port)"
 	dockerd_base_image
-	# The client's own test driver, linked with the built library (and
-	# with the sanitizers when that was built with make SANITIZE=1).
-	local san=""
-	if nm "$PBRX_ROOT/build/libcommon.a" 2>/dev/null | grep -q __asan; then
-		san="-fsanitize=address,undefined -fno-sanitize-recover=all"
-	fi
-	# shellcheck disable=SC2086
-	cc -D_GNU_SOURCE -I"$PBRX_ROOT/common" -std=c11 -g -Wall -Wextra -Werror $san \
-		-o "$BATS_FILE_TMPDIR/docker-api" "$PBRX_ROOT/tests/tools/docker-api.c" \
-		"$PBRX_ROOT/build/libcommon.a" -ljansson -lcurl -larchive
+	docker_api_build
 }
 
 teardown_file() {

@@ -181,3 +181,18 @@ dockerd_free_port() {
 	done
 	return 1
 }
+
+# docker_api_build: build tests/tools/docker-api.c (the client's test
+# driver) as $BATS_FILE_TMPDIR/docker-api, linked with the built library,
+# with the sanitizers when that was built with make SANITIZE=1.
+docker_api_build() {
+	local root san=""
+	root=$BATS_TEST_DIRNAME/..
+	if nm "$root/build/libcommon.a" 2>/dev/null | grep -q __asan; then
+		san="-fsanitize=address,undefined -fno-sanitize-recover=all"
+	fi
+	# shellcheck disable=SC2086
+	cc -D_GNU_SOURCE -I"$root/common" -std=c11 -g -Wall -Wextra -Werror $san \
+		-o "$BATS_FILE_TMPDIR/docker-api" "$root/tests/tools/docker-api.c" \
+		"$root/build/libcommon.a" -ljansson -lcurl -larchive
+}
