@@ -44,6 +44,32 @@ teardown() {
 	[ "$($DOCKER_CLI ps -aq)" = "" ]
 }
 
+@test "make-python-base-image: a python:slim-like image, loaded from the cache" {
+	script=$PBRX_ROOT/scripts/make-python-base-image
+	run_split "$script" --help
+	[ "$status" -eq 0 ]
+	[[ "$out" == "usage: make-python-base-image "* ]]
+	# Cached and already loaded: nothing to do, in well under a minute.
+	run_split "$script" "$IMAGE"
+	[ "$status" -eq 0 ]
+	[ "$err" = "make-python-base-image: using cached $("$script" -q --no-load --print-tarball)
+make-python-base-image: $IMAGE is up to date" ]
+	run_split $DOCKER_CLI run --rm --network none "$IMAGE" sh -c '
+		python --version
+		python3 -m pip --version | cut -d" " -f1
+		test ! -e /usr/lib/python3.11/EXTERNALLY-MANAGED && echo no-marker
+		test -s /etc/ssl/certs/ca-certificates.crt && echo ca-certificates
+		python3 -m venv /tmp/venv && echo venv
+		ls /var/lib/apt/lists /var/cache/apt/archives | grep -v -e : -e "^partial$" -e "^lock$" -e "^$" || echo clean'
+	[ "$status" -eq 0 ]
+	[[ "$out" == "Python 3.11."*"
+pip
+no-marker
+ca-certificates
+venv
+clean" ]]
+}
+
 @test "the plan's base image is the default" {
 	run_split image-inspect <<<"{\"plan\": {\"base_image\": \"$IMAGE\"}}"
 	[ "$status" -eq 0 ]
