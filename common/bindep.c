@@ -136,13 +136,9 @@ static bool parse_profile(struct cur *c, struct bindep_profile *p)
 		return r;
 	}
 	if (c->pos == start) {
-		if (peek(c) == ' ')
-			return fail(c, c->pos, "expected a profile name, found a space; "
-				    "write profiles as [a b], with single spaces between them only");
-		if (peek(c) == '!')
-			return fail(c, c->pos, "expected a profile name after '!'");
-		if (peek(c) == '\t')
-			return fail(c, c->pos, "found a tab; bindep separates profiles with spaces");
+		if (!p->positive)
+			return fail(c, c->pos, "expected a profile name after '!', found %s",
+				    shown(c, c->pos, buf));
 		return fail(c, c->pos, "expected a profile name, found %s", shown(c, c->pos, buf));
 	}
 	p->name = xstrndup(c->line + start, c->pos - start);
@@ -156,97 +152,78 @@ static void free_term(struct bindep_term *t)
 	free(t->profiles);
 }
 
-/* After a profile inside [...] or (...): a single space before the next,
- * or the closing bracket.  Says what to write when neither. */
-static bool after_profile(struct cur *c, char close, bool *more)
+/* Spaces are optional between the terms of a selector and around them:
+ * bindep's grammar is selector = ws '[' (ws? group)* ws? ']' and
+ * group = '(' (ws? profile)* ws? ')' | profile, so "[]" is valid (loci's
+ * bindep.txt has one) and "[a !b]" equals "[a!b]". */
+static bool parse_term(struct cur *c, struct bindep_term *t, char close)
 {
+	size_t cap = 0;
 	char buf[16];
 
-	if (peek(c) == close && !at_end(c)) {
+	memset(t, 0, sizeof(*t));
+	if (peek(c) == '(' && !at_end(c)) {
+		if (close == ')')
+			return fail(c, c->pos, "groups cannot be nested");
+		t->group = true;
 		c->pos++;
-		*more = false;
-		return true;
-	}
-	if (peek(c) == ' ' && !at_end(c)) {
-		size_t sp = c->pos;
+		for (;;) {
+			struct bindep_term inner;
 
-		skip_spaces(c);
-		if (peek(c) == close && !at_end(c))
-			return fail(c, sp, "space before '%c': remove it", close);
-		if (at_end(c))
-			return fail(c, c->pos, "missing '%c' at the end of the line", close);
-		*more = true;
-		return true;
+			skip_spaces(c);
+			if (peek(c) == ')' && !at_end(c)) {
+				c->pos++;
+				return true;
+			}
+			if (at_end(c))
+				return fail(c, c->pos, "missing ')' at the end of the line");
+			if (!parse_term(c, &inner, ')')) {
+				free_term(&inner);
+				return false;
+			}
+			xgrow((void **)&t->profiles, &cap, t->n + 1, sizeof(*t->profiles));
+			t->profiles[t->n++] = inner.profiles[0];
+			free(inner.profiles);
+		}
 	}
-	if (at_end(c))
-		return fail(c, c->pos, "missing '%c' at the end of the line", close);
-	if (peek(c) == '\t')
+	if (peek(c) == '\t' && !at_end(c))
 		return fail(c, c->pos, "found a tab; bindep separates profiles with spaces");
-	if (peek(c) == ',')
+	if (peek(c) == ',' && !at_end(c))
 		return fail(c, c->pos, "found ','; separate profiles with a space, not a comma");
-	if (close == ']' && peek(c) == ')')
+	if (peek(c) == ')' && !at_end(c))
 		return fail(c, c->pos, "found ')' without a matching '('");
-	return fail(c, c->pos, "expected a space or '%c', found %s", close, shown(c, c->pos, buf));
-}
-
-static bool add_profile(struct bindep_term *t, size_t *cap, struct bindep_profile *p)
-{
-	xgrow((void **)&t->profiles, cap, t->n + 1, sizeof(*t->profiles));
-	t->profiles[t->n++] = *p;
+	if (at_end(c) || !(peek(c) == '!' || is_profile_char(peek(c)) || isupper(peek(c))))
+		return fail(c, c->pos, "expected a profile name or '%c', found %s", close,
+			    shown(c, c->pos, buf));
+	xgrow((void **)&t->profiles, &cap, 1, sizeof(*t->profiles));
+	if (!parse_profile(c, &t->profiles[0]))
+		return false;
+	t->n = 1;
 	return true;
 }
 
-/* selector = ' '+ '[' term (' '+ term)* ']', term = profile | '(' profile (' '+ profile)* ')' */
 static bool parse_selector(struct cur *c, struct bindep_rule *r)
 {
 	size_t cap = 0;
-	bool more = true;
 
 	c->pos++; /* '[' */
-	if (peek(c) == ']' && !at_end(c))
-		return fail(c, c->pos, "empty selector '[]': list at least one profile or remove it");
-	if (peek(c) == ' ' && !at_end(c))
-		return fail(c, c->pos, "space after '[': remove it");
-	while (more) {
-		struct bindep_term t = {0};
-		struct bindep_profile p = {0};
+	for (;;) {
+		struct bindep_term t;
 
-		if (peek(c) == '(' && !at_end(c)) {
-			size_t pcap = 0;
-			bool in = true;
-
-			t.group = true;
+		skip_spaces(c);
+		if (peek(c) == ']' && !at_end(c)) {
 			c->pos++;
-			if (peek(c) == ')' && !at_end(c))
-				return fail(c, c->pos, "empty group '()': list its profiles or remove it");
-			if (peek(c) == ' ' && !at_end(c))
-				return fail(c, c->pos, "space after '(': remove it");
-			while (in) {
-				struct bindep_profile gp = {0};
-
-				if (peek(c) == '(' && !at_end(c)) {
-					free_term(&t);
-					return fail(c, c->pos, "groups cannot be nested");
-				}
-				if (!parse_profile(c, &gp) || !add_profile(&t, &pcap, &gp) ||
-				    !after_profile(c, ')', &in)) {
-					free_term(&t);
-					return false;
-				}
-			}
-		} else {
-			size_t pcap = 0;
-
-			if (!parse_profile(c, &p))
-				return false;
-			add_profile(&t, &pcap, &p);
+			return true;
+		}
+		if (at_end(c))
+			return fail(c, c->pos, "missing ']' at the end of the line");
+		if (!parse_term(c, &t, ']')) {
+			free_term(&t);
+			return false;
 		}
 		xgrow((void **)&r->terms, &cap, r->nterms + 1, sizeof(*r->terms));
 		r->terms[r->nterms++] = t;
-		if (!after_profile(c, ']', &more))
-			return false;
 	}
-	return true;
 }
 
 /* debversion from bindep's grammar: [epoch ':'] upstream ['-' debian],
