@@ -402,7 +402,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 	size_t cap = 0;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+f:bh", longopts, NULL)) != -1) {
+	argv[0] = (char *)msg_progname(); /* getopt's messages start with it */
+	while ((c = getopt_long(argc, argv, "f:bh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': o->file = optarg; break;
 		case 'O': o->os_release = optarg; break;

@@ -295,7 +295,7 @@ static bool parse_constraints(struct cur *c, struct bindep_rule *r)
 		c->pos += strlen(op);
 		if (peek(c) == ' ' && !at_end(c))
 			return fail(c, c->pos, "no space between the operator and the version: write %s1.0", op);
-		if (c->pos < c->len && strchr("<>=!", c->line[c->pos]))
+		if (c->pos < c->len && c->line[c->pos] && strchr("<>=!", c->line[c->pos]))
 			return fail(c, start, "unknown operator; use one of == != < <= > >=");
 		if (!parse_version(c, &end))
 			return false;
@@ -343,7 +343,7 @@ static bool parse_rule(struct cur *c, struct bindep_rule *r)
 			return fail(c, c->pos, "found a tab; bindep wants a space between the package name and what follows");
 		if (peek(c) == '[')
 			return fail(c, c->pos, "missing space before '[': write '%s [...]'", r->name);
-		if (strchr("<>=!", peek(c)))
+		if ((peek(c) && strchr("<>=!", peek(c))))
 			return fail(c, c->pos, "missing space before the version: write '%s %s...'", r->name,
 				    peek(c) == '=' ? "==" : "");
 		return fail(c, c->pos, "%s is not allowed in a package name "
@@ -370,7 +370,7 @@ static bool parse_rule(struct cur *c, struct bindep_rule *r)
 		c->pos = c->len;
 		return true;
 	}
-	if (strchr("<>=!", peek(c))) {
+	if ((peek(c) && strchr("<>=!", peek(c)))) {
 		if (!parse_constraints(c, r))
 			return false;
 		if (at_end(c) || comment_here(c))
@@ -389,8 +389,14 @@ static bool parse_rule(struct cur *c, struct bindep_rule *r)
 	if (peek(c) == '\t')
 		return fail(c, c->pos, "found a tab; bindep separates with spaces");
 	if (isalnum(peek(c)))
+	{
+		size_t end = c->pos;
+
+		while (end < c->len && is_name_char((unsigned char)c->line[end]))
+			end++;
 		return fail(c, c->pos, "one package per line: put '%.*s' on its own line",
-			    (int)strcspn(c->line + c->pos, " [#"), c->line + c->pos);
+			    (int)(end - c->pos), c->line + c->pos);
+	}
 	return fail(c, c->pos, "expected '[', a version constraint or a comment, found %s",
 		    shown(c, c->pos, buf));
 }

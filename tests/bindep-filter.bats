@@ -1,0 +1,324 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+# bindep-filter: bindep's grammar and selection rules, platform atoms from
+# os-release files, the document contract, and every error message.
+
+load helpers
+
+setup() { common_setup; }
+teardown() { common_teardown; }
+
+FIX="$BATS_TEST_DIRNAME/fixtures/bindep-filter"
+EXAMPLE="$BATS_TEST_DIRNAME/corpus/bindep/pbrx-docs-example.txt"
+OSR="$BATS_TEST_DIRNAME/corpus/os-release"
+
+@test "grammar and semantics cases (tests/fixtures/bindep-filter/cases)" {
+	local d failed=0 n=0 args rc
+	for d in "$FIX"/cases/*/; do
+		n=$((n + 1))
+		read -r -a args <"$d/args"
+		rc=0
+		(cd "$d" && bindep-filter -f bindep.txt "${args[@]}" </dev/null >"$TMP/out" 2>"$TMP/err") || rc=$?
+		if [ "$rc" != "$(cat "$d/status")" ] || ! cmp -s "$TMP/out" "$d/stdout" ||
+			! cmp -s "$TMP/err" "$d/stderr"; then
+			echo "case $(basename "$d"): exit $rc"
+			diff "$d/stdout" "$TMP/out" || true
+			diff "$d/stderr" "$TMP/err" || true
+			failed=$((failed + 1))
+		fi
+	done
+	echo "$n cases, $failed failed"
+	[ "$n" -gt 50 ]
+	[ "$failed" -eq 0 ]
+}
+
+@test "the issue's acceptance check: pbrx docs example on Alpine 3.20" {
+	run bindep-filter --brief --os-release "$OSR/alpine-3.20" -f "$EXAMPLE" compile
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '%s\n' gcc libffi libffi-dev libressl-dev linux-headers make musl-dev)" ]
+	run bindep-filter --brief --os-release "$OSR/alpine-3.20" -f "$EXAMPLE"
+	[ "$status" -eq 0 ]
+	[ "$output" = "libffi" ]
+}
+
+@test "platform atoms of every os-release in the corpus" {
+	local f name got failed=0
+	while IFS=: read -r name want; do
+		got=$(bindep-filter -f "$EXAMPLE" --os-release "$OSR/$name" </dev/null |
+			jq -r '.bindep.platform.atoms | join(" ")')
+		if [ " $got" != "$want" ]; then
+			echo "$name: got '$got', want '${want# }'"
+			failed=1
+		fi
+	done <"$FIX/atoms.expected"
+	[ "$(wc -l <"$FIX/atoms.expected")" -eq "$(find "$OSR" -type f | wc -l)" ]
+	[ "$failed" -eq 0 ]
+}
+
+# One os-release family at a time, the atoms written out by hand from
+# bindep's platform_profiles().
+atoms_of() {
+	bindep-filter -f "$EXAMPLE" --os-release "$OSR/$1" </dev/null |
+		jq -r '.bindep.platform.atoms | map(sub("^platform:"; "")) | join(" ")'
+}
+
+@test "atoms: alpine gets apk" {
+	[ "$(atoms_of alpine-3.20)" = "alpine alpine-3 alpine-3.20 alpine-3.20.3 apk" ]
+}
+
+@test "atoms: debian and ubuntu get dpkg and codenames" {
+	[ "$(atoms_of debian-12)" = "debian debian-12 debian-bookworm dpkg" ]
+	[ "$(atoms_of ubuntu)" = "dpkg ubuntu ubuntu-16 ubuntu-16.04 ubuntu-xenial" ]
+	# no VERSION_ID and no digits in PRETTY_NAME: release "" gives "debian-"
+	[ "$(atoms_of debian-trixie-sid)" = "debian debian- debian-trixie dpkg" ]
+}
+
+@test "atoms: red hat family, codename from VERSION's parentheses" {
+	[ "$(atoms_of centos)" = "centos centos-7 centos-core redhat rpm" ]
+	[ "$(atoms_of fedora)" = "fedora fedora-23 fedora-twenty fedora-twenty-three redhat rpm" ]
+	# VERSION_CODENAME="" means no codename, even with "(Container Image)"
+	[ "$(atoms_of fedora-40)" = "fedora fedora-40 redhat rpm" ]
+	[ "$(atoms_of rhelserver)" = "redhat redhatenterpriseserver redhatenterpriseserver-7 redhatenterpriseserver-7.0 redhatenterpriseserver-maipo rhel rhel-7 rhel-7.0 rhel-maipo rpm" ]
+	[ "$(atoms_of rhel-9)" = "redhat rhel rhel-9 rhel-9.4 rhel-plow rpm" ]
+}
+
+@test "atoms: amazon aliases, rocky, and oracle normalised from ol" {
+	[ "$(atoms_of amazonami)" = "amazonami amazonami-2016 amazonami-2016.03 amzn amzn-2016 amzn-2016.03 redhat rpm" ]
+	[ "$(atoms_of rocky-9)" = "redhat rocky rocky-9 rocky-9.4 rocky-blue rocky-blue-onyx rpm" ]
+	[ "$(atoms_of oraclelinux-9)" = "oracle oracle-9 oracle-9.4 redhat rpm" ]
+}
+
+@test "atoms: suse family with opensuse-leap normalised to opensuse" {
+	[ "$(atoms_of opensuse-leap-15.5)" = "opensuse opensuse-15 opensuse-15.5 opensuseproject opensuseproject-15 opensuseproject-15.5 rpm suse" ]
+	[ "$(atoms_of sles-15-sp5)" = "rpm sles sles-15 sles-15.5 suse suselinux suselinux-15 suselinux-15.5" ]
+}
+
+@test "atoms: gentoo emerge, arch pacman, unknown distro gets no family" {
+	[ "$(atoms_of gentoo)" = "emerge gentoo gentoo-2 gentoo-2.15" ]
+	[ "$(atoms_of arch)" = "arch arch- pacman" ]
+	[ "$(atoms_of unknown)" = "unknown unknown-12345 unknown-testing" ]
+}
+
+@test "atoms: os-release quoting as python's shlex reads it" {
+	[ "$(atoms_of zz-synthetic-shell-quoting)" = "weird_distro weird_distro-1 weird_distro-1.2 weird_distro-1.2.3 weird_distro-funky weird_distro-funky-monkey" ]
+}
+
+@test "atoms: VERSION_ID missing, version from PRETTY_NAME" {
+	printf 'ID=debian\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n' >"$TMP/osr"
+	run bindep-filter -f "$EXAMPLE" --os-release "$TMP/osr" </dev/null
+	[ "$(echo "$output" | jq -r '.bindep.platform.version')" = "12" ]
+}
+
+@test "--platform alone gives exactly those atoms, with or without the prefix" {
+	run bindep-filter -f "$EXAMPLE" --platform alpine --platform platform:apk </dev/null
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq -c .bindep.platform)" = '{"source":"platform","atoms":["platform:alpine","platform:apk"]}' ]
+}
+
+@test "--os-release plus --platform adds atoms" {
+	run bindep-filter -f "$EXAMPLE" --os-release "$OSR/debian-12" --platform extra </dev/null
+	[ "$(echo "$output" | jq -r '.bindep.platform.atoms[-1]')" = "platform:extra" ]
+}
+
+@test "platform from the base image's os-release in the document" {
+	echo '{"base": {"image": "x", "os_release": {"ID": "alpine", "VERSION_ID": "3.20.3"}}}' |
+		bindep-filter -f "$EXAMPLE" >"$TMP/doc"
+	[ "$(jq -r .bindep.platform.source "$TMP/doc")" = base ]
+	[ "$(jq -r '.bindep.selections.runtime.packages[].name' "$TMP/doc")" = libffi ]
+	# the image's own os-release decides, never its name
+	echo '{"base": {"image": "alpine-looking", "os_release": {"ID": "debian", "VERSION_ID": "12"}}}' |
+		bindep-filter -f "$EXAMPLE" >"$TMP/doc"
+	[ "$(jq -r '.bindep.selections.compile.packages[].name' "$TMP/doc")" = libffi-dev ]
+}
+
+@test "no option and no base: the host's os-release" {
+	run_split bindep-filter -f "$EXAMPLE" </dev/null
+	[ "$status" -eq 0 ]
+	[ "$(echo "$out" | jq -r .bindep.platform.source)" = host ]
+	[ "$(echo "$out" | jq -r .bindep.platform.os_release)" = /etc/os-release ]
+}
+
+@test "document: runtime and compile selections with constraints and lines" {
+	printf 'libfoo [compile] >=1.0,<2.0\nlibfoo [compile] >=1.0\nlibbar\n' >"$TMP/b.txt"
+	run_split bindep-filter -f "$TMP/b.txt" --platform dpkg </dev/null
+	[ "$status" -eq 0 ]
+	[ "$(echo "$out" | jq -c .bindep.selections)" = '{"runtime":{"profiles":["default"],"packages":[{"name":"libbar","constraints":[],"lines":[3]}]},"compile":{"profiles":["compile"],"packages":[{"name":"libbar","constraints":[],"lines":[3]},{"name":"libfoo","constraints":[">=1.0","<2.0"],"lines":[1,2]}]}}' ]
+}
+
+@test "document: named selections NAME=P1,P2 and a plain profile" {
+	run_split bindep-filter -f "$EXAMPLE" --platform apk build=compile,test test </dev/null
+	[ "$status" -eq 0 ]
+	[ "$(echo "$out" | jq -r '.bindep.selections | keys_unsorted | join(" ")')" = "build selected" ]
+	[ "$(echo "$out" | jq -c '.bindep.selections.build.profiles')" = '["compile","test"]' ]
+}
+
+@test "document: other sections kept untouched and in order, bindep replaced in place" {
+	printf '{"zeta": {"b": 1, "a": [3, 2]}, "bindep": {"old": true}, "alpha": "x", "u": "\\u00e9"}' >"$TMP/in"
+	bindep-filter -f "$EXAMPLE" --platform apk <"$TMP/in" >"$TMP/out"
+	[ "$(jq -r 'keys_unsorted | join(" ")' "$TMP/out")" = "zeta bindep alpha u" ]
+	[ "$(jq -c .zeta "$TMP/out")" = '{"b":1,"a":[3,2]}' ]
+	[ "$(jq -r .u "$TMP/out")" = "é" ]
+	[ "$(jq -r .bindep.old "$TMP/out")" = null ]
+}
+
+@test "document: empty stdin means {}" {
+	run_split bindep-filter -f "$EXAMPLE" --platform apk <<<""
+	[ "$status" -eq 0 ]
+	[ "$(echo "$out" | jq -r 'keys | join(" ")')" = "bindep" ]
+}
+
+@test "document: bad JSON exits 2 with line and column, nothing on stdout" {
+	run_split bindep-filter -f "$EXAMPLE" --platform apk < <(printf '{"a": 1,\n  "b": }')
+	[ "$status" -eq 2 ]
+	[ -z "$out" ]
+	[ "$err" = "bindep-filter: <stdin>:2:8: unexpected token near '}'" ]
+	run_split bindep-filter -f "$EXAMPLE" --platform apk <<<'[1]'
+	[ "$status" -eq 2 ]
+	[ "$err" = "bindep-filter: <stdin>: expected a JSON object at the top level" ]
+	run_split bindep-filter -f "$EXAMPLE" <<<'{"base": {"os_release": "alpine"}}'
+	[ "$status" -eq 2 ]
+	[ -z "$out" ]
+	[ "$err" = "bindep-filter: <stdin>: .base.os_release: expected an object" ]
+}
+
+@test "-f - reads the bindep file from stdin" {
+	run_split bindep-filter -f - --brief --platform apk < "$EXAMPLE"
+	[ "$status" -eq 0 ]
+	[ "$out" = libffi ]
+	run_split bindep-filter -f - --platform apk < <(printf 'gcc [\n')
+	[ "$status" -eq 2 ]
+	[ "$err" = "bindep-filter: <stdin>:1:6: missing ']' at the end of the line" ]
+}
+
+@test "file lookup: bindep.txt, then other-requirements.txt, never both" {
+	cd "$TMP"
+	run_split bindep-filter --brief --platform dpkg
+	[ "$status" -eq 2 ]
+	[ "$err" = "bindep-filter: neither bindep.txt nor other-requirements.txt exists; use -f FILE" ]
+	echo old-pkg >other-requirements.txt
+	run_split bindep-filter --brief --platform dpkg
+	[ "$out" = old-pkg ]
+	echo new-pkg >bindep.txt
+	run_split bindep-filter --brief --platform dpkg
+	[ "$status" -eq 2 ]
+	[ "$err" = "bindep-filter: both bindep.txt and other-requirements.txt exist, choose one with -f" ]
+	rm other-requirements.txt
+	run_split bindep-filter --brief --platform dpkg
+	[ "$out" = new-pkg ]
+}
+
+@test "in a pipeline the bindep file is the project's" {
+	mkdir "$TMP/proj"
+	echo proj-pkg >"$TMP/proj/bindep.txt"
+	run_split bindep-filter --platform dpkg <<<"{\"project\": {\"name\": \"p\", \"dir\": \"$TMP/proj\"}}"
+	[ "$status" -eq 0 ]
+	[ "$(echo "$out" | jq -r .bindep.file)" = "$TMP/proj/bindep.txt" ]
+	rm "$TMP/proj/bindep.txt"
+	run_split bindep-filter --platform dpkg <<<"{\"project\": {\"name\": \"p\", \"dir\": \"$TMP/proj\"}}"
+	[ "$status" -eq 0 ]
+	[ "$err" = "bindep-filter: warning: $TMP/proj: no bindep.txt or other-requirements.txt: no distro packages selected" ]
+	[ "$(echo "$out" | jq -c .bindep.selections.runtime.packages)" = "[]" ]
+}
+
+@test "warnings: unknown platform (the pbrx docs' platform:apline) and a profile typo" {
+	printf 'gcc [platform:apline compile]\nmake [compiel]\nfoo [compile]\nbar [compile]\nbaz [platform:zzzzzz]\n' >"$TMP/b.txt"
+	run_split bindep-filter -f "$TMP/b.txt" --brief --platform alpine compile
+	[ "$status" -eq 0 ]
+	[ "$out" = "$(printf 'bar\nfoo')" ]
+	[ "$err" = "bindep-filter: warning: $TMP/b.txt:1:6: unknown platform 'platform:apline'; did you mean 'platform:alpine'?
+bindep-filter: warning: $TMP/b.txt:2:7: profile 'compiel' is used only here; did you mean 'compile'?
+bindep-filter: warning: $TMP/b.txt:5:6: unknown platform 'platform:zzzzzz': no distribution bindep knows is called that" ]
+}
+
+@test "no warnings on the real-world corpus's platform names" {
+	local b
+	for b in "$BATS_TEST_DIRNAME"/corpus/bindep/*.txt; do
+		bindep-filter -f "$b" --platform dpkg --brief >/dev/null 2>>"$TMP/err" </dev/null
+	done
+	# real files use only platform names bindep knows
+	run grep -c 'unknown platform' "$TMP/err"
+	[ "$output" = 0 ] || { cat "$TMP/err"; false; }
+}
+
+@test "corpus: every real bindep file on every os-release, runtime and compile" {
+	local b f name exp failed=0 n=0
+	for b in "$BATS_TEST_DIRNAME"/corpus/bindep/*.txt; do
+		exp="$FIX/corpus/$(basename "$b" .txt).expected"
+		: >"$TMP/got"
+		for f in "$OSR"/*; do
+			name=$(basename "$f")
+			for p in default compile; do
+				echo "== $name $p" >>"$TMP/got"
+				bindep-filter --brief -f "$b" --os-release "$f" "$p" </dev/null >>"$TMP/got" 2>/dev/null
+				n=$((n + 1))
+			done
+		done
+		if ! cmp -s "$exp" "$TMP/got"; then
+			echo "$(basename "$b")"
+			diff "$exp" "$TMP/got" | head -20
+			failed=1
+		fi
+	done
+	echo "$n selections compared"
+	[ "$n" -gt 3000 ]
+	[ "$failed" -eq 0 ]
+}
+
+@test "os-release errors name the file and line" {
+	printf 'NAME=x\nID="alpine\n' >"$TMP/osr"
+	run_split bindep-filter -f "$EXAMPLE" --os-release "$TMP/osr" </dev/null
+	[ "$status" -eq 2 ]
+	[ -z "$out" ]
+	[ "$err" = "bindep-filter: $TMP/osr:2: unterminated quote" ]
+	printf 'NAME=x\n' >"$TMP/osr"
+	run_split bindep-filter -f "$EXAMPLE" --os-release "$TMP/osr" </dev/null
+	[ "$status" -eq 2 ]
+	[ "$err" = "bindep-filter: $TMP/osr: no ID: bindep cannot tell the distribution" ]
+	run_split bindep-filter -f "$EXAMPLE" --os-release "$TMP/missing" </dev/null
+	[ "$status" -eq 2 ]
+	[ "$err" = "bindep-filter: $TMP/missing: No such file or directory" ]
+}
+
+@test "usage: --help, --version, bad options and arguments" {
+	run_split bindep-filter --help
+	[ "$status" -eq 0 ]
+	[ "${out%%$'\n'*}" = "usage: bindep-filter [-f FILE|-] [--os-release FILE] [--platform NAME]... [--brief] [PROFILE...]" ]
+	run_split bindep-filter --version
+	[ "$status" -eq 0 ]
+	[[ "$out" == "bindep-filter "[0-9]* ]]
+	run_split bindep-filter --bogus
+	[ "$status" -eq 2 ]
+	[ -z "$out" ]
+	[ "$err" = "bindep-filter: unrecognized option '--bogus'
+usage: bindep-filter [-f FILE|-] [--os-release FILE] [--platform NAME]... [--brief] [PROFILE...]" ]
+	run_split bindep-filter -f "$EXAMPLE" --brief Compile
+	[ "$status" -eq 2 ]
+	[ "$err" = "bindep-filter: bad profile 'Compile' in 'Compile': profiles are lower case letters, digits, ':', '.' and '-'" ]
+	run_split bindep-filter -f "$EXAMPLE" --brief a=default b=compile
+	[ "$status" -eq 2 ]
+	[ "$err" = "bindep-filter: --brief prints one selection; 2 were asked for" ]
+}
+
+@test "options may follow profiles, as with bindep" {
+	run bindep-filter -f "$EXAMPLE" --brief compile --platform apk --platform alpine
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = gcc ]
+}
+
+@test "a failed write to stdout is an error, not silent truncation" {
+	local rc=0
+	bindep-filter -f "$EXAMPLE" --platform apk </dev/null >/dev/full 2>"$TMP/err" || rc=$?
+	[ "$rc" -eq 1 ]
+	[ "$(cat "$TMP/err")" = "bindep-filter: stdout: write error: No space left on device" ]
+}
+
+@test "a 20,000-line file is accepted (timing is in bench/, not here)" {
+	local i
+	for i in $(seq 1 2500); do
+		cat "$EXAMPLE"
+	done >"$TMP/big.txt"
+	[ "$(wc -l <"$TMP/big.txt")" -eq 20000 ]
+	run bindep-filter --brief --platform apk -f "$TMP/big.txt" compile
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 7 ]
+}
