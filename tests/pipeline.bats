@@ -31,3 +31,43 @@ acme/foo-scheduler:latest " ]
 	run jq -r '.plan.package_manager' "$TMP/doc.json"
 	[ "$output" = apk ]
 }
+
+@test "pipeline: the issue's command with DIR from another directory" {
+	cd "$TMP"
+	cfg-extras "$PBRX_ROOT/examples/foo" |
+		bindep-filter --os-release "$CORPUS/os-release/alpine-3.20" |
+		image-plan --prefix acme >"$TMP/doc.json"
+	[ "$(jq -r .bindep.file "$TMP/doc.json")" = "$PBRX_ROOT/examples/foo/bindep.txt" ]
+	[ "$(jq -r '.plan.images[].name' "$TMP/doc.json" | tr '\n' ' ')" = "acme/foo-base acme/foo-manage acme/foo-scheduler " ]
+	# the same input gives a byte-identical document
+	cfg-extras "$PBRX_ROOT/examples/foo" |
+		bindep-filter --os-release "$CORPUS/os-release/alpine-3.20" |
+		image-plan --prefix acme | cmp - "$TMP/doc.json"
+}
+
+@test "pipeline: a debian base gets dpkg packages and apt-get steps" {
+	cfg-extras "$PBRX_ROOT/examples/foo" |
+		bindep-filter --os-release "$CORPUS/os-release/debian-12" |
+		image-plan >"$TMP/doc.json"
+	[ "$(jq -r .plan.package_manager "$TMP/doc.json")" = apt-get ]
+	[ "$(jq -c .bindep.selections.compile.packages "$TMP/doc.json" | jq -r '.[].name')" = libffi-dev ]
+}
+
+# The README's examples, run as written, so the docs can't drift.
+@test "README: the bindep-filter example prints what the README shows" {
+	cd "$PBRX_ROOT"
+	want=$(sed -n '/^    \$ bindep-filter --brief/,/^$/p' README.md | sed '1,2d; /^$/d; s/^    //')
+	got=$(bindep-filter --brief --os-release tests/corpus/os-release/alpine-3.20 \
+		-f tests/corpus/bindep/pbrx-docs-example.txt compile)
+	[ -n "$want" ]
+	[ "$got" = "$want" ]
+}
+
+@test "README: the plan example runs" {
+	cd "$PBRX_ROOT"
+	cmd=$(sed -n '/^    cfg-extras examples\/foo/,/^$/p' README.md | tr -d '\\\n')
+	[ -n "$cmd" ]
+	run bash -c "set -o pipefail; $cmd"
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq length)" = 3 ]
+}
