@@ -937,9 +937,11 @@ static la_ssize_t tar_write(struct archive *a, void *arg, const void *p, size_t 
 	return (la_ssize_t)n;
 }
 
-/* A tar of directory dir's content (paths relative to it) into out.
- * NULL, or the reason it failed (malloc'd). */
-static char *tar_dir(const char *dir, struct buf *out)
+/* A tar of directory dir's content (paths relative to it) into out, plus,
+ * when extra_name is not NULL, a regular file of that name holding
+ * extra_len bytes of extra.  NULL, or the reason it failed (malloc'd). */
+static char *tar_dir(const char *dir, const char *extra_name, const char *extra,
+                     size_t extra_len, struct buf *out)
 {
 	struct archive *disk = archive_read_disk_new(), *w = archive_write_new();
 	struct archive_entry *e = NULL;
@@ -994,6 +996,19 @@ static char *tar_dir(const char *dir, struct buf *out)
 			}
 		}
 	}
+	if (extra_name) {
+		archive_entry_free(e);
+		e = archive_entry_new();
+		archive_entry_set_pathname(e, extra_name);
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, 0644);
+		archive_entry_set_size(e, (la_int64_t)extra_len);
+		if (archive_write_header(w, e) < ARCHIVE_WARN ||
+		    archive_write_data(w, extra, extra_len) < 0) {
+			why = xasprintf("%s: %s", extra_name, archive_error_string(w));
+			goto out;
+		}
+	}
 	if (archive_write_close(w) != ARCHIVE_OK)
 		why = xasprintf("%s: %s", dir, archive_error_string(w));
 out:
@@ -1007,23 +1022,44 @@ out:
 char *docker_build(struct docker *d, const char *context_dir, const char *dockerfile,
                    const char *repo_tag, const char *network_mode, bool quiet)
 {
-	struct xfer x = {.sink = SINK_PROGRESS, .progress_out = quiet ? NULL : stderr};
+	struct docker_build_spec spec = {
+		.context_dir = context_dir, .dockerfile = dockerfile, .repo_tag = repo_tag,
+		.network_mode = network_mode, .quiet = quiet,
+	};
+	return docker_build_spec(d, &spec);
+}
+
+/* The name the replacement Dockerfile gets in the context: one a project
+ * is unlikely to have. */
+#define BUILD_DOCKERFILE ".pbrx-build.Dockerfile"
+
+char *docker_build_spec(struct docker *d, const struct docker_build_spec *spec)
+{
+	struct xfer x = {.sink = SINK_PROGRESS, .progress_out = spec->quiet ? NULL : stderr};
 	struct buf tar = {0}, path = {0};
-	const char *obj = repo_tag ? repo_tag : dockerfile;
+	const char *obj = spec->repo_tag ? spec->repo_tag : spec->dockerfile;
+	const char *name = spec->dockerfile_text ? BUILD_DOCKERFILE : spec->dockerfile;
 	char *why, *id = NULL;
 
-	why = tar_dir(context_dir, &tar);
+	why = tar_dir(spec->context_dir, spec->dockerfile_text ? name : NULL,
+	              spec->dockerfile_text,
+	              spec->dockerfile_text ? strlen(spec->dockerfile_text) : 0, &tar);
 	if (why) {
 		fail(d, "POST", "/build", obj, "build context: %s", why);
 		free(why);
 		goto out;
 	}
 	buf_adds(&path, "/build");
-	query(&path, "dockerfile", dockerfile);
-	if (repo_tag)
-		query(&path, "t", repo_tag);
-	if (network_mode)
-		query(&path, "networkmode", network_mode);
+	query(&path, "dockerfile", name);
+	if (spec->repo_tag)
+		query(&path, "t", spec->repo_tag);
+	if (spec->network_mode)
+		query(&path, "networkmode", spec->network_mode);
+	if (spec->labels && json_object_size(spec->labels)) {
+		char *labels = json_dumps(spec->labels, JSON_COMPACT);
+		query(&path, "labels", labels);
+		free(labels);
+	}
 	query(&path, "rm", "1");
 	query(&path, "forcerm", "1");
 	if (request(d, &x, "POST", "/build", obj, path.p, true, "application/x-tar",
@@ -1031,9 +1067,9 @@ char *docker_build(struct docker *d, const char *context_dir, const char *docker
 		goto out;
 	if (x.prog.aux_id) {
 		id = xstrdup(x.prog.aux_id);
-	} else if (repo_tag) {
+	} else if (spec->repo_tag) {
 		/* Older daemons and Podman may not send aux.ID. */
-		json_t *img = docker_image_inspect(d, repo_tag);
+		json_t *img = docker_image_inspect(d, spec->repo_tag);
 		const char *s = json_string_value(json_object_get(img, "Id"));
 		if (s)
 			id = xstrdup(s);

@@ -114,6 +114,22 @@ int docker_image_remove(struct docker *d, const char *name, bool force);
 char *docker_build(struct docker *d, const char *context_dir, const char *dockerfile,
                    const char *repo_tag, const char *network_mode, bool quiet);
 
+/* What docker_build_spec needs; NULL members are left out. */
+struct docker_build_spec {
+	const char *context_dir;     /* required: sent as the build context */
+	const char *dockerfile;      /* its path in the context */
+	const char *dockerfile_text; /* when set, built instead of dockerfile: it
+	                              * is added to the context under a name of
+	                              * its own, so context_dir is not touched */
+	const char *repo_tag;        /* tag of the result */
+	const char *network_mode;    /* as for docker_build */
+	const json_t *labels;        /* object of label -> string, borrowed */
+	bool quiet;                  /* no progress on stderr */
+};
+/* POST /build as docker_build, with the options of spec.  The new image's
+ * ID (malloc'd); NULL on failure. */
+char *docker_build_spec(struct docker *d, const struct docker_build_spec *spec);
+
 /* POST /containers/create.  The new container's ID (malloc'd). */
 char *docker_container_create(struct docker *d, const struct docker_container_spec *spec);
 /* POST /containers/{id}/start; a running container is fine. */

@@ -1,0 +1,795 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* image-assemble: run the plan's image steps through the container
+ * engine (one container per image, exec each step, commit with the
+ * plan's config; Dockerfile images through the build endpoint), tag every
+ * image only when all are built, and add the "images" section.
+ * See image-assemble(1) and pbrx-document(5). */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "doc.h"
+#include "docker.h"
+#include "msg.h"
+#include "xalloc.h"
+
+#ifndef PBRX_VERSION
+#define PBRX_VERSION "unknown"
+#endif
+
+static void usage(FILE *f)
+{
+	fputs("usage: image-assemble [-hqv] [--version] [--engine docker]\n", f);
+}
+
+/* One plan image while it is built. */
+struct image {
+	const json_t *plan;    /* borrowed: .plan.images[i] */
+	char *path;            /* ".plan.images[i]", for messages */
+	const char *name, *ref, *kind, *from;
+	char *tmp_ref;         /* name:pbrx-tmp-...: its tag until all are done */
+	char *id;
+};
+
+/* ---- cleanup ---------------------------------------------------------- */
+
+/* What must go when the run fails or is interrupted: the containers made
+ * and the temporary tags.  The main thread changes the lists with the
+ * lock held, and holds it across each create, commit, build and the final
+ * tagging, so an interrupt never misses an object that exists: it waits
+ * for the request in flight, then removes everything, on a connection of
+ * its own.  Recursive: msg_die inside a locked section runs the cleanup
+ * in the same thread. */
+static struct {
+	pthread_mutex_t lock;
+	struct docker *d;
+	char **containers;
+	size_t ncontainers, ccap;
+	char **refs;
+	size_t nrefs, rcap;
+	bool done;
+} rb;
+
+static void rb_lock(void) { pthread_mutex_lock(&rb.lock); }
+static void rb_unlock(void) { pthread_mutex_unlock(&rb.lock); }
+
+static void list_add(char ***v, size_t *n, size_t *cap, const char *s)
+{
+	xgrow((void **)v, cap, *n + 1, sizeof **v);
+	(*v)[(*n)++] = xstrdup(s);
+}
+
+static void list_del(char **v, size_t *n, const char *s)
+{
+	for (size_t i = *n; i-- > 0;) {
+		if (strcmp(v[i], s) == 0) {
+			free(v[i]);
+			memmove(v + i, v + i + 1, (*n - i - 1) * sizeof *v);
+			(*n)--;
+			return;
+		}
+	}
+}
+
+/* Remove every container, then every temporary tag, newest first (a
+ * script image is a child of the base).  Removing a tag never removes an
+ * image that has another tag, so the previous images keep theirs. */
+static void rb_run(void)
+{
+	rb_lock();
+	if (!rb.done && rb.d) {
+		rb.done = true;
+		for (size_t i = rb.ncontainers; i-- > 0;) {
+			if (docker_container_remove(rb.d, rb.containers[i]) < 0)
+				msg_warn("docker: %s", docker_error(rb.d));
+			else
+				msg_note("removed container %.12s", rb.containers[i]);
+		}
+		for (size_t i = rb.nrefs; i-- > 0;) {
+			if (docker_image_remove(rb.d, rb.refs[i], false) < 0)
+				msg_warn("docker: %s", docker_error(rb.d));
+			else
+				msg_note("removed temporary image %s", rb.refs[i]);
+		}
+	}
+	rb_unlock();
+}
+
+static void rb_free(void)
+{
+	for (size_t i = 0; i < rb.ncontainers; i++)
+		free(rb.containers[i]);
+	for (size_t i = 0; i < rb.nrefs; i++)
+		free(rb.refs[i]);
+	free(rb.containers);
+	free(rb.refs);
+	docker_free(rb.d);
+}
+
+/* SIGINT and SIGTERM are blocked in every thread and taken here, so the
+ * cleanup runs in an ordinary thread, not in a signal handler. */
+static void *signal_thread(void *arg)
+{
+	sigset_t *set = arg;
+	int sig = 0;
+
+	if (sigwait(set, &sig) != 0)
+		return NULL;
+	fprintf(stderr, "%s: %s: removing containers and temporary images\n", msg_progname(),
+	        strsignal(sig));
+	rb_run();
+	signal(sig, SIG_DFL);
+	pthread_sigmask(SIG_UNBLOCK, set, NULL);
+	raise(sig);
+	_exit(128 + sig);
+}
+
+static void rb_start(void)
+{
+	static sigset_t set;
+	pthread_mutexattr_t attr;
+	pthread_t t;
+
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&rb.lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+	rb.d = docker_new();
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (pthread_create(&t, NULL, signal_thread, &set) != 0)
+		msg_die(EXIT_FAIL, "cannot start the signal thread");
+	pthread_detach(t);
+	msg_on_die(rb_run);
+}
+
+/* ---- display ---------------------------------------------------------- */
+
+/* argv as a shell would need it typed, for messages only: nothing here is
+ * ever run by a shell.  Malloc'd. */
+static char *argv_display(char *const *argv)
+{
+	size_t cap = 0, len = 0;
+	char *s = NULL;
+
+	for (size_t i = 0; argv[i]; i++) {
+		const char *a = argv[i];
+		bool plain = *a && strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		                             "0123456789_-+=/.,:@%[]") == strlen(a);
+		size_t need = len + 4 * strlen(a) + 4;
+
+		xgrow((void **)&s, &cap, need + 1, 1);
+		if (i)
+			s[len++] = ' ';
+		if (plain) {
+			len += (size_t)sprintf(s + len, "%s", a);
+			continue;
+		}
+		s[len++] = '\'';
+		for (; *a; a++) {
+			if (*a == '\'') {
+				memcpy(s + len, "'\\''", 4);
+				len += 4;
+			} else {
+				s[len++] = *a;
+			}
+		}
+		s[len++] = '\'';
+	}
+	xgrow((void **)&s, &cap, len + 1, 1);
+	s[len] = '\0';
+	return s;
+}
+
+/* With -q a step's output is kept and shown only when the step fails. */
+struct capture {
+	char *p;
+	size_t len, cap;
+};
+
+static void capture_out(int stream, const char *data, size_t len, void *arg)
+{
+	struct capture *c = arg;
+
+	(void)stream;
+	xgrow((void **)&c->p, &c->cap, c->len + len + 1, 1);
+	memcpy(c->p + c->len, data, len);
+	c->len += len;
+}
+
+/* ---- the document ----------------------------------------------------- */
+
+/* A NULL-terminated copy of string array arr (at path); the strings are
+ * borrowed from arr, the vector is malloc'd. */
+static char **strv(const json_t *arr, const char *path)
+{
+	size_t n = json_array_size(arr);
+	char **v = xcalloc(n + 1, sizeof *v);
+
+	doc_check_strings(arr, path);
+	for (size_t i = 0; i < n; i++)
+		v[i] = (char *)json_string_value(json_array_get(arr, i));
+	return v;
+}
+
+/* The mounts of image img: a "source" is a host path, the volume
+ * "wheelhouse" is .wheels.wheelhouse.  Malloc'd array; strings borrowed. */
+static struct docker_mount *mounts_of(const struct image *img, const char *wheelhouse,
+                                      size_t *n)
+{
+	json_t *arr = doc_need(img->plan, img->path, "mounts", JSON_ARRAY);
+	struct docker_mount *m = xcalloc(json_array_size(arr) + 1, sizeof *m);
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v) {
+		char *path = xasprintf("%s.mounts[%zu]", img->path, i);
+		const char *source = doc_want_string(v, path, "source");
+		const char *volume = doc_want_string(v, path, "volume");
+		json_t *ro = json_object_get(v, "read_only");
+
+		if (ro && !json_is_boolean(ro))
+			doc_die(path, "read_only: expected true or false");
+		m[i].target = doc_need_string(v, path, "target");
+		/* Read-only unless the plan says otherwise. */
+		m[i].read_only = !json_is_false(ro);
+		if (source) {
+			m[i].source = source;
+		} else if (volume && strcmp(volume, "wheelhouse") == 0) {
+			if (!wheelhouse)
+				doc_die(".wheels.wheelhouse", "missing: %s mounts the wheelhouse; "
+				        "run wheel-build first", img->path);
+			m[i].source = wheelhouse;
+		} else {
+			doc_die(path, "expected a \"source\" or the volume \"wheelhouse\"");
+		}
+		free(path);
+	}
+	*n = json_array_size(arr);
+	return m;
+}
+
+/* The image the plan names as from, or the temporary tag of an earlier
+ * plan image when from is that image's final ref. */
+static const char *resolve_from(const struct image *imgs, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(imgs[j].ref, imgs[i].from) == 0)
+			return imgs[j].tmp_ref;
+	return imgs[i].from;
+}
+
+/* ---- container images ------------------------------------------------- */
+
+/* "KEYWORD <json>" for a commit change: the plan's value, else the one
+ * image from has (commit would otherwise keep the container's, which runs
+ * tail).  Malloc'd. */
+static char *change_json(const char *keyword, const json_t *plan_value, const json_t *from_config,
+                         const char *from_key)
+{
+	const json_t *v = json_is_array(plan_value) ? plan_value
+	                                            : json_object_get(from_config, from_key);
+	char *j, *s;
+
+	if (!json_is_array(v))
+		return xasprintf("%s []", keyword);
+	j = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	s = xasprintf("%s %s", keyword, j);
+	free(j);
+	return s;
+}
+
+/* The commit changes of img: ENTRYPOINT and CMD always, LABEL for each
+ * label.  ENV, USER and WORKDIR are the container's, hence from's.
+ * NULL-terminated, malloc'd strings. */
+static char **commit_changes(const struct image *img, const json_t *from_config)
+{
+	char *path = xasprintf("%s.config", img->path);
+	json_t *config = doc_need(img->plan, img->path, "config", JSON_OBJECT);
+	json_t *labels = doc_want(config, path, "labels", JSON_OBJECT);
+	json_t *ep = json_object_get(config, "entrypoint");
+	json_t *cmd = json_object_get(config, "cmd");
+	char **v = xcalloc(json_object_size(labels) + 3, sizeof *v);
+	size_t n = 0;
+	const char *key;
+	json_t *val;
+
+	if (ep && !json_is_null(ep))
+		doc_check_strings(doc_need(config, path, "entrypoint", JSON_ARRAY), path);
+	if (cmd && !json_is_null(cmd))
+		doc_check_strings(doc_need(config, path, "cmd", JSON_ARRAY), path);
+	v[n++] = change_json("ENTRYPOINT", ep, from_config, "Entrypoint");
+	v[n++] = change_json("CMD", cmd, from_config, "Cmd");
+	json_object_foreach(labels, key, val) {
+		/* Dockerfile LABEL takes double-quoted strings with backslash
+		 * escapes: JSON strings of plain text are that. */
+		json_t *k = json_string(key);
+		char *ks = json_dumps(k, JSON_ENCODE_ANY), *vs;
+
+		if (!json_is_string(val))
+			doc_die(path, "labels.%s: expected a string", key);
+		vs = json_dumps(val, JSON_ENCODE_ANY);
+		v[n++] = xasprintf("LABEL %s=%s", ks, vs);
+		free(ks);
+		free(vs);
+		json_decref(k);
+	}
+	free(path);
+	return v;
+}
+
+static void strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Run one step of img in container cid; dies naming image, step and
+ * command when it fails. */
+static void run_step(struct docker *d, const struct image *img, const char *cid,
+                     const json_t *step, size_t k)
+{
+	char *path = xasprintf("%s.steps[%zu]", img->path, k);
+	const char *name = doc_need_string(step, path, "name");
+	char **argv = strv(doc_need(step, path, "argv", JSON_ARRAY), path);
+	char *shown = argv_display(argv);
+	struct capture cap = {0};
+	/* Package managers need root, whatever USER the image has. */
+	struct docker_exec_spec spec = {.argv = argv, .user = "0"};
+	int code = -1;
+
+	if (!argv[0])
+		doc_die(path, "argv: expected a command");
+	if (msg_verbosity() < 0) {
+		spec.output = capture_out;
+		spec.arg = &cap;
+	}
+	msg_info("%s: %s: %s", img->name, name, shown);
+	if (docker_exec(d, cid, &spec, &code) < 0)
+		msg_die(EXIT_FAIL, "%s: %s: docker: %s", img->name, name, docker_error(d));
+	if (code != 0) {
+		if (cap.len) {
+			fwrite(cap.p, 1, cap.len, stderr);
+			if (cap.p[cap.len - 1] != '\n')
+				fputc('\n', stderr);
+		}
+		msg_die(EXIT_FAIL, "%s: step %s failed (exit status %d): %s", img->name, name, code,
+		        shown);
+	}
+	free(cap.p);
+	free(shown);
+	free(argv);
+	free(path);
+}
+
+/* "image-assemble: STEP: COMMAND; ..." for the history of img's layer.
+ * Malloc'd. */
+static char *history_text(const struct image *img, const json_t *steps)
+{
+	char *s = xstrdup("image-assemble:");
+	size_t k;
+	json_t *step;
+
+	json_array_foreach(steps, k, step) {
+		json_t *argv = json_object_get(step, "argv");
+		char **v, *shown, *t;
+
+		if (!json_is_array(argv))
+			continue;
+		v = strv(argv, img->path);
+		shown = argv_display(v);
+		t = xasprintf("%s%s %s", s, k ? ";" : "", shown);
+		free(s);
+		free(shown);
+		free(v);
+		s = t;
+	}
+	if (!json_array_size(steps)) {
+		char *t = xasprintf("%s configuration only", s);
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+/* Build img in a container from from: exec its steps, commit it as
+ * img->tmp_ref.  A script image without steps is only a commit of a
+ * container never started: no layer, only its config. */
+static void build_container(struct docker *d, struct image *img, const char *from,
+                            const char *wheelhouse, const char *suffix)
+{
+	/* Kept alive by tail; the command is only sh's $0, never run: docker
+	 * history shows it as the layer's "created by". */
+	static char *const keep_alive[] = {"/bin/sh", "-c", "exec tail -f /dev/null", NULL};
+	json_t *steps = doc_need(img->plan, img->path, "steps", JSON_ARRAY);
+	json_t *from_img, *step;
+	char *cname = xasprintf("pbrx-%s-%s", img->name, suffix), *cid, **changes;
+	char *what = history_text(img, steps);
+	char *const cmd[] = {what, NULL};
+	struct docker_container_spec spec = {
+		.name = cname, .image = from, .network_mode = "host", .tmpfs_tmp = true,
+		.entrypoint = keep_alive, .cmd = cmd,
+	};
+	size_t k;
+
+	for (char *p = cname; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
+			*p = '-';
+	from_img = docker_image_inspect(d, from);
+	if (!from_img)
+		msg_die(EXIT_FAIL, "%s: docker: %s", img->name, docker_error(d));
+	changes = commit_changes(img, json_object_get(from_img, "Config"));
+	if (json_array_size(steps))
+		spec.mounts = mounts_of(img, wheelhouse, &spec.nmounts);
+
+	rb_lock();
+	cid = docker_container_create(d, &spec);
+	if (!cid)
+		msg_die(EXIT_FAIL, "%s: docker: %s", img->name, docker_error(d));
+	list_add(&rb.containers, &rb.ncontainers, &rb.ccap, cid);
+	rb_unlock();
+	msg_note("%s: container %.12s from %s", img->name, cid, from);
+
+	if (json_array_size(steps)) {
+		if (docker_container_start(d, cid) < 0)
+			msg_die(EXIT_FAIL, "%s: docker: %s", img->name, docker_error(d));
+		json_array_foreach(steps, k, step)
+			run_step(d, img, cid, step, k);
+	}
+	for (size_t i = 0; changes[i]; i++)
+		msg_note("%s: commit change %s", img->name, changes[i]);
+
+	rb_lock();
+	img->id = docker_commit(d, cid, img->tmp_ref, changes);
+	if (!img->id)
+		msg_die(EXIT_FAIL, "%s: commit: docker: %s", img->name, docker_error(d));
+	list_add(&rb.refs, &rb.nrefs, &rb.rcap, img->tmp_ref);
+	if (docker_container_remove(d, cid) < 0)
+		msg_die(EXIT_FAIL, "%s: docker: %s", img->name, docker_error(d));
+	list_del(rb.containers, &rb.ncontainers, cid);
+	rb_unlock();
+
+	free((void *)spec.mounts);
+	free(what);
+	strv_free(changes);
+	json_decref(from_img);
+	free(cid);
+	free(cname);
+}
+
+/* ---- Dockerfile images ------------------------------------------------ */
+
+/* Does FROM operand word (n bytes) name earlier image j?  By its ref, by
+ * its name (any tag: the Dockerfile means the one built now), and by the
+ * name without the prefix, as pbrx's Dockerfiles said "FROM foo-base". */
+static bool names_image(const char *word, size_t n, const struct image *j)
+{
+	const char *slash = strrchr(j->name, '/');
+	const char *local = slash ? slash + 1 : j->name;
+	const char *cands[] = {j->ref, j->name, local};
+
+	for (size_t c = 0; c < sizeof cands / sizeof cands[0]; c++) {
+		size_t m = strlen(cands[c]);
+		if (n >= m && strncmp(word, cands[c], m) == 0 &&
+		    (n == m || (c > 0 && word[m] == ':' && memchr(word + m + 1, '/', n - m - 1) == NULL)))
+			return true;
+	}
+	return false;
+}
+
+/* text with every FROM that names an earlier plan image (see names_image)
+ * pointing at that image's temporary tag, so the build uses the base built
+ * in this run and the old tags stay untouched until all images are done.
+ * *hits counts the rewritten lines.  Malloc'd. */
+static char *rewrite_from(const char *text, const struct image *imgs, size_t i, int *hits)
+{
+	size_t cap = 0, len = 0;
+	char *out = NULL;
+	bool continued = false;
+	const char *line = text;
+
+	*hits = 0;
+	while (*line) {
+		const char *eol = strchr(line, '\n');
+		size_t llen = eol ? (size_t)(eol - line + 1) : strlen(line);
+		const char *p = line, *end = line + llen, *word = NULL, *repl = NULL;
+		size_t wlen = 0;
+		bool was_continued = continued;
+
+		/* A line ending in a backslash continues on the next one. */
+		{
+			const char *q = end;
+			while (q > line && strchr("\r\n \t", q[-1]))
+				q--;
+			continued = q > line && q[-1] == '\\';
+		}
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (!was_continued && end - p > 5 && strncasecmp(p, "FROM", 4) == 0 &&
+		    (p[4] == ' ' || p[4] == '\t')) {
+			p += 4;
+			for (;;) {
+				while (p < end && (*p == ' ' || *p == '\t'))
+					p++;
+				word = p;
+				while (p < end && !isspace((unsigned char)*p))
+					p++;
+				wlen = (size_t)(p - word);
+				if (wlen < 2 || strncmp(word, "--", 2) != 0)
+					break;
+			}
+			for (size_t j = 0; j < i && wlen; j++) {
+				if (names_image(word, wlen, &imgs[j]))
+					repl = imgs[j].tmp_ref;
+			}
+		}
+		if (repl) {
+			size_t before = (size_t)(word - line), rlen = strlen(repl);
+			size_t after = llen - before - wlen;
+			xgrow((void **)&out, &cap, len + before + rlen + after + 1, 1);
+			memcpy(out + len, line, before);
+			memcpy(out + len + before, repl, rlen);
+			memcpy(out + len + before + rlen, word + wlen, after);
+			len += before + rlen + after;
+			msg_note("%s: FROM %.*s -> %s", imgs[i].name, (int)wlen, word, repl);
+			(*hits)++;
+		} else {
+			xgrow((void **)&out, &cap, len + llen + 1, 1);
+			memcpy(out + len, line, llen);
+			len += llen;
+		}
+		line += llen;
+	}
+	xgrow((void **)&out, &cap, len + 1, 1);
+	out[len] = '\0';
+	return out;
+}
+
+static char *read_text(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *s = NULL;
+	size_t len = 0, cap = 0, n;
+
+	if (!f)
+		msg_die(EXIT_USAGE, "%s: %s", path, strerror(errno));
+	do {
+		xgrow((void **)&s, &cap, len + 4096 + 1, 1);
+		n = fread(s + len, 1, 4096, f);
+		len += n;
+	} while (n > 0);
+	if (ferror(f))
+		msg_die(EXIT_USAGE, "%s: %s", path, strerror(errno));
+	fclose(f);
+	s[len] = '\0';
+	if (strlen(s) != len)
+		msg_die(EXIT_USAGE, "%s: contains a NUL byte", path);
+	return s;
+}
+
+/* Build img from its Dockerfile, in its context directory, as
+ * img->tmp_ref, with the plan's labels. */
+static void build_dockerfile(struct docker *d, struct image *img, const struct image *imgs,
+                             size_t i)
+{
+	const char *file = doc_need_string(img->plan, img->path, "dockerfile");
+	const char *context = doc_need_string(img->plan, img->path, "context");
+	char *cpath = xasprintf("%s.config", img->path);
+	json_t *config = doc_need(img->plan, img->path, "config", JSON_OBJECT);
+	char *text = read_text(file), *rewritten;
+	struct docker_build_spec spec = {
+		.context_dir = context, .repo_tag = img->tmp_ref, .network_mode = "host",
+		.labels = doc_want(config, cpath, "labels", JSON_OBJECT),
+		.quiet = msg_verbosity() < 0,
+	};
+	int hits;
+
+	rewritten = rewrite_from(text, imgs, i, &hits);
+	if (hits == 0)
+		msg_warn("%s: no FROM line names %s; built as it is", file, imgs[0].name);
+	spec.dockerfile = file;
+	spec.dockerfile_text = rewritten;
+	msg_info("%s: build %s", img->name, file);
+
+	rb_lock();
+	img->id = docker_build_spec(d, &spec);
+	if (!img->id)
+		msg_die(EXIT_FAIL, "%s: build %s: docker: %s", img->name, file, docker_error(d));
+	list_add(&rb.refs, &rb.nrefs, &rb.rcap, img->tmp_ref);
+	rb_unlock();
+
+	free(rewritten);
+	free(text);
+	free(cpath);
+}
+
+/* ---- finishing -------------------------------------------------------- */
+
+/* Give every image its final ref, then drop the temporary tags; the
+ * interrupt handler waits until both are done. */
+static void tag_all(struct docker *d, struct image *imgs, size_t n)
+{
+	rb_lock();
+	for (size_t i = 0; i < n; i++) {
+		if (docker_image_tag(d, imgs[i].tmp_ref, imgs[i].ref) < 0)
+			msg_die(EXIT_FAIL, "%s: tag: docker: %s", imgs[i].name, docker_error(d));
+		msg_note("tagged %s", imgs[i].ref);
+	}
+	for (size_t i = n; i-- > 0;) {
+		if (docker_image_remove(d, imgs[i].tmp_ref, false) < 0)
+			msg_warn("docker: %s", docker_error(d));
+		list_del(rb.refs, &rb.nrefs, imgs[i].tmp_ref);
+	}
+	rb_unlock();
+}
+
+/* The images section (new reference). */
+static json_t *images_section(struct docker *d, const struct image *imgs, size_t n)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *info = docker_image_inspect(d, imgs[i].ref);
+		json_t *size;
+
+		if (!info)
+			msg_die(EXIT_FAIL, "%s: docker: %s", imgs[i].name, docker_error(d));
+		size = json_object_get(info, "Size");
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I}", "name", imgs[i].name,
+		                                     "ref", imgs[i].ref, "id", imgs[i].id,
+		                                     "size", json_integer_value(size)));
+		json_decref(info);
+	}
+	return arr;
+}
+
+/* "pbrx-tmp-PID-RANDOM": unique per run, a valid tag. */
+static char *run_suffix(void)
+{
+	unsigned char r[4] = {0};
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || read(fd, r, sizeof r) != (ssize_t)sizeof r) {
+		unsigned long t = (unsigned long)time(NULL);
+		memcpy(r, &t, sizeof r);
+	}
+	if (fd >= 0)
+		close(fd);
+	return xasprintf("pbrx-tmp-%ld-%02x%02x%02x%02x", (long)getpid(), r[0], r[1], r[2], r[3]);
+}
+
+/* The plan's images, checked (malloc'd array; strings borrowed). */
+static struct image *load_images(const json_t *plan, const char *suffix, size_t *n)
+{
+	json_t *arr = doc_need(plan, ".plan", "images", JSON_ARRAY);
+	struct image *imgs = xcalloc(json_array_size(arr) + 1, sizeof *imgs);
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v) {
+		struct image *img = &imgs[i];
+
+		img->path = xasprintf(".plan.images[%zu]", i);
+		if (!json_is_object(v))
+			doc_die(img->path, "expected an object");
+		img->plan = v;
+		img->name = doc_need_string(v, img->path, "name");
+		img->ref = doc_need_string(v, img->path, "ref");
+		img->kind = doc_need_string(v, img->path, "kind");
+		img->from = doc_want_string(v, img->path, "from");
+		if (strcmp(img->kind, "base") && strcmp(img->kind, "script") &&
+		    strcmp(img->kind, "dockerfile"))
+			doc_die(img->path, "kind: expected \"base\", \"script\" or \"dockerfile\"");
+		if (!img->from && strcmp(img->kind, "dockerfile"))
+			doc_need_string(v, img->path, "from");
+		img->tmp_ref = xasprintf("%s:%s", img->name, suffix);
+	}
+	*n = json_array_size(arr);
+	return imgs;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"engine", required_argument, NULL, 'e'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	struct docker *d;
+	struct image *imgs;
+	json_t *doc, *plan, *wheels;
+	const char *wheelhouse = NULL;
+	char *suffix;
+	size_t n;
+	int ch;
+
+	msg_init("image-assemble");
+	while ((ch = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'e':
+			/* Podman's Docker-compatible service is reached the same
+			 * way, through DOCKER_HOST. */
+			if (strcmp(optarg, "docker")) {
+				msg_warn("unsupported engine '%s' (only docker)", optarg);
+				usage(stderr);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'q':
+			msg_set_verbosity(-1);
+			break;
+		case 'v':
+			msg_set_verbosity(msg_verbosity() + 1);
+			break;
+		case 'V':
+			puts("image-assemble " PBRX_VERSION);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+
+	doc = doc_read();
+	plan = doc_need(doc, "", "plan", JSON_OBJECT);
+	wheels = doc_want(doc, "", "wheels", JSON_OBJECT);
+	if (wheels)
+		wheelhouse = doc_need_string(wheels, ".wheels", "wheelhouse");
+	suffix = run_suffix();
+	imgs = load_images(plan, suffix, &n);
+
+	rb_start();
+	d = docker_new();
+	if (docker_ping(d) < 0)
+		docker_die(d);
+	for (size_t i = 0; i < n; i++) {
+		struct image *img = &imgs[i];
+
+		if (strcmp(img->kind, "dockerfile") == 0) {
+			build_dockerfile(d, img, imgs, i);
+		} else {
+			const char *from = resolve_from(imgs, i);
+			msg_info("%s: from %s", img->name, img->from);
+			build_container(d, img, from, wheelhouse, suffix);
+		}
+		msg_note("%s: built %s", img->name, img->id);
+	}
+	tag_all(d, imgs, n);
+	doc_set(doc, "images", images_section(d, imgs, n));
+	msg_on_die(NULL);
+	doc_write(doc);
+
+	for (size_t i = 0; i < n; i++) {
+		free(imgs[i].path);
+		free(imgs[i].tmp_ref);
+		free(imgs[i].id);
+	}
+	free(imgs);
+	free(suffix);
+	json_decref(doc);
+	docker_free(d);
+	rb_free();
+	return EXIT_OK;
+}
