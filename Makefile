@@ -24,13 +24,15 @@ JANSSON_LIBS := $(call pc,jansson,libs)
 INIH_LIBS := $(call pc,inih,libs)
 CURL_LIBS := $(call pc,libcurl,libs)
 ARCHIVE_LIBS := $(call pc,libarchive,libs)
+SSL_LIBS := $(call pc,libcrypto,libs)
 
 # The pipeline, in order.  Each C tool is bin/<tool>.c; its libraries:
-C_TOOLS = bindep-filter cfg-extras image-inspect image-plan
+C_TOOLS = bindep-filter cfg-extras image-inspect image-plan wheel-build
 LIBS_bindep-filter = $(JANSSON_LIBS)
 LIBS_cfg-extras = $(JANSSON_LIBS) $(INIH_LIBS)
 LIBS_image-inspect = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS)
 LIBS_image-plan = $(JANSSON_LIBS)
+LIBS_wheel-build = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) $(SSL_LIBS)
 SCRIPTS =
 
 COMMON_SRC = $(wildcard common/*.c)

@@ -1,0 +1,878 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* wheel-build: run the plan's builder steps in one container, building
+ * wheels of the project and its dependencies into a wheelhouse on the
+ * host, and add the "wheels" section to the document.
+ * See wheel-build(1) and pbrx-document(5). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "doc.h"
+#include "docker.h"
+#include "msg.h"
+#include "xalloc.h"
+
+#ifndef PBRX_VERSION
+#define PBRX_VERSION "unknown"
+#endif
+
+/* Where --find-links directories and a PIP_CONFIG_FILE appear inside the
+ * builder: under /tmp, its tmpfs. */
+#define FIND_LINKS_DIR "/tmp/pbrx/find-links"
+#define PIP_CONFIG_TARGET "/tmp/pbrx/pip/pip.conf"
+/* Output kept with -q, shown when a step fails: the last this many bytes. */
+#define QUIET_KEEP (256 * 1024)
+
+extern char **environ;
+
+static void usage(FILE *f)
+{
+	fputs("usage: wheel-build [-hqv] [--version] [--engine docker] [--wheelhouse DIR]\n"
+	      "                   [--find-links DIR]...\n", f);
+}
+
+/* A NULL-terminated, growable vector of malloc'd strings. */
+struct strv {
+	char **v;
+	size_t n, cap;
+};
+
+static void strv_add(struct strv *s, char *str)
+{
+	xgrow((void **)&s->v, &s->cap, s->n + 2, sizeof *s->v);
+	s->v[s->n++] = str;
+	s->v[s->n] = NULL;
+}
+
+static void strv_free(struct strv *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	*s = (struct strv){0};
+}
+
+/* Everything the cleanup paths need: msg_die's hook and the signal path
+ * read it. */
+static struct {
+	struct docker *d;
+	char *container;   /* ID of the builder, once created */
+	char *wheelhouse;  /* absolute host path */
+	bool temporary;    /* made here: removed on failure */
+	const char *target;/* the wheelhouse inside the builder */
+	bool in_child;     /* the process running the steps: no cleanup */
+	size_t nlinks;     /* find-links directories mounted so far */
+} run;
+
+/* ---- the wheelhouse on the host ---- */
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	if (remove(path) < 0 && errno != ENOENT)
+		msg_warn("%s: %s", path, strerror(errno));
+	return 0;
+}
+
+/* rm -rf path, without following symlinks. */
+static void remove_tree(const char *path)
+{
+	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The wheelhouse: dir (made when missing) or a new temporary directory.
+ * Sets run.wheelhouse and run.temporary. */
+static void wheelhouse_open(const char *dir)
+{
+	char buf[PATH_MAX];
+
+	if (!dir) {
+		const char *tmp = getenv("TMPDIR");
+		char *tmpl = xasprintf("%s/pbrx-wheels.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+		if (!mkdtemp(tmpl))
+			msg_die(EXIT_FAIL, "%s: %s", tmpl, strerror(errno));
+		if (!realpath(tmpl, buf))
+			msg_die(EXIT_FAIL, "%s: %s", tmpl, strerror(errno));
+		free(tmpl);
+		run.wheelhouse = xstrdup(buf);
+		run.temporary = true;
+		msg_note("temporary wheelhouse %s", run.wheelhouse);
+		return;
+	}
+	if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+		msg_die(EXIT_FAIL, "--wheelhouse %s: %s", dir, strerror(errno));
+	if (!realpath(dir, buf))
+		msg_die(EXIT_FAIL, "--wheelhouse %s: %s", dir, strerror(errno));
+	run.wheelhouse = xstrdup(buf);
+}
+
+/* What a wheel looked like before the build, to tell reused from built. */
+struct seen {
+	char *name;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
+
+static int is_wheel_name(const char *name)
+{
+	size_t n = strlen(name);
+	return name[0] != '.' && n > 4 && !strcmp(name + n - 4, ".whl");
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The wheel file names in the wheelhouse, sorted (C locale). */
+static void list_wheels(struct strv *names)
+{
+	DIR *dir = opendir(run.wheelhouse);
+	struct dirent *e;
+
+	if (!dir)
+		msg_die(EXIT_FAIL, "%s: %s", run.wheelhouse, strerror(errno));
+	while ((e = readdir(dir)))
+		if (is_wheel_name(e->d_name))
+			strv_add(names, xstrdup(e->d_name));
+	closedir(dir);
+	if (names->n)
+		qsort(names->v, names->n, sizeof *names->v, cmp_str);
+}
+
+static int stat_wheel(const char *name, struct stat *st)
+{
+	char *path = xasprintf("%s/%s", run.wheelhouse, name);
+	int r = lstat(path, st);
+	free(path);
+	return r;
+}
+
+/* Snapshot of the wheels already in the wheelhouse; *n of them. */
+static struct seen *snapshot(size_t *n)
+{
+	struct strv names = {0};
+	struct seen *s;
+	struct stat st;
+	size_t k = 0;
+
+	list_wheels(&names);
+	s = xcalloc(names.n + 1, sizeof *s);
+	for (size_t i = 0; i < names.n; i++) {
+		if (stat_wheel(names.v[i], &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		s[k++] = (struct seen){xstrdup(names.v[i]), st.st_ino, st.st_size, st.st_mtim};
+	}
+	strv_free(&names);
+	*n = k;
+	return s;
+}
+
+/* Was name in the snapshot, unchanged?  pip writes a wheel it builds or
+ * fetches with shutil.copy (a fresh mtime), and leaves alone one that is
+ * already in --wheel-dir; the final chown changes only the ctime. */
+static bool unchanged(const struct seen *s, size_t n, const char *name, const struct stat *st)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(s[i].name, name))
+			return s[i].ino == st->st_ino && s[i].size == st->st_size &&
+			       s[i].mtime.tv_sec == st->st_mtim.tv_sec &&
+			       s[i].mtime.tv_nsec == st->st_mtim.tv_nsec;
+	return false;
+}
+
+/* The hex SHA-256 of file path (malloc'd). */
+static char *sha256_file(const char *path)
+{
+	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	char *hex;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		msg_die(EXIT_FAIL, "%s: %s", path, strerror(errno));
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+		msg_die(EXIT_FAIL, "%s: cannot start SHA-256", path);
+	while ((n = read(fd, buf, sizeof buf)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			msg_die(EXIT_FAIL, "%s: %s", path, strerror(errno));
+		}
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+	}
+	close(fd);
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	hex = xmalloc(2 * mdlen + 1);
+	for (unsigned int i = 0; i < mdlen; i++)
+		sprintf(hex + 2 * i, "%02x", md[i]);
+	return hex;
+}
+
+/* A distribution name normalised as pip does (PEP 503): lower case, each
+ * run of '-', '_' and '.' one '-'.  Malloc'd. */
+static char *canonical_name(const char *s, size_t len)
+{
+	char *out = xmalloc(len + 1), *p = out;
+
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '-' || s[i] == '_' || s[i] == '.') {
+			if (p == out || p[-1] != '-')
+				*p++ = '-';
+		} else {
+			*p++ = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a') : s[i];
+		}
+	}
+	*p = '\0';
+	return out;
+}
+
+/* Distribution (normalised) and version of a wheel file name, PEP 427:
+ * NAME-VERSION[-BUILD]-PYTAG-ABITAG-PLATTAG.whl, no '-' inside a part.
+ * -1 when name is not of that form. */
+static int parse_wheel_name(const char *name, char **dist, char **version)
+{
+	const char *dash[6];
+	size_t n = 0, len = strlen(name) - 4;
+
+	for (size_t i = 0; i < len; i++) {
+		if (name[i] != '-')
+			continue;
+		if (n == 5)
+			return -1;
+		dash[n++] = name + i;
+	}
+	if ((n != 4 && n != 5) || dash[0] == name || dash[1] == dash[0] + 1)
+		return -1;
+	*dist = canonical_name(name, (size_t)(dash[0] - name));
+	*version = xstrndup(dash[0] + 1, (size_t)(dash[1] - dash[0] - 1));
+	return 0;
+}
+
+/* The wheels section (new): every wheel now in the wheelhouse. */
+static json_t *wheels_section(const char *project, const struct seen *before, size_t nbefore)
+{
+	struct strv names = {0};
+	json_t *files = json_array(), *project_wheel = json_null();
+	char *want = canonical_name(project, strlen(project));
+	bool project_built = false;
+
+	list_wheels(&names);
+	for (size_t i = 0; i < names.n; i++) {
+		const char *name = names.v[i];
+		char *dist, *version, *path, *sum;
+		struct stat st;
+		bool built;
+
+		if (stat_wheel(name, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (parse_wheel_name(name, &dist, &version) < 0) {
+			msg_warn("%s/%s: not a wheel file name (PEP 427); left out",
+			         run.wheelhouse, name);
+			continue;
+		}
+		path = xasprintf("%s/%s", run.wheelhouse, name);
+		sum = sha256_file(path);
+		built = !unchanged(before, nbefore, name, &st);
+		json_array_append_new(files, json_pack("{s:s, s:s, s:s, s:s, s:b}",
+		                                       "file", name, "distribution", dist,
+		                                       "version", version, "sha256", sum,
+		                                       "built", built));
+		/* An older version of the project may be in a reused wheelhouse:
+		 * the one this run built wins. */
+		if (!strcmp(dist, want) && (built || !project_built)) {
+			json_decref(project_wheel);
+			project_wheel = json_string(name);
+			project_built = built;
+		}
+		msg_note("%s: %s", built ? "built" : "reused", name);
+		free(dist);
+		free(version);
+		free(path);
+		free(sum);
+	}
+	strv_free(&names);
+	if (!project_built)
+		msg_die(EXIT_FAIL, "%s: no wheel of %s was built", run.wheelhouse, project);
+	free(want);
+	return json_pack("{s:s, s:b, s:o, s:o}", "wheelhouse", run.wheelhouse,
+	                 "temporary", run.temporary, "files", files,
+	                 "project_wheel", project_wheel);
+}
+
+/* ---- the builder container ---- */
+
+/* A command for people to read (never run): argv joined with spaces,
+ * arguments with unusual characters in single quotes. */
+static char *show_argv(char *const *argv)
+{
+	size_t len = 1;
+	char *s, *p;
+
+	for (size_t i = 0; argv[i]; i++)
+		len += 4 * strlen(argv[i]) + 3;
+	p = s = xmalloc(len);
+	for (size_t i = 0; argv[i]; i++) {
+		const char *a = argv[i];
+		bool plain = *a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		                             "0123456789-_./=:,+@%[]") == strlen(a);
+		if (i)
+			*p++ = ' ';
+		if (plain) {
+			p = stpcpy(p, a);
+			continue;
+		}
+		*p++ = '\'';
+		for (; *a; a++)
+			p = *a == '\'' ? stpcpy(p, "'\\''") : (*p = *a, p + 1);
+		*p++ = '\'';
+	}
+	*p = '\0';
+	return s;
+}
+
+/* One builder step: its name and argv (borrowed from the document). */
+struct step {
+	const char *name;
+	struct strv argv;
+};
+
+static void read_steps(const json_t *builder, struct step **steps, size_t *n)
+{
+	json_t *arr = doc_need(builder, ".plan.builder", "steps", JSON_ARRAY), *s;
+	size_t i;
+
+	*n = json_array_size(arr);
+	*steps = xcalloc(*n + 1, sizeof **steps);
+	json_array_foreach(arr, i, s) {
+		char *path = xasprintf(".plan.builder.steps[%zu]", i);
+		json_t *argv, *a;
+		size_t j;
+
+		if (!json_is_object(s))
+			doc_die(path, "expected an object");
+		(*steps)[i].name = doc_need_string(s, path, "name");
+		argv = doc_need(s, path, "argv", JSON_ARRAY);
+		free(path);
+		path = xasprintf(".plan.builder.steps[%zu].argv", i);
+		doc_check_strings(argv, path);
+		if (!json_array_size(argv))
+			doc_die(path, "expected a command");
+		free(path);
+		json_array_foreach(argv, j, a)
+			strv_add(&(*steps)[i].argv, xstrdup(json_string_value(a)));
+	}
+}
+
+/* The mounts: the plan's (host paths read-only, the volume "wheelhouse"
+ * the wheelhouse), then the --find-links directories and pip's
+ * configuration files.  Strings go to keep, which outlives the mounts. */
+static void add_mount(struct docker_mount **m, size_t *n, size_t *cap,
+                      const char *source, const char *target, bool read_only)
+{
+	xgrow((void **)m, cap, *n + 1, sizeof **m);
+	(*m)[(*n)++] = (struct docker_mount){source, target, read_only};
+}
+
+static void plan_mounts(const json_t *builder, struct docker_mount **m, size_t *n, size_t *cap)
+{
+	json_t *arr = doc_need(builder, ".plan.builder", "mounts", JSON_ARRAY), *o;
+	size_t i;
+
+	json_array_foreach(arr, i, o) {
+		char path[64];
+		const char *target, *source, *volume;
+		json_t *ro;
+
+		snprintf(path, sizeof path, ".plan.builder.mounts[%zu]", i);
+		if (!json_is_object(o))
+			doc_die(path, "expected an object");
+		target = doc_need_string(o, path, "target");
+		source = doc_want_string(o, path, "source");
+		volume = doc_want_string(o, path, "volume");
+		ro = json_object_get(o, "read_only");
+		if (!json_is_boolean(ro))
+			doc_die(path, "read_only: expected true or false");
+		if (target[0] != '/')
+			doc_die(path, "target '%s' is not an absolute path", target);
+		if (source && !volume) {
+			/* The user's tree must stay as it was: never writable. */
+			if (!json_is_true(ro))
+				doc_die(path, "the host directory %s must be mounted read-only", source);
+			add_mount(m, n, cap, source, target, true);
+		} else if (volume && !source && !strcmp(volume, "wheelhouse")) {
+			add_mount(m, n, cap, run.wheelhouse, target, json_is_true(ro));
+			run.target = target;
+		} else if (volume && !source) {
+			doc_die(path, "unknown volume '%s' (wheel-build knows 'wheelhouse')", volume);
+		} else {
+			doc_die(path, "expected either source or volume");
+		}
+	}
+	if (!run.target)
+		doc_die(".plan.builder.mounts", "no mount of the volume 'wheelhouse'");
+}
+
+/* A --find-links directory: mount it read-only as FIND_LINKS_DIR/N and
+ * return N's path (borrowed from keep). */
+static const char *find_links_mount(const char *dir, struct strv *keep,
+                                    struct docker_mount **m, size_t *n, size_t *cap)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+
+	if (!realpath(dir, buf) || stat(buf, &st) < 0)
+		msg_die(EXIT_USAGE, "--find-links %s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		msg_die(EXIT_USAGE, "--find-links %s: not a directory", dir);
+	strv_add(keep, xstrdup(buf));
+	strv_add(keep, xasprintf("%s/%zu", FIND_LINKS_DIR, ++run.nlinks));
+	add_mount(m, n, cap, keep->v[keep->n - 2], keep->v[keep->n - 1], true);
+	return keep->v[keep->n - 1];
+}
+
+/* Mount host file path read-only at target if it is a regular file. */
+static bool mount_if_file(const char *path, const char *target, struct strv *keep,
+                          struct docker_mount **m, size_t *n, size_t *cap)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return false;
+	strv_add(keep, xstrdup(path));
+	strv_add(keep, xstrdup(target));
+	add_mount(m, n, cap, keep->v[keep->n - 2], keep->v[keep->n - 1], true);
+	msg_note("pip configuration %s mounted at %s", path, target);
+	return true;
+}
+
+/* pip's configuration files on the host, where pip inside (as root) looks
+ * for them: https://pip.pypa.io/en/stable/topics/configuration/ */
+static void pip_config_mounts(struct strv *keep, struct docker_mount **m, size_t *n,
+                              size_t *cap)
+{
+	const char *home = getenv("HOME"), *xdg = getenv("XDG_CONFIG_HOME");
+	struct passwd *pw;
+	char *path;
+
+	if (!home || !*home)
+		home = (pw = getpwuid(getuid())) ? pw->pw_dir : "/";
+	mount_if_file("/etc/pip.conf", "/etc/pip.conf", keep, m, n, cap);
+	mount_if_file("/etc/xdg/pip/pip.conf", "/etc/xdg/pip/pip.conf", keep, m, n, cap);
+	path = xdg && *xdg ? xasprintf("%s/pip/pip.conf", xdg)
+	                   : xasprintf("%s/.config/pip/pip.conf", home);
+	mount_if_file(path, "/root/.config/pip/pip.conf", keep, m, n, cap);
+	free(path);
+	path = xasprintf("%s/.pip/pip.conf", home);
+	mount_if_file(path, "/root/.pip/pip.conf", keep, m, n, cap);
+	free(path);
+}
+
+/* The environment of every step: the host's PIP_* variables, with host
+ * paths in PIP_FIND_LINKS and PIP_CONFIG_FILE replaced by mounts.  Values
+ * are never printed: PIP_INDEX_URL may hold a password. */
+static void step_env(struct strv *env, const struct strv *find_links, struct strv *keep,
+                     struct docker_mount **m, size_t *n, size_t *cap)
+{
+	struct strv links = {0};
+	bool version_check = false;
+	char *joined;
+	size_t len = 0;
+
+	for (size_t i = 0; i < find_links->n; i++)
+		strv_add(&links, xstrdup(find_links->v[i]));
+	for (char **e = environ; *e; e++) {
+		if (strncmp(*e, "PIP_", 4))
+			continue;
+		if (!strncmp(*e, "PIP_FIND_LINKS=", 15)) {
+			/* pip splits the value on whitespace; host directories
+			 * are mounted like --find-links, URLs pass as they are. */
+			char *copy = xstrdup(*e + 15), *save, *tok;
+			for (tok = strtok_r(copy, " \t\n", &save); tok;
+			     tok = strtok_r(NULL, " \t\n", &save))
+				strv_add(&links, xstrdup(tok[0] == '/' ? find_links_mount(tok, keep, m, n, cap)
+				                                       : tok));
+			free(copy);
+			continue;
+		}
+		if (!strncmp(*e, "PIP_CONFIG_FILE=", 16) &&
+		    mount_if_file(*e + 16, PIP_CONFIG_TARGET, keep, m, n, cap)) {
+			strv_add(env, xstrdup("PIP_CONFIG_FILE=" PIP_CONFIG_TARGET));
+			continue;
+		}
+		if (!strncmp(*e, "PIP_DISABLE_PIP_VERSION_CHECK=", 30))
+			version_check = true;
+		strv_add(env, xstrdup(*e));
+		msg_note("passing %.*s to pip", (int)(strcspn(*e, "=")), *e);
+	}
+	/* The check would look for an index on every pip run. */
+	if (!version_check)
+		strv_add(env, xstrdup("PIP_DISABLE_PIP_VERSION_CHECK=1"));
+	if (links.n) {
+		for (size_t i = 0; i < links.n; i++)
+			len += strlen(links.v[i]) + 1;
+		joined = xmalloc(len + sizeof "PIP_FIND_LINKS=");
+		strcpy(joined, "PIP_FIND_LINKS=");
+		for (size_t i = 0; i < links.n; i++) {
+			if (i)
+				strcat(joined, " ");
+			strcat(joined, links.v[i]);
+		}
+		strv_add(env, joined);
+	}
+	strv_free(&links);
+}
+
+/* Output of a step with -q: kept, and shown only when the step fails. */
+struct quiet_buf {
+	char *data;
+	size_t len, cap;
+};
+
+static void quiet_output(int stream, const char *data, size_t len, void *arg)
+{
+	struct quiet_buf *b = arg;
+
+	(void)stream;
+	if (b->len + len > QUIET_KEEP && b->len > QUIET_KEEP / 2) {
+		memmove(b->data, b->data + b->len - QUIET_KEEP / 2, QUIET_KEEP / 2);
+		b->len = QUIET_KEEP / 2;
+	}
+	xgrow((void **)&b->data, &b->cap, b->len + len, 1);
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+}
+
+/* The child's job: run every step in order, stop at the first failure.
+ * Its own connection: the parent's may be in any state. */
+static noreturn void run_steps(const struct step *steps, size_t nsteps, char *const *env)
+{
+	struct docker *d = docker_new();
+	struct quiet_buf out = {0};
+	bool quiet = msg_verbosity() < 0;
+
+	for (size_t i = 0; i < nsteps; i++) {
+		struct docker_exec_spec spec = {
+			.argv = steps[i].argv.v,
+			.env = env,
+			.output = quiet ? quiet_output : NULL,
+			.arg = &out,
+		};
+		char *cmd = show_argv(steps[i].argv.v);
+		int code;
+
+		out.len = 0;
+		msg_info("builder: %s: %s", steps[i].name, cmd);
+		if (docker_exec(d, run.container, &spec, &code) < 0)
+			docker_die(d);
+		if (code != 0) {
+			fflush(stderr);
+			if (quiet && out.len)
+				(void)!write(STDERR_FILENO, out.data, out.len);
+			msg_die(EXIT_FAIL, "builder: step %zu of %zu (%s) failed with exit code %d: %s",
+			        i + 1, nsteps, steps[i].name, code, cmd);
+		}
+		free(cmd);
+	}
+	free(out.data);
+	docker_free(d);
+	exit(EXIT_OK);
+}
+
+/* Give the wheelhouse's files to the invoking user, so they can remove
+ * them: pip ran as root in the builder.  Best effort, on every path. */
+static void chown_wheelhouse(void)
+{
+	char owner[64];
+	char *argv[] = {"chown", "-R", owner, (char *)run.target, NULL};
+	struct docker_exec_spec spec = {.argv = argv};
+	int code;
+
+	snprintf(owner, sizeof owner, "%lu:%lu", (unsigned long)getuid(),
+	         (unsigned long)getgid());
+	msg_note("builder: chown: %s %s %s %s", argv[0], argv[1], argv[2], argv[3]);
+	if (docker_exec(run.d, run.container, &spec, &code) < 0)
+		msg_warn("docker: %s", docker_error(run.d));
+	else if (code != 0)
+		msg_warn("builder: chown -R %s %s failed with exit code %d", owner, run.target, code);
+}
+
+/* Remove the builder (after the chown) and forget it. */
+static void remove_container(void)
+{
+	if (!run.container)
+		return;
+	chown_wheelhouse();
+	if (docker_container_remove(run.d, run.container) < 0)
+		msg_warn("docker: %s; remove container %.12s by hand", docker_error(run.d),
+		         run.container);
+	else
+		msg_note("removed the builder %.12s", run.container);
+	free(run.container);
+	run.container = NULL;
+}
+
+/* msg_die's hook: the job failed, leave nothing behind but a wheelhouse
+ * the user named. */
+static void cleanup(void)
+{
+	if (run.in_child)
+		return;
+	remove_container();
+	if (run.temporary && run.wheelhouse) {
+		remove_tree(run.wheelhouse);
+		run.temporary = false;
+	}
+}
+
+/* Wait for the child running the steps; on SIGINT, SIGTERM or SIGHUP kill
+ * it, clean up and die of the same signal.  Signals are blocked. */
+static int wait_steps(pid_t child, const sigset_t *set)
+{
+	siginfo_t si;
+	int status, sig;
+
+	for (;;) {
+		sig = sigwaitinfo(set, &si);
+		if (sig < 0)
+			continue;
+		if (sig == SIGCHLD) {
+			pid_t r = waitpid(child, &status, WNOHANG);
+			if (r == child)
+				break;
+			continue;
+		}
+		msg_warn("%s: removing the builder", strsignal(sig));
+		kill(child, SIGKILL);
+		while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+			;
+		cleanup();
+		signal(sig, SIG_DFL);
+		sigprocmask(SIG_UNBLOCK, set, NULL);
+		raise(sig);
+		_exit(128 + sig);
+	}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	msg_warn("the process running the steps died of %s", strsignal(WTERMSIG(status)));
+	return EXIT_FAIL;
+}
+
+static void on_sigchld(int sig)
+{
+	(void)sig;
+}
+
+/* Create and start the builder, run the steps in a child process (so a
+ * signal can interrupt a step that streams output for minutes), then
+ * chown the wheelhouse and remove the builder.  Returns the child's exit
+ * code. */
+static int build(const json_t *plan, const json_t *builder, const struct strv *find_links)
+{
+	struct strv keep = {0}, links = {0}, env = {0};
+	struct docker_mount *mounts = NULL;
+	size_t nmounts = 0, cap = 0, nsteps;
+	struct step *steps;
+	char *entrypoint[] = {"sleep", NULL}, *cmd[] = {"infinity", NULL};
+	char *name;
+	sigset_t set;
+	pid_t child;
+	int rc;
+
+	read_steps(builder, &steps, &nsteps);
+	plan_mounts(builder, &mounts, &nmounts, &cap);
+	for (size_t i = 0; i < find_links->n; i++)
+		strv_add(&links, xstrdup(find_links_mount(find_links->v[i], &keep, &mounts,
+		                                          &nmounts, &cap)));
+	step_env(&env, &links, &keep, &mounts, &nmounts, &cap);
+	pip_config_mounts(&keep, &mounts, &nmounts, &cap);
+	name = xasprintf("%s-wheel-build-%ld", doc_need_string(plan, ".plan", "project"),
+	                 (long)getpid());
+
+	/* From here on a signal is handled only by wait_steps, so the
+	 * builder can't be left behind. */
+	signal(SIGCHLD, on_sigchld);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+
+	run.d = docker_new();
+	if (docker_ping(run.d) < 0)
+		docker_die(run.d);
+	run.container = docker_container_create(run.d, &(struct docker_container_spec){
+		.name = name,
+		.image = doc_need_string(builder, ".plan.builder", "from"),
+		/* Kept alive for the execs; never committed. */
+		.entrypoint = entrypoint,
+		.cmd = cmd,
+		/* The steps install packages. */
+		.user = "0",
+		/* dockerd runs with no bridge here (see ENGINES.md): only
+		 * the host's network reaches the mirror. */
+		.network_mode = "host",
+		.mounts = mounts,
+		.nmounts = nmounts,
+		.tmpfs_tmp = true,
+	});
+	if (!run.container)
+		docker_die(run.d);
+	msg_note("builder %s (%.12s) from %s", name, run.container,
+	         json_string_value(json_object_get(builder, "from")));
+	if (docker_container_start(run.d, run.container) < 0)
+		docker_die(run.d);
+
+	fflush(NULL);
+	child = fork();
+	if (child < 0)
+		msg_die(EXIT_FAIL, "fork: %s", strerror(errno));
+	if (child == 0) {
+		run.in_child = true;
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		run_steps(steps, nsteps, env.v);
+	}
+	rc = wait_steps(child, &set);
+	remove_container();
+
+	for (size_t i = 0; i < nsteps; i++)
+		strv_free(&steps[i].argv);
+	free(steps);
+	free(mounts);
+	free(name);
+	strv_free(&env);
+	strv_free(&links);
+	strv_free(&keep);
+	return rc;
+}
+
+/* A signal that came while the wheels were being listed: clean up and die
+ * of it, as wait_steps does. */
+static void check_signals(void)
+{
+	sigset_t set;
+	struct timespec zero = {0, 0};
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sig = sigtimedwait(&set, NULL, &zero);
+	if (sig <= 0)
+		return;
+	cleanup();
+	signal(sig, SIG_DFL);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	_exit(128 + sig);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"engine", required_argument, NULL, 'e'},
+		{"wheelhouse", required_argument, NULL, 'w'},
+		{"find-links", required_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	struct strv find_links = {0};
+	const char *wheelhouse = NULL;
+	json_t *doc, *plan, *builder;
+	struct seen *before;
+	size_t nbefore;
+	int ch, rc;
+
+	msg_init("wheel-build");
+	while ((ch = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'e':
+			/* Podman's Docker-compatible service is reached the same
+			 * way, through DOCKER_HOST. */
+			if (strcmp(optarg, "docker")) {
+				msg_warn("unsupported engine '%s' (only docker)", optarg);
+				usage(stderr);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'w':
+			if (!*optarg)
+				msg_die(EXIT_USAGE, "--wheelhouse: empty path");
+			wheelhouse = optarg;
+			break;
+		case 'f':
+			strv_add(&find_links, xstrdup(optarg));
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'q':
+			msg_set_verbosity(-1);
+			break;
+		case 'v':
+			msg_set_verbosity(msg_verbosity() + 1);
+			break;
+		case 'V':
+			puts("wheel-build " PBRX_VERSION);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+
+	doc = doc_read();
+	plan = doc_need(doc, "", "plan", JSON_OBJECT);
+	builder = doc_need(plan, ".plan", "builder", JSON_OBJECT);
+	doc_need_string(builder, ".plan.builder", "from");
+	msg_on_die(cleanup);
+	wheelhouse_open(wheelhouse);
+	before = snapshot(&nbefore);
+
+	rc = build(plan, builder, &find_links);
+	if (rc != EXIT_OK) {
+		cleanup();
+		return rc;
+	}
+	doc_set(doc, "wheels", wheels_section(doc_need_string(plan, ".plan", "project"),
+	                                      before, nbefore));
+	check_signals();
+	doc_write(doc);
+
+	for (size_t i = 0; i < nbefore; i++)
+		free(before[i].name);
+	free(before);
+	strv_free(&find_links);
+	json_decref(doc);
+	docker_free(run.d);
+	free(run.wheelhouse);
+	return EXIT_OK;
+}
