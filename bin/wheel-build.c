@@ -40,8 +40,8 @@ extern char **environ;
 
 static void usage(FILE *f)
 {
-	fputs("usage: wheel-build [-hqv] [--version] [--engine docker] [--wheelhouse DIR]\n"
-	      "                   [--find-links DIR]...\n", f);
+	fputs("usage: wheel-build [-hqv] [--version] [--engine docker] [--wheelhouse DIR]"
+	      " [--find-links DIR ...]\n", f);
 }
 
 /* A NULL-terminated, growable vector of malloc'd strings. */
