@@ -27,13 +27,14 @@ ARCHIVE_LIBS := $(call pc,libarchive,libs)
 SSL_LIBS := $(call pc,libcrypto,libs)
 
 # The pipeline, in order.  Each C tool is bin/<tool>.c; its libraries:
-C_TOOLS = bindep-filter cfg-extras image-inspect image-plan wheel-build
+C_TOOLS = bindep-filter cfg-extras image-inspect image-plan wheel-build image-assemble
 LIBS_bindep-filter = $(JANSSON_LIBS)
 LIBS_cfg-extras = $(JANSSON_LIBS) $(INIH_LIBS)
 LIBS_image-inspect = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS)
 LIBS_image-plan = $(JANSSON_LIBS)
 LIBS_wheel-build = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) $(SSL_LIBS)
-SCRIPTS =
+LIBS_image-assemble = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) -pthread
+SCRIPTS = pbrx-build-images
 
 COMMON_SRC = $(wildcard common/*.c)
 COMMON_OBJ = $(COMMON_SRC:common/%.c=build/common/%.o)

@@ -657,6 +657,23 @@ static json_t *images_section(struct docker *d, const struct image *imgs, size_t
 	return arr;
 }
 
+/* The images built, with their sizes, for people. */
+static void summary(const json_t *images)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(images, i, v) {
+		const char *id = json_string_value(json_object_get(v, "id"));
+		double mb = (double)json_integer_value(json_object_get(v, "size")) / 1e6;
+
+		if (id && strncmp(id, "sha256:", 7) == 0)
+			id += 7;
+		msg_info("%s %.12s %.1f MB", json_string_value(json_object_get(v, "ref")),
+		         id ? id : "", mb);
+	}
+}
+
 /* "pbrx-tmp-PID-RANDOM": unique per run, a valid tag. */
 static char *run_suffix(void)
 {
@@ -755,6 +772,8 @@ int main(int argc, char **argv)
 	doc = doc_read();
 	plan = doc_need(doc, "", "plan", JSON_OBJECT);
 	wheels = doc_want(doc, "", "wheels", JSON_OBJECT);
+	/* A temporary wheelhouse is not removed here: whoever ends the
+	 * pipeline does (wheel-build(1)). */
 	if (wheels)
 		wheelhouse = doc_need_string(wheels, ".wheels", "wheelhouse");
 	suffix = run_suffix();
@@ -779,6 +798,7 @@ int main(int argc, char **argv)
 	tag_all(d, imgs, n);
 	doc_set(doc, "images", images_section(d, imgs, n));
 	msg_on_die(NULL);
+	summary(json_object_get(doc, "images"));
 	doc_write(doc);
 
 	for (size_t i = 0; i < n; i++) {
