@@ -1,0 +1,245 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+# wheel-build end to end: the real planning pipeline on examples/yamlcat,
+# a private dockerd and the offline Debian base image; dependencies from a
+# local wheelhouse (examples/make-deps-wheelhouse), no package index.
+
+# shellcheck disable=SC2154 # out and err are set by run_split
+true
+
+load helpers
+load lib/dockerd
+setup_file() {
+	dockerd_start
+	dockerd_base_image
+	export PATH="$PBRX_ROOT/build/bin:$PATH" LC_ALL=C
+	DEPS=$BATS_FILE_TMPDIR/deps
+	"$PBRX_ROOT/examples/make-deps-wheelhouse" "$DEPS"
+	# A copy of the example owned by someone else, so owners are checked
+	# for real: the build must leave it exactly as it is.
+	SRC=$BATS_FILE_TMPDIR/src/yamlcat
+	mkdir -p "${SRC%/*}"
+	cp -R "$PBRX_ROOT/examples/yamlcat" "$SRC"
+	chown -R 4321:4322 "$SRC"
+	chmod 0640 "$SRC/bindep.txt"
+	PLAN=$BATS_FILE_TMPDIR/plan.json
+	cfg-extras "$SRC" | image-inspect -q "$PBRX_BASE_IMAGE" | bindep-filter |
+		image-plan -q --base-image "$PBRX_BASE_IMAGE" >"$PLAN"
+	export DEPS SRC PLAN
+}
+
+teardown_file() {
+	dockerd_stop
+}
+
+setup() {
+	common_setup
+	# Only the PIP_* variables a test sets: the machine's own would change
+	# what pip finds.
+	while read -r v; do
+		unset "$v"
+	done < <(compgen -e | grep '^PIP_')
+	export TMPDIR=$TMP
+	WH=$BATS_FILE_TMPDIR/wheelhouse
+}
+
+teardown() {
+	common_teardown
+}
+
+# Every path of the tree with owner, group, mode, size, mtime and ctime,
+# then the sha256 of every file.
+tree_state() {
+	(
+		cd "$1" &&
+			find . -printf '%p %U %G %m %s %T@ %C@\n' | sort &&
+			find . -type f -print0 | sort -z | xargs -0 sha256sum
+	)
+}
+
+# The builder's wheels with the example's dependencies, no index.
+build() {
+	PIP_NO_INDEX=1 run_split wheel-build "$@" --find-links /usr/share/python-wheels \
+		--find-links "$DEPS" <"$PLAN"
+}
+
+@test "cold build: project and dependency wheels, the wheels section, the tree untouched" {
+	rm -rf "$WH"
+	tree_state "$SRC" >"$TMP/before"
+	start=$SECONDS
+	build --wheelhouse "$WH"
+	echo "cold build: $((SECONDS - start)) s" >&3
+	[ "$status" -eq 0 ]
+	[[ "$err" == *"wheel-build: builder: wheels: python3 -m pip wheel --wheel-dir /tmp/pbrx/wheels --find-links /tmp/pbrx/wheels /tmp/pbrx/build[yamlcat_base,yamlcat_lint]"* ]]
+	[ "$(jq -c '.wheels | keys_unsorted' <<<"$out")" = '["wheelhouse","temporary","files","project_wheel"]' ]
+	[ "$(jq -r .wheels.wheelhouse <<<"$out")" = "$WH" ]
+	[ "$(jq -r .wheels.temporary <<<"$out")" = false ]
+	[ "$(jq -r .wheels.project_wheel <<<"$out")" = yamlcat-1.0-cp311-cp311-linux_x86_64.whl ]
+	[ "$(jq -r '.wheels.files[] | "\(.built) \(.distribution) \(.version) \(.file)"' <<<"$out")" = \
+		"true lint-rules 0.3.1 lint_rules-0.3.1-py3-none-any.whl
+true tinyansi 1.0 tinyansi-1.0-py3-none-any.whl
+true yamlcat 1.0 yamlcat-1.0-cp311-cp311-linux_x86_64.whl" ]
+	# The sums are sha256sum's, and the files are all the wheelhouse has.
+	[ "$(jq -r '.wheels.files[] | "\(.sha256)  \(.file)"' <<<"$out")" = "$(cd "$WH" && sha256sum -- *)" ]
+	# Every other section is kept, in order.
+	[ "$(jq -c 'keys_unsorted' <<<"$out")" = "$(jq -c 'keys_unsorted + ["wheels"]' "$PLAN")" ]
+	# The C extension was compiled against libyaml.
+	unzip -l "$WH/yamlcat-1.0-cp311-cp311-linux_x86_64.whl" | grep -q 'yamlcat/_cyaml\.cpython-311-x86_64-linux-gnu\.so'
+	# Byte for byte and owner for owner, nothing added.
+	tree_state "$SRC" >"$TMP/after"
+	diff -u "$TMP/before" "$TMP/after"
+	[ -z "$(find "$SRC" -name build -o -name '*.egg-info' -o -name dist)" ]
+	# The wheels belong to whoever ran wheel-build; no container is left.
+	[ -z "$(find "$WH" ! -user "$(id -u)")" ]
+	[ "$($DOCKER_CLI ps -aq)" = "" ]
+}
+
+@test "second build with the same wheelhouse: only the project's wheel is built again" {
+	[ -f "$WH/tinyansi-1.0-py3-none-any.whl" ] || skip "needs the cold build's wheelhouse"
+	sums=$(cd "$WH" && sha256sum tinyansi-* lint_rules-*)
+	start=$SECONDS
+	build -q --wheelhouse "$WH"
+	echo "cached build: $((SECONDS - start)) s" >&3
+	[ "$status" -eq 0 ]
+	[ "$err" = "" ]
+	[ "$(jq -r '.wheels.files[] | "\(.built) \(.file)"' <<<"$out")" = \
+		"false lint_rules-0.3.1-py3-none-any.whl
+false tinyansi-1.0-py3-none-any.whl
+true yamlcat-1.0-cp311-cp311-linux_x86_64.whl" ]
+	[ "$(cd "$WH" && sha256sum tinyansi-* lint_rules-*)" = "$sums" ]
+	[ "$(jq -r '.wheels.files[] | "\(.sha256)  \(.file)"' <<<"$out")" = "$(cd "$WH" && sha256sum -- *)" ]
+	[ "$($DOCKER_CLI ps -aq)" = "" ]
+	# What the man page's example shows is what happened.
+	sed -n '/^\.Sh EXAMPLES/,/^\.Sh SEE/p' "$PBRX_ROOT/man/man1/wheel-build.1" |
+		grep -E '^(true|false) ' | tail -n 3 >"$TMP/man"
+	[ "$(jq -r '.wheels.files[] | "\(.built) \(.file)"' <<<"$out")" = "$(cat "$TMP/man")" ]
+}
+
+@test "a temporary wheelhouse, as a user other than root: kept, theirs, removable" {
+	# The private daemon's socket, opened to the test user only here.
+	chmod o+rw "${DOCKER_HOST#unix://}"
+	mkdir "$TMP/home"
+	cp -R "$DEPS" "$TMP/deps"
+	chown -R 4321:4321 "$TMP"
+	PIP_NO_INDEX=1 HOME=$TMP/home run_split setpriv --reuid 4321 --regid 4321 --clear-groups \
+		wheel-build -q --find-links /usr/share/python-wheels --find-links "$TMP/deps" <"$PLAN"
+	chmod o-rw "${DOCKER_HOST#unix://}"
+	echo "$err"
+	[ "$status" -eq 0 ]
+	wh=$(jq -r .wheels.wheelhouse <<<"$out")
+	[ "$(jq -r .wheels.temporary <<<"$out")" = true ]
+	[[ "$wh" == "$TMP"/pbrx-wheels.* ]]
+	[ "$(jq -r '.wheels.files[].built' <<<"$out" | sort -u)" = true ]
+	[ "$(jq -r '.wheels.files | length' <<<"$out")" = 3 ]
+	[ -z "$(find "$wh" ! -user 4321)" ]
+	[ -z "$(find "$wh" ! -group 4321)" ]
+	setpriv --reuid 4321 --regid 4321 --clear-groups rm -r "$wh"
+	[ "$($DOCKER_CLI ps -aq)" = "" ]
+}
+
+@test "a failing pip step exits 1 naming stage, step and command, and leaves nothing" {
+	PIP_INDEX_URL=https://user:token@127.0.0.1:9/simple PIP_NO_INDEX=1 \
+		run_split wheel-build --find-links /usr/share/python-wheels <"$PLAN"
+	[ "$status" -eq 1 ]
+	[[ "$out$err" != *token* ]]
+	[ "$out" = "" ]
+	[[ "$err" == *"No matching distribution found for tinyansi"* ]]
+	[ "$(tail -n 1 <<<"$err")" = "wheel-build: builder: step 6 of 6 (wheels) failed with exit code 1: python3 -m pip wheel --wheel-dir /tmp/pbrx/wheels --find-links /tmp/pbrx/wheels /tmp/pbrx/build[yamlcat_base,yamlcat_lint]" ]
+	[ "$($DOCKER_CLI ps -aq)" = "" ]
+	# The temporary wheelhouse went too.
+	[ -z "$(find "$TMP" -maxdepth 1 -name 'pbrx-wheels.*')" ]
+}
+
+@test "with -q a failing step's output is shown, the others' not" {
+	jq '.plan.builder.steps = [{"name": "one", "argv": ["echo", "fine"]},
+		{"name": "two", "argv": ["sh", "-c", "echo broken >&2; exit 3"]}]' "$PLAN" >"$TMP/plan"
+	run_split wheel-build -q <"$TMP/plan"
+	[ "$status" -eq 1 ]
+	[ "$err" = "broken
+wheel-build: builder: step 2 of 2 (two) failed with exit code 3: sh -c 'echo broken >&2; exit 3'" ]
+	[ "$($DOCKER_CLI ps -aq)" = "" ]
+}
+
+@test "SIGTERM during the build removes the builder and the temporary wheelhouse" {
+	PIP_NO_INDEX=1 wheel-build --find-links /usr/share/python-wheels --find-links "$DEPS" \
+		<"$PLAN" >"$TMP/out" 2>"$TMP/err" &
+	pid=$!
+	for ((i = 0; i < 600; i++)); do
+		grep -q 'builder: packages: env DEBIAN_FRONTEND=noninteractive apt-get install' "$TMP/err" && break
+		sleep 0.1
+	done
+	[ "$($DOCKER_CLI ps -q | wc -l)" -eq 1 ]
+	kill -TERM "$pid"
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 143 ]
+	tail -n 5 "$TMP/err"
+	grep -q '^wheel-build: warning: Terminated: removing the builder$' "$TMP/err"
+	[ ! -s "$TMP/out" ]
+	[ "$($DOCKER_CLI ps -aq)" = "" ]
+	[ -z "$(find "$TMP" -maxdepth 1 -name 'pbrx-wheels.*')" ]
+}
+
+@test "pip settings reach pip, find-links merge, and no PIP secret is ever printed" {
+	mkdir -p "$TMP/home/.config/pip" "$TMP/links"
+	printf '[global]\ntimeout = 77\n' >"$TMP/home/.config/pip/pip.conf"
+	touch "$TMP/links/marker"
+	# The steps are the test's own: they print what pip would see (the
+	# secret only as a hash); the last one leaves a project wheel.
+	jq '.plan.builder.steps = [
+		{"name": "env", "argv": ["sh", "-c", "printf %s \"$PIP_INDEX_URL\" | sha256sum; echo \"$PIP_FIND_LINKS\"; ls /tmp/pbrx/find-links/2"]},
+		{"name": "pip", "argv": ["python3", "-m", "pip", "config", "get", "global.timeout"]},
+		{"name": "wheel", "argv": ["touch", "/tmp/pbrx/wheels/yamlcat-1.0-py3-none-any.whl"]}]' \
+		"$PLAN" >"$TMP/plan"
+	secret=https://user:token@127.0.0.1:9/simple
+	PIP_INDEX_URL=$secret PIP_NO_INDEX=1 PIP_FIND_LINKS="$TMP/links https://example.invalid/links" \
+		HOME=$TMP/home XDG_CONFIG_HOME='' run_split wheel-build -v --find-links "$DEPS" <"$TMP/plan"
+	echo "$err"
+	[ "$status" -eq 0 ]
+	grep -qx "$(printf %s "$secret" | sha256sum)" <<<"$err"
+	grep -qx '/tmp/pbrx/find-links/1 /tmp/pbrx/find-links/2 https://example.invalid/links' <<<"$err"
+	grep -qx marker <<<"$err"
+	grep -qx 77 <<<"$err"
+	[[ "$err" == *"wheel-build: passing PIP_INDEX_URL to pip"* ]]
+	[[ "$out$err" != *token* ]]
+	[ "$(jq -r .wheels.project_wheel <<<"$out")" = yamlcat-1.0-py3-none-any.whl ]
+	[ "$(jq -r .wheels.temporary <<<"$out")" = true ]
+	rm -rf "$(jq -r .wheels.wheelhouse <<<"$out")"
+	[ "$($DOCKER_CLI ps -aq)" = "" ]
+}
+
+@test "usage, the man page's synopsis, and bad input" {
+	run_split wheel-build -h
+	[ "$status" -eq 0 ]
+	man=$PBRX_ROOT/man/man1/wheel-build.1
+	synopsis=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh/p' "$man" | grep -v '^\.Sh' |
+		sed -e 's/^\.Nm$/wheel-build/' -e 's/^\.Op Fl \([a-z]*\)$/[-\1]/' \
+		    -e 's/^\.Op Fl -\([a-z-]*\)$/[--\1]/' -e 's/^\.Op Fl -\([a-z-]*\) Ar \(.*\)$/[--\1 \2]/' |
+		tr '\n' ' ' | sed 's/ $//')
+	[ "$out" = "usage: $synopsis" ]
+	run_split wheel-build --version
+	[ "$status" -eq 0 ]
+	[[ "$out" == "wheel-build "* ]]
+	run_split wheel-build --engine podman </dev/null
+	[ "$status" -eq 2 ]
+	[ "$(head -n 1 <<<"$err")" = "wheel-build: warning: unsupported engine 'podman' (only docker)" ]
+	run_split wheel-build extra </dev/null
+	[ "$status" -eq 2 ]
+	run_split wheel-build <<<'{"project": {}}'
+	[ "$status" -eq 2 ]
+	[ "$err" = "wheel-build: <stdin>: .plan: missing" ] || [[ "$err" == "wheel-build: <stdin>: "*plan* ]]
+	run_split wheel-build --find-links "$TMP/nowhere" <"$PLAN"
+	[ "$status" -eq 2 ]
+	[ "$err" = "wheel-build: --find-links $TMP/nowhere: No such file or directory" ]
+	jq '.plan.builder.mounts[0].read_only = false' "$PLAN" >"$TMP/plan"
+	run_split wheel-build <"$TMP/plan"
+	[ "$status" -eq 2 ]
+	[ "$err" = "wheel-build: <stdin>: .plan.builder.mounts[0]: the host directory $SRC must be mounted read-only" ]
+	jq '.plan.builder.steps[1].argv = []' "$PLAN" >"$TMP/plan"
+	run_split wheel-build <"$TMP/plan"
+	[ "$status" -eq 2 ]
+	[ "$err" = "wheel-build: <stdin>: .plan.builder.steps[1].argv: expected a command" ]
+	# Bad input is found before anything is made.
+	[ -z "$(find "$TMP" -maxdepth 1 -name 'pbrx-wheels.*')" ]
+	[ "$($DOCKER_CLI ps -aq)" = "" ]
+}
