@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* libFuzzer: the bindep file parser and the selection rules. */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bindep.h"
+#include "fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char *profiles[] = {"default", "compile", "platform:dpkg", "platform:debian",
+				   "platform:debian-12", "a", "b"};
+	struct bindep_error err;
+	struct bindep_file *f;
+
+	fuzz_quiet();
+	f = bindep_parse((const char *)data, size, &err);
+	if (!f)
+		return 0;
+	for (size_t i = 0; i < f->n; i++)
+		bindep_rule_active(&f->rules[i], profiles, sizeof(profiles) / sizeof(*profiles));
+	bindep_free(f);
+	return 0;
+}

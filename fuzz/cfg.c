@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* libFuzzer: the setup.cfg reader (inih plus pbr/setuptools rules).  It
+ * reads a file, so each input is written to a private temp dir first.
+ * Run with -detect_leaks=0: a rejected file leaves the reader's state
+ * behind, as the tool exits at once. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cfg.h"
+#include "fuzz.h"
+
+static char dir[] = "/tmp/pbrx-fuzz-cfg.XXXXXX";
+static char path[64];
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	FILE *f;
+	json_t *project;
+
+	fuzz_quiet();
+	if (!path[0]) {
+		if (!mkdtemp(dir))
+			abort();
+		snprintf(path, sizeof(path), "%s/setup.cfg", dir);
+	}
+	f = fopen(path, "wb");
+	if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0)
+		abort();
+	if (FUZZ_GUARD())
+		return 0;
+	project = cfg_read_project(dir, path);
+	json_decref(project);
+	return 0;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* libFuzzer: os-release parsing (shlex rules), python-distro's fields and
+ * bindep's atoms. */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fuzz.h"
+#include "osrelease.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	int line = 0;
+	const char *err = NULL, *hint;
+	struct osr_distro d;
+	json_t *fields, *atoms;
+
+	fuzz_quiet();
+	fields = osr_parse((const char *)data, size, &line, &err);
+	if (!fields)
+		return 0;
+	osr_distro_from_fields(fields, &d);
+	atoms = osr_atoms(&d);
+	for (size_t i = 0; i < json_array_size(atoms); i++)
+		osr_atom_known(json_string_value(json_array_get(atoms, i)), &hint);
+	json_decref(atoms);
+	osr_distro_free(&d);
+	json_decref(fields);
+	return 0;
+}
