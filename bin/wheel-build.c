@@ -69,6 +69,7 @@ static void strv_free(struct strv *s)
  * read it. */
 static struct {
 	struct docker *d;
+	struct docker *child_d; /* the connection of the process running steps */
 	char *container;   /* ID of the builder, once created */
 	char *wheelhouse;  /* absolute host path */
 	bool temporary;    /* made here: removed on failure */
@@ -561,10 +562,11 @@ static void quiet_output(int stream, const char *data, size_t len, void *arg)
 }
 
 /* The child's job: run every step in order, stop at the first failure.
- * Its own connection: the parent's may be in any state. */
+ * Its own connection: the parent's may be in any state.  It is kept in
+ * run, so dying with it open is no leak. */
 static noreturn void run_steps(const struct step *steps, size_t nsteps, char *const *env)
 {
-	struct docker *d = docker_new();
+	struct docker *d = run.child_d = docker_new();
 	struct quiet_buf out = {0};
 	bool quiet = msg_verbosity() < 0;
 
@@ -593,6 +595,7 @@ static noreturn void run_steps(const struct step *steps, size_t nsteps, char *co
 	}
 	free(out.data);
 	docker_free(d);
+	run.child_d = NULL;
 	exit(EXIT_OK);
 }
 
@@ -808,6 +811,9 @@ int main(int argc, char **argv)
 	int ch, rc;
 
 	msg_init("wheel-build");
+	/* A closed stderr must not kill us before the builder is removed;
+	 * a closed stdout is caught by doc_write. */
+	signal(SIGPIPE, SIG_IGN);
 	while ((ch = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'e':
@@ -860,13 +866,14 @@ int main(int argc, char **argv)
 	rc = build(plan, builder, &find_links);
 	if (rc != EXIT_OK) {
 		cleanup();
-		return rc;
+		goto out;
 	}
 	doc_set(doc, "wheels", wheels_section(doc_need_string(plan, ".plan", "project"),
 	                                      before, nbefore));
 	check_signals();
 	doc_write(doc);
 
+out:
 	for (size_t i = 0; i < nbefore; i++)
 		free(before[i].name);
 	free(before);
@@ -874,5 +881,5 @@ int main(int argc, char **argv)
 	json_decref(doc);
 	docker_free(run.d);
 	free(run.wheelhouse);
-	return EXIT_OK;
+	return rc;
 }
