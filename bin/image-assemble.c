@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,7 @@ static struct {
 	char **refs;
 	size_t nrefs, rcap;
 	bool done;
+	atomic_bool interrupted;  /* a signal came: failures are its doing */
 } rb;
 
 static void rb_lock(void) { pthread_mutex_lock(&rb.lock); }
@@ -127,6 +129,10 @@ static void *signal_thread(void *arg)
 		return NULL;
 	fprintf(stderr, "%s: %s: removing containers and temporary images\n", msg_progname(),
 	        strsignal(sig));
+	/* Held until the end: the main thread, whose request fails as its
+	 * container goes, must not exit(1) first. */
+	atomic_store(&rb.interrupted, true);
+	rb_lock();
 	rb_run();
 	signal(sig, SIG_DFL);
 	pthread_sigmask(SIG_UNBLOCK, set, NULL);
@@ -350,16 +356,20 @@ static void run_step(struct docker *d, const struct image *img, const char *cid,
 	struct capture cap = {0};
 	/* Package managers need root, whatever USER the image has. */
 	struct docker_exec_spec spec = {.argv = argv, .user = "0"};
-	int code = -1;
+	int code = -1, rc;
 
 	if (!argv[0])
 		doc_die(path, "argv: expected a command");
+	free(path);
 	if (msg_verbosity() < 0) {
 		spec.output = capture_out;
 		spec.arg = &cap;
 	}
 	msg_info("%s: %s: %s", img->name, name, shown);
-	if (docker_exec(d, cid, &spec, &code) < 0)
+	rc = docker_exec(d, cid, &spec, &code);
+	if ((rc < 0 || code != 0) && atomic_load(&rb.interrupted))
+		rb_lock();  /* the signal thread holds it until the process dies */
+	if (rc < 0)
 		msg_die(EXIT_FAIL, "%s: %s: docker: %s", img->name, name, docker_error(d));
 	if (code != 0) {
 		if (cap.len) {
@@ -373,7 +383,6 @@ static void run_step(struct docker *d, const struct image *img, const char *cid,
 	free(cap.p);
 	free(shown);
 	free(argv);
-	free(path);
 }
 
 /* "image-assemble: STEP: COMMAND; ..." for the history of img's layer.
