@@ -173,8 +173,9 @@ wheel-build: builder: step 2 of 2 (two) failed with exit code 3: sh -c 'echo bro
 	status=0
 	wait "$pid" || status=$?
 	[ "$status" -eq 143 ]
+	# The step's output may end in the middle of a line.
 	tail -n 5 "$TMP/err"
-	grep -q '^wheel-build: warning: Terminated: removing the builder$' "$TMP/err"
+	grep -q 'wheel-build: warning: Terminated: removing the builder$' "$TMP/err"
 	[ ! -s "$TMP/out" ]
 	[ "$($DOCKER_CLI ps -aq)" = "" ]
 	[ -z "$(find "$TMP" -maxdepth 1 -name 'pbrx-wheels.*')" ]
