@@ -280,45 +280,78 @@ static const char *resolve_from(const struct image *imgs, size_t i)
 
 /* ---- container images ------------------------------------------------- */
 
-/* "KEYWORD <json>" for a commit change: the plan's value, else the one
- * image from has (commit would otherwise keep the container's, which runs
- * tail).  Malloc'd. */
-static char *change_json(const char *keyword, const json_t *plan_value, const json_t *from_config,
-                         const char *from_key)
-{
-	const json_t *v = json_is_array(plan_value) ? plan_value
-	                                            : json_object_get(from_config, from_key);
-	char *j, *s;
+/* What the image runs: the plan's entrypoint and cmd, or where the plan
+ * has null, the ones image from has.  Borrowed; NULL when there is none. */
+struct command {
+	const json_t *entrypoint, *cmd;
+};
 
-	if (!json_is_array(v))
-		return xasprintf("%s []", keyword);
-	j = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-	s = xasprintf("%s %s", keyword, j);
-	free(j);
-	return s;
+static const json_t *nonempty(const json_t *v)
+{
+	return json_is_array(v) && json_array_size(v) ? v : NULL;
 }
 
-/* The commit changes of img: ENTRYPOINT and CMD always, LABEL for each
- * label.  ENV, USER and WORKDIR are the container's, hence from's.
- * NULL-terminated, malloc'd strings. */
-static char **commit_changes(const struct image *img, const json_t *from_config)
+static struct command command_of(const struct image *img, const json_t *from_config)
 {
 	char *path = xasprintf("%s.config", img->path);
 	json_t *config = doc_need(img->plan, img->path, "config", JSON_OBJECT);
-	json_t *labels = doc_want(config, path, "labels", JSON_OBJECT);
 	json_t *ep = json_object_get(config, "entrypoint");
 	json_t *cmd = json_object_get(config, "cmd");
-	char **v = xcalloc(json_object_size(labels) + 3, sizeof *v);
-	size_t n = 0;
-	const char *key;
-	json_t *val;
+	struct command c;
 
 	if (ep && !json_is_null(ep))
 		doc_check_strings(doc_need(config, path, "entrypoint", JSON_ARRAY), path);
 	if (cmd && !json_is_null(cmd))
 		doc_check_strings(doc_need(config, path, "cmd", JSON_ARRAY), path);
-	v[n++] = change_json("ENTRYPOINT", ep, from_config, "Entrypoint");
-	v[n++] = change_json("CMD", cmd, from_config, "Cmd");
+	c.entrypoint = nonempty(json_is_array(ep) ? ep : json_object_get(from_config, "Entrypoint"));
+	c.cmd = nonempty(json_is_array(cmd) ? cmd : json_object_get(from_config, "Cmd"));
+	free(path);
+	return c;
+}
+
+static char *change_json(const char *keyword, const json_t *v)
+{
+	char *j = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *s = xasprintf("%s %s", keyword, j);
+
+	free(j);
+	return s;
+}
+
+/* The commit changes of img: what it runs, and a LABEL for each label.
+ * ENV, USER and WORKDIR are the container's, hence from's.
+ *
+ * A commit keeps the container's Entrypoint and Cmd where the changes
+ * leave them empty (dockerd's merge(): with no Entrypoint, an empty Cmd
+ * is the container's too), and the container runs tail.  So: with an
+ * entrypoint, the container's is replaced and both are set; with only a
+ * cmd, the container keeps the image's (null) entrypoint and CMD is set;
+ * with neither, a container never started is made with the image's
+ * (null) ones, and one that runs steps gets CMD ["/bin/sh"].
+ * build_container() makes the container so.  NULL-terminated, malloc'd
+ * strings. */
+static char **commit_changes(const struct image *img, struct command c)
+{
+	char *path = xasprintf("%s.config", img->path);
+	json_t *config = doc_need(img->plan, img->path, "config", JSON_OBJECT);
+	json_t *labels = doc_want(config, path, "labels", JSON_OBJECT);
+	char **v = xcalloc(json_object_size(labels) + 3, sizeof *v);
+	size_t n = 0;
+	const char *key;
+	json_t *val;
+
+	if (c.entrypoint) {
+		v[n++] = change_json("ENTRYPOINT", c.entrypoint);
+		v[n++] = c.cmd ? change_json("CMD", c.cmd) : xstrdup("CMD []");
+	} else if (c.cmd) {
+		v[n++] = change_json("CMD", c.cmd);
+	} else if (json_array_size(json_object_get(img->plan, "steps"))) {
+		/* The container ran tail, and dockerd can't commit it with
+		 * neither Entrypoint nor Cmd: give it what debian:* has. */
+		msg_warn("%s: neither the plan nor its from image says what it runs; "
+		         "it gets CMD [\"/bin/sh\"]", img->name);
+		v[n++] = xstrdup("CMD [\"/bin/sh\"]");
+	}
 	json_object_foreach(labels, key, val) {
 		/* Dockerfile LABEL takes double-quoted strings with backslash
 		 * escapes: JSON strings of plain text are that. */
@@ -421,18 +454,20 @@ static char *history_text(const struct image *img, const json_t *steps)
 static void build_container(struct docker *d, struct image *img, const char *from,
                             const char *wheelhouse, const char *suffix)
 {
-	/* Kept alive by tail; the command is only sh's $0, never run: docker
-	 * history shows it as the layer's "created by". */
+	/* Kept alive by tail; the steps' text is only sh's $0, never run:
+	 * docker history shows the container's Cmd as the layer's "created
+	 * by". */
 	static char *const keep_alive[] = {"/bin/sh", "-c", "exec tail -f /dev/null", NULL};
 	json_t *steps = doc_need(img->plan, img->path, "steps", JSON_ARRAY);
 	json_t *from_img, *step;
 	char *cname = xasprintf("pbrx-%s-%s", img->name, suffix), *cid, **changes;
 	char *what = history_text(img, steps);
 	char *const cmd[] = {what, NULL};
+	char *const full[] = {keep_alive[0], keep_alive[1], keep_alive[2], what, NULL};
 	struct docker_container_spec spec = {
 		.name = cname, .image = from, .network_mode = "host", .tmpfs_tmp = true,
-		.entrypoint = keep_alive, .cmd = cmd,
 	};
+	struct command c;
 	size_t k;
 
 	for (char *p = cname; *p; p++)
@@ -441,7 +476,15 @@ static void build_container(struct docker *d, struct image *img, const char *fro
 	from_img = docker_image_inspect(d, from);
 	if (!from_img)
 		msg_die(EXIT_FAIL, "%s: docker: %s", img->name, docker_error(d));
-	changes = commit_changes(img, json_object_get(from_img, "Config"));
+	c = command_of(img, json_object_get(from_img, "Config"));
+	changes = commit_changes(img, c);
+	/* As commit_changes() needs it. */
+	if (c.entrypoint) {
+		spec.entrypoint = keep_alive;
+		spec.cmd = cmd;
+	} else if (c.cmd || json_array_size(steps)) {
+		spec.cmd = full;
+	}
 	if (json_array_size(steps))
 		spec.mounts = mounts_of(img, wheelhouse, &spec.nmounts);
 
