@@ -788,6 +788,9 @@ int main(int argc, char **argv)
 	int ch;
 
 	msg_init("image-assemble");
+	/* A closed stdout or engine socket is an error to report, after the
+	 * cleanup, not a silent death that leaves containers behind. */
+	signal(SIGPIPE, SIG_IGN);
 	while ((ch = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'e':
