@@ -72,3 +72,4 @@ clean:
 	rm -rf build
 
 .PHONY: all check install clean
+include fuzz/fuzz.mk
