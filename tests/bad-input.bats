@@ -1,0 +1,153 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+# Bad documents for every pure stage: each value a stage reads replaced by
+# the wrong type or removed, truncated JSON, huge arrays.  Whatever the
+# input: exit 0 with a whole document, or exit 2 with one line on stderr
+# and nothing on stdout; never a crash.
+
+load helpers
+
+setup() {
+	common_setup
+	cfg-extras "$PBRX_ROOT/examples/foo" |
+		bindep-filter --os-release "$CORPUS/os-release/alpine-3.20" >"$TMP/doc.json"
+	jq '. + {base: {image: "x", os_release: {ID: "alpine", VERSION_ID: "3.20.3"}}}' \
+		"$TMP/doc.json" >"$TMP/doc-base.json"
+}
+teardown() { common_teardown; }
+
+# check_outcome TOOL: judge the last run (rc, $TMP/out, $TMP/err).
+check_outcome() {
+	local tool=$1 what=$2
+	case $rc in
+	0)
+		jq -e 'type == "object"' "$TMP/out" >/dev/null ||
+			{ echo "$what: exit 0 but stdout is not a document"; return 1; } ;;
+	2)
+		if [ -s "$TMP/out" ]; then
+			echo "$what: exit 2 with output on stdout"
+			return 1
+		fi
+		if [ "$(wc -l <"$TMP/err")" -ne 1 ] || ! grep -q "^$tool: " "$TMP/err"; then
+			echo "$what: not one '$tool:' line:"
+			cat "$TMP/err"
+			return 1
+		fi ;;
+	*)
+		echo "$what: exit $rc"
+		cat "$TMP/err"
+		return 1 ;;
+	esac
+}
+
+# mutate_all TOOL DOC SECTION...: every path under the sections, set to a
+# number, to a string, to an empty array, and deleted.
+mutate_all() {
+	local tool=$1 doc=$2 n=0 failed=0 path value
+	shift 2
+	local filter
+	filter=$(printf '.[0] == "%s" or ' "$@")
+	while read -r path; do
+		for value in 7 '"x"' '[]' '{}' delete; do
+			if [ "$value" = delete ]; then
+				jq --argjson p "$path" 'delpaths([$p])' "$doc" >"$TMP/in"
+			else
+				jq --argjson p "$path" --argjson v "$value" 'setpath($p; $v)' "$doc" >"$TMP/in"
+			fi
+			rc=0
+			# shellcheck disable=SC2086 # TOOL_ARGS is a word list
+			"$tool" ${TOOL_ARGS:-} <"$TMP/in" >"$TMP/out" 2>"$TMP/err" || rc=$?
+			check_outcome "$tool" "$path := $value" || failed=$((failed + 1))
+			n=$((n + 1))
+		done
+	done < <(jq -c "paths | select(${filter% or })" "$doc")
+	echo "$n mutated documents, $failed bad outcomes"
+	[ "$n" -gt 50 ]
+	[ "$failed" -eq 0 ]
+}
+
+@test "image-plan: every value it reads with the wrong type, or missing" {
+	mutate_all image-plan "$TMP/doc.json" project bindep
+}
+
+@test "image-plan: a wrong type names its JSON path" {
+	jq '.bindep.selections.runtime = 7' "$TMP/doc.json" >"$TMP/in"
+	rc=0
+	image-plan <"$TMP/in" >"$TMP/out" 2>"$TMP/err" || rc=$?
+	[ "$rc" -eq 2 ]
+	[ ! -s "$TMP/out" ]
+	grep -q '\.bindep\.selections\.runtime' "$TMP/err"
+}
+
+@test "bindep-filter: every value of base and project with the wrong type, or missing" {
+	TOOL_ARGS="-f $PBRX_ROOT/examples/foo/bindep.txt" mutate_all bindep-filter "$TMP/doc-base.json" base project
+}
+
+@test "truncated documents: exit 2, line and column, nothing on stdout" {
+	local size cut failed=0 n=0 tool
+	size=$(wc -c <"$TMP/doc.json")
+	for tool in bindep-filter image-plan cfg-extras; do
+		for cut in $(seq 1 37 "$((size - 2))"); do
+			head -c "$cut" "$TMP/doc.json" >"$TMP/in"
+			rc=0
+			if [ "$tool" = cfg-extras ]; then
+				"$tool" "$PBRX_ROOT/examples/foo" <"$TMP/in" >"$TMP/out" 2>"$TMP/err" || rc=$?
+			else
+				"$tool" --platform apk <"$TMP/in" >"$TMP/out" 2>"$TMP/err" || rc=$?
+			fi
+			n=$((n + 1))
+			if [ "$rc" -ne 2 ] || [ -s "$TMP/out" ] ||
+				! grep -Eq "^$tool: <stdin>:[0-9]+:[0-9]+: " "$TMP/err"; then
+				echo "$tool, $cut bytes: exit $rc: $(cat "$TMP/err")"
+				failed=$((failed + 1))
+			fi
+		done
+	done
+	echo "$n truncated documents"
+	[ "$failed" -eq 0 ]
+}
+
+@test "huge arrays: unknown sections pass through; 500 console scripts plan" {
+	jq '. + {other: [range(0; 200000)]}' "$TMP/doc.json" >"$TMP/in"
+	image-plan <"$TMP/in" >"$TMP/out"
+	[ "$(jq '.other | length' "$TMP/out")" -eq 200000 ]
+	{
+		printf '[metadata]\nname = many\n[entry_points]\nconsole_scripts =\n'
+		for i in $(seq 1 500); do printf '    many-%d = many.cli:main%d\n' "$i" "$i"; done
+	} >"$TMP/setup.cfg"
+	cfg-extras "$TMP" | bindep-filter --platform apk -f "$PBRX_ROOT/examples/foo/bindep.txt" |
+		image-plan >"$TMP/out"
+	[ "$(jq '.plan.images | length' "$TMP/out")" -eq 501 ]
+}
+
+@test "not JSON at all: binary, NUL bytes, invalid UTF-8, a lone value" {
+	local input tool
+	for input in '\x00\x01\x02' '{"a": "\xff"}' '"just a string"' '{"a": 1} {"b": 2}' '{"a": 1, "a": 2}'; do
+		for tool in bindep-filter image-plan; do
+			printf '%b' "$input" >"$TMP/in"
+			rc=0
+			"$tool" --platform apk <"$TMP/in" >"$TMP/out" 2>"$TMP/err" || rc=$?
+			[ "$rc" -eq 2 ] || { echo "$tool on $input: exit $rc"; false; }
+			[ ! -s "$TMP/out" ]
+			[ "$(wc -l <"$TMP/err")" -eq 1 ]
+		done
+	done
+}
+
+@test "valgrind: the pure stages leak nothing and make no memory errors" {
+	local V="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,possible --error-exitcode=99"
+	$V cfg-extras "$PBRX_ROOT/examples/foo" </dev/null >"$TMP/1.json"
+	$V bindep-filter --os-release "$CORPUS/os-release/debian-12" <"$TMP/1.json" >"$TMP/2.json"
+	$V image-plan --prefix acme --mirror http://deb.example/debian <"$TMP/2.json" >"$TMP/3.json"
+	$V bindep-filter --brief -f "$CORPUS/bindep/openstack__nova.txt" --os-release "$CORPUS/os-release/ubuntu" compile >/dev/null
+	# and on the error paths
+	rc=0
+	printf 'x [\n' | $V bindep-filter -f - --platform dpkg 2>/dev/null || rc=$?
+	[ "$rc" -eq 2 ]
+	rc=0
+	echo '{"bindep": 7}' | $V image-plan 2>/dev/null >/dev/null || rc=$?
+	[ "$rc" -eq 2 ]
+	rc=0
+	$V cfg-extras "$TMP" </dev/null 2>/dev/null >/dev/null || rc=$?
+	[ "$rc" -eq 2 ]
+}
