@@ -25,6 +25,7 @@ INIH_LIBS := $(call pc,inih,libs)
 CURL_LIBS := $(call pc,libcurl,libs)
 ARCHIVE_LIBS := $(call pc,libarchive,libs)
 SSL_LIBS := $(call pc,libcrypto,libs)
+ELF_LIBS := $(call pc,libelf,libs)
 
 # The pipeline, in order.  Each C tool is bin/<tool>.c; its libraries:
 C_TOOLS = bindep-filter cfg-extras image-inspect image-plan wheel-build image-assemble
@@ -32,7 +33,7 @@ LIBS_bindep-filter = $(JANSSON_LIBS)
 LIBS_cfg-extras = $(JANSSON_LIBS) $(INIH_LIBS)
 LIBS_image-inspect = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS)
 LIBS_image-plan = $(JANSSON_LIBS)
-LIBS_wheel-build = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) $(SSL_LIBS)
+LIBS_wheel-build = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) $(SSL_LIBS) $(ELF_LIBS) $(INIH_LIBS)
 LIBS_image-assemble = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) -pthread
 SCRIPTS = pbrx-build-images
 

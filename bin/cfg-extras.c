@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cfg-extras: read a project's setup.cfg and add the "project" section
- * (name, version, console scripts, extras) to the document.
- * See cfg-extras(1) and pbrx-document(5). */
+ * (name, version, console scripts, extras) to the document.  A project
+ * with only pyproject.toml or setup.py gets a section without a name:
+ * its built wheel declares the rest (no TOML parser here, see
+ * cfg-extras(1)).  See pbrx-document(5). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cfg.h"
 #include "doc.h"
@@ -23,6 +27,31 @@ static void usage(FILE *f)
 	fputs("usage: cfg-extras [-h] [--version] [DIR]\n", f);
 }
 
+/* Is dir/name a regular file? */
+static bool has_file(const char *dir, size_t n, const char *name)
+{
+	char *path = xasprintf("%.*s/%s", (int)n, dir, name);
+	struct stat st;
+	bool r = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+
+	free(path);
+	return r;
+}
+
+/* A project without setup.cfg: what pbrx knows before its wheel exists. */
+static json_t *other_project(const char *dir, const char *source)
+{
+	char *absdir = realpath(dir, NULL);
+	json_t *project;
+
+	if (!absdir)
+		msg_die(EXIT_USAGE, "%s: %s", dir, strerror(errno));
+	project = json_pack("{s:n, s:s, s:s, s:[], s:{}}", "name", "dir", absdir, "source", source,
+			    "scripts", "extras");
+	free(absdir);
+	return project;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -30,8 +59,9 @@ int main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *dir = ".";
+	const char *dir = ".", *other;
 	char *path;
+	size_t n = 1;
 	json_t *doc, *project;
 	int ch;
 
@@ -54,7 +84,6 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (optind < argc) {
-		size_t n;
 		dir = argv[optind];
 		n = strlen(dir);
 		while (n > 1 && dir[n - 1] == '/')
@@ -64,8 +93,14 @@ int main(int argc, char **argv)
 		path = xstrdup("setup.cfg");
 	}
 
+	/* pyproject.toml first: it is what pip builds with when present. */
+	other = has_file(dir, n, "pyproject.toml") ? "pyproject.toml" :
+		has_file(dir, n, "setup.py") ? "setup.py" : NULL;
 	doc = doc_read();
-	project = cfg_read_project(dir, path);
+	if (other && access(path, F_OK) < 0 && errno == ENOENT)
+		project = other_project(dir, other);
+	else
+		project = cfg_read_project_opt(dir, path, other != NULL);
 	doc_set(doc, "project", project);
 	doc_write(doc);
 

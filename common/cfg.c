@@ -213,34 +213,34 @@ static bool parse_extras_list(const char *s, json_t *arr, const char **why)
 	return true;
 }
 
-/* One console_scripts line: "name = module:attr [extra, ...]". */
-static void add_script(struct cfg *c, const char *line)
+json_t *cfg_entry_point(const char *line, char **err)
 {
 	const char *eq = strchr(line, '='), *p, *colon, *attr_end;
 	char *name;
-	json_t *first, *extras, *script;
+	json_t *extras, *script;
 	const char *why = NULL;
 	size_t n;
 
+	*err = NULL;
 	if (!eq) {
-		cfg_error(c, c->lineno, "console script: expected NAME = MODULE:CALLABLE, got '%s'", line);
-		return;
+		*err = xasprintf("console script: expected NAME = MODULE:CALLABLE, got '%s'", line);
+		return NULL;
 	}
 	n = trim_len(line, (size_t)(eq - line));
 	name = xstrndup(line, n);
 	if (!script_name_ok(name)) {
-		cfg_error(c, c->lineno, "console script name '%s': use only letters, digits, '_', '.' "
-			  "and '-', not starting with '-' or '.'", name);
+		*err = xasprintf("console script name '%s': use only letters, digits, '_', '.' "
+				 "and '-', not starting with '-' or '.'", name);
 		free(name);
-		return;
+		return NULL;
 	}
 	p = skip_space(eq + 1);
 	colon = strchr(p, ':');
 	/* importlib.metadata's pattern: MODULE \s* : \s* ATTR \s* [EXTRAS] */
 	if (!colon || !dotted_name(p, trim_len(p, (size_t)(colon - p)))) {
-		cfg_error(c, c->lineno, "console script '%s': expected MODULE:CALLABLE after '='", name);
+		*err = xasprintf("console script '%s': expected MODULE:CALLABLE after '='", name);
 		free(name);
-		return;
+		return NULL;
 	}
 	attr_end = skip_space(colon + 1);
 	while (is_alnum(*attr_end) || *attr_end == '_' || *attr_end == '.')
@@ -252,20 +252,11 @@ static void add_script(struct cfg *c, const char *line)
 		parse_extras_list(attr_end, extras, &why);
 	}
 	if (why) {
-		cfg_error(c, c->lineno, "console script '%s': %s", name, why);
+		*err = xasprintf("console script '%s': %s", name, why);
 		json_decref(extras);
 		free(name);
-		return;
+		return NULL;
 	}
-	first = json_object_get(c->script_line, name);
-	if (first) {
-		cfg_error(c, c->lineno, "duplicate console script '%s' (first on line %d)", name,
-			  (int)json_integer_value(first));
-		json_decref(extras);
-		free(name);
-		return;
-	}
-	json_object_set_new(c->script_line, name, json_integer(c->lineno));
 	script = json_object();
 	json_object_set_new(script, "name", json_string(name));
 	json_object_set_new(script, "module",
@@ -274,8 +265,32 @@ static void add_script(struct cfg *c, const char *line)
 			    json_stringn(skip_space(colon + 1),
 					 (size_t)(attr_end - skip_space(colon + 1))));
 	json_object_set_new(script, "extras", extras);
-	json_array_append_new(c->scripts, script);
 	free(name);
+	return script;
+}
+
+/* One console_scripts line: "name = module:attr [extra, ...]". */
+static void add_script(struct cfg *c, const char *line)
+{
+	char *err;
+	json_t *script = cfg_entry_point(line, &err), *first;
+	const char *name;
+
+	if (!script) {
+		cfg_error(c, c->lineno, "%s", err);
+		free(err);
+		return;
+	}
+	name = json_string_value(json_object_get(script, "name"));
+	first = json_object_get(c->script_line, name);
+	if (first) {
+		cfg_error(c, c->lineno, "duplicate console script '%s' (first on line %d)", name,
+			  (int)json_integer_value(first));
+		json_decref(script);
+		return;
+	}
+	json_object_set_new(c->script_line, name, json_integer(c->lineno));
+	json_array_append_new(c->scripts, script);
 }
 
 /* A requirement line of extra (already created). */
@@ -405,6 +420,11 @@ static void warn_dashed_extras(const struct cfg *c)
 
 json_t *cfg_read_project(const char *dir, const char *path)
 {
+	return cfg_read_project_opt(dir, path, 0);
+}
+
+json_t *cfg_read_project_opt(const char *dir, const char *path, int name_optional)
+{
 	struct cfg c = { .path = path };
 	char *absdir;
 	json_t *project = NULL;
@@ -438,15 +458,16 @@ json_t *cfg_read_project(const char *dir, const char *path)
 			"continuation line", path, rc);
 	if (rc < 0)
 		msg_die(EXIT_FAIL, "%s: cannot parse (inih error %d)", path, rc);
-	if (!c.name)
+	if (!c.name && !name_optional)
 		msg_die(EXIT_USAGE, "%s: no name in [metadata]", path);
-	if (!pep508_name(c.name))
+	if (c.name && !pep508_name(c.name))
 		msg_die(EXIT_USAGE, "%s:%d: [metadata] name '%s': not a valid project name "
 			"(letters, digits, '.', '_', '-')", path, c.name_line, c.name);
-	warn_dashed_extras(&c);
+	if (c.name)
+		warn_dashed_extras(&c);
 
 	project = json_object();
-	json_object_set_new(project, "name", json_string(c.name));
+	json_object_set_new(project, "name", c.name ? json_string(c.name) : json_null());
 	if (c.version)
 		json_object_set_new(project, "version", json_string(c.version));
 	json_object_set_new(project, "dir", json_string(absdir));

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* wheel: what a built wheel declares, read from the wheel itself (a zip,
+ * read with libarchive): the .dist-info METADATA and entry_points.txt,
+ * and the shared libraries each compiled extension needs (ELF DT_NEEDED,
+ * read with libelf from memory).  See pbrx-document(5), "wheels". */
+#ifndef PBRX_WHEEL_H
+#define PBRX_WHEEL_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* A distribution or extra name normalised as pip compares names (PEP 503,
+ * PEP 685): lower case, each run of '-', '_' and '.' one '-'.  Malloc'd. */
+char *wheel_canonical_name(const char *s, size_t len);
+
+/* Read the wheel at path and return its metadata (new reference):
+ * {"file", "name", "version", "scripts": [{name, module, callable,
+ * extras}], "extras": [Provides-Extra...], "requires_dist": [...],
+ * "extensions": [{"file", "needed": [soname...]}]}.  NULL with *err set
+ * (malloc'd) when the file is no wheel pbrx can read. */
+json_t *wheel_read(const char *path, char **err);
+
+/* The requirements of extra (as the wheel spells it) among requires_dist:
+ * those whose marker says extra == "EXTRA".  New reference. */
+json_t *wheel_extra_requires(const json_t *metadata, const char *extra);
+
+#endif
