@@ -13,27 +13,12 @@
 #include <strings.h>
 
 #include "cfg.h"
+#include "pyname.h"
 #include "xalloc.h"
 
 /* Members larger than this are not read: no METADATA or extension of a
  * sane wheel comes near it, and a crafted zip must not take the memory. */
 #define MEMBER_MAX ((size_t)512 * 1024 * 1024)
-
-char *wheel_canonical_name(const char *s, size_t len)
-{
-	char *out = xmalloc(len + 1), *p = out;
-
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '-' || s[i] == '_' || s[i] == '.') {
-			if (p == out || p[-1] != '-')
-				*p++ = '-';
-		} else {
-			*p++ = (char)tolower((unsigned char)s[i]);
-		}
-	}
-	*p = '\0';
-	return out;
-}
 
 /* The member being read: its whole data, NUL-terminated.  NULL when it
  * is too large or cannot be read (*err set). */
@@ -339,7 +324,7 @@ static bool marker_has_extra(const char *marker, const char *want)
 		end = strchr(q + 1, quote);
 		if (!end)
 			return false;
-		got = wheel_canonical_name(q + 1, (size_t)(end - q - 1));
+		got = pyname_canonical(q + 1, (size_t)(end - q - 1));
 		same = strcmp(got, want) == 0;
 		free(got);
 		if (same)
@@ -352,7 +337,7 @@ static bool marker_has_extra(const char *marker, const char *want)
 json_t *wheel_extra_requires(const json_t *metadata, const char *extra)
 {
 	json_t *out = json_array(), *v;
-	char *want = wheel_canonical_name(extra, strlen(extra));
+	char *want = pyname_canonical(extra, strlen(extra));
 	size_t i;
 
 	json_array_foreach(json_object_get(metadata, "requires_dist"), i, v) {

@@ -9,10 +9,6 @@
 #include <jansson.h>
 #include <stddef.h>
 
-/* A distribution or extra name normalised as pip compares names (PEP 503,
- * PEP 685): lower case, each run of '-', '_' and '.' one '-'.  Malloc'd. */
-char *wheel_canonical_name(const char *s, size_t len);
-
 /* Read the wheel at path and return its metadata (new reference):
  * {"file", "name", "version", "scripts": [{name, module, callable,
  * extras}], "extras": [Provides-Extra...], "requires_dist": [...],

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "pyname.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+char *pyname_canonical(const char *s, size_t len)
+{
+	char *out = xmalloc(len + 1), *p = out;
+
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '-' || s[i] == '_' || s[i] == '.') {
+			if (p == out || p[-1] != '-')
+				*p++ = '-';
+		} else {
+			*p++ = (char)tolower((unsigned char)s[i]);
+		}
+	}
+	*p = '\0';
+	return out;
+}
+
+bool pyname_same(const char *a, const char *b)
+{
+	char *ca = pyname_canonical(a, strlen(a)), *cb = pyname_canonical(b, strlen(b));
+	bool same = strcmp(ca, cb) == 0;
+
+	free(ca);
+	free(cb);
+	return same;
+}
