@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "doc.h"
-#include "docker.h"
+#include "engine.h"
 #include "msg.h"
 #include "xalloc.h"
 
@@ -30,7 +30,7 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: image-assemble [-hqv] [--version] [--engine docker]\n", f);
+	fputs("usage: image-assemble [-hqv] [--version] [--engine ENGINE]\n", f);
 }
 
 /* One plan image while it is built. */
@@ -53,7 +53,7 @@ struct image {
  * in the same thread. */
 static struct {
 	pthread_mutex_t lock;
-	struct docker *d;
+	struct engine *d;
 	char **containers;
 	size_t ncontainers, ccap;
 	char **refs;
@@ -92,14 +92,14 @@ static void rb_run(void)
 	if (!rb.done && rb.d) {
 		rb.done = true;
 		for (size_t i = rb.ncontainers; i-- > 0;) {
-			if (docker_container_remove(rb.d, rb.containers[i]) < 0)
-				msg_warn("docker: %s", docker_error(rb.d));
+			if (engine_container_remove(rb.d, rb.containers[i]) < 0)
+				msg_warn("%s", engine_error(rb.d));
 			else
 				msg_note("removed container %.12s", rb.containers[i]);
 		}
 		for (size_t i = rb.nrefs; i-- > 0;) {
-			if (docker_image_remove(rb.d, rb.refs[i], false) < 0)
-				msg_warn("docker: %s", docker_error(rb.d));
+			if (engine_image_remove(rb.d, rb.refs[i], false) < 0)
+				msg_warn("%s", engine_error(rb.d));
 			else
 				msg_note("removed temporary image %s", rb.refs[i]);
 		}
@@ -115,7 +115,7 @@ static void rb_free(void)
 		free(rb.refs[i]);
 	free(rb.containers);
 	free(rb.refs);
-	docker_free(rb.d);
+	engine_free(rb.d);
 }
 
 /* SIGINT and SIGTERM are blocked in every thread and taken here, so the
@@ -140,7 +140,7 @@ static void *signal_thread(void *arg)
 	_exit(128 + sig);
 }
 
-static void rb_start(void)
+static void rb_start(const struct engine *e)
 {
 	static sigset_t set;
 	pthread_mutexattr_t attr;
@@ -150,7 +150,7 @@ static void rb_start(void)
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&rb.lock, &attr);
 	pthread_mutexattr_destroy(&attr);
-	rb.d = docker_new();
+	rb.d = engine_dup(e);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
@@ -233,11 +233,11 @@ static char **strv(const json_t *arr, const char *path)
 
 /* The mounts of image img: a "source" is a host path, the volume
  * "wheelhouse" is .wheels.wheelhouse.  Malloc'd array; strings borrowed. */
-static struct docker_mount *mounts_of(const struct image *img, const char *wheelhouse,
+static struct engine_mount *mounts_of(const struct image *img, const char *wheelhouse,
                                       size_t *n)
 {
 	json_t *arr = doc_need(img->plan, img->path, "mounts", JSON_ARRAY);
-	struct docker_mount *m = xcalloc(json_array_size(arr) + 1, sizeof *m);
+	struct engine_mount *m = xcalloc(json_array_size(arr) + 1, sizeof *m);
 	size_t i;
 	json_t *v;
 
@@ -379,7 +379,7 @@ static void strv_free(char **v)
 
 /* Run one step of img in container cid; dies naming image, step and
  * command when it fails. */
-static void run_step(struct docker *d, const struct image *img, const char *cid,
+static void run_step(struct engine *d, const struct image *img, const char *cid,
                      const json_t *step, size_t k)
 {
 	char *path = xasprintf("%s.steps[%zu]", img->path, k);
@@ -388,7 +388,7 @@ static void run_step(struct docker *d, const struct image *img, const char *cid,
 	char *shown = argv_display(argv);
 	struct capture cap = {0};
 	/* Package managers need root, whatever USER the image has. */
-	struct docker_exec_spec spec = {.argv = argv, .user = "0"};
+	struct engine_run_spec spec = {.argv = argv, .user = "0"};
 	int code = -1, rc;
 
 	if (!argv[0])
@@ -399,11 +399,11 @@ static void run_step(struct docker *d, const struct image *img, const char *cid,
 		spec.arg = &cap;
 	}
 	msg_info("%s: %s: %s", img->name, name, shown);
-	rc = docker_exec(d, cid, &spec, &code);
+	rc = engine_run(d, cid, &spec, &code);
 	if ((rc < 0 || code != 0) && atomic_load(&rb.interrupted))
 		rb_lock();  /* the signal thread holds it until the process dies */
 	if (rc < 0)
-		msg_die(EXIT_FAIL, "%s: %s: docker: %s", img->name, name, docker_error(d));
+		msg_die(EXIT_FAIL, "%s: %s: %s", img->name, name, engine_error(d));
 	if (code != 0) {
 		if (cap.len) {
 			fwrite(cap.p, 1, cap.len, stderr);
@@ -451,7 +451,7 @@ static char *history_text(const struct image *img, const json_t *steps)
 /* Build img in a container from from: exec its steps, commit it as
  * img->tmp_ref.  A script image without steps is only a commit of a
  * container never started: no layer, only its config. */
-static void build_container(struct docker *d, struct image *img, const char *from,
+static void build_container(struct engine *d, struct image *img, const char *from,
                             const char *wheelhouse, const char *suffix)
 {
 	/* Kept alive by tail; the steps' text is only sh's $0, never run:
@@ -464,7 +464,7 @@ static void build_container(struct docker *d, struct image *img, const char *fro
 	char *what = history_text(img, steps);
 	char *const cmd[] = {what, NULL};
 	char *const full[] = {keep_alive[0], keep_alive[1], keep_alive[2], what, NULL};
-	struct docker_container_spec spec = {
+	struct engine_container_spec spec = {
 		.name = cname, .image = from, .network_mode = "host", .tmpfs_tmp = true,
 	};
 	struct command c;
@@ -473,9 +473,9 @@ static void build_container(struct docker *d, struct image *img, const char *fro
 	for (char *p = cname; *p; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
 			*p = '-';
-	from_img = docker_image_inspect(d, from);
+	from_img = engine_image_inspect(d, from);
 	if (!from_img)
-		msg_die(EXIT_FAIL, "%s: docker: %s", img->name, docker_error(d));
+		msg_die(EXIT_FAIL, "%s: %s", img->name, engine_error(d));
 	c = command_of(img, json_object_get(from_img, "Config"));
 	changes = commit_changes(img, c);
 	/* As commit_changes() needs it. */
@@ -489,16 +489,16 @@ static void build_container(struct docker *d, struct image *img, const char *fro
 		spec.mounts = mounts_of(img, wheelhouse, &spec.nmounts);
 
 	rb_lock();
-	cid = docker_container_create(d, &spec);
+	cid = engine_container_create(d, &spec);
 	if (!cid)
-		msg_die(EXIT_FAIL, "%s: docker: %s", img->name, docker_error(d));
+		msg_die(EXIT_FAIL, "%s: %s", img->name, engine_error(d));
 	list_add(&rb.containers, &rb.ncontainers, &rb.ccap, cid);
 	rb_unlock();
 	msg_note("%s: container %.12s from %s", img->name, cid, from);
 
 	if (json_array_size(steps)) {
-		if (docker_container_start(d, cid) < 0)
-			msg_die(EXIT_FAIL, "%s: docker: %s", img->name, docker_error(d));
+		if (engine_container_start(d, cid) < 0)
+			msg_die(EXIT_FAIL, "%s: %s", img->name, engine_error(d));
 		json_array_foreach(steps, k, step)
 			run_step(d, img, cid, step, k);
 	}
@@ -506,12 +506,12 @@ static void build_container(struct docker *d, struct image *img, const char *fro
 		msg_note("%s: commit change %s", img->name, changes[i]);
 
 	rb_lock();
-	img->id = docker_commit(d, cid, img->tmp_ref, changes);
+	img->id = engine_commit(d, cid, img->tmp_ref, changes);
 	if (!img->id)
-		msg_die(EXIT_FAIL, "%s: commit: docker: %s", img->name, docker_error(d));
+		msg_die(EXIT_FAIL, "%s: commit: %s", img->name, engine_error(d));
 	list_add(&rb.refs, &rb.nrefs, &rb.rcap, img->tmp_ref);
-	if (docker_container_remove(d, cid) < 0)
-		msg_die(EXIT_FAIL, "%s: docker: %s", img->name, docker_error(d));
+	if (engine_container_remove(d, cid) < 0)
+		msg_die(EXIT_FAIL, "%s: %s", img->name, engine_error(d));
 	list_del(rb.containers, &rb.ncontainers, cid);
 	rb_unlock();
 
@@ -635,7 +635,7 @@ static char *read_text(const char *path)
 
 /* Build img from its Dockerfile, in its context directory, as
  * img->tmp_ref, with the plan's labels. */
-static void build_dockerfile(struct docker *d, struct image *img, const struct image *imgs,
+static void build_dockerfile(struct engine *d, struct image *img, const struct image *imgs,
                              size_t i)
 {
 	const char *file = doc_need_string(img->plan, img->path, "dockerfile");
@@ -643,7 +643,7 @@ static void build_dockerfile(struct docker *d, struct image *img, const struct i
 	char *cpath = xasprintf("%s.config", img->path);
 	json_t *config = doc_need(img->plan, img->path, "config", JSON_OBJECT);
 	char *text = read_text(file), *rewritten;
-	struct docker_build_spec spec = {
+	struct engine_build_spec spec = {
 		.context_dir = context, .repo_tag = img->tmp_ref, .network_mode = "host",
 		.labels = doc_want(config, cpath, "labels", JSON_OBJECT),
 		.quiet = msg_verbosity() < 0,
@@ -658,9 +658,9 @@ static void build_dockerfile(struct docker *d, struct image *img, const struct i
 	msg_info("%s: build %s", img->name, file);
 
 	rb_lock();
-	img->id = docker_build_spec(d, &spec);
+	img->id = engine_build(d, &spec);
 	if (!img->id)
-		msg_die(EXIT_FAIL, "%s: build %s: docker: %s", img->name, file, docker_error(d));
+		msg_die(EXIT_FAIL, "%s: build %s: %s", img->name, file, engine_error(d));
 	list_add(&rb.refs, &rb.nrefs, &rb.rcap, img->tmp_ref);
 	rb_unlock();
 
@@ -673,33 +673,33 @@ static void build_dockerfile(struct docker *d, struct image *img, const struct i
 
 /* Give every image its final ref, then drop the temporary tags; the
  * interrupt handler waits until both are done. */
-static void tag_all(struct docker *d, struct image *imgs, size_t n)
+static void tag_all(struct engine *d, struct image *imgs, size_t n)
 {
 	rb_lock();
 	for (size_t i = 0; i < n; i++) {
-		if (docker_image_tag(d, imgs[i].tmp_ref, imgs[i].ref) < 0)
-			msg_die(EXIT_FAIL, "%s: tag: docker: %s", imgs[i].name, docker_error(d));
+		if (engine_image_tag(d, imgs[i].tmp_ref, imgs[i].ref) < 0)
+			msg_die(EXIT_FAIL, "%s: tag: %s", imgs[i].name, engine_error(d));
 		msg_note("tagged %s", imgs[i].ref);
 	}
 	for (size_t i = n; i-- > 0;) {
-		if (docker_image_remove(d, imgs[i].tmp_ref, false) < 0)
-			msg_warn("docker: %s", docker_error(d));
+		if (engine_image_remove(d, imgs[i].tmp_ref, false) < 0)
+			msg_warn("%s", engine_error(d));
 		list_del(rb.refs, &rb.nrefs, imgs[i].tmp_ref);
 	}
 	rb_unlock();
 }
 
 /* The images section (new reference). */
-static json_t *images_section(struct docker *d, const struct image *imgs, size_t n)
+static json_t *images_section(struct engine *d, const struct image *imgs, size_t n)
 {
 	json_t *arr = json_array();
 
 	for (size_t i = 0; i < n; i++) {
-		json_t *info = docker_image_inspect(d, imgs[i].ref);
+		json_t *info = engine_image_inspect(d, imgs[i].ref);
 		json_t *size;
 
 		if (!info)
-			msg_die(EXIT_FAIL, "%s: docker: %s", imgs[i].name, docker_error(d));
+			msg_die(EXIT_FAIL, "%s: %s", imgs[i].name, engine_error(d));
 		size = json_object_get(info, "Size");
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I}", "name", imgs[i].name,
 		                                     "ref", imgs[i].ref, "id", imgs[i].id,
@@ -779,8 +779,9 @@ int main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	struct docker *d;
+	struct engine *d;
 	struct image *imgs;
+	const char *engine = NULL;
 	json_t *doc, *plan, *wheels;
 	const char *wheelhouse = NULL;
 	char *suffix;
@@ -794,13 +795,14 @@ int main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'e':
-			/* Podman's Docker-compatible service is reached the same
-			 * way, through DOCKER_HOST. */
-			if (strcmp(optarg, "docker")) {
-				msg_warn("unsupported engine '%s' (only docker)", optarg);
+			/* Podman's Docker-compatible service is "docker",
+			 * reached through DOCKER_HOST. */
+			if (!engine_name_valid(optarg)) {
+				msg_warn("unknown engine '%s' (docker, buildah or auto)", optarg);
 				usage(stderr);
 				return EXIT_USAGE;
 			}
+			engine = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -834,10 +836,8 @@ int main(int argc, char **argv)
 	suffix = run_suffix();
 	imgs = load_images(plan, suffix, &n);
 
-	rb_start();
-	d = docker_new();
-	if (docker_ping(d) < 0)
-		docker_die(d);
+	d = engine_open(engine);
+	rb_start(d);
 	for (size_t i = 0; i < n; i++) {
 		struct image *img = &imgs[i];
 
@@ -864,7 +864,7 @@ int main(int argc, char **argv)
 	free(imgs);
 	free(suffix);
 	json_decref(doc);
-	docker_free(d);
+	engine_free(d);
 	rb_free();
 	return EXIT_OK;
 }

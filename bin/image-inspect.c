@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "doc.h"
-#include "docker.h"
+#include "engine.h"
 #include "msg.h"
 #include "osrelease.h"
 #include "xalloc.h"
@@ -23,12 +23,12 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: image-inspect [-hqv] [--version] [--engine docker] [IMAGE]\n", f);
+	fputs("usage: image-inspect [-hqv] [--version] [--engine ENGINE] [IMAGE]\n", f);
 }
 
 /* The image's os-release as a JSON object of KEY -> value (new), read
  * where os-release(5) says: /etc/os-release, else /usr/lib/os-release. */
-static json_t *read_os_release(struct docker *d, const char *image, const char *id)
+static json_t *read_os_release(struct engine *d, const char *image, const char *id)
 {
 	static const char *const paths[] = {"/etc/os-release", "/usr/lib/os-release"};
 
@@ -39,10 +39,10 @@ static json_t *read_os_release(struct docker *d, const char *image, const char *
 		const char *err;
 		json_t *fields;
 
-		if (docker_image_read_file(d, id, paths[i], &text, &len) < 0) {
-			if (docker_status(d) == 404)
+		if (engine_image_read_file(d, id, paths[i], &text, &len) < 0) {
+			if (engine_missing(d))
 				continue;
-			docker_die(d);
+			engine_die(d);
 		}
 		fields = osr_parse(text, len, &line, &err);
 		free(text);
@@ -69,7 +69,7 @@ static json_t *config_string(const json_t *config, const char *key)
 }
 
 /* The base section for image (as named by the user), inspected as img. */
-static json_t *make_base(struct docker *d, const char *image, const json_t *img)
+static json_t *make_base(struct engine *d, const char *image, const json_t *img)
 {
 	const char *id = json_string_value(json_object_get(img, "Id"));
 	json_t *digests = json_object_get(img, "RepoDigests");
@@ -78,7 +78,7 @@ static json_t *make_base(struct docker *d, const char *image, const json_t *img)
 	json_t *digest = json_array_get(digests, 0);
 
 	if (!id)
-		msg_die(EXIT_FAIL, "docker: GET /images/{name}/json (%s): no Id in the answer", image);
+		msg_die(EXIT_FAIL, "%s: inspect (%s): no Id in the answer", engine_name(d), image);
 	return json_pack("{s:s, s:s, s:O, s:o, s:{s:o, s:o, s:o, s:o, s:o}}",
 	                 "image", image,
 	                 "id", id,
@@ -108,8 +108,8 @@ int main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *image;
-	struct docker *d;
+	const char *image, *engine = NULL;
+	struct engine *d;
 	json_t *doc, *img, *base;
 	int ch;
 
@@ -117,13 +117,14 @@ int main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'e':
-			/* Podman's Docker-compatible service is reached the same
-			 * way, through DOCKER_HOST. */
-			if (strcmp(optarg, "docker")) {
-				msg_warn("unsupported engine '%s' (only docker)", optarg);
+			/* Podman's Docker-compatible service is "docker",
+			 * reached through DOCKER_HOST. */
+			if (!engine_name_valid(optarg)) {
+				msg_warn("unknown engine '%s' (docker, buildah or auto)", optarg);
 				usage(stderr);
 				return EXIT_USAGE;
 			}
+			engine = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -151,19 +152,17 @@ int main(int argc, char **argv)
 	image = optind < argc ? argv[optind] : default_image(doc);
 	if (!*image)
 		msg_die(EXIT_USAGE, "empty image name");
-	d = docker_new();
-	if (docker_ping(d) < 0)
-		docker_die(d);
-	img = docker_image_inspect(d, image);
+	d = engine_open(engine);
+	img = engine_image_inspect(d, image);
 	if (!img) {
-		if (docker_status(d) != 404)
-			docker_die(d);
+		if (!engine_missing(d))
+			engine_die(d);
 		msg_info("%s: not present; pulling it", image);
-		if (docker_image_pull(d, image, msg_verbosity() < 0) < 0)
-			docker_die(d);
-		img = docker_image_inspect(d, image);
+		if (engine_image_pull(d, image, msg_verbosity() < 0) < 0)
+			engine_die(d);
+		img = engine_image_inspect(d, image);
 		if (!img)
-			docker_die(d);
+			engine_die(d);
 	}
 	base = make_base(d, image, img);
 	msg_note("%s: %s", image, json_string_value(json_object_get(base, "id")));
@@ -172,6 +171,6 @@ int main(int argc, char **argv)
 
 	json_decref(img);
 	json_decref(doc);
-	docker_free(d);
+	engine_free(d);
 	return EXIT_OK;
 }

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "doc.h"
-#include "docker.h"
+#include "engine.h"
 #include "msg.h"
 #include "xalloc.h"
 
@@ -40,7 +40,7 @@ extern char **environ;
 
 static void usage(FILE *f)
 {
-	fputs("usage: wheel-build [-hqv] [--version] [--engine docker] [--wheelhouse DIR]"
+	fputs("usage: wheel-build [-hqv] [--version] [--engine ENGINE] [--wheelhouse DIR]"
 	      " [--find-links DIR ...]\n", f);
 }
 
@@ -68,8 +68,8 @@ static void strv_free(struct strv *s)
 /* Everything the cleanup paths need: msg_die's hook and the signal path
  * read it. */
 static struct {
-	struct docker *d;
-	struct docker *child_d; /* the connection of the process running steps */
+	struct engine *d;
+	struct engine *child_d; /* the connection of the process running steps */
 	char *container;   /* ID of the builder, once created */
 	char *wheelhouse;  /* absolute host path */
 	bool temporary;    /* made here: removed on failure */
@@ -385,14 +385,14 @@ static void read_steps(const json_t *builder, struct step **steps, size_t *n)
 /* The mounts: the plan's (host paths read-only, the volume "wheelhouse"
  * the wheelhouse), then the --find-links directories and pip's
  * configuration files.  Strings go to keep, which outlives the mounts. */
-static void add_mount(struct docker_mount **m, size_t *n, size_t *cap,
+static void add_mount(struct engine_mount **m, size_t *n, size_t *cap,
                       const char *source, const char *target, bool read_only)
 {
 	xgrow((void **)m, cap, *n + 1, sizeof **m);
-	(*m)[(*n)++] = (struct docker_mount){source, target, read_only};
+	(*m)[(*n)++] = (struct engine_mount){source, target, read_only};
 }
 
-static void plan_mounts(const json_t *builder, struct docker_mount **m, size_t *n, size_t *cap)
+static void plan_mounts(const json_t *builder, struct engine_mount **m, size_t *n, size_t *cap)
 {
 	json_t *arr = doc_need(builder, ".plan.builder", "mounts", JSON_ARRAY), *o;
 	size_t i;
@@ -434,7 +434,7 @@ static void plan_mounts(const json_t *builder, struct docker_mount **m, size_t *
 /* A --find-links directory: mount it read-only as FIND_LINKS_DIR/N and
  * return N's path (borrowed from keep). */
 static const char *find_links_mount(const char *dir, struct strv *keep,
-                                    struct docker_mount **m, size_t *n, size_t *cap)
+                                    struct engine_mount **m, size_t *n, size_t *cap)
 {
 	char buf[PATH_MAX];
 	struct stat st;
@@ -451,7 +451,7 @@ static const char *find_links_mount(const char *dir, struct strv *keep,
 
 /* Mount host file path read-only at target if it is a regular file. */
 static bool mount_if_file(const char *path, const char *target, struct strv *keep,
-                          struct docker_mount **m, size_t *n, size_t *cap)
+                          struct engine_mount **m, size_t *n, size_t *cap)
 {
 	struct stat st;
 
@@ -466,7 +466,7 @@ static bool mount_if_file(const char *path, const char *target, struct strv *kee
 
 /* pip's configuration files on the host, where pip inside (as root) looks
  * for them: https://pip.pypa.io/en/stable/topics/configuration/ */
-static void pip_config_mounts(struct strv *keep, struct docker_mount **m, size_t *n,
+static void pip_config_mounts(struct strv *keep, struct engine_mount **m, size_t *n,
                               size_t *cap)
 {
 	const char *home = getenv("HOME"), *xdg = getenv("XDG_CONFIG_HOME");
@@ -490,7 +490,7 @@ static void pip_config_mounts(struct strv *keep, struct docker_mount **m, size_t
  * paths in PIP_FIND_LINKS and PIP_CONFIG_FILE replaced by mounts.  Values
  * are never printed: PIP_INDEX_URL may hold a password. */
 static void step_env(struct strv *env, const struct strv *find_links, struct strv *keep,
-                     struct docker_mount **m, size_t *n, size_t *cap)
+                     struct engine_mount **m, size_t *n, size_t *cap)
 {
 	struct strv links = {0};
 	bool version_check = false;
@@ -566,12 +566,12 @@ static void quiet_output(int stream, const char *data, size_t len, void *arg)
  * run, so dying with it open is no leak. */
 static noreturn void run_steps(const struct step *steps, size_t nsteps, char *const *env)
 {
-	struct docker *d = run.child_d = docker_new();
+	struct engine *d = run.child_d = engine_dup(run.d);
 	struct quiet_buf out = {0};
 	bool quiet = msg_verbosity() < 0;
 
 	for (size_t i = 0; i < nsteps; i++) {
-		struct docker_exec_spec spec = {
+		struct engine_run_spec spec = {
 			.argv = steps[i].argv.v,
 			.env = env,
 			.output = quiet ? quiet_output : NULL,
@@ -582,8 +582,8 @@ static noreturn void run_steps(const struct step *steps, size_t nsteps, char *co
 
 		out.len = 0;
 		msg_info("builder: %s: %s", steps[i].name, cmd);
-		if (docker_exec(d, run.container, &spec, &code) < 0)
-			docker_die(d);
+		if (engine_run(d, run.container, &spec, &code) < 0)
+			engine_die(d);
 		if (code != 0) {
 			fflush(stderr);
 			if (quiet && out.len)
@@ -594,7 +594,7 @@ static noreturn void run_steps(const struct step *steps, size_t nsteps, char *co
 		free(cmd);
 	}
 	free(out.data);
-	docker_free(d);
+	engine_free(d);
 	run.child_d = NULL;
 	exit(EXIT_OK);
 }
@@ -605,14 +605,15 @@ static void chown_wheelhouse(void)
 {
 	char owner[64];
 	char *argv[] = {"chown", "-R", owner, (char *)run.target, NULL};
-	struct docker_exec_spec spec = {.argv = argv};
+	struct engine_run_spec spec = {.argv = argv};
+	unsigned long uid, gid;
 	int code;
 
-	snprintf(owner, sizeof owner, "%lu:%lu", (unsigned long)getuid(),
-	         (unsigned long)getgid());
+	engine_host_ids(run.d, &uid, &gid);
+	snprintf(owner, sizeof owner, "%lu:%lu", uid, gid);
 	msg_note("builder: chown: %s %s %s %s", argv[0], argv[1], argv[2], argv[3]);
-	if (docker_exec(run.d, run.container, &spec, &code) < 0)
-		msg_warn("docker: %s", docker_error(run.d));
+	if (engine_run(run.d, run.container, &spec, &code) < 0)
+		msg_warn("%s", engine_error(run.d));
 	else if (code != 0)
 		msg_warn("builder: chown -R %s %s failed with exit code %d", owner, run.target, code);
 }
@@ -623,8 +624,8 @@ static void remove_container(void)
 	if (!run.container)
 		return;
 	chown_wheelhouse();
-	if (docker_container_remove(run.d, run.container) < 0)
-		msg_warn("docker: %s; remove container %.12s by hand", docker_error(run.d),
+	if (engine_container_remove(run.d, run.container) < 0)
+		msg_warn("%s; remove container %.12s by hand", engine_error(run.d),
 		         run.container);
 	else
 		msg_note("removed the builder %.12s", run.container);
@@ -687,10 +688,11 @@ static void on_sigchld(int sig)
  * signal can interrupt a step that streams output for minutes), then
  * chown the wheelhouse and remove the builder.  Returns the child's exit
  * code. */
-static int build(const json_t *plan, const json_t *builder, const struct strv *find_links)
+static int build(const json_t *plan, const json_t *builder, const struct strv *find_links,
+                 const char *engine)
 {
 	struct strv keep = {0}, links = {0}, env = {0};
-	struct docker_mount *mounts = NULL;
+	struct engine_mount *mounts = NULL;
 	size_t nmounts = 0, cap = 0, nsteps;
 	struct step *steps;
 	char *entrypoint[] = {"sleep", NULL}, *cmd[] = {"infinity", NULL};
@@ -719,10 +721,8 @@ static int build(const json_t *plan, const json_t *builder, const struct strv *f
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
-	run.d = docker_new();
-	if (docker_ping(run.d) < 0)
-		docker_die(run.d);
-	run.container = docker_container_create(run.d, &(struct docker_container_spec){
+	run.d = engine_open(engine);
+	run.container = engine_container_create(run.d, &(struct engine_container_spec){
 		.name = name,
 		.image = doc_need_string(builder, ".plan.builder", "from"),
 		/* Kept alive for the execs; never committed. */
@@ -738,11 +738,11 @@ static int build(const json_t *plan, const json_t *builder, const struct strv *f
 		.tmpfs_tmp = true,
 	});
 	if (!run.container)
-		docker_die(run.d);
+		engine_die(run.d);
 	msg_note("builder %s (%.12s) from %s", name, run.container,
 	         json_string_value(json_object_get(builder, "from")));
-	if (docker_container_start(run.d, run.container) < 0)
-		docker_die(run.d);
+	if (engine_container_start(run.d, run.container) < 0)
+		engine_die(run.d);
 
 	fflush(NULL);
 	child = fork();
@@ -804,7 +804,7 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct strv find_links = {0};
-	const char *wheelhouse = NULL;
+	const char *wheelhouse = NULL, *engine = NULL;
 	json_t *doc, *plan, *builder;
 	struct seen *before;
 	size_t nbefore;
@@ -817,13 +817,14 @@ int main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'e':
-			/* Podman's Docker-compatible service is reached the same
-			 * way, through DOCKER_HOST. */
-			if (strcmp(optarg, "docker")) {
-				msg_warn("unsupported engine '%s' (only docker)", optarg);
+			/* Podman's Docker-compatible service is "docker",
+			 * reached through DOCKER_HOST. */
+			if (!engine_name_valid(optarg)) {
+				msg_warn("unknown engine '%s' (docker, buildah or auto)", optarg);
 				usage(stderr);
 				return EXIT_USAGE;
 			}
+			engine = optarg;
 			break;
 		case 'w':
 			if (!*optarg)
@@ -863,7 +864,7 @@ int main(int argc, char **argv)
 	wheelhouse_open(wheelhouse);
 	before = snapshot(&nbefore);
 
-	rc = build(plan, builder, &find_links);
+	rc = build(plan, builder, &find_links, engine);
 	if (rc != EXIT_OK) {
 		cleanup();
 		goto out;
@@ -879,7 +880,7 @@ out:
 	free(before);
 	strv_free(&find_links);
 	json_decref(doc);
-	docker_free(run.d);
+	engine_free(run.d);
 	free(run.wheelhouse);
 	return rc;
 }

@@ -1,0 +1,1015 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* engine-buildah: the engine interface over the buildah command, with no
+ * daemon, as root or rootless.  Every buildah command is an argv array
+ * run through posix_spawn; nothing goes through a shell.
+ *
+ * A working container is "buildah from"; what Docker gives a container
+ * once (mounts, user, network, the /tmp tmpfs) buildah takes on each
+ * "buildah run", so the container's spec is kept here.  The tmpfs on /tmp
+ * is a scratch directory on the host bind-mounted at /tmp instead: a
+ * "buildah run --mount type=tmpfs" lasts one command, and the steps hand
+ * files to each other in /tmp.  Like a tmpfs it never reaches a layer,
+ * and mount targets under it are made in it, not in the container.
+ *
+ * Isolation: --isolation chroot unless BUILDAH_ISOLATION says otherwise;
+ * the OCI runtimes fail on hybrid cgroup hosts and in many rootless
+ * setups, chroot needs none (see ENGINES.md). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "engine-impl.h"
+#include "msg.h"
+#include "xalloc.h"
+
+extern char **environ;
+
+/* A NULL-terminated, growable vector of malloc'd strings. */
+struct strv {
+	char **v;
+	size_t n, cap;
+};
+
+static void sv_add(struct strv *s, const char *str)
+{
+	xgrow((void **)&s->v, &s->cap, s->n + 2, sizeof *s->v);
+	s->v[s->n++] = xstrdup(str);
+	s->v[s->n] = NULL;
+}
+
+static void sv_addv(struct strv *s, char *const *v)
+{
+	for (; v && *v; v++)
+		sv_add(s, *v);
+}
+
+static void sv_free(struct strv *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	*s = (struct strv){0};
+}
+
+/* A working container as "buildah from" made it, with what each run
+ * needs. */
+struct bcontainer {
+	char *id;
+	char *user, *network;
+	char *scratch;            /* host directory mounted at /tmp, or NULL */
+	struct strv volumes;      /* "--volume" values */
+};
+
+struct buildah {
+	struct bcontainer *c;
+	size_t n, cap;
+};
+
+#define B(e) ((struct buildah *)(e)->impl)
+
+static const struct engine_ops ops;
+
+/* ---- running buildah ------------------------------------------------ */
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static void buf_add(struct buf *b, const char *s, size_t n)
+{
+	xgrow((void **)&b->p, &b->cap, b->len + n + 1, 1);
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+/* One buildah command. */
+struct call {
+	const char *what;          /* the subcommand, for messages */
+	const char *obj;           /* what it works on, for messages */
+	struct strv argv;          /* buildah's arguments, argv[0] "buildah" */
+	bool stream;               /* output live (to output, else stderr) */
+	bool own_group;            /* in a process group of its own */
+	engine_output_fn *output;
+	void *arg;
+	struct buf out, err;       /* stdout (not streamed); stderr, or in
+	                            * stream mode buildah's own error lines */
+	struct buf line;           /* stream mode: the unfinished line */
+};
+
+static struct call call_new(const char *what, const char *obj)
+{
+	struct call c = {.what = what, .obj = obj};
+
+	sv_add(&c.argv, "buildah");
+	sv_add(&c.argv, what);
+	return c;
+}
+
+static void call_free(struct call *c)
+{
+	sv_free(&c->argv);
+	free(c->out.p);
+	free(c->err.p);
+	free(c->line.p);
+}
+
+/* buildah's own lines in a stream: kept for the error message, not
+ * shown.  "buildah run" adds these to a command that fails. */
+static bool own_line(const char *s, size_t n)
+{
+	int code;
+	char tail;
+	char *t = xstrndup(s, n);
+	bool own = !strncmp(t, "Error: ", 7) ||
+	           sscanf(t, "subprocess exited with status %d%c", &code, &tail) == 1;
+
+	free(t);
+	return own;
+}
+
+static void emit(struct call *c, const char *s, size_t n)
+{
+	if (c->output)
+		c->output(1, s, n, c->arg);
+	else
+		(void)!write(STDERR_FILENO, s, n);
+}
+
+/* Stream mode: pass complete lines on, keep buildah's own. */
+static void stream_feed(struct call *c, const char *s, size_t n, bool eof)
+{
+	size_t start = 0;
+
+	buf_add(&c->line, s, n);
+	for (size_t i = 0; i < c->line.len; i++) {
+		if (c->line.p[i] != '\n' && c->line.p[i] != '\r')
+			continue;
+		if (own_line(c->line.p + start, i - start))
+			buf_add(&c->err, c->line.p + start, i + 1 - start);
+		else
+			emit(c, c->line.p + start, i + 1 - start);
+		start = i + 1;
+	}
+	/* A long unfinished line (a progress bar) need not wait. */
+	if (c->line.len - start > 4096 || (eof && c->line.len > start)) {
+		if (own_line(c->line.p + start, c->line.len - start))
+			buf_add(&c->err, c->line.p + start, c->line.len - start);
+		else
+			emit(c, c->line.p + start, c->line.len - start);
+		start = c->line.len;
+	}
+	memmove(c->line.p, c->line.p + start, c->line.len - start);
+	c->line.len -= start;
+}
+
+/* Run c; its exit status, or -1 (with e's error set) when it could not
+ * run or died of a signal. */
+static int call_run(struct engine *e, struct call *c)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	int out[2], err[2], status, rc;
+	pid_t pid;
+	struct pollfd pf[2];
+	char chunk[16384];
+
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+		msg_die(EXIT_FAIL, "pipe: %s", strerror(errno));
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, c->stream ? out[1] : err[1], 2);
+	posix_spawnattr_init(&at);
+	{
+		/* The stages ignore SIGPIPE and block signals they wait for:
+		 * buildah gets the defaults. */
+		sigset_t none, all;
+		sigemptyset(&none);
+		sigfillset(&all);
+		posix_spawnattr_setsigmask(&at, &none);
+		posix_spawnattr_setsigdefault(&at, &all);
+		posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+		                         (c->own_group ? POSIX_SPAWN_SETPGROUP : 0));
+		posix_spawnattr_setpgroup(&at, 0);
+	}
+	rc = posix_spawnp(&pid, "buildah", &fa, &at, c->argv.v, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	close(out[1]);
+	close(err[1]);
+	if (rc != 0) {
+		close(out[0]);
+		close(err[0]);
+		engine_fail(e, false, "%s (%s): cannot run buildah: %s", c->what, c->obj,
+		            strerror(rc));
+		return -1;
+	}
+	pf[0] = (struct pollfd){.fd = out[0], .events = POLLIN};
+	pf[1] = (struct pollfd){.fd = err[0], .events = POLLIN};
+	while (pf[0].fd >= 0 || pf[1].fd >= 0) {
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			msg_die(EXIT_FAIL, "poll: %s", strerror(errno));
+		}
+		for (int i = 0; i < 2; i++) {
+			ssize_t n;
+			if (pf[i].fd < 0 || !pf[i].revents)
+				continue;
+			n = read(pf[i].fd, chunk, sizeof chunk);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				close(pf[i].fd);
+				pf[i].fd = -1;
+				if (i == 0 && c->stream)
+					stream_feed(c, "", 0, true);
+				continue;
+			}
+			if (i == 0 && c->stream)
+				stream_feed(c, chunk, (size_t)n, false);
+			else
+				buf_add(i == 0 ? &c->out : &c->err, chunk, (size_t)n);
+		}
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			msg_die(EXIT_FAIL, "waitpid: %s", strerror(errno));
+	if (!c->out.p)
+		buf_add(&c->out, "", 0);
+	if (WIFSIGNALED(status)) {
+		engine_fail(e, false, "%s (%s): buildah died of %s", c->what, c->obj,
+		            strsignal(WTERMSIG(status)));
+		return -1;
+	}
+	return WEXITSTATUS(status);
+}
+
+/* The message buildah gave: its last "Error: " line without the prefix,
+ * else its last line.  Malloc'd. */
+static char *buildah_message(const struct call *c, int status)
+{
+	const char *s = c->err.p ? c->err.p : "", *best = NULL, *last = NULL;
+
+	for (const char *p = s; *p;) {
+		size_t n = strcspn(p, "\n");
+		if (n) {
+			last = p;
+			if (!strncmp(p, "Error: ", 7))
+				best = p + 7;
+		}
+		p += n + (p[n] == '\n');
+	}
+	if (!best)
+		best = last;
+	if (!best)
+		return xasprintf("exit status %d", status);
+	return xstrndup(best, strcspn(best, "\n"));
+}
+
+/* Run c and check it: 0, or -1 with e's error "what (obj): message";
+ * missing when buildah's message says so. */
+static int call_check(struct engine *e, struct call *c)
+{
+	int status = call_run(e, c);
+	char *m;
+
+	if (status <= 0)
+		return status;
+	m = buildah_message(c, status);
+	engine_fail(e, strstr(m, "image not known") || strstr(m, "not found") ||
+	            strstr(m, "No such file"), "%s (%s): %s", c->what, c->obj, m);
+	free(m);
+	return -1;
+}
+
+static bool isolation_set(void)
+{
+	const char *s = getenv("BUILDAH_ISOLATION");
+	return s && *s;
+}
+
+/* Buildah wants a name or a bare ID; "sha256:" IDs are the Docker API's. */
+static const char *bare(const char *name)
+{
+	return strncmp(name, "sha256:", 7) ? name : name + 7;
+}
+
+/* "sha256:" and the first line of s, trimmed.  Malloc'd. */
+static char *image_id(const char *s)
+{
+	size_t n = strcspn(s, "\r\n");
+	return strncmp(s, "sha256:", 7) ? xasprintf("sha256:%.*s", (int)n, s) : xstrndup(s, n);
+}
+
+/* ---- opening ------------------------------------------------------ */
+
+bool engine_buildah_installed(void)
+{
+	const char *path = getenv("PATH");
+	char *copy, *dir, *save;
+	bool found = false;
+
+	copy = xstrdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+	for (dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
+		char *f = xasprintf("%s/buildah", *dir ? dir : ".");
+		found = access(f, X_OK) == 0;
+		free(f);
+	}
+	free(copy);
+	return found;
+}
+
+struct engine *engine_buildah_open(char **why)
+{
+	struct engine *e;
+	struct call c;
+
+	if (!engine_buildah_installed()) {
+		*why = xstrdup("buildah is not on PATH");
+		return NULL;
+	}
+	e = engine_new(&ops, xcalloc(1, sizeof(struct buildah)));
+	c = call_new("version", "buildah");
+	if (call_check(e, &c) < 0) {
+		*why = xstrdup(engine_error(e) + strlen("buildah: "));
+		call_free(&c);
+		engine_free(e);
+		return NULL;
+	}
+	call_free(&c);
+	return e;
+}
+
+static void bc_free(struct bcontainer *c)
+{
+	free(c->id);
+	free(c->user);
+	free(c->network);
+	free(c->scratch);
+	sv_free(&c->volumes);
+}
+
+static void e_free(struct engine *e)
+{
+	struct buildah *b = B(e);
+
+	for (size_t i = 0; i < b->n; i++)
+		bc_free(&b->c[i]);
+	free(b->c);
+	free(b);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static struct engine *e_dup(const struct engine *e)
+{
+	struct buildah *from = B(e), *b = xcalloc(1, sizeof *b);
+
+	b->c = xcalloc(from->n + 1, sizeof *b->c);
+	b->n = b->cap = from->n;
+	for (size_t i = 0; i < from->n; i++) {
+		struct bcontainer *s = &from->c[i], *d = &b->c[i];
+		d->id = xstrdup(s->id);
+		d->user = dup_or_null(s->user);
+		d->network = dup_or_null(s->network);
+		d->scratch = dup_or_null(s->scratch);
+		sv_addv(&d->volumes, s->volumes.v);
+	}
+	return engine_new(&ops, b);
+}
+
+/* ---- images ------------------------------------------------------- */
+
+/* The member key of o, or null (new). */
+static json_t *member(const json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	return v ? json_incref(v) : json_null();
+}
+
+static json_t *e_image_inspect(struct engine *e, const char *name)
+{
+	struct call c = call_new("inspect", name);
+	json_t *j = NULL, *out = NULL, *config, *manifest, *layers, *digests, *l;
+	json_error_t jerr;
+	const char *id, *digest, *from;
+	json_int_t size = 0;
+	size_t i;
+
+	sv_add(&c.argv, "--type");
+	sv_add(&c.argv, "image");
+	sv_add(&c.argv, "--");
+	sv_add(&c.argv, bare(name));
+	if (call_check(e, &c) < 0)
+		goto out;
+	j = json_loads(c.out.p, 0, &jerr);
+	id = json_string_value(json_object_get(j, "FromImageID"));
+	config = json_object_get(json_object_get(j, "Docker"), "config");
+	if (!id || !json_is_object(config)) {
+		engine_fail(e, false, "inspect (%s): no FromImageID or Docker.config in the answer",
+		            name);
+		goto out;
+	}
+	/* The size of an image is that of its layers; buildah gives it
+	 * only in the manifest. */
+	manifest = json_loads(json_string_value(json_object_get(j, "Manifest")) ?: "", 0, &jerr);
+	layers = json_object_get(manifest, "layers");
+	json_array_foreach(layers, i, l)
+		size += json_integer_value(json_object_get(l, "size"));
+	json_decref(manifest);
+	digests = json_array();
+	digest = json_string_value(json_object_get(j, "FromImageDigest"));
+	from = json_string_value(json_object_get(j, "FromImage"));
+	if (digest && *digest && from && *from) {
+		char *repo = xstrndup(from, strcspn(from, "@"));
+		char *colon = strrchr(repo, ':');
+		if (colon && !strchr(colon, '/'))
+			*colon = '\0';
+		json_array_append_new(digests, json_sprintf("%s@%s", repo, digest));
+		free(repo);
+	}
+	out = json_pack("{s:s+, s:o, s:{s:o, s:o, s:o, s:o, s:o, s:o}, s:I}",
+	                "Id", strncmp(id, "sha256:", 7) ? "sha256:" : "", id,
+	                "RepoDigests", digests,
+	                "Config",
+	                "User", member(config, "User"),
+	                "Env", member(config, "Env"),
+	                "WorkingDir", member(config, "WorkingDir"),
+	                "Cmd", member(config, "Cmd"),
+	                "Entrypoint", member(config, "Entrypoint"),
+	                "Labels", member(config, "Labels"),
+	                "Size", size);
+out:
+	json_decref(j);
+	call_free(&c);
+	return out;
+}
+
+static int e_image_pull(struct engine *e, const char *name, bool quiet)
+{
+	struct call c = call_new("pull", name);
+	int rc;
+
+	if (quiet)
+		sv_add(&c.argv, "--quiet");
+	sv_add(&c.argv, "--");
+	sv_add(&c.argv, name);
+	c.stream = !quiet;
+	rc = call_check(e, &c);
+	call_free(&c);
+	return rc;
+}
+
+static int e_image_tag(struct engine *e, const char *image, const char *repo_tag)
+{
+	struct call c = call_new("tag", image);
+	int rc;
+
+	sv_add(&c.argv, "--");
+	sv_add(&c.argv, bare(image));
+	sv_add(&c.argv, repo_tag);
+	rc = call_check(e, &c);
+	call_free(&c);
+	return rc;
+}
+
+static int e_image_remove(struct engine *e, const char *name, bool force)
+{
+	struct call c = call_new("rmi", name);
+	int rc;
+
+	if (force)
+		sv_add(&c.argv, "--force");
+	sv_add(&c.argv, "--");
+	sv_add(&c.argv, bare(name));
+	rc = call_check(e, &c);
+	call_free(&c);
+	return rc;
+}
+
+/* A temporary file name in TMPDIR (the file is made, empty).  Malloc'd. */
+static char *temp_file(const char *what)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *path = xasprintf("%s/pbrx-%s.XXXXXX", tmp && *tmp ? tmp : "/tmp", what);
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		msg_die(EXIT_FAIL, "%s: %s", path, strerror(errno));
+	close(fd);
+	return path;
+}
+
+static char *read_small(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char buf[512];
+	size_t n;
+
+	if (!f)
+		return xstrdup("");
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
+static char *e_build(struct engine *e, const struct engine_build_spec *s)
+{
+	struct call c = call_new("build", s->dockerfile ? s->dockerfile : s->context_dir);
+	char *iid = temp_file("iid"), *file = NULL, *id = NULL, *text;
+	const char *key;
+	json_t *v;
+
+	if (!isolation_set()) {
+		sv_add(&c.argv, "--isolation");
+		sv_add(&c.argv, "chroot");
+	}
+	/* No io.buildah.version label: the image's labels are the plan's. */
+	sv_add(&c.argv, "--identity-label=false");
+	if (s->network_mode) {
+		sv_add(&c.argv, "--network");
+		sv_add(&c.argv, s->network_mode);
+	}
+	if (s->quiet)
+		sv_add(&c.argv, "--quiet");
+	sv_add(&c.argv, "--iidfile");
+	sv_add(&c.argv, iid);
+	if (s->repo_tag) {
+		sv_add(&c.argv, "--tag");
+		sv_add(&c.argv, s->repo_tag);
+	}
+	json_object_foreach((json_t *)s->labels, key, v) {
+		char *l = xasprintf("%s=%s", key, json_string_value(v) ? json_string_value(v) : "");
+		sv_add(&c.argv, "--label");
+		sv_add(&c.argv, l);
+		free(l);
+	}
+	if (s->dockerfile_text) {
+		/* Outside the context: the project's tree stays as it was. */
+		FILE *f;
+		file = temp_file("Dockerfile");
+		f = fopen(file, "w");
+		if (!f || fputs(s->dockerfile_text, f) == EOF || fclose(f) == EOF)
+			msg_die(EXIT_FAIL, "%s: %s", file, strerror(errno));
+	}
+	sv_add(&c.argv, "--file");
+	sv_add(&c.argv, file ? file : s->dockerfile);
+	sv_add(&c.argv, "--");
+	sv_add(&c.argv, s->context_dir);
+	c.stream = true;
+	if (!s->quiet)
+		c.output = NULL;
+	if (call_check(e, &c) == 0) {
+		text = read_small(iid);
+		if (*text)
+			id = image_id(text);
+		else
+			engine_fail(e, false, "build (%s): no image ID in %s", c.obj, iid);
+		free(text);
+	}
+	unlink(iid);
+	free(iid);
+	if (file) {
+		unlink(file);
+		free(file);
+	}
+	call_free(&c);
+	return id;
+}
+
+/* ---- containers --------------------------------------------------- */
+
+static struct bcontainer *find(struct engine *e, const char *id)
+{
+	struct buildah *b = B(e);
+
+	for (size_t i = 0; i < b->n; i++)
+		if (!strcmp(b->c[i].id, id))
+			return &b->c[i];
+	engine_fail(e, true, "run (%s): no such working container", id);
+	return NULL;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	remove(path);
+	return 0;
+}
+
+/* rm -rf dir; what buildah's user namespace made (other subordinate
+ * IDs, rootless) goes through "buildah unshare". */
+static void remove_scratch(struct engine *e, const char *dir)
+{
+	struct stat st;
+	struct call c;
+
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if (lstat(dir, &st) < 0)
+		return;
+	c = call_new("unshare", dir);
+	sv_add(&c.argv, "rm");
+	sv_add(&c.argv, "-rf");
+	sv_add(&c.argv, "--");
+	sv_add(&c.argv, dir);
+	if (call_check(e, &c) < 0)
+		msg_warn("%s; remove %s by hand", engine_error(e), dir);
+	call_free(&c);
+}
+
+/* The host directory mounted at /tmp in container id.  Malloc'd. */
+static char *scratch_dir(const char *id)
+{
+	const char *tmp = getenv("TMPDIR");
+	return xasprintf("%s/pbrx-buildah-tmp-%s", tmp && *tmp ? tmp : "/tmp", id);
+}
+
+static char *e_container_create(struct engine *e, const struct engine_container_spec *s)
+{
+	struct call c = call_new("from", s->image);
+	struct buildah *b = B(e);
+	struct bcontainer bc = {0};
+	char *id = NULL;
+
+	sv_add(&c.argv, "--pull=never");
+	sv_add(&c.argv, "--quiet");
+	if (s->name) {
+		sv_add(&c.argv, "--name");
+		sv_add(&c.argv, s->name);
+	}
+	sv_add(&c.argv, "--");
+	sv_add(&c.argv, bare(s->image));
+	for (size_t i = 0; i < s->nmounts; i++) {
+		char *v = xasprintf("%s:%s%s", s->mounts[i].source, s->mounts[i].target,
+		                    s->mounts[i].read_only ? ":ro" : "");
+		sv_add(&bc.volumes, v);
+		free(v);
+	}
+	if (call_check(e, &c) < 0) {
+		bc_free(&bc);
+		goto out;
+	}
+	id = xstrndup(c.out.p, strcspn(c.out.p, "\r\n"));
+	bc.id = xstrdup(id);
+	if (s->tmpfs_tmp) {
+		/* Named after the container, so any engine object can find
+		 * and remove it (image-assemble cleans up on a connection of
+		 * its own).  Mounted first: the others go under it. */
+		char *v;
+		bc.scratch = scratch_dir(id);
+		if (mkdir(bc.scratch, 01777) < 0 || chmod(bc.scratch, 01777) < 0)
+			msg_die(EXIT_FAIL, "%s: %s", bc.scratch, strerror(errno));
+		v = xasprintf("%s:/tmp", bc.scratch);
+		xgrow((void **)&bc.volumes.v, &bc.volumes.cap, bc.volumes.n + 2, sizeof(char *));
+		memmove(bc.volumes.v + 1, bc.volumes.v, (bc.volumes.n + 1) * sizeof(char *));
+		bc.volumes.v[0] = v;
+		bc.volumes.n++;
+	}
+	bc.user = dup_or_null(s->user);
+	bc.network = dup_or_null(s->network_mode);
+	xgrow((void **)&b->c, &b->cap, b->n + 1, sizeof *b->c);
+	b->c[b->n++] = bc;
+out:
+	call_free(&c);
+	return id;
+}
+
+static int e_container_start(struct engine *e, const char *id)
+{
+	return find(e, id) ? 0 : -1;
+}
+
+static int e_run(struct engine *e, const char *id, const struct engine_run_spec *s,
+                 int *exit_code)
+{
+	struct bcontainer *bc = find(e, id);
+	struct call c;
+	const char *user;
+	int status;
+
+	if (!bc)
+		return -1;
+	c = call_new("run", id);
+	if (!isolation_set()) {
+		sv_add(&c.argv, "--isolation");
+		sv_add(&c.argv, "chroot");
+	}
+	/* Else buildah makes an empty /etc/hosts to mount on, and it stays
+	 * in the layer. */
+	sv_add(&c.argv, "--no-hosts");
+	/* chroot isolation has the host's network and takes no other. */
+	if (bc->network && isolation_set()) {
+		sv_add(&c.argv, "--network");
+		sv_add(&c.argv, bc->network);
+	}
+	user = s->user ? s->user : bc->user;
+	if (user) {
+		sv_add(&c.argv, "--user");
+		sv_add(&c.argv, user);
+	}
+	if (s->workdir) {
+		sv_add(&c.argv, "--workingdir");
+		sv_add(&c.argv, s->workdir);
+	}
+	/* buildah run takes no variable from its own environment: the
+	 * values go on its command line (readable in /proc by this user). */
+	for (char *const *v = s->env; v && *v; v++) {
+		sv_add(&c.argv, "--env");
+		sv_add(&c.argv, *v);
+	}
+	for (size_t i = 0; i < bc->volumes.n; i++) {
+		sv_add(&c.argv, "--volume");
+		sv_add(&c.argv, bc->volumes.v[i]);
+	}
+	sv_add(&c.argv, "--");
+	sv_add(&c.argv, id);
+	sv_addv(&c.argv, s->argv);
+	c.stream = true;
+	c.own_group = true;
+	c.output = s->output;
+	c.arg = s->arg;
+	status = call_run(e, &c);
+	if (status < 0) {
+		call_free(&c);
+		return -1;
+	}
+	/* 125: buildah itself failed, unless the command said otherwise. */
+	if (status == 125 && c.err.p && strstr(c.err.p, "Error: ") &&
+	    !strstr(c.err.p, "subprocess exited with status 125")) {
+		char *m = buildah_message(&c, status);
+		engine_fail(e, false, "run (%s): %s", id, m);
+		free(m);
+		call_free(&c);
+		return -1;
+	}
+	*exit_code = status;
+	call_free(&c);
+	return 0;
+}
+
+static int e_image_read_file(struct engine *e, const char *image, const char *path,
+                             char **data, size_t *len)
+{
+	struct engine_container_spec spec = {.image = image, .network_mode = "none"};
+	char *id = engine_container_create(e, &spec);
+	struct call c;
+	int rc = -1, status;
+
+	if (!id)
+		return -1;
+	/* Through cat in the image: no mount, which needs "buildah
+	 * unshare" when rootless; symlinks resolve inside the image. */
+	c = call_new("run", image);
+	if (!isolation_set()) {
+		sv_add(&c.argv, "--isolation");
+		sv_add(&c.argv, "chroot");
+	}
+	sv_add(&c.argv, "--no-hosts");
+	sv_add(&c.argv, "--");
+	sv_add(&c.argv, id);
+	sv_add(&c.argv, "cat");
+	sv_add(&c.argv, "--");
+	sv_add(&c.argv, path);
+	status = call_run(e, &c);
+	if (status == 0) {
+		*len = c.out.len;
+		*data = xmalloc(c.out.len + 1);
+		memcpy(*data, c.out.p, c.out.len);
+		(*data)[c.out.len] = '\0';
+		rc = 0;
+	} else if (status > 0) {
+		char *m = c.err.p ? xstrndup(c.err.p, strcspn(c.err.p, "\n")) : xstrdup("");
+		engine_fail(e, strstr(m, "No such file") != NULL, "run (%s:%s): %s", image, path,
+		            *m ? m : "cat failed");
+		free(m);
+	}
+	call_free(&c);
+	{
+		/* Keep the reason of the failure, not the removal's. */
+		char *err = xstrdup(e->error);
+		bool missing = e->missing;
+		engine_container_remove(e, id);
+		free(e->error);
+		e->error = err;
+		e->missing = missing;
+	}
+	free(id);
+	return rc;
+}
+
+/* Add the buildah config options for one Dockerfile line of a commit. */
+static int config_change(struct engine *e, struct call *c, const char *line)
+{
+	size_t kw = strcspn(line, " ");
+	const char *rest = line + kw + strspn(line + kw, " ");
+	json_error_t jerr;
+
+	if (!strncmp(line, "CMD", kw) || !strncmp(line, "ENTRYPOINT", kw)) {
+		json_t *a = json_loads(rest, 0, &jerr);
+		if (!json_is_array(a)) {
+			json_decref(a);
+			engine_fail(e, false, "config (%s): not a JSON array: %s", c->obj, line);
+			return -1;
+		}
+		sv_add(&c->argv, *line == 'C' ? "--cmd" : "--entrypoint");
+		/* An empty one is none: "" for buildah. */
+		sv_add(&c->argv, json_array_size(a) ? rest : "");
+		json_decref(a);
+	} else if (!strncmp(line, "LABEL", kw)) {
+		/* LABEL "k"="v": JSON strings. */
+		json_t *k = NULL, *v = NULL;
+		char *arr = xasprintf("[%s]", rest), *eq;
+		/* The first '=' after the key's closing quote. */
+		eq = NULL;
+		for (char *p = arr + 2; *p && !eq; p++) {
+			if (*p == '\\')
+				p++;
+			else if (*p == '"')
+				eq = p + 1;
+		}
+		if (eq && *eq == '=') {
+			*eq = ',';
+			json_t *pair = json_loads(arr, 0, &jerr);
+			k = json_incref(json_array_get(pair, 0));
+			v = json_incref(json_array_get(pair, 1));
+			json_decref(pair);
+		}
+		free(arr);
+		if (!json_is_string(k) || !json_is_string(v)) {
+			json_decref(k);
+			json_decref(v);
+			engine_fail(e, false, "config (%s): cannot read %s", c->obj, line);
+			return -1;
+		}
+		arr = xasprintf("%s=%s", json_string_value(k), json_string_value(v));
+		sv_add(&c->argv, "--label");
+		sv_add(&c->argv, arr);
+		free(arr);
+		json_decref(k);
+		json_decref(v);
+	} else if (!strncmp(line, "ENV", kw)) {
+		sv_add(&c->argv, "--env");
+		sv_add(&c->argv, rest);
+	} else if (!strncmp(line, "USER", kw)) {
+		sv_add(&c->argv, "--user");
+		sv_add(&c->argv, rest);
+	} else if (!strncmp(line, "WORKDIR", kw)) {
+		sv_add(&c->argv, "--workingdir");
+		sv_add(&c->argv, rest);
+	} else {
+		engine_fail(e, false, "config (%s): unsupported change: %s", c->obj, line);
+		return -1;
+	}
+	return 0;
+}
+
+static char *e_commit(struct engine *e, const char *id, const char *repo_tag,
+                      char *const *changes)
+{
+	struct call c = call_new("config", id);
+	char *iid = NULL, *img = NULL, *text;
+
+	for (char *const *l = changes; l && *l; l++)
+		if (config_change(e, &c, *l) < 0)
+			goto out;
+	sv_add(&c.argv, "--");
+	sv_add(&c.argv, id);
+	if (changes && *changes && call_check(e, &c) < 0)
+		goto out;
+	call_free(&c);
+
+	iid = temp_file("iid");
+	c = call_new("commit", id);
+	sv_add(&c.argv, "--quiet");
+	sv_add(&c.argv, "--identity-label=false");
+	sv_add(&c.argv, "--iidfile");
+	sv_add(&c.argv, iid);
+	sv_add(&c.argv, "--");
+	sv_add(&c.argv, id);
+	if (repo_tag)
+		sv_add(&c.argv, repo_tag);
+	if (call_check(e, &c) < 0)
+		goto out;
+	text = read_small(iid);
+	if (*text)
+		img = image_id(text);
+	else
+		engine_fail(e, false, "commit (%s): no image ID in %s", id, iid);
+	free(text);
+out:
+	if (iid) {
+		unlink(iid);
+		free(iid);
+	}
+	call_free(&c);
+	return img;
+}
+
+/* Kill the "buildah run" processes of container id, each the leader of
+ * its process group (see e_run), with all they started: a removed Docker
+ * container takes its execs with it, buildah leaves them running.  Found
+ * in /proc, since they may be another process's children (wheel-build
+ * runs the steps in a child). */
+static void kill_runs(const char *id)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char path[64], buf[8192];
+		pid_t pid = (pid_t)atol(de->d_name);
+		ssize_t n;
+		int fd;
+		bool run = false, match = false;
+
+		if (pid <= 0 || pid == getpid())
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		{
+			const char *a0 = strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
+			if (strcmp(a0, "buildah") || getpgid(pid) != pid)
+				continue;
+		}
+		for (char *a = buf; a < buf + n; a += strlen(a) + 1) {
+			if (!strcmp(a, "run"))
+				run = true;
+			else if (run && !strcmp(a, id))
+				match = true;
+		}
+		if (match)
+			kill(-pid, SIGKILL);
+	}
+	closedir(d);
+}
+
+static int e_container_remove(struct engine *e, const char *id)
+{
+	struct buildah *b = B(e);
+	struct call c = call_new("rm", id);
+	char *scratch = scratch_dir(id);
+	struct stat st;
+	int rc;
+
+	kill_runs(id);
+	sv_add(&c.argv, "--");
+	sv_add(&c.argv, id);
+	rc = call_check(e, &c);
+	call_free(&c);
+	for (size_t i = 0; i < b->n; i++) {
+		if (strcmp(b->c[i].id, id))
+			continue;
+		bc_free(&b->c[i]);
+		b->c[i] = b->c[--b->n];
+		break;
+	}
+	if (lstat(scratch, &st) == 0)
+		remove_scratch(e, scratch);
+	free(scratch);
+	return rc;
+}
+
+static const struct engine_ops ops = {
+	.name = "buildah",
+	.free = e_free,
+	.dup = e_dup,
+	.image_inspect = e_image_inspect,
+	.image_pull = e_image_pull,
+	.image_read_file = e_image_read_file,
+	.image_tag = e_image_tag,
+	.image_remove = e_image_remove,
+	.build = e_build,
+	.container_create = e_container_create,
+	.container_start = e_container_start,
+	.run = e_run,
+	.commit = e_commit,
+	.container_remove = e_container_remove,
+};

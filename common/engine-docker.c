@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* engine-docker: the engine interface over the Docker Engine API client
+ * (common/docker.c): dockerd, or Podman's Docker-compatible service. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "docker.h"
+#include "engine-impl.h"
+#include "xalloc.h"
+
+#define D(e) ((struct docker *)(e)->impl)
+
+/* The client's last failure as the engine's. */
+static void fail(struct engine *e)
+{
+	engine_fail(e, docker_status(D(e)) == 404, "%s", docker_error(D(e)));
+}
+
+static const struct engine_ops ops;
+
+static struct engine *open_docker(char **why)
+{
+	struct docker *d = docker_new();
+
+	if (docker_ping(d) < 0) {
+		*why = xstrdup(docker_error(d));
+		docker_free(d);
+		return NULL;
+	}
+	return engine_new(&ops, d);
+}
+
+struct engine *engine_docker_open(char **why)
+{
+	return open_docker(why);
+}
+
+static void e_free(struct engine *e)
+{
+	docker_free(D(e));
+}
+
+/* A connection of its own, no traffic yet: the version is negotiated on
+ * its first request. */
+static struct engine *e_dup(const struct engine *e)
+{
+	(void)e;
+	return engine_new(&ops, docker_new());
+}
+
+static json_t *e_image_inspect(struct engine *e, const char *name)
+{
+	json_t *j = docker_image_inspect(D(e), name);
+	if (!j)
+		fail(e);
+	return j;
+}
+
+static int e_image_pull(struct engine *e, const char *name, bool quiet)
+{
+	if (docker_image_pull(D(e), name, quiet) < 0) {
+		fail(e);
+		return -1;
+	}
+	return 0;
+}
+
+static int e_image_read_file(struct engine *e, const char *image, const char *path,
+                             char **data, size_t *len)
+{
+	if (docker_image_read_file(D(e), image, path, data, len) < 0) {
+		fail(e);
+		return -1;
+	}
+	return 0;
+}
+
+static int e_image_tag(struct engine *e, const char *image, const char *repo_tag)
+{
+	if (docker_image_tag(D(e), image, repo_tag) < 0) {
+		fail(e);
+		return -1;
+	}
+	return 0;
+}
+
+static int e_image_remove(struct engine *e, const char *name, bool force)
+{
+	if (docker_image_remove(D(e), name, force) < 0) {
+		fail(e);
+		return -1;
+	}
+	return 0;
+}
+
+static char *e_build(struct engine *e, const struct engine_build_spec *s)
+{
+	struct docker_build_spec spec = {
+		.context_dir = s->context_dir, .dockerfile = s->dockerfile,
+		.dockerfile_text = s->dockerfile_text, .repo_tag = s->repo_tag,
+		.network_mode = s->network_mode, .labels = s->labels, .quiet = s->quiet,
+	};
+	char *id = docker_build_spec(D(e), &spec);
+
+	if (!id)
+		fail(e);
+	return id;
+}
+
+static char *e_container_create(struct engine *e, const struct engine_container_spec *s)
+{
+	struct docker_mount *m = xcalloc(s->nmounts + 1, sizeof *m);
+	struct docker_container_spec spec = {
+		.name = s->name, .image = s->image, .cmd = s->cmd, .entrypoint = s->entrypoint,
+		.user = s->user, .network_mode = s->network_mode, .mounts = m,
+		.nmounts = s->nmounts, .tmpfs_tmp = s->tmpfs_tmp,
+	};
+	char *id;
+
+	for (size_t i = 0; i < s->nmounts; i++)
+		m[i] = (struct docker_mount){s->mounts[i].source, s->mounts[i].target,
+		                             s->mounts[i].read_only};
+	id = docker_container_create(D(e), &spec);
+	if (!id)
+		fail(e);
+	free(m);
+	return id;
+}
+
+static int e_container_start(struct engine *e, const char *id)
+{
+	if (docker_container_start(D(e), id) < 0) {
+		fail(e);
+		return -1;
+	}
+	return 0;
+}
+
+static int e_run(struct engine *e, const char *id, const struct engine_run_spec *s,
+                 int *exit_code)
+{
+	struct docker_exec_spec spec = {
+		.argv = s->argv, .env = s->env, .workdir = s->workdir, .user = s->user,
+		.output = s->output, .arg = s->arg,
+	};
+
+	if (docker_exec(D(e), id, &spec, exit_code) < 0) {
+		fail(e);
+		return -1;
+	}
+	return 0;
+}
+
+static char *e_commit(struct engine *e, const char *id, const char *repo_tag,
+                      char *const *changes)
+{
+	char *img = docker_commit(D(e), id, repo_tag, changes);
+
+	if (!img)
+		fail(e);
+	return img;
+}
+
+static int e_container_remove(struct engine *e, const char *id)
+{
+	if (docker_container_remove(D(e), id) < 0) {
+		fail(e);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct engine_ops ops = {
+	.name = "docker",
+	.free = e_free,
+	.dup = e_dup,
+	.image_inspect = e_image_inspect,
+	.image_pull = e_image_pull,
+	.image_read_file = e_image_read_file,
+	.image_tag = e_image_tag,
+	.image_remove = e_image_remove,
+	.build = e_build,
+	.container_create = e_container_create,
+	.container_start = e_container_start,
+	.run = e_run,
+	.commit = e_commit,
+	.container_remove = e_container_remove,
+};

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* engine-impl: what common/engine.c shares with its back ends
+ * (engine-docker.c, engine-buildah.c); not for the tools. */
+#ifndef PBRX_ENGINE_IMPL_H
+#define PBRX_ENGINE_IMPL_H
+
+#include "engine.h"
+
+/* One back end: the functions of engine.h, minus the common part. */
+struct engine_ops {
+	const char *name;
+	void (*free)(struct engine *e);
+	struct engine *(*dup)(const struct engine *e);
+	json_t *(*image_inspect)(struct engine *e, const char *name);
+	int (*image_pull)(struct engine *e, const char *name, bool quiet);
+	int (*image_read_file)(struct engine *e, const char *image, const char *path,
+	                       char **data, size_t *len);
+	int (*image_tag)(struct engine *e, const char *image, const char *repo_tag);
+	int (*image_remove)(struct engine *e, const char *name, bool force);
+	char *(*build)(struct engine *e, const struct engine_build_spec *spec);
+	char *(*container_create)(struct engine *e, const struct engine_container_spec *spec);
+	int (*container_start)(struct engine *e, const char *id);
+	int (*run)(struct engine *e, const char *id, const struct engine_run_spec *spec,
+	           int *exit_code);
+	char *(*commit)(struct engine *e, const char *id, const char *repo_tag,
+	                char *const *changes);
+	int (*container_remove)(struct engine *e, const char *id);
+};
+
+struct engine {
+	const struct engine_ops *ops;
+	char *error;     /* "NAME: ..." */
+	bool missing;
+	void *impl;      /* the back end's own state */
+};
+
+/* A new engine of ops with impl (stolen). */
+struct engine *engine_new(const struct engine_ops *ops, void *impl);
+/* Record a failure: the message is prefixed with the engine's name. */
+void engine_fail(struct engine *e, bool missing, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The back ends.  engine_docker_open() and engine_buildah_open() return
+ * NULL with *why set (malloc'd) when the engine does not answer. */
+struct engine *engine_docker_open(char **why);
+struct engine *engine_buildah_open(char **why);
+/* Is buildah on PATH? */
+bool engine_buildah_installed(void);
+
+#endif

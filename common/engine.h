@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* engine: the container engine behind the stages, whichever it is.
+ *
+ * Two back ends: "docker", the Docker Engine API through common/docker.c
+ * (dockerd, or Podman's Docker-compatible service through DOCKER_HOST),
+ * and "buildah", the buildah command run as argv arrays through
+ * posix_spawn, with no daemon (common/engine-buildah.c).  engine_open()
+ * picks one; see pbrx-build-images(1), ENGINES.
+ *
+ * Errors: functions returning int give 0 on success and -1 on failure;
+ * functions returning a pointer give NULL on failure.  After a failure
+ * engine_error() says what failed, starting with the engine's name:
+ * "docker: POST /containers/create (NAME): <daemon message>" or
+ * "buildah: from (IMAGE): <buildah's message>".  Nothing here exits,
+ * except engine_open(), engine_die() and allocation failures.
+ *
+ * Ownership: every json_t * returned is a new reference and every char *
+ * returned is malloc'd; the caller frees both.  Arguments are borrowed. */
+#ifndef PBRX_ENGINE_H
+#define PBRX_ENGINE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdnoreturn.h>
+
+/* One connection to one engine. */
+struct engine;
+
+/* A bind mount of host path source at target inside a container. */
+struct engine_mount {
+	const char *source;
+	const char *target;
+	bool read_only;
+};
+
+/* What a working container needs; NULL or 0 members are left out. */
+struct engine_container_spec {
+	const char *name;          /* container name; also names it in errors */
+	const char *image;         /* required; never pulled */
+	char *const *cmd;          /* NULL-terminated argv (docker: what the
+	                            * container runs and its history text) */
+	char *const *entrypoint;   /* NULL-terminated argv (docker only) */
+	const char *user;          /* default user of engine_run() */
+	const char *network_mode;  /* "host", "none", ... */
+	const struct engine_mount *mounts;
+	size_t nmounts;
+	bool tmpfs_tmp;            /* a fresh /tmp of the container's own that
+	                            * never reaches an image; mounts may go
+	                            * under it */
+};
+
+/* Where the output of a command goes: stream is 1 (stdout) or 2 (stderr). */
+typedef void engine_output_fn(int stream, const char *data, size_t len, void *arg);
+
+/* A command to run in a working container; NULL members are left out. */
+struct engine_run_spec {
+	char *const *argv;         /* required, NULL-terminated */
+	char *const *env;          /* NULL-terminated "KEY=VALUE" list */
+	const char *workdir;
+	const char *user;
+	engine_output_fn *output;  /* NULL: both streams to stderr, live */
+	void *arg;                 /* passed to output */
+};
+
+/* A Dockerfile build; NULL members are left out. */
+struct engine_build_spec {
+	const char *context_dir;     /* required */
+	const char *dockerfile;      /* its path, for messages and as the file
+	                              * built when dockerfile_text is NULL */
+	const char *dockerfile_text; /* built instead of dockerfile; the
+	                              * context directory is not touched */
+	const char *repo_tag;        /* tag of the result */
+	const char *network_mode;    /* of RUN steps; "host" to reach a mirror */
+	const json_t *labels;        /* object of label -> string, borrowed */
+	bool quiet;                  /* no progress on stderr */
+};
+
+/* The engine named by name ("docker", "buildah", "auto"; NULL: the
+ * environment's PBRX_ENGINE, else "auto"), checked to answer.  "auto" is
+ * the Docker API when DOCKER_HOST is set or the default socket answers
+ * /_ping, else buildah when it is on PATH.  Dies with EXIT_USAGE on an
+ * unknown name and EXIT_FAIL when no engine is found.  Free with
+ * engine_free(). */
+struct engine *engine_open(const char *name);
+/* Is name one engine_open() knows? */
+bool engine_name_valid(const char *name);
+/* A new connection to the same engine as e, knowing e's containers: for
+ * a forked child.  Free with engine_free(). */
+struct engine *engine_dup(const struct engine *e);
+/* Close the connection and free e; NULL is fine. */
+void engine_free(struct engine *e);
+/* "docker" or "buildah".  Static string. */
+const char *engine_name(const struct engine *e);
+/* The message of the last failure (see above).  Borrowed, valid until
+ * the next call on e. */
+const char *engine_error(const struct engine *e);
+/* True when the last failure was a missing image or file. */
+bool engine_missing(const struct engine *e);
+/* The user and group IDs that, inside a container, are the invoking user
+ * on the host: for files made in a bind mount the user must be able to
+ * remove.  Docker: the same IDs; buildah: 0, which its user namespace
+ * maps to the invoking user (root included). */
+void engine_host_ids(const struct engine *e, unsigned long *uid, unsigned long *gid);
+/* Die (EXIT_FAIL) with the message of the last failure. */
+noreturn void engine_die(const struct engine *e);
+
+/* Image name in the Docker API's form: "Id" ("sha256:..."),
+ * "RepoDigests" (array), "Config" (User, Env, WorkingDir, Cmd,
+ * Entrypoint, Labels) and "Size" (bytes).  New reference; NULL on
+ * failure, engine_missing() when there is no such image. */
+json_t *engine_image_inspect(struct engine *e, const char *name);
+/* Pull name, progress on stderr (none when quiet). */
+int engine_image_pull(struct engine *e, const char *name, bool quiet);
+/* The content of regular file path in image, symlinks followed; *data
+ * malloc'd and NUL-terminated, *len excludes the NUL.  engine_missing()
+ * when the file does not exist. */
+int engine_image_read_file(struct engine *e, const char *image, const char *path,
+                           char **data, size_t *len);
+/* Give image the name repo_tag ("repo[:tag]"). */
+int engine_image_tag(struct engine *e, const char *image, const char *repo_tag);
+/* Remove image name: only the name when the image has others; force
+ * removes it even when other tags or stopped containers use it. */
+int engine_image_remove(struct engine *e, const char *name, bool force);
+/* Build spec's Dockerfile.  The new image's ID (malloc'd). */
+char *engine_build(struct engine *e, const struct engine_build_spec *spec);
+
+/* A working container from spec->image.  Its ID (malloc'd). */
+char *engine_container_create(struct engine *e, const struct engine_container_spec *spec);
+/* Start container id, so commands can run in it. */
+int engine_container_start(struct engine *e, const char *id);
+/* Run spec->argv in container id, streaming its output live; *exit_code
+ * is the command's exit code. */
+int engine_run(struct engine *e, const char *id, const struct engine_run_spec *spec,
+               int *exit_code);
+/* Commit container id as repo_tag (NULL: untagged), with each of the
+ * NULL-terminated Dockerfile lines in changes ("CMD [...]", "ENTRYPOINT
+ * [...]", "ENV K=V", "LABEL \"k\"=\"v\"", "USER u", "WORKDIR d"; NULL:
+ * none).  The new image's ID (malloc'd). */
+char *engine_commit(struct engine *e, const char *id, const char *repo_tag,
+                    char *const *changes);
+/* Stop container id, kill what runs in it, and remove it. */
+int engine_container_remove(struct engine *e, const char *id);
+
+#endif
