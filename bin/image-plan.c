@@ -20,6 +20,7 @@
 #include "doc.h"
 #include "msg.h"
 #include "osrelease.h"
+#include "pyname.h"
 #include "similar.h"
 #include "xalloc.h"
 
@@ -54,14 +55,20 @@ struct options {
 /* The project section, checked. */
 struct script {
 	const char *name;     /* console script, as written */
-	char *image;          /* lower-cased image name component */
+	char *image;          /* its image name component: normalised as pip does */
 	json_t *ep_extras;    /* borrowed: extras from the entry point */
+	json_t *obj;          /* borrowed: the script object read */
+	const char *from;     /* "setup.cfg" or "wheel" */
+	const char *path;     /* ".project.scripts" or ".wheels.metadata.scripts" */
 	size_t index;
 };
 
 struct project {
-	const char *name, *version, *dir;
+	const char *name, *version, *dir; /* name NULL: known only from the wheel */
 	json_t *extras;       /* borrowed: name -> [requirements] */
+	json_t *cfg_extras;   /* borrowed: setup.cfg's, for "from" */
+	const char *source;   /* "setup.cfg" or "wheel": where names come from */
+	json_t *pending;      /* owned: what only the wheel will tell */
 	struct script *scripts;
 	size_t nscripts;
 };
@@ -248,14 +255,6 @@ static bool mirror_url_ok(const char *s)
 	return true;
 }
 
-static char *lower(const char *s)
-{
-	char *r = xstrdup(s);
-	for (char *p = r; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	return r;
-}
-
 static char *underscored(const char *s)
 {
 	char *r = xstrdup(s);
@@ -335,39 +334,26 @@ static json_t *sorted(const json_t *arr)
 
 /* ---- reading the document -------------------------------------------- */
 
-static void read_project(const json_t *doc, struct project *p)
+/* A string member of obj, which must be there. */
+static const char *p_str(const json_t *obj, const char *key)
 {
-	json_t *proj = doc_need(doc, "", "project", JSON_OBJECT), *scripts, *v;
-	const char *key;
+	const json_t *v = json_object_get(obj, key);
+
+	if (!json_is_string(v))
+		doc_die(".wheels.metadata", "%s: expected a string", key);
+	return json_string_value(v);
+}
+
+/* The console scripts of array scripts (at path): checked into p. */
+static void read_scripts(json_t *scripts, const char *base, const char *from, struct project *p)
+{
+	json_t *v;
 	size_t i;
 
-	p->name = doc_need_string(proj, ".project", "name");
-	if (!pep508_name(p->name))
-		doc_die(".project.name", "'%s' is not a valid project name", p->name);
-	p->version = doc_want_string(proj, ".project", "version");
-	p->dir = doc_need_string(proj, ".project", "dir");
-	if (p->dir[0] != '/')
-		doc_die(".project.dir", "'%s' is not an absolute path", p->dir);
-	for (const char *c = p->dir; *c; c++)
-		if ((unsigned char)*c < 0x20)
-			doc_die(".project.dir", "control character in the path");
-
-	p->extras = doc_want(proj, ".project", "extras", JSON_OBJECT);
-	json_object_foreach(p->extras, key, v) {
-		char *path = xasprintf(".project.extras.%s", key);
-		if (!pep508_name(key))
-			doc_die(path, "'%s' is not a valid extra name", key);
-		if (!json_is_array(v))
-			doc_die(path, "expected an array");
-		doc_check_strings(v, path);
-		free(path);
-	}
-
-	scripts = doc_want(proj, ".project", "scripts", JSON_ARRAY);
 	p->nscripts = json_array_size(scripts);
 	p->scripts = xcalloc(p->nscripts ? p->nscripts : 1, sizeof *p->scripts);
 	json_array_foreach(scripts, i, v) {
-		char *path = xasprintf(".project.scripts[%zu]", i);
+		char *path = xasprintf("%s[%zu]", base, i);
 		char *npath = xasprintf("%s.name", path);
 		struct script *s = &p->scripts[i];
 
@@ -375,10 +361,14 @@ static void read_project(const json_t *doc, struct project *p)
 			doc_die(path, "expected an object");
 		s->name = doc_need_string(v, path, "name");
 		s->index = i;
+		s->obj = v;
+		s->from = from;
+		s->path = base;
 		if (!script_name_ok(s->name))
 			doc_die(npath, "'%s': use only letters, digits, '_', '.' and '-', not "
 				"starting with '-' or '.'", s->name);
-		s->image = lower(s->name);
+		/* Image names as pip writes names: lower case, dashes. */
+		s->image = pyname_canonical(s->name, strlen(s->name));
 		if (!ref_component(s->image, strlen(s->image)))
 			doc_die(npath, "'%s' cannot be an image name (lower case letters and digits "
 				"separated by '.', '_', '__' or dashes)", s->name);
@@ -390,10 +380,177 @@ static void read_project(const json_t *doc, struct project *p)
 		}
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(p->scripts[j].image, s->image) == 0)
-				doc_die(npath, "image name '%s' already used by .project.scripts[%zu]",
-					s->image, j);
+				doc_die(npath, "image name '%s' already used by %s[%zu]",
+					s->image, base, j);
 		free(path);
 		free(npath);
+	}
+}
+
+/* An object of extra name -> [requirements] at path, checked. */
+static void check_extras_object(json_t *extras, const char *base)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(extras, key, v) {
+		char *path = xasprintf("%s.%s", base, key);
+		if (!pep508_name(key))
+			doc_die(path, "'%s' is not a valid extra name", key);
+		if (!json_is_array(v))
+			doc_die(path, "expected an array");
+		doc_check_strings(v, path);
+		free(path);
+	}
+}
+
+/* The key of extras that is want once normalised (borrowed), or NULL. */
+static const char *find_extra(const json_t *extras, const char *want)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)extras, key, v)
+		if (pyname_same(key, want))
+			return key;
+	return NULL;
+}
+
+/* Where setup.cfg and the wheel disagree: warn, and follow the wheel.
+ * No warning when setup.cfg declares nothing of the kind: completing
+ * it is what the wheel is read for. */
+static void compare_with_wheel(const struct project *cfg, json_t *cfg_scripts, const json_t *md)
+{
+	const char *key;
+	json_t *v, *w;
+	size_t i, j;
+
+	if (cfg->name && !pyname_same(cfg->name, p_str(md, "name")))
+		msg_warn("<stdin>: setup.cfg names the project '%s', its wheel '%s': following "
+			 "the wheel", cfg->name, p_str(md, "name"));
+	if (json_array_size(cfg_scripts)) {
+		json_array_foreach(cfg_scripts, i, v) {
+			const char *n = p_str(v, "name");
+			bool found = false;
+			json_array_foreach(json_object_get(md, "scripts"), j, w) {
+				if (strcmp(n, p_str(w, "name")) != 0)
+					continue;
+				found = true;
+				if (strcmp(p_str(v, "module"), p_str(w, "module")) ||
+				    strcmp(p_str(v, "callable"), p_str(w, "callable")))
+					msg_warn("<stdin>: console script '%s': setup.cfg says %s:%s, the "
+						 "wheel %s:%s: following the wheel", n, p_str(v, "module"),
+						 p_str(v, "callable"), p_str(w, "module"),
+						 p_str(w, "callable"));
+			}
+			if (!found)
+				msg_warn("<stdin>: console script '%s' is in setup.cfg, not in the "
+					 "wheel: following the wheel, no image for it", n);
+		}
+		json_array_foreach(json_object_get(md, "scripts"), j, w) {
+			bool found = false;
+			json_array_foreach(cfg_scripts, i, v)
+				found |= strcmp(p_str(v, "name"), p_str(w, "name")) == 0;
+			if (!found)
+				msg_warn("<stdin>: console script '%s' is in the wheel, not in setup.cfg: "
+					 "following the wheel", p_str(w, "name"));
+		}
+	}
+	if (json_object_size(cfg->extras)) {
+		json_t *wx = json_object_get(md, "extras");
+		json_object_foreach(cfg->extras, key, v)
+			if (!find_extra(wx, key))
+				msg_warn("<stdin>: extra '%s' is in setup.cfg, not in the wheel: "
+					 "following the wheel", key);
+		json_object_foreach(wx, key, v)
+			if (!find_extra(cfg->extras, key))
+				msg_warn("<stdin>: extra '%s' is in the wheel, not in setup.cfg: "
+					 "following the wheel", key);
+	}
+}
+
+static void read_project(const json_t *doc, struct project *p)
+{
+	json_t *proj = doc_need(doc, "", "project", JSON_OBJECT), *scripts;
+	json_t *wheels = doc_want(doc, "", "wheels", JSON_OBJECT);
+	json_t *md = wheels ? doc_want(wheels, ".wheels", "metadata", JSON_OBJECT) : NULL;
+	json_t *name = json_object_get(proj, "name");
+
+	if (json_is_null(name)) {
+		p->name = NULL;
+	} else {
+		p->name = doc_need_string(proj, ".project", "name");
+		if (!pep508_name(p->name))
+			doc_die(".project.name", "'%s' is not a valid project name", p->name);
+	}
+	p->version = doc_want_string(proj, ".project", "version");
+	p->dir = doc_need_string(proj, ".project", "dir");
+	if (p->dir[0] != '/')
+		doc_die(".project.dir", "'%s' is not an absolute path", p->dir);
+	for (const char *c = p->dir; *c; c++)
+		if ((unsigned char)*c < 0x20)
+			doc_die(".project.dir", "control character in the path");
+
+	p->extras = p->cfg_extras = doc_want(proj, ".project", "extras", JSON_OBJECT);
+	check_extras_object(p->extras, ".project.extras");
+	scripts = doc_want(proj, ".project", "scripts", JSON_ARRAY);
+	p->pending = json_array();
+	p->source = doc_want_string(proj, ".project", "source");
+	if (!p->source)
+		p->source = "setup.cfg";
+
+	if (!md) {
+		read_scripts(scripts, ".project.scripts", "setup.cfg", p);
+		if (!p->name) {
+			json_array_append_new(p->pending, json_string("name"));
+			json_array_append_new(p->pending, json_string("scripts"));
+			json_array_append_new(p->pending, json_string("extras"));
+		} else if (!p->nscripts) {
+			json_array_append_new(p->pending, json_string("scripts"));
+		}
+		return;
+	}
+
+	/* The wheel is the authority (wheel-build(1) wrote what it says). */
+	p_str(md, "name");
+	if (!pep508_name(p_str(md, "name")))
+		doc_die(".wheels.metadata.name", "'%s' is not a valid project name", p_str(md, "name"));
+	doc_need(md, ".wheels.metadata", "scripts", JSON_ARRAY);
+	check_extras_object(doc_need(md, ".wheels.metadata", "extras", JSON_OBJECT),
+			    ".wheels.metadata.extras");
+	{
+		json_t *v;
+		size_t i;
+		json_array_foreach(json_object_get(md, "scripts"), i, v) {
+			char *path = xasprintf(".wheels.metadata.scripts[%zu]", i);
+			if (!json_is_object(v))
+				doc_die(path, "expected an object");
+			doc_need_string(v, path, "module");
+			doc_need_string(v, path, "callable");
+			free(path);
+		}
+		json_array_foreach(scripts, i, v) {
+			char *path = xasprintf(".project.scripts[%zu]", i);
+			if (!json_is_object(v))
+				doc_die(path, "expected an object");
+			doc_need_string(v, path, "name");
+			doc_need_string(v, path, "module");
+			doc_need_string(v, path, "callable");
+			free(path);
+		}
+	}
+	compare_with_wheel(p, scripts, md);
+	p->name = p_str(md, "name");
+	p->version = doc_need_string(md, ".wheels.metadata", "version");
+	p->extras = json_object_get(md, "extras");
+	p->source = "wheel";
+	read_scripts(json_object_get(md, "scripts"), ".wheels.metadata.scripts", "wheel", p);
+	for (size_t i = 0; i < p->nscripts; i++) {
+		json_t *v;
+		size_t j;
+		json_array_foreach(scripts, j, v)
+			if (strcmp(p_str(v, "name"), p->scripts[i].name) == 0)
+				p->scripts[i].from = "setup.cfg";
 	}
 }
 
@@ -820,7 +977,8 @@ static json_t *common_labels(const struct project *p)
 	char *rev = git(p->dir, head), *url = NULL, *created = NULL;
 	long long t;
 
-	json_object_set_new(l, "org.opencontainers.image.title", json_string(p->name));
+	if (p->name)
+		json_object_set_new(l, "org.opencontainers.image.title", json_string(p->name));
 	if (p->version)
 		json_object_set_new(l, "org.opencontainers.image.version", json_string(p->version));
 	if (rev) {
@@ -941,11 +1099,12 @@ static json_t *config_of(json_t *entrypoint, json_t *cmd, json_t *labels)
 }
 
 /* Warn about extras that look meant for an image but match none:
- * "{name}_X" where X is no script (a typo, or a script since removed). */
+ * "{name}_X" where X is no script (a typo, or a script since removed).
+ * Names compared normalised, as pip compares them. */
 static void check_extras(const struct project *p, const char *base_extra)
 {
-	char *prefix = underscored(p->name);
-	char *pre = xasprintf("%s_", prefix);
+	char *prefix = pyname_canonical(p->name, strlen(p->name));
+	char *pre = xasprintf("%s-", prefix);
 	const char **cands = xcalloc(p->nscripts + 1, sizeof *cands);
 	char **owned = xcalloc(p->nscripts + 1, sizeof *owned);
 	const char *key;
@@ -954,18 +1113,22 @@ static void check_extras(const struct project *p, const char *base_extra)
 	for (size_t i = 0; i < p->nscripts; i++)
 		cands[i] = owned[i] = underscored(p->scripts[i].name);
 	json_object_foreach(p->extras, key, v) {
-		bool used = strcmp(key, base_extra) == 0;
+		char *ck = pyname_canonical(key, strlen(key));
+		bool used = base_extra && strcmp(key, base_extra) == 0;
 		for (size_t i = 0; i < p->nscripts && !used; i++)
-			used = strcmp(cands[i], key) == 0;
-		if (!used && strncmp(key, pre, strlen(pre)) == 0) {
+			used = pyname_same(cands[i], key);
+		if (!used && strncmp(ck, pre, strlen(pre)) == 0) {
 			const char *best = similar_best(key, cands, p->nscripts, 2);
 			if (best)
-				msg_warn("<stdin>: .project.extras.%s: no console script of that name; "
-					 "did you mean '%s'?", key, best);
+				msg_warn("<stdin>: %s.%s: no console script of that name; "
+					 "did you mean '%s'?", p->source[0] == 'w' ? ".wheels.metadata.extras" :
+					 ".project.extras", key, best);
 			else
-				msg_warn("<stdin>: .project.extras.%s: no console script of that name; "
-					 "no image installs it", key);
+				msg_warn("<stdin>: %s.%s: no console script of that name; "
+					 "no image installs it", p->source[0] == 'w' ? ".wheels.metadata.extras" :
+					 ".project.extras", key);
 		}
+		free(ck);
 	}
 	for (size_t i = 0; i < p->nscripts; i++)
 		free(owned[i]);
@@ -987,28 +1150,64 @@ static bool dockerfile_for(const struct project *p, const char *script, char **p
 	return false;
 }
 
+/* The console scripts the images are for, each with where it came from. */
+static json_t *plan_scripts(const struct project *p)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < p->nscripts; i++) {
+		const struct script *s = &p->scripts[i];
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:o, s:s}", "name", s->name,
+						     "module", p_str(s->obj, "module"),
+						     "callable", p_str(s->obj, "callable"),
+						     "extras", s->ep_extras ? json_copy(s->ep_extras) : json_array(),
+						     "from", s->from));
+	}
+	return arr;
+}
+
+/* The extras, as the project spells them, each with where it came from
+ * and its requirements. */
+static json_t *plan_extras(const struct project *p)
+{
+	json_t *obj = json_object(), *v;
+	const char *key;
+
+	json_object_foreach(p->extras, key, v) {
+		bool in_cfg = p->cfg_extras && find_extra(p->cfg_extras, key);
+		json_object_set_new(obj, key, json_pack("{s:s, s:O}", "from",
+							in_cfg ? "setup.cfg" : "wheel", "requires", v));
+	}
+	return obj;
+}
+
 static json_t *make_plan(const struct options *o, const struct project *p, const char *pm,
 			 json_t *compile, json_t *runtime)
 {
 	json_t *plan = json_object(), *paths = json_object(), *builder = json_object();
 	json_t *images = json_array(), *labels = common_labels(p), *all_extras = json_array();
 	json_t *bsteps = json_array(), *bmounts = json_array(), *m, *pkgs, *steps, *img, *ex;
-	char *uname = underscored(p->name);
-	char *base_extra = xasprintf("%s_base", uname);
-	char *base_image_name = lower(p->name), *tmp, *base_ref = NULL;
+	char *uname = p->name ? underscored(p->name) : xstrdup("");
+	char *want_base = xasprintf("%s_base", uname);
+	/* The extra as the project spells it: pip 23 installs an extra only
+	 * when asked with its exact spelling (ENGINES.md). */
+	const char *found_base = p->name && p->extras ? find_extra(p->extras, want_base) : NULL;
+	char *base_extra = xstrdup(found_base ? found_base : want_base);
+	char *base_image_name = p->name ? pyname_canonical(p->name, strlen(p->name)) : xstrdup(""),
+	     *tmp, *base_ref = NULL;
 	const char *dumb_init = strcmp(pm, "emerge") == 0 ? "sys-process/dumb-init" : "dumb-init";
-	bool has_base_extra = p->extras && json_object_get(p->extras, base_extra);
+	bool has_base_extra = found_base != NULL;
 
 	tmp = xasprintf("%s-base", base_image_name);
 	free(base_image_name);
 	base_image_name = tmp;
 	for (size_t i = 0; i < p->nscripts; i++)
 		if (strcmp(p->scripts[i].image, base_image_name) == 0) {
-			char *path = xasprintf(".project.scripts[%zu].name", i);
+			char *path = xasprintf("%s[%zu].name", p->scripts[i].path, i);
 			doc_die(path, "image name '%s' is the base image's", base_image_name);
 		}
 
-	json_object_set_new(plan, "project", json_string(p->name));
+	json_object_set_new(plan, "project", p->name ? json_string(p->name) : json_null());
 	json_object_set_new(plan, "base_image", json_string(o->base_image));
 	json_object_set_new(plan, "prefix", o->prefix ? json_string(o->prefix) : json_null());
 	json_object_set_new(plan, "tag", json_string(o->tag));
@@ -1019,7 +1218,21 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 	json_object_set_new(paths, "wheelhouse", json_string(P_WHEELS));
 	json_object_set_new(plan, "paths", paths);
 	json_object_set(plan, "labels", labels);
+	json_object_set_new(plan, "source", json_string(p->source));
+	json_object_set(plan, "pending", p->pending);
+	json_object_set_new(plan, "scripts", plan_scripts(p));
+	json_object_set_new(plan, "extras", plan_extras(p));
 
+	if (!p->name) {
+		msg_info("note: <stdin>: the project has no setup.cfg name: its name, console "
+			 "scripts and extras, and so its images, are known only after the wheel is "
+			 "built (wheel-build, then image-plan again)");
+		goto builder;
+	}
+	if (!p->nscripts && json_array_size(p->pending))
+		msg_info("note: <stdin>: setup.cfg declares no console scripts: the images of "
+			 "any the wheel declares are known only after it is built (wheel-build, then "
+			 "image-plan again)");
 	if (!has_base_extra)
 		msg_info("note: <stdin>: no extra '%s' in .project.extras: %s installs %s without extras",
 			 base_extra, base_image_name, p->name);
@@ -1059,7 +1272,8 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 	/* one image per console script */
 	for (size_t i = 0; i < p->nscripts; i++) {
 		const struct script *s = &p->scripts[i];
-		char *dockerfile = NULL, *us = underscored(s->name), *title;
+		char *dockerfile = NULL, *title;
+		const char *us = p->extras ? find_extra(p->extras, s->name) : NULL;
 		bool df = dockerfile_for(p, s->name, &dockerfile);
 		size_t k;
 		json_t *v;
@@ -1075,13 +1289,13 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 		} else {
 			/* The extra named after the script, then the extras its
 			 * entry point asks for; the base's are there already. */
-			if (p->extras && json_object_get(p->extras, us))
+			if (us)
 				add_unique(ex, us);
 			json_array_foreach(s->ep_extras, k, v) {
-				const char *e = json_string_value(v);
-				if (!p->extras || !json_object_get(p->extras, e))
-					msg_warn("<stdin>: .project.scripts[%zu].extras[%zu]: no extra '%s' is "
-						 "declared; ignored", s->index, k, e);
+				const char *e = p->extras ? find_extra(p->extras, json_string_value(v)) : NULL;
+				if (!e)
+					msg_warn("<stdin>: %s[%zu].extras[%zu]: no extra '%s' is "
+						 "declared; ignored", s->path, s->index, k, json_string_value(v));
 				else if (!(has_base_extra && strcmp(e, base_extra) == 0))
 					add_unique(ex, e);
 			}
@@ -1105,11 +1319,11 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 					      labels_titled(labels, title)));
 		free(tmp);
 		free(title);
-		free(us);
 		free(dockerfile);
 		json_array_append_new(images, img);
 	}
 
+builder:
 	/* the builder: compile packages, git, wheels of everything */
 	add_unique(compile, "git");
 	pkgs = sorted(compile);
@@ -1141,6 +1355,7 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 	json_decref(labels);
 	free(uname);
 	free(base_extra);
+	free(want_base);
 	free(base_image_name);
 	free(base_ref);
 	return plan;
@@ -1255,6 +1470,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < p.nscripts; i++)
 		free(p.scripts[i].image);
 	free(p.scripts);
+	json_decref(p.pending);
 	free(pl.id);
 	free(pl.version);
 	json_decref(pl.atoms);

@@ -206,6 +206,8 @@ static bool parse_entry_points(char *text, json_t *scripts, char **err)
 	return true;
 }
 
+static json_t *extra_requires(const json_t *requires_dist, const char *extra);
+
 json_t *wheel_read(const char *path, char **err)
 {
 	struct archive *a = archive_read_new();
@@ -265,9 +267,18 @@ json_t *wheel_read(const char *path, char **err)
 	}
 	if (entry_points && !parse_entry_points(entry_points, scripts, err))
 		goto out;
-	/* The order a reader wants: who, then what. */
+	/* The order a reader wants: who, then what; each extra with the
+	 * requirements whose marker names it. */
 	{
-		json_t *sorted = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O}",
+		json_t *extras = json_object(), *v, *sorted;
+		size_t i;
+
+		json_array_foreach(json_object_get(md, "extras"), i, v)
+			json_object_set_new(extras, json_string_value(v),
+					    extra_requires(json_object_get(md, "requires_dist"),
+							   json_string_value(v)));
+		json_object_set_new(md, "extras", extras);
+		sorted = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O}",
 					   "file", json_object_get(md, "file"),
 					   "name", json_object_get(md, "name"),
 					   "version", json_object_get(md, "version"),
@@ -291,7 +302,7 @@ out:
 	return md;
 }
 
-/* Does marker (after ';') say extra == "extra"?  Names compared
+/* Does marker (after ';') say extra == "want" (normalised)?  Names compared
  * normalised, quotes either kind, either order. */
 static bool marker_has_extra(const char *marker, const char *want)
 {
@@ -334,13 +345,15 @@ static bool marker_has_extra(const char *marker, const char *want)
 	return false;
 }
 
-json_t *wheel_extra_requires(const json_t *metadata, const char *extra)
+/* The requirements among requires_dist whose marker says extra ==
+ * "EXTRA": new reference. */
+static json_t *extra_requires(const json_t *requires_dist, const char *extra)
 {
 	json_t *out = json_array(), *v;
 	char *want = pyname_canonical(extra, strlen(extra));
 	size_t i;
 
-	json_array_foreach(json_object_get(metadata, "requires_dist"), i, v) {
+	json_array_foreach(requires_dist, i, v) {
 		const char *req = json_string_value(v), *semi = req ? strchr(req, ';') : NULL;
 
 		if (semi && marker_has_extra(semi + 1, want))

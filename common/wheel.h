@@ -11,13 +11,10 @@
 
 /* Read the wheel at path and return its metadata (new reference):
  * {"file", "name", "version", "scripts": [{name, module, callable,
- * extras}], "extras": [Provides-Extra...], "requires_dist": [...],
+ * extras}], "extras": {Provides-Extra: [its Requires-Dist lines]},
+ * "requires_dist": [...],
  * "extensions": [{"file", "needed": [soname...]}]}.  NULL with *err set
  * (malloc'd) when the file is no wheel pbrx can read. */
 json_t *wheel_read(const char *path, char **err);
-
-/* The requirements of extra (as the wheel spells it) among requires_dist:
- * those whose marker says extra == "EXTRA".  New reference. */
-json_t *wheel_extra_requires(const json_t *metadata, const char *extra);
 
 #endif
