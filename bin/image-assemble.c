@@ -451,6 +451,104 @@ static char *history_text(const struct image *img, const json_t *steps)
 /* Build img in a container from from: exec its steps, commit it as
  * img->tmp_ref.  A script image without steps is only a commit of a
  * container never started: no layer, only its config. */
+/* The extensions of the project's wheel (.wheels.metadata.extensions,
+ * borrowed) and the plan's package manager, for check_libraries(). */
+static const json_t *extensions;
+static const char *package_manager;
+
+/* The Debian package a shared library is in by Debian Policy 8.1's rule
+ * (libfoo.so.1 in libfoo1, libfoo-2.so.3 in libfoo-2-3), malloc'd; NULL
+ * for a name without a version. */
+static char *debian_package(const char *soname)
+{
+	const char *so = strstr(soname, ".so.");
+	char *r, *p;
+
+	if (!so || so == soname || !so[4])
+		return NULL;
+	r = isdigit((unsigned char)so[-1]) ? xasprintf("%.*s-%s", (int)(so - soname), soname, so + 4)
+	                                  : xasprintf("%.*s%s", (int)(so - soname), soname, so + 4);
+	for (p = r; *p; p++)
+		*p = *p == '_' ? '-' : (char)tolower((unsigned char)*p);
+	return r;
+}
+
+/* Is soname among the libraries listed in text: "\tSONAME (" lines of
+ * ldconfig -p, or "/SONAME" lines of find? */
+static bool lists_library(const char *text, const char *soname)
+{
+	size_t n = strlen(soname);
+
+	for (const char *p = text; (p = strstr(p, soname)); p += n) {
+		bool start = p > text && (p[-1] == '\t' || p[-1] == '/');
+		bool end = p[n] == ' ' || p[n] == '\n' || p[n] == '\0';
+		if (start && end)
+			return true;
+	}
+	return false;
+}
+
+/* The base image has its runtime packages: warn for every library an
+ * extension of the project's wheel needs (DT_NEEDED, see wheel-build(1))
+ * that the image lacks.  The builder had it (the extension was linked
+ * against it); the runtime selection of bindep.txt forgot its package,
+ * and the image would fail only when the extension is imported. */
+static void check_libraries(struct engine *d, const struct image *img, const char *cid)
+{
+	char *ldconfig[] = {"ldconfig", "-p", NULL};
+	/* musl has no ldconfig -p: list the library directories instead. */
+	char *find[] = {"find", "/lib", "/usr/lib", "/usr/local/lib", "-name", "*.so*", NULL};
+	struct capture cap = {0};
+	struct engine_run_spec spec = {.argv = ldconfig, .output = capture_out, .arg = &cap};
+	const json_t *ext, *lib, *other;
+	size_t i, j, k;
+	int code;
+
+	if (!json_array_size(extensions))
+		return;
+	if (engine_run(d, cid, &spec, &code) < 0)
+		msg_die(EXIT_FAIL, "%s: %s", img->name, engine_error(d));
+	if (code != 0) {
+		cap.len = 0;
+		spec.argv = find;
+		if (engine_run(d, cid, &spec, &code) < 0)
+			msg_die(EXIT_FAIL, "%s: %s", img->name, engine_error(d));
+	}
+	xgrow((void **)&cap.p, &cap.cap, cap.len + 1, 1);
+	cap.p[cap.len] = '\0';
+	json_array_foreach(extensions, i, ext) {
+		const char *file = json_string_value(json_object_get(ext, "file"));
+		json_array_foreach(json_object_get(ext, "needed"), j, lib) {
+			const char *soname = json_string_value(lib);
+			bool in_wheel = false;
+			char *pkg;
+
+			if (!file || !soname)
+				continue;
+			/* Libraries the wheel brings itself (auditwheel's .libs). */
+			json_array_foreach(extensions, k, other) {
+				const char *f = json_string_value(json_object_get(other, "file"));
+				const char *base = f ? strrchr(f, '/') : NULL;
+				in_wheel |= f && strcmp(base ? base + 1 : f, soname) == 0;
+			}
+			if (in_wheel || lists_library(cap.p, soname))
+				continue;
+			pkg = package_manager && !strcmp(package_manager, "apt-get") ? debian_package(soname)
+			                                                               : NULL;
+			if (pkg)
+				msg_warn("%s: %s, needed by %s, is not in the image: add the runtime package "
+				         "that provides it to bindep.txt, probably '%s [platform:dpkg]'",
+				         img->name, soname, file, pkg);
+			else
+				msg_warn("%s: %s, needed by %s, is not in the image: add the runtime package "
+				         "that provides it to bindep.txt (without the compile profile)",
+				         img->name, soname, file);
+			free(pkg);
+		}
+	}
+	free(cap.p);
+}
+
 static void build_container(struct engine *d, struct image *img, const char *from,
                             const char *wheelhouse, const char *suffix)
 {
@@ -501,6 +599,8 @@ static void build_container(struct engine *d, struct image *img, const char *fro
 			msg_die(EXIT_FAIL, "%s: %s", img->name, engine_error(d));
 		json_array_foreach(steps, k, step)
 			run_step(d, img, cid, step, k);
+		if (strcmp(img->kind, "base") == 0)
+			check_libraries(d, img, cid);
 	}
 	for (size_t i = 0; changes[i]; i++)
 		msg_note("%s: commit change %s", img->name, changes[i]);
@@ -833,6 +933,10 @@ int main(int argc, char **argv)
 	 * pipeline does (wheel-build(1)). */
 	if (wheels)
 		wheelhouse = doc_need_string(wheels, ".wheels", "wheelhouse");
+	if (wheels && json_object_get(wheels, "metadata"))
+		extensions = doc_want(doc_need(wheels, ".wheels", "metadata", JSON_OBJECT),
+		                      ".wheels.metadata", "extensions", JSON_ARRAY);
+	package_manager = doc_want_string(plan, ".plan", "package_manager");
 	suffix = run_suffix();
 	imgs = load_images(plan, suffix, &n);
 

@@ -23,6 +23,8 @@
 #include "doc.h"
 #include "engine.h"
 #include "msg.h"
+#include "pyname.h"
+#include "wheel.h"
 #include "xalloc.h"
 
 #ifndef PBRX_VERSION
@@ -76,6 +78,11 @@ static struct {
 	const char *target;/* the wheelhouse inside the builder */
 	bool in_child;     /* the process running the steps: no cleanup */
 	size_t nlinks;     /* find-links directories mounted so far */
+	const char *project;           /* .plan.project; NULL: the wheel names it */
+	const json_t *builder_extras;  /* .plan.builder.extras, borrowed */
+	const struct strv *find_links; /* the --find-links directories */
+	const struct seen *before;     /* the wheelhouse before the build */
+	size_t nbefore;
 } run;
 
 /* ---- the wheelhouse on the host ---- */
@@ -267,13 +274,97 @@ static int parse_wheel_name(const char *name, char **dist, char **version)
 	return 0;
 }
 
-/* The wheels section (new): every wheel now in the wheelhouse. */
-static json_t *wheels_section(const char *project, const struct seen *before, size_t nbefore)
+/* Is a wheel of that file name in one of the host's find-links
+ * directories (--find-links, PIP_FIND_LINKS)?  Then pip copied it. */
+static bool in_find_links(const char *name)
+{
+	const char *env = getenv("PIP_FIND_LINKS");
+	char *copy = xstrdup(env ? env : ""), *save, *tok;
+	struct stat st;
+	bool found = false;
+
+	for (size_t i = 0; run.find_links && i < run.find_links->n && !found; i++) {
+		char *path = xasprintf("%s/%s", run.find_links->v[i], name);
+		found = stat(path, &st) == 0;
+		free(path);
+	}
+	for (tok = strtok_r(copy, " \t\n", &save); tok && !found; tok = strtok_r(NULL, " \t\n", &save)) {
+		char *path = xasprintf("%s/%s", tok, name);
+		found = tok[0] == '/' && stat(path, &st) == 0;
+		free(path);
+	}
+	free(copy);
+	return found;
+}
+
+/* The file name of the project's wheel (malloc'd); dies when this run
+ * built none.  With the project's name: the wheel of that distribution
+ * this run built (a reused wheelhouse may hold older ones).  Without
+ * (a project with no setup.cfg name): the one wheel built this run that
+ * pip did not copy from a find-links directory. */
+static char *project_wheel(void)
+{
+	struct strv names = {0}, cands = {0};
+	char *want = run.project ? canonical_name(run.project, strlen(run.project)) : NULL;
+	char *found = NULL;
+	bool found_built = false;
+
+	list_wheels(&names);
+	for (size_t i = 0; i < names.n; i++) {
+		char *dist, *version;
+		struct stat st;
+		bool built;
+
+		if (stat_wheel(names.v[i], &st) < 0 || !S_ISREG(st.st_mode) ||
+		    parse_wheel_name(names.v[i], &dist, &version) < 0)
+			continue;
+		built = !unchanged(run.before, run.nbefore, names.v[i], &st);
+		if (want && !strcmp(dist, want) && (built || !found_built)) {
+			free(found);
+			found = xstrdup(names.v[i]);
+			found_built = built;
+		} else if (!want && built && !in_find_links(names.v[i])) {
+			strv_add(&cands, xstrdup(names.v[i]));
+		}
+		free(dist);
+		free(version);
+	}
+	strv_free(&names);
+	if (!want && cands.n == 1) {
+		found = xstrdup(cands.v[0]);
+		found_built = true;
+	} else if (!want) {
+		msg_die(EXIT_FAIL, "%s: cannot tell the project's wheel: %zu wheels were built that "
+		        "no find-links directory has%s%s; give the project a name in setup.cfg "
+		        "[metadata]", run.wheelhouse, cands.n, cands.n ? ", the first " : "",
+		        cands.n ? cands.v[0] : "");
+	}
+	strv_free(&cands);
+	if (!found_built)
+		msg_die(EXIT_FAIL, "%s: no wheel of %s was built", run.wheelhouse, run.project);
+	free(want);
+	return found;
+}
+
+/* What the project's wheel declares (wheel_read), or die. */
+static json_t *project_metadata(const char *file)
+{
+	char *path = xasprintf("%s/%s", run.wheelhouse, file), *err;
+	json_t *md = wheel_read(path, &err);
+
+	if (!md)
+		msg_die(EXIT_FAIL, "%s: %s", path, err);
+	free(path);
+	return md;
+}
+
+/* The wheels section (new): every wheel now in the wheelhouse, and what
+ * the project's wheel declares. */
+static json_t *wheels_section(void)
 {
 	struct strv names = {0};
-	json_t *files = json_array(), *project_wheel = json_null();
-	char *want = canonical_name(project, strlen(project));
-	bool project_built = false;
+	json_t *files = json_array(), *section;
+	char *pw = project_wheel();
 
 	list_wheels(&names);
 	for (size_t i = 0; i < names.n; i++) {
@@ -291,18 +382,11 @@ static json_t *wheels_section(const char *project, const struct seen *before, si
 		}
 		path = xasprintf("%s/%s", run.wheelhouse, name);
 		sum = sha256_file(path);
-		built = !unchanged(before, nbefore, name, &st);
+		built = !unchanged(run.before, run.nbefore, name, &st);
 		json_array_append_new(files, json_pack("{s:s, s:s, s:s, s:s, s:b}",
 		                                       "file", name, "distribution", dist,
 		                                       "version", version, "sha256", sum,
 		                                       "built", built));
-		/* An older version of the project may be in a reused wheelhouse:
-		 * the one this run built wins. */
-		if (!strcmp(dist, want) && (built || !project_built)) {
-			json_decref(project_wheel);
-			project_wheel = json_string(name);
-			project_built = built;
-		}
 		msg_note("%s: %s", built ? "built" : "reused", name);
 		free(dist);
 		free(version);
@@ -310,12 +394,11 @@ static json_t *wheels_section(const char *project, const struct seen *before, si
 		free(sum);
 	}
 	strv_free(&names);
-	if (!project_built)
-		msg_die(EXIT_FAIL, "%s: no wheel of %s was built", run.wheelhouse, project);
-	free(want);
-	return json_pack("{s:s, s:b, s:o, s:o}", "wheelhouse", run.wheelhouse,
-	                 "temporary", run.temporary, "files", files,
-	                 "project_wheel", project_wheel);
+	section = json_pack("{s:s, s:b, s:o, s:s, s:o}", "wheelhouse", run.wheelhouse,
+	                    "temporary", run.temporary, "files", files,
+	                    "project_wheel", pw, "metadata", project_metadata(pw));
+	free(pw);
+	return section;
 }
 
 /* ---- the builder container ---- */
@@ -561,6 +644,71 @@ static void quiet_output(int stream, const char *data, size_t len, void *arg)
 	b->len += len;
 }
 
+/* Add to out the extra of the wheel (its spelling, from wx) that is want
+ * once normalised, unless the builder's pip run asked for it already. */
+static void add_needed(struct strv *out, const json_t *wx, const char *want)
+{
+	const char *key;
+	json_t *v, *h;
+	size_t i;
+
+	json_object_foreach((json_t *)wx, key, v) {
+		bool have = false;
+		if (!pyname_same(key, want))
+			continue;
+		json_array_foreach(run.builder_extras, i, h)
+			have |= json_is_string(h) && !strcmp(json_string_value(h), key);
+		for (i = 0; i < out->n; i++)
+			have |= !strcmp(out->v[i], key);
+		if (!have)
+			strv_add(out, xstrdup(key));
+	}
+}
+
+/* The "extras" step: when the wheel declares extras the images will
+ * install (image-plan(1)'s rule: NAME_base, one named after a console
+ * script, the extras of its entry point) that the plan did not know, so
+ * the builder did not build their dependencies, build them now from the
+ * project's wheel: pip wheel ... WHEEL[EXTRAS].  argv stays empty when
+ * nothing is missing. */
+static void extras_step(struct strv *argv)
+{
+	char *pw = project_wheel(), *base, *req;
+	json_t *md = project_metadata(pw), *wx = json_object_get(md, "extras"), *sc, *e;
+	struct strv need = {0};
+	size_t i, j;
+
+	base = xasprintf("%s_base", json_string_value(json_object_get(md, "name")));
+	add_needed(&need, wx, base);
+	json_array_foreach(json_object_get(md, "scripts"), i, sc) {
+		add_needed(&need, wx, json_string_value(json_object_get(sc, "name")));
+		json_array_foreach(json_object_get(sc, "extras"), j, e)
+			add_needed(&need, wx, json_string_value(e));
+	}
+	if (need.n) {
+		req = xasprintf("%s/%s[", run.target, pw);
+		for (i = 0; i < need.n; i++) {
+			char *t = xasprintf("%s%s%s", req, i ? "," : "", need.v[i]);
+			free(req);
+			req = t;
+		}
+		strv_add(argv, xstrdup("python3"));
+		strv_add(argv, xstrdup("-m"));
+		strv_add(argv, xstrdup("pip"));
+		strv_add(argv, xstrdup("wheel"));
+		strv_add(argv, xstrdup("--wheel-dir"));
+		strv_add(argv, xstrdup(run.target));
+		strv_add(argv, xstrdup("--find-links"));
+		strv_add(argv, xstrdup(run.target));
+		strv_add(argv, xasprintf("%s]", req));
+		free(req);
+	}
+	strv_free(&need);
+	free(base);
+	free(pw);
+	json_decref(md);
+}
+
 /* The child's job: run every step in order, stop at the first failure.
  * Its own connection: the parent's may be in any state.  It is kept in
  * run, so dying with it open is no leak. */
@@ -569,19 +717,29 @@ static noreturn void run_steps(const struct step *steps, size_t nsteps, char *co
 	struct engine *d = run.child_d = engine_dup(run.d);
 	struct quiet_buf out = {0};
 	bool quiet = msg_verbosity() < 0;
+	struct step extras = {"extras", {0}};
 
-	for (size_t i = 0; i < nsteps; i++) {
+	for (size_t i = 0; i <= nsteps; i++) {
+		const struct step *st = i < nsteps ? &steps[i] : &extras;
 		struct engine_run_spec spec = {
-			.argv = steps[i].argv.v,
+			.argv = st->argv.v,
 			.env = env,
 			.output = quiet ? quiet_output : NULL,
 			.arg = &out,
 		};
-		char *cmd = show_argv(steps[i].argv.v);
+		char *cmd;
 		int code;
 
+		/* After the plan's steps, the project's wheel exists. */
+		if (i == nsteps) {
+			extras_step(&extras.argv);
+			if (!extras.argv.n)
+				break;
+			spec.argv = extras.argv.v;
+		}
+		cmd = show_argv(spec.argv);
 		out.len = 0;
-		msg_info("builder: %s: %s", steps[i].name, cmd);
+		msg_info("builder: %s: %s", st->name, cmd);
 		if (engine_run(d, run.container, &spec, &code) < 0)
 			engine_die(d);
 		if (code != 0) {
@@ -589,11 +747,12 @@ static noreturn void run_steps(const struct step *steps, size_t nsteps, char *co
 			if (quiet && out.len)
 				(void)!write(STDERR_FILENO, out.data, out.len);
 			msg_die(EXIT_FAIL, "builder: step %zu of %zu (%s) failed with exit code %d: %s",
-			        i + 1, nsteps, steps[i].name, code, cmd);
+			        i + 1, nsteps + (i == nsteps), st->name, code, cmd);
 		}
 		free(cmd);
 	}
 	free(out.data);
+	strv_free(&extras.argv);
 	engine_free(d);
 	run.child_d = NULL;
 	exit(EXIT_OK);
@@ -688,7 +847,7 @@ static void on_sigchld(int sig)
  * signal can interrupt a step that streams output for minutes), then
  * chown the wheelhouse and remove the builder.  Returns the child's exit
  * code. */
-static int build(const json_t *plan, const json_t *builder, const struct strv *find_links,
+static int build(const json_t *builder, const struct strv *find_links,
                  const char *engine)
 {
 	struct strv keep = {0}, links = {0}, env = {0};
@@ -708,8 +867,7 @@ static int build(const json_t *plan, const json_t *builder, const struct strv *f
 		                                          &nmounts, &cap)));
 	step_env(&env, &links, &keep, &mounts, &nmounts, &cap);
 	pip_config_mounts(&keep, &mounts, &nmounts, &cap);
-	name = xasprintf("%s-wheel-build-%ld", doc_need_string(plan, ".plan", "project"),
-	                 (long)getpid());
+	name = xasprintf("%s-wheel-build-%ld", run.project ? run.project : "pbrx", (long)getpid());
 
 	/* From here on a signal is handled only by wait_steps, so the
 	 * builder can't be left behind. */
@@ -860,17 +1018,23 @@ int main(int argc, char **argv)
 	plan = doc_need(doc, "", "plan", JSON_OBJECT);
 	builder = doc_need(plan, ".plan", "builder", JSON_OBJECT);
 	doc_need_string(builder, ".plan.builder", "from");
+	/* null for a project without a setup.cfg name: the wheel names it. */
+	if (!json_is_null(json_object_get(plan, "project")))
+		run.project = doc_need_string(plan, ".plan", "project");
+	run.builder_extras = doc_want(builder, ".plan.builder", "extras", JSON_ARRAY);
+	run.find_links = &find_links;
 	msg_on_die(cleanup);
 	wheelhouse_open(wheelhouse);
 	before = snapshot(&nbefore);
+	run.before = before;
+	run.nbefore = nbefore;
 
-	rc = build(plan, builder, &find_links, engine);
+	rc = build(builder, &find_links, engine);
 	if (rc != EXIT_OK) {
 		cleanup();
 		goto out;
 	}
-	doc_set(doc, "wheels", wheels_section(doc_need_string(plan, ".plan", "project"),
-	                                      before, nbefore));
+	doc_set(doc, "wheels", wheels_section());
 	check_signals();
 	doc_write(doc);
 

@@ -101,7 +101,7 @@ yamlcat-lint yamlcat-lint:latest" ]
 	[ "$(jq -c '.images[0] | keys_unsorted' <<<"$out")" = '["name","ref","id","size"]' ]
 	# each stage with its time, each container command
 	for s in cfg-extras image-inspect bindep-filter image-plan wheel-build image-assemble; do
-		grep -q "^pbrx-build-images: \[[1-6]\] $s: [0-9]*\.[0-9] s\$" <<<"$err"
+		grep -q "^pbrx-build-images: \[[1-7]\] $s: [0-9]*\.[0-9] s\$" <<<"$err"
 	done
 	grep -q '^image-assemble: yamlcat-lint: install: python3 -m pip install --no-index --no-cache-dir --find-links /tmp/pbrx/wheels yamlcat\[yamlcat_lint\]$' <<<"$err"
 	grep -q '^pbrx-build-images: done in [0-9.]* s$' <<<"$err"
