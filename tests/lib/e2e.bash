@@ -1,0 +1,504 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash disable=SC2030,SC2031,SC2016,SC2154 # out/err/status come from run_split; scripts for the images' sh
+# The end-to-end suite of pbrx-build-images and image-assemble, shared by
+# one thin bats file per engine (tests/e2e-*.bats): the example project
+# (examples/yamlcat) built into images from the offline Debian base
+# image, then the images run, inspected and taken apart.  One build in
+# setup_file serves most tests; the others build again with other
+# options.
+#
+# A bats file sets its engine up in setup_file, then calls one of
+#   e2e_engine docker          dockerd or podman's service via DOCKER_HOST
+#   e2e_engine buildah         buildah (buildah_as from lib/buildah.bash)
+# and e2e_setup_file; setup calls e2e_setup, each @test one e2e_test_*
+# function.  Knobs, exported before e2e_setup_file:
+#   E2E_SECOND_ENV "VAR=VALUE ..." for the second build, e.g. TLS
+#   E2E_EMPTY_LAYER=1  the engine adds an (empty) layer for a commit of
+#                  configuration only
+#   E2E_OTHER_OWNER    owner given to some project files ("" to keep)
+
+load "$BATS_TEST_DIRNAME/lib/dockerd.bash"
+
+# snapshot DIR: every entry's path, owner, mode, type, size and mtime,
+# and every file's checksum.
+snapshot() {
+	(
+		cd "$1" || exit 1
+		find . -printf '%p %u:%g %m %y %s %T@\n' | sort
+		find . -type f -print0 | sort -z | xargs -0 sha256sum
+	)
+}
+
+# e2e_engine docker|buildah: the commands that look at the engine.
+e2e_engine() {
+	E2E_ENGINE=$1
+	export E2E_ENGINE
+}
+
+# as_user CMD...: run CMD as the user that builds.
+as_user() {
+	if [ "$E2E_ENGINE" = buildah ]; then
+		buildah_as "$@"
+	else
+		"$@"
+	fi
+}
+
+# as_user_exec CMD...: the same, replacing the shell: in a background
+# job, $! is then the command's pid.
+as_user_exec() {
+	if [ "$E2E_ENGINE" = buildah ]; then
+		BUILDAH_EXEC=exec buildah_as "$@"
+	else
+		exec "$@"
+	fi
+}
+
+# img_json REF: the image as {Id, Size, Config, Layers}.
+img_json() {
+	if [ "$E2E_ENGINE" = docker ]; then
+		"$DOCKER_CLI" image inspect "$1" | jq '.[0] | {Id, Size, Config, Layers: .RootFS.Layers}'
+	else
+		as_user buildah inspect --type image "$1" |
+			jq '{Id: ("sha256:" + .FromImageID), Size: ([(.Manifest | fromjson).layers[].size] | add),
+				Config: .Docker.config, Layers: .Docker.rootfs.diff_ids}'
+	fi
+}
+
+# img REF [-r] JQ: one value of img_json, compact (-r: raw).
+img() {
+	if [ "$2" = -r ]; then
+		img_json "$1" | jq -r "$3"
+	else
+		img_json "$1" | jq -c "$2"
+	fi
+}
+
+# ids REF...: their image IDs, one a line.
+ids() {
+	local r
+	for r in "$@"; do
+		img "$r" -r .Id
+	done
+}
+
+# img_run [-i] [--entrypoint EP] REF [ARG...]: as docker run --rm
+# --network none; buildah runs the image's entrypoint and cmd itself.
+img_run() {
+	local stdin=/dev/null ep="" ref c rc=0
+	local -a argv args
+	while :; do
+		case $1 in
+		-i) stdin=/dev/stdin; shift ;;
+		--entrypoint) ep=$2; shift 2 ;;
+		*) break ;;
+		esac
+	done
+	ref=$1
+	shift
+	if [ "$E2E_ENGINE" = docker ]; then
+		args=(--rm --network none)
+		[ "$stdin" = /dev/stdin ] && args+=(-i)
+		[ -n "$ep" ] && args+=(--entrypoint "$ep")
+		"$DOCKER_CLI" run "${args[@]}" "$ref" "$@" <"$stdin"
+		return
+	fi
+	if [ -n "$ep" ]; then
+		argv=("$ep" "$@")
+	else
+		mapfile -t argv < <(img_json "$ref" | jq -r --argjson n "$#" \
+			'.Config | (.Entrypoint // []) + (if $n > 0 then [] else (.Cmd // []) end) | .[]')
+		argv+=("$@")
+	fi
+	c=$(as_user buildah from --quiet --pull=never "$ref") || return 1
+	as_user buildah run --isolation chroot --no-hosts "$c" -- "${argv[@]}" <"$stdin" || rc=$?
+	as_user buildah rm "$c" >/dev/null
+	return "$rc"
+}
+
+# run_in IMAGE SHELL-SCRIPT: the script in a throwaway container.
+run_in() {
+	run_split img_run --entrypoint /bin/sh "$1" -c "$2"
+}
+
+# Working containers, names of the running ones, image IDs, tags.
+containers() {
+	if [ "$E2E_ENGINE" = docker ]; then
+		"$DOCKER_CLI" ps -aq
+	else
+		as_user buildah containers --all --quiet
+	fi
+}
+
+container_names() {
+	if [ "$E2E_ENGINE" = docker ]; then
+		"$DOCKER_CLI" ps --format '{{.Names}}'
+	else
+		as_user buildah containers --all --format '{{.ContainerName}}'
+	fi
+}
+
+all_images() {
+	if [ "$E2E_ENGINE" = docker ]; then
+		"$DOCKER_CLI" images -aq --no-trunc | sort -u
+	else
+		as_user buildah images --all --quiet --no-trunc | sort -u
+	fi
+}
+
+tags() {
+	if [ "$E2E_ENGINE" = docker ]; then
+		"$DOCKER_CLI" images --format '{{.Repository}}:{{.Tag}}'
+	else
+		as_user buildah images --format '{{.Name}}:{{.Tag}}'
+	fi
+}
+
+# e2e_setup_file: the project, the dependencies' wheelhouse, the first
+# build.  W is where the build user can write: BATS_FILE_TMPDIR, or a
+# directory in the rootless user's home.
+e2e_setup_file() {
+	local rc=0
+	PATH="$PBRX_ROOT/build/bin:$PATH"
+	export PATH LC_ALL=C PBRX_ENGINE=$E2E_ENGINE
+	# No package index here: dependencies come from local wheelhouses.
+	export PIP_NO_INDEX=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+	if [ -n "${BUILDAH_HOME:-}" ]; then
+		W=$BUILDAH_HOME/e2e
+		mkdir -p "$W"
+	else
+		W=$BATS_FILE_TMPDIR
+	fi
+	export W
+	echo "$W" >"$BATS_FILE_TMPDIR/w"
+	"$PBRX_ROOT/examples/make-deps-wheelhouse" "$W/deps"
+
+	# The project: a copy of the example in a git work tree (for the
+	# source and revision labels), some files owned by another user.
+	PROJ=$W/yamlcat
+	export PROJ
+	cp -a "$PBRX_ROOT/examples/yamlcat" "$PROJ"
+	(
+		cd "$PROJ" || exit 1
+		git init -q
+		git remote add origin https://example.org/yamlcat.git
+		git add .
+		GIT_AUTHOR_DATE=@1700000000 GIT_COMMITTER_DATE=@1700000000 \
+			git -c user.name=test -c user.email=test@example.org commit -q -m yamlcat
+	)
+	if [ -n "${BUILDAH_HOME:-}" ]; then
+		chown -R "$BUILDAH_USER:" "$W"
+	fi
+	if [ -n "${E2E_OTHER_OWNER-1000:1000}" ]; then
+		chown "${E2E_OTHER_OWNER-1000:1000}" "$PROJ/setup.cfg" "$PROJ/yamlcat/cmd.py"
+	fi
+	snapshot "$PROJ" >"$W/before"
+
+	BUILD=(pbrx-build-images --base-image "$PBRX_BASE_IMAGE"
+		--find-links "$W/deps" --find-links /usr/share/python-wheels)
+	as_user "${BUILD[@]}" --wheelhouse "$W/wheels" --keep-documents "$W/docs" "$PROJ" \
+		>"$W/build1.out" 2>"$W/build1.err" || rc=$?
+	echo "$rc" >"$W/build1.status"
+	grep '^pbrx-build-images: done in' "$W/build1.err" |
+		sed "s/^/# $BATS_TEST_FILENAME: cold build: /" >&3 || :
+}
+
+e2e_setup() {
+	common_setup
+	W=$(cat "$BATS_FILE_TMPDIR/w")
+	if [ -n "${BUILDAH_HOME:-}" ]; then
+		# Where the build user can reach it.
+		rm -rf "$TMP"
+		TMP=$(mktemp -d "$W/test.XXXXXX")
+		chown "$BUILDAH_USER:" "$TMP"
+	fi
+	BUILD=(pbrx-build-images --base-image "$PBRX_BASE_IMAGE"
+		--find-links "$W/deps" --find-links /usr/share/python-wheels)
+	if [ "$(cat "$W/build1.status")" != 0 ]; then
+		cat "$W/build1.err" >&2
+		return 1
+	fi
+}
+
+e2e_test_build() {
+	out=$(cat "$W/build1.out")
+	err=$(cat "$W/build1.err")
+	[ "$(jq -r '.images[] | "\(.name) \(.ref)"' <<<"$out")" = "yamlcat-base yamlcat-base:latest
+yamlcat yamlcat:latest
+yamlcat-lint yamlcat-lint:latest" ]
+	for ref in yamlcat-base:latest yamlcat:latest yamlcat-lint:latest; do
+		id=$(img "$ref" -r .Id)
+		size=$(img "$ref" .Size)
+		[ "$(jq -r --arg r "$ref" '.images[] | select(.ref == $r) | "\(.id) \(.size)"' <<<"$out")" = "$id $size" ]
+		# the summary lists it with its size
+		grep -q "^image-assemble: $ref ${id:7:12} [0-9.]* MB\$" <<<"$err"
+	done
+	[ "$(jq -c 'keys_unsorted' <<<"$out")" = '["project","base","bindep","plan","wheels","images"]' ]
+	[ "$(jq -c '.images[0] | keys_unsorted' <<<"$out")" = '["name","ref","id","size"]' ]
+	# each stage with its time, each container command
+	for s in cfg-extras image-inspect bindep-filter image-plan wheel-build image-assemble; do
+		grep -q "^pbrx-build-images: \[[1-6]\] $s: [0-9]*\.[0-9] s\$" <<<"$err"
+	done
+	grep -q '^image-assemble: yamlcat-lint: install: python3 -m pip install --no-index --no-cache-dir --find-links /tmp/pbrx/wheels yamlcat\[yamlcat_lint\]$' <<<"$err"
+	grep -q '^pbrx-build-images: done in [0-9.]* s$' <<<"$err"
+	# nothing left behind: no container, no temporary tag, no scratch
+	[ "$(containers)" = "" ]
+	[ "$(tags | grep -c pbrx-tmp || :)" = 0 ]
+}
+
+e2e_test_run() {
+	run_split img_run -i yamlcat:latest <<<'a: [1, 2]'
+	[ "$status" -eq 0 ]
+	[ "$out" = "+STR
++DOC
++MAP
+=VAL :a
++SEQ
+=VAL :1
+=VAL :2
+-SEQ
+-MAP
+-DOC
+-STR" ]
+	run_split img_run -i yamlcat-lint:latest <<<$'a: 1\na: 2'
+	[ "$status" -eq 1 ]
+	[ "$out" = "<stdin>:2:1: duplicate key 'a'" ]
+	run_split img_run yamlcat:latest /usr/local/bin/yamlcat --version
+	[ "$status" -eq 0 ]
+	[ "$out" = "yamlcat 1.0 (libyaml 0.2.5)" ]
+	run_split img_run yamlcat-lint:latest /usr/local/bin/yamlcat-lint --version
+	[ "$out" = "yamlcat-lint 1.0 (libyaml 0.2.5)" ]
+}
+
+e2e_test_final_images() {
+	for ref in yamlcat-base:latest yamlcat:latest yamlcat-lint:latest; do
+		run_in "$ref" '
+			command -v gcc cc c99 || echo no-compiler
+			dpkg-query -W -f "\${Package} \${Status}\n" | grep -e "-dev " -e "^gcc-12 " -e "^cpp" || echo no-dev
+			dpkg-query -W -f "\${Package} \${Status}\n" libyaml-0-2
+			find / -xdev \( -name "*.whl" -o -name "_cyaml.c" -o -name "yamlcat*.egg-info" -o -path /tmp/pbrx \) \
+				-not -path "/usr/share/python-wheels/*" -print
+			ls -A /tmp /var/lib/apt/lists
+			test -e /root/.cache || echo no-cache
+			ls /var/cache/apt/archives | grep -v -e "^lock$" -e "^partial$" || echo clean'
+		[ "$status" -eq 0 ]
+		[ "$out" = "no-compiler
+no-dev
+libyaml-0-2 install ok installed
+/tmp:
+
+/var/lib/apt/lists:
+no-cache
+clean" ]
+	done
+}
+
+e2e_test_extras() {
+	probe='for m in yamlcat tinyansi lint_rules; do python3 -c "import $m" 2>/dev/null && echo "$m"; done; true'
+	run_in yamlcat-base:latest "$probe"
+	[ "$out" = "yamlcat
+tinyansi" ]
+	run_in yamlcat:latest "$probe"
+	[ "$out" = "yamlcat
+tinyansi" ]
+	run_in yamlcat-lint:latest "$probe"
+	[ "$out" = "yamlcat
+tinyansi
+lint_rules" ]
+	# installed as distributions, not only importable
+	run_in yamlcat-lint:latest 'python3 -m pip show lint-rules tinyansi yamlcat | grep ^Name:'
+	[ "$out" = "Name: lint-rules
+Name: tinyansi
+Name: yamlcat" ]
+}
+
+e2e_test_config() {
+	rev=$(git -C "$PROJ" rev-parse HEAD)
+	for name in yamlcat-base yamlcat yamlcat-lint; do
+		[ "$(img "$name:latest" .Config.Entrypoint)" = '["/usr/bin/dumb-init","--"]' ]
+		[ "$(img "$name:latest" .Config.Labels)" = "{\"org.opencontainers.image.created\":\"2023-11-14T22:13:20Z\",\"org.opencontainers.image.revision\":\"$rev\",\"org.opencontainers.image.source\":\"https://example.org/yamlcat.git\",\"org.opencontainers.image.title\":\"$name\",\"org.opencontainers.image.version\":\"1.0\"}" ]
+		[ "$(img "$name:latest" '.Config | [.Env, .User, .WorkingDir]')" = "$(img "$PBRX_BASE_IMAGE" '.Config | [.Env, .User, .WorkingDir]')" ]
+	done
+	# the base keeps the base image's CMD; each script image runs its script
+	[ "$(img yamlcat-base:latest .Config.Cmd)" = '["python3"]' ]
+	[ "$(img yamlcat:latest .Config.Cmd)" = '["/usr/local/bin/yamlcat"]' ]
+	[ "$(img yamlcat-lint:latest .Config.Cmd)" = '["/usr/local/bin/yamlcat-lint"]' ]
+}
+
+e2e_test_layers() {
+	base=$(img yamlcat-base:latest .Layers)
+	if [ "${E2E_EMPTY_LAYER:-0}" = 1 ]; then
+		# buildah commits an empty layer for a configuration change
+		[ "$(img yamlcat:latest '.Layers[:-1]')" = "$base" ]
+		[ "$(img yamlcat:latest '.Layers | length')" = "$(($(jq length <<<"$base") + 1))" ]
+	else
+		[ "$(img yamlcat:latest .Layers)" = "$base" ]
+		# and docker history says so
+		run "$DOCKER_CLI" history --format '{{.Size}}' yamlcat:latest
+		[ "${lines[0]}" = 0B ]
+	fi
+	[ "$(img yamlcat-lint:latest '.Layers[:-1]')" = "$base" ]
+	# the base image itself: one layer over the one it starts from
+	[ "$(jq -c '.[:-1]' <<<"$base")" = "$(img "$PBRX_BASE_IMAGE" .Layers)" ]
+}
+
+e2e_test_source_tree() {
+	snapshot "$PROJ" >"$TMP/after"
+	diff -u "$W/before" "$TMP/after"
+}
+
+e2e_test_keep_documents() {
+	run ls "$W/docs"
+	[ "$output" = "01-cfg-extras.json
+02-image-inspect.json
+03-bindep-filter.json
+04-image-plan.json
+05-wheel-build.json
+06-image-assemble.json" ]
+	i=0
+	for section in project base bindep plan wheels images; do
+		i=$((i + 1))
+		f=$(printf '%s/%02d-*.json' "$W/docs" "$i")
+		# shellcheck disable=SC2086
+		[ "$(jq -r 'keys_unsorted | last' $f)" = "$section" ]
+	done
+	cmp "$W/docs/06-image-assemble.json" "$W/build1.out"
+}
+
+e2e_test_second_build() {
+	# the first build made every dependency wheel
+	[ "$(jq -c '.wheels.project_wheel as $p | [.wheels.files[] | select(.file != $p) | .built] | unique' "$W/build1.out")" = '[true]' ]
+	before=$(ids yamlcat-base:latest yamlcat:latest yamlcat-lint:latest)
+	local t0=$SECONDS
+	local -a second_env
+	read -r -a second_env <<<"${E2E_SECOND_ENV:-}"
+	run_split as_user env "${second_env[@]}" "${BUILD[@]}" -q --prefix acme --tag v2 \
+		--wheelhouse "$W/wheels" "$PROJ"
+	echo "# $BATS_TEST_FILENAME: cached build: $((SECONDS - t0)) s" >&3
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.images[].ref' <<<"$out")" = "acme/yamlcat-base:v2
+acme/yamlcat:v2
+acme/yamlcat-lint:v2" ]
+	# -q: no stage lines, no step output
+	[ "$(grep -c -e '^pbrx-build-images: \[' -e '^Reading package lists' <<<"$err" || :)" = 0 ]
+	[ "$(jq -c '.wheels.project_wheel as $p | [.wheels.files[] | select(.file != $p) | .built] | unique' <<<"$out")" = '[false]' ]
+	[ "$(jq -r '.wheels.project_wheel as $p | .wheels.files[] | select(.file == $p) | .built' <<<"$out")" = true ]
+	run_split img_run acme/yamlcat-lint:v2 /usr/local/bin/yamlcat-lint --version
+	[ "$out" = "yamlcat-lint 1.0 (libyaml 0.2.5)" ]
+	[ "$(img acme/yamlcat:v2 -r '.Config.Labels."org.opencontainers.image.title"')" = acme/yamlcat ]
+	# the other names are left alone
+	[ "$(ids yamlcat-base:latest yamlcat:latest yamlcat-lint:latest)" = "$before" ]
+}
+
+# failing_doc ARGV-JSON: the first build's wheel-build document with the
+# yamlcat-lint image's step replaced by ARGV-JSON, on stdout.
+failing_doc() {
+	jq --argjson argv "$1" '.plan.images[2].steps[0].argv = $argv' "$W/docs/05-wheel-build.json"
+}
+
+e2e_test_assemble_failure() {
+	failing_doc '["python3","-m","pip","install","--no-index","--no-cache-dir","--find-links","/tmp/pbrx/wheels","no-such-dist"]' >"$TMP/doc.json"
+	before=$(ids yamlcat-base:latest yamlcat:latest yamlcat-lint:latest)
+	images=$(all_images)
+	run_split as_user image-assemble -q <"$TMP/doc.json"
+	[ "$status" -eq 1 ]
+	[ "$out" = "" ]
+	[ "${err##*$'\n'}" = "image-assemble: yamlcat-lint: step install failed (exit status 1): python3 -m pip install --no-index --no-cache-dir --find-links /tmp/pbrx/wheels no-such-dist" ]
+	# with -q the failed step's output is shown, the others' not
+	grep -q "No matching distribution found for no-such-dist" <<<"$err"
+	[ "$(grep -c "Reading package lists" <<<"$err" || :)" = 0 ]
+	[ "$(containers)" = "" ]
+	[ "$(ids yamlcat-base:latest yamlcat:latest yamlcat-lint:latest)" = "$before" ]
+	# the base and yamlcat images built by this run are gone too
+	[ "$(all_images)" = "$images" ]
+}
+
+e2e_test_assemble_sigterm() {
+	failing_doc '["sleep","73"]' >"$TMP/doc.json"
+	images=$(all_images)
+	as_user_exec image-assemble -q <"$TMP/doc.json" >/dev/null 2>"$TMP/err" 3>&- &
+	pid=$!
+	for ((i = 0; i < 600; i++)); do
+		container_names | grep -q '^pbrx-yamlcat-lint-' && break
+		sleep 0.1
+	done
+	container_names | grep -q '^pbrx-yamlcat-lint-'
+	# the step runs
+	sleep 1
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 143 ]
+	grep -q "^image-assemble: Terminated: removing containers and temporary images$" "$TMP/err"
+	[ "$(containers)" = "" ]
+	[ "$(all_images)" = "$images" ]
+	# nothing of the step is left running
+	[ "$(pgrep -f '^(/usr/bin/)?sleep 73$' || :)" = "" ]
+}
+
+e2e_test_build_failure() {
+	before=$(ids yamlcat-base:latest yamlcat:latest yamlcat-lint:latest)
+	# without the dependencies' wheelhouse pip can't find tinyansi
+	mkdir "$TMP/scratch"
+	chown --reference="$TMP" "$TMP/scratch"
+	run_split as_user env TMPDIR="$TMP/scratch" pbrx-build-images -q --base-image "$PBRX_BASE_IMAGE" \
+		--find-links /usr/share/python-wheels --keep-documents "$TMP/docs" "$PROJ"
+	[ "$status" -eq 1 ]
+	[ "$out" = "" ]
+	grep -q "^wheel-build: .*wheels.*python3 -m pip wheel" <<<"$err"
+	grep -q '^pbrx-build-images: wheel-build failed (exit status 1) after [0-9.]* s$' <<<"$err"
+	[ "$(ls "$TMP/docs")" = "01-cfg-extras.json
+02-image-inspect.json
+03-bindep-filter.json
+04-image-plan.json" ]
+	[ "$(containers)" = "" ]
+	[ "$(ids yamlcat-base:latest yamlcat:latest yamlcat-lint:latest)" = "$before" ]
+	# the scratch directory (and the temporary wheelhouse in it) is gone
+	[ "$(ls -A "$TMP/scratch")" = "" ]
+}
+
+# e2e_test_plan_only NO-ENGINE-ENV...: the environment under which the
+# engine does not answer.
+e2e_test_plan_only() {
+	images=$(all_images)
+	run_split as_user pbrx-build-images --plan-only --base-image "$PBRX_BASE_IMAGE" --prefix acme "$PROJ"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c 'keys_unsorted' <<<"$out")" = '["project","base","bindep","plan"]' ]
+	[ "$(jq -r '.plan.images[].ref' <<<"$out")" = "acme/yamlcat-base:latest
+acme/yamlcat:latest
+acme/yamlcat-lint:latest" ]
+	[ "$(jq -r .bindep.platform.source <<<"$out")" = base ]
+	[ "$(all_images)" = "$images" ]
+	[ "$(containers)" = "" ]
+	run_split as_user env "$@" pbrx-build-images --plan-only --base-image "$PBRX_BASE_IMAGE" "$PROJ"
+	[ "$status" -eq 0 ]
+	grep -q "^pbrx-build-images: warning: --plan-only: planning for this host's platform" <<<"$err"
+	[ "$(jq -r .bindep.platform.source <<<"$out")" = host ]
+	[ "$(jq -c 'keys_unsorted' <<<"$out")" = '["project","bindep","plan"]' ]
+}
+
+e2e_test_dockerfile() {
+	cp -a "$PROJ" "$TMP/proj"
+	cat >"$TMP/proj/Dockerfile.yamlcat" <<'EOF'
+# pbrx's Dockerfiles said FROM {name}-base
+FROM yamlcat-base
+RUN ["python3", "-c", "open('/from-dockerfile', 'w').write('yes')"]
+CMD ["/usr/local/bin/yamlcat"]
+EOF
+	chown -R --reference="$TMP" "$TMP/proj"
+	before=$(ids yamlcat-base:latest)
+	run_split as_user "${BUILD[@]}" --prefix df --tag t --wheelhouse "$W/wheels" "$TMP/proj"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.plan.images[1].kind' <<<"$out")" = dockerfile ]
+	run_split img_run df/yamlcat:t sh -c 'cat /from-dockerfile; echo; yamlcat --version'
+	[ "$out" = "yes
+yamlcat 1.0 (libyaml 0.2.5)" ]
+	# its layers are this run's base's plus one: not yamlcat-base:latest's
+	[ "$(img df/yamlcat:t '.Layers[:-1]')" = "$(img df/yamlcat-base:t .Layers)" ]
+	[ "$(ids yamlcat-base:latest)" = "$before" ]
+	[ "$(img df/yamlcat:t -r '.Config.Labels."org.opencontainers.image.title"')" = df/yamlcat ]
+	[ "$(img df/yamlcat:t .Config.Entrypoint)" = '["/usr/bin/dumb-init","--"]' ]
+	# the project's tree did not get the rewritten Dockerfile
+	[ ! -e "$TMP/proj/.pbrx-build.Dockerfile" ]
+	[ "$(containers)" = "" ]
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+# The end-to-end suite (tests/lib/e2e.bash) through Podman's
+# Docker-compatible API service (podman system service), with the
+# Docker API client: --engine docker and DOCKER_HOST at its socket.
+
+load helpers
+load lib/e2e
+load lib/podman
+
+setup_file() {
+	command -v podman >/dev/null || {
+		echo "podman is not installed (scripts/install-deps installs it)" >&2
+		return 1
+	}
+	podman_start
+	dockerd_base_image
+	E2E_EMPTY_LAYER=1
+	export E2E_EMPTY_LAYER
+	e2e_engine docker
+	e2e_setup_file
+}
+
+teardown_file() {
+	podman_stop
+}
+
+setup() {
+	e2e_setup
+}
+
+teardown() {
+	common_teardown
+}
+
+@test "build: three images named after project and scripts; stdout is the document" { e2e_test_build; }
+@test "run: each script image runs its script, with the C extension and libyaml" { e2e_test_run; }
+@test "final images: runtime library, but no compiler, -dev package, cache, wheel or source" { e2e_test_final_images; }
+@test "extras: yamlcat_base in every image, yamlcat_lint only in yamlcat-lint" { e2e_test_extras; }
+@test "config: dumb-init entrypoint, each script's CMD, OCI labels, the base's ENV" { e2e_test_config; }
+@test "layers: a script image without an extra adds one empty layer over the base" { e2e_test_layers; }
+@test "source tree: byte for byte and owner for owner unchanged by the build" { e2e_test_source_tree; }
+@test "--keep-documents: every stage's document, the last one the output" { e2e_test_keep_documents; }
+@test "second build with --prefix and --tag: no dependency wheel built again" { e2e_test_second_build; }
+@test "image-assemble: a failing pip step names image, step and command; nothing left; old tags kept" { e2e_test_assemble_failure; }
+@test "image-assemble: SIGTERM during a step removes containers and temporary images" { e2e_test_assemble_sigterm; }
+@test "pbrx-build-images: a failing pip step stops the run with the stage's status" { e2e_test_build_failure; }
+@test "--plan-only: a plan, no build; without an engine, the host's platform" { e2e_test_plan_only DOCKER_HOST=unix:///nonexistent/podman.sock; }
+@test "Dockerfile.SCRIPT: built by the engine FROM this run's base, even with a prefix" { e2e_test_dockerfile; }
