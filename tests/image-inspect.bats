@@ -131,6 +131,20 @@ image-inspect: docker: POST /images/create (127.0.0.1:9/pbrx/missing:1): Get "ht
 	[ "$err" = "image-inspect: docker: GET /_ping: DOCKER_HOST=ssh://example: unsupported scheme (use unix://PATH or tcp://HOST:PORT)" ]
 }
 
+@test "no engine: auto and buildah say what they looked for" {
+	run_split env -u DOCKER_HOST -u PBRX_ENGINE PATH=/nonexistent "$PBRX_ROOT/build/bin/image-inspect" \
+		--engine buildah x </dev/null
+	[ "$status" -eq 1 ]
+	[ "$err" = "image-inspect: buildah: buildah is not on PATH" ]
+	if curl -sf --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null 2>&1; then
+		return 0  # a system dockerd answers: auto would use it
+	fi
+	run_split env -u DOCKER_HOST -u PBRX_ENGINE PATH=/nonexistent "$PBRX_ROOT/build/bin/image-inspect" x </dev/null
+	[ "$status" -eq 1 ]
+	[ "$out" = "" ]
+	[ "$err" = "image-inspect: no container engine: DOCKER_HOST is not set, unix:///var/run/docker.sock does not answer /_ping, and buildah is not on PATH" ]
+}
+
 @test "tcp://127.0.0.1 with TLS and client certificates" {
 	DOCKER_HOST=$DOCKERD_TLS_HOST DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=$DOCKERD_CERTS \
 		run_split image-inspect -v "$IMAGE" </dev/null
@@ -156,7 +170,7 @@ image-inspect: docker: POST /images/create (127.0.0.1:9/pbrx/missing:1): Get "ht
 @test "usage, --help, --version, unknown engine" {
 	run_split image-inspect -h
 	[ "$status" -eq 0 ]
-	[ "$out" = "usage: image-inspect [-hqv] [--version] [--engine docker] [IMAGE]" ]
+	[ "$out" = "usage: image-inspect [-hqv] [--version] [--engine ENGINE] [IMAGE]" ]
 	run_split image-inspect --version
 	[ "$status" -eq 0 ]
 	[[ "$out" == "image-inspect "[0-9]* ]]
@@ -165,7 +179,10 @@ image-inspect: docker: POST /images/create (127.0.0.1:9/pbrx/missing:1): Get "ht
 	[ "$out" = "" ]
 	run_split image-inspect --engine podman
 	[ "$status" -eq 2 ]
-	[ "$(head -n 1 <<<"$err")" = "image-inspect: warning: unsupported engine 'podman' (only docker)" ]
+	[ "$(head -n 1 <<<"$err")" = "image-inspect: warning: unknown engine 'podman' (docker, buildah or auto)" ]
+	PBRX_ENGINE=podman run_split image-inspect x </dev/null
+	[ "$status" -eq 2 ]
+	[ "$err" = "image-inspect: unknown engine 'podman' (docker, buildah or auto)" ]
 	run_split image-inspect a b
 	[ "$status" -eq 2 ]
 }

@@ -223,7 +223,7 @@ wheel-build: builder: step 2 of 2 (two) failed with exit code 3: sh -c 'echo bro
 	[[ "$out" == "wheel-build "* ]]
 	run_split wheel-build --engine podman </dev/null
 	[ "$status" -eq 2 ]
-	[ "$(head -n 1 <<<"$err")" = "wheel-build: warning: unsupported engine 'podman' (only docker)" ]
+	[ "$(head -n 1 <<<"$err")" = "wheel-build: warning: unknown engine 'podman' (docker, buildah or auto)" ]
 	run_split wheel-build extra </dev/null
 	[ "$status" -eq 2 ]
 	run_split wheel-build <<<'{"project": {}}'

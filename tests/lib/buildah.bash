@@ -19,7 +19,8 @@
 # buildah_stop removes it with its home, after killing, by pid, any of
 # its processes still running.
 
-BUILDAH_USER=pbrx-e2e
+# The rootless user: a name per test run, so two runs don't share one.
+BUILDAH_USER=${BUILDAH_USER:-pbrx-e2e-$$}
 
 buildah_start() {
 	local run
@@ -47,6 +48,7 @@ CONF
 
 buildah_rootless_start() {
 	local home uid
+	export BUILDAH_USER
 	if id "$BUILDAH_USER" >/dev/null 2>&1; then
 		buildah_remove_user
 	fi

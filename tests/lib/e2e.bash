@@ -48,7 +48,7 @@ as_user() {
 # job, $! is then the command's pid.
 as_user_exec() {
 	if [ "$E2E_ENGINE" = buildah ]; then
-		BUILDAH_EXEC=exec buildah_as "$@"
+		BUILDAH_EXEC="exec" buildah_as "$@"
 	else
 		exec "$@"
 	fi
@@ -313,7 +313,7 @@ Name: yamlcat" ]
 }
 
 e2e_test_config() {
-	rev=$(git -C "$PROJ" rev-parse HEAD)
+	rev=$(as_user git -C "$PROJ" rev-parse HEAD)
 	for name in yamlcat-base yamlcat yamlcat-lint; do
 		[ "$(img "$name:latest" .Config.Entrypoint)" = '["/usr/bin/dumb-init","--"]' ]
 		[ "$(img "$name:latest" .Config.Labels)" = "{\"org.opencontainers.image.created\":\"2023-11-14T22:13:20Z\",\"org.opencontainers.image.revision\":\"$rev\",\"org.opencontainers.image.source\":\"https://example.org/yamlcat.git\",\"org.opencontainers.image.title\":\"$name\",\"org.opencontainers.image.version\":\"1.0\"}" ]
