@@ -240,11 +240,17 @@ struct xfer {
 	docker_output_fn *out;
 	void *arg;
 	bool bad_frame;
+	struct docker_push_result *push;  /* SINK_PROGRESS of a push */
+	const char *push_name;
 };
+
+static void push_line(struct xfer *x);
 
 static void progress_flush(struct xfer *x)
 {
-	if (x->line.len)
+	if (x->line.len && x->push)
+		push_line(x);
+	else if (x->line.len)
 		docker_progress_line(x->line.p, x->line.len, x->progress_out, &x->prog);
 	x->line.len = 0;
 }
@@ -534,6 +540,83 @@ int docker_image_pull(struct docker *d, const char *name, bool quiet)
 	ret = request(d, &x, "POST", "/images/create", name, path.p, true, NULL, NULL, 0, hdrs);
 	xfer_free(&x);
 	buf_free(&path);
+	free(repo);
+	free(tag);
+	return ret;
+}
+
+/* One line of a push's progress stream: errors kept (not shown: the
+ * caller reports them once), the layers counted, the digest kept, status
+ * changes shown as "NAME: LAYER: STATUS" (the byte counts of "Pushing"
+ * repeat for every chunk and are left out). */
+static void push_line(struct xfer *x)
+{
+	struct docker_push_result *r = x->push;
+	json_t *j = json_loadb(x->line.p, x->line.len, JSON_ALLOW_NUL, NULL);
+	json_t *detail = json_object_get(j, "progressDetail");
+	const char *err, *status, *id, *digest;
+
+	if (!json_is_object(j))
+		goto out;
+	err = json_string_value(json_object_get(json_object_get(j, "errorDetail"), "message"));
+	if (!err)
+		err = json_string_value(json_object_get(j, "error"));
+	if (err) {
+		if (!x->prog.error)
+			x->prog.error = xstrdup(err);
+		goto out;
+	}
+	digest = json_string_value(json_object_get(json_object_get(j, "aux"), "Digest"));
+	if (digest && !r->digest)
+		r->digest = xstrdup(digest);
+	status = json_string_value(json_object_get(j, "status"));
+	id = json_string_value(json_object_get(j, "id"));
+	if (!status || (json_is_object(detail) && json_object_size(detail)))
+		goto out;
+	if (id && !strcmp(status, "Pushed"))
+		r->layers_pushed++;
+	else if (id && !strcmp(status, "Layer already exists"))
+		r->layers_existing++;
+	if (x->progress_out) {
+		fprintf(x->progress_out, "%s: %s: %s%s%s%s\n", msg_progname(), x->push_name,
+		        id ? "layer " : "", id ? id : "", id ? ": " : "", status);
+		fflush(x->progress_out);
+	}
+out:
+	json_decref(j);
+}
+
+int docker_image_push(struct docker *d, const char *name, const char *auth, bool quiet,
+                      struct docker_push_result *result)
+{
+	struct xfer x = {.sink = SINK_PROGRESS, .progress_out = quiet ? NULL : stderr,
+	                 .push = result, .push_name = name};
+	struct buf path = {0}, hdr = {0};
+	struct curl_slist *hdrs;
+	char *p, *repo, *tag;
+	int ret;
+
+	*result = (struct docker_push_result){0};
+	docker_split_ref(name, &repo, &tag);
+	p = path_with("/images/", repo, "/push");
+	buf_adds(&path, p);
+	/* Without a tag the API pushes every tag of the repository. */
+	query(&path, "tag", *tag ? tag : "latest");
+	/* The header holds a secret: never in a message (-v shows only the
+	 * URL, and no CURLOPT_VERBOSE is ever set on the handle). */
+	buf_adds(&hdr, "X-Registry-Auth: ");
+	buf_adds(&hdr, auth && *auth ? auth : "e30=");
+	hdrs = curl_slist_append(NULL, hdr.p);
+	ret = request(d, &x, "POST", "/images/{name}/push", name, path.p, true, NULL, NULL, 0, hdrs);
+	explicit_bzero(hdr.p, hdr.len);
+	if (ret < 0) {
+		free(result->digest);
+		result->digest = NULL;
+	}
+	xfer_free(&x);
+	buf_free(&path);
+	buf_free(&hdr);
+	free(p);
 	free(repo);
 	free(tag);
 	return ret;

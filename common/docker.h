@@ -100,6 +100,19 @@ json_t *docker_image_inspect(struct docker *d, const char *name);
 /* POST /images/create?fromImage=...: pull name, progress on stderr (none
  * when quiet).  Fails on errors reported inside the stream too. */
 int docker_image_pull(struct docker *d, const char *name, bool quiet);
+/* What a push did. */
+struct docker_push_result {
+	char *digest;                 /* the manifest's digest; the caller frees */
+	unsigned long layers_pushed;  /* layers sent */
+	unsigned long layers_existing;  /* layers the registry had already */
+};
+/* POST /images/{name}/push: push name ("repo[:tag]", tag "latest" when
+ * absent) to its registry with auth as the X-Registry-Auth header (a
+ * secret, never shown; NULL: anonymous), progress per layer on stderr
+ * (none when quiet).  Fails on errors reported inside the stream too
+ * (the daemon answers 200 first).  *result filled on success. */
+int docker_image_push(struct docker *d, const char *name, const char *auth, bool quiet,
+                      struct docker_push_result *result);
 /* POST /images/{image}/tag: give image the name repo_tag ("repo[:tag]"). */
 int docker_image_tag(struct docker *d, const char *image, const char *repo_tag);
 /* DELETE /images/{name}; force removes it even when other tags or

@@ -32,6 +32,7 @@
 
 #include "engine-impl.h"
 #include "msg.h"
+#include "regauth.h"
 #include "xalloc.h"
 
 extern char **environ;
@@ -997,6 +998,86 @@ static int e_container_remove(struct engine *e, const char *id)
 	return rc;
 }
 
+/* ---- push --------------------------------------------------------- */
+
+struct push_out {
+	const char *name;
+	struct engine_push_result *r;
+};
+
+/* buildah push's lines, one at a time: counted and shown as "NAME: LINE".
+ * It says "Copying blob sha256:..." for a layer it sends and adds
+ * "skipped: already exists" for one the registry has. */
+static void push_output(int stream, const char *data, size_t len, void *arg)
+{
+	struct push_out *p = arg;
+	size_t n = len;
+
+	(void)stream;
+	while (n && (data[n - 1] == '\n' || data[n - 1] == '\r'))
+		n--;
+	if (!n)
+		return;
+	if (n > 13 && !strncmp(data, "Copying blob ", 13)) {
+		if (memmem(data, n, "already exists", 14))
+			p->r->layers_existing++;
+		else
+			p->r->layers_pushed++;
+	}
+	fprintf(stderr, "%s: %s: %.*s\n", msg_progname(), p->name, (int)n, data);
+}
+
+/* buildah push NAME docker://NAME.  Credentials: buildah reads
+ * REGISTRY_AUTH_FILE itself; otherwise the docker configuration is given
+ * as --authfile (the same "auths" format), so both engines use the same
+ * credentials.  A registry on loopback may be plain HTTP: dockerd
+ * allows that by default, buildah only with --tls-verify=false (which
+ * also skips certificate checks, as dockerd does there). */
+static int e_push(struct engine *e, const char *name, bool quiet,
+                  struct engine_push_result *result)
+{
+	struct call c = call_new("push", name);
+	struct push_out po = {name, result};
+	char *registry = regauth_registry(name), *authfile = regauth_config_path();
+	char *digestfile = temp_file("digest"), *dest = xasprintf("docker://%s", name);
+	const char *env = getenv("REGISTRY_AUTH_FILE");
+	int rc;
+
+	*result = (struct engine_push_result){0};
+	if ((!env || !*env) && access(authfile, R_OK) == 0) {
+		sv_add(&c.argv, "--authfile");
+		sv_add(&c.argv, authfile);
+	}
+	if (regauth_loopback(registry))
+		sv_add(&c.argv, "--tls-verify=false");
+	sv_add(&c.argv, "--digestfile");
+	sv_add(&c.argv, digestfile);
+	if (quiet)
+		sv_add(&c.argv, "--quiet");
+	sv_add(&c.argv, "--");
+	sv_add(&c.argv, bare(name));
+	sv_add(&c.argv, dest);
+	c.stream = !quiet;
+	c.output = push_output;
+	c.arg = &po;
+	rc = call_check(e, &c);
+	if (rc == 0) {
+		char *d = read_small(digestfile);
+		d[strcspn(d, "\r\n")] = '\0';
+		if (*d)
+			result->digest = d;
+		else
+			free(d);
+	}
+	unlink(digestfile);
+	call_free(&c);
+	free(registry);
+	free(authfile);
+	free(digestfile);
+	free(dest);
+	return rc;
+}
+
 static const struct engine_ops ops = {
 	.name = "buildah",
 	.free = e_free,
@@ -1012,4 +1093,5 @@ static const struct engine_ops ops = {
 	.run = e_run,
 	.commit = e_commit,
 	.container_remove = e_container_remove,
+	.push = e_push,
 };

@@ -6,6 +6,7 @@
 
 #include "docker.h"
 #include "engine-impl.h"
+#include "regauth.h"
 #include "xalloc.h"
 
 #define D(e) ((struct docker *)(e)->impl)
@@ -170,6 +171,33 @@ static int e_container_remove(struct engine *e, const char *id)
 	return 0;
 }
 
+/* The credentials go from the docker configuration straight into the
+ * request's header, and are wiped after. */
+static int e_push(struct engine *e, const char *name, bool quiet,
+                  struct engine_push_result *result)
+{
+	struct docker_push_result r;
+	char *registry = regauth_registry(name), *auth = NULL, *err = NULL;
+	int ret = -1;
+
+	*result = (struct engine_push_result){0};
+	if (regauth_header(registry, &auth, &err) < 0) {
+		engine_fail(e, false, "push (%s): %s", name, err);
+		goto out;
+	}
+	if (docker_image_push(D(e), name, auth, quiet, &r) < 0) {
+		fail(e);
+		goto out;
+	}
+	*result = (struct engine_push_result){r.digest, r.layers_pushed, r.layers_existing};
+	ret = 0;
+out:
+	regauth_free_secret(auth);
+	free(err);
+	free(registry);
+	return ret;
+}
+
 static const struct engine_ops ops = {
 	.name = "docker",
 	.free = e_free,
@@ -185,4 +213,5 @@ static const struct engine_ops ops = {
 	.run = e_run,
 	.commit = e_commit,
 	.container_remove = e_container_remove,
+	.push = e_push,
 };

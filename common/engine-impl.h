@@ -25,6 +25,8 @@ struct engine_ops {
 	char *(*commit)(struct engine *e, const char *id, const char *repo_tag,
 	                char *const *changes);
 	int (*container_remove)(struct engine *e, const char *id);
+	int (*push)(struct engine *e, const char *name, bool quiet,
+	            struct engine_push_result *result);
 };
 
 struct engine {

@@ -125,6 +125,27 @@ int engine_image_remove(struct engine *e, const char *name, bool force);
 /* Build spec's Dockerfile.  The new image's ID (malloc'd). */
 char *engine_build(struct engine *e, const struct engine_build_spec *spec);
 
+/* What engine_push() did. */
+struct engine_push_result {
+	char *digest;                   /* the manifest's digest, "sha256:..."
+	                                 * (malloc'd; NULL when not known) */
+	unsigned long layers_pushed;    /* layers sent (docker: counted from
+	                                 * its progress; buildah: from its
+	                                 * "Copying blob" lines) */
+	unsigned long layers_existing;  /* layers the registry had already */
+};
+/* Push image name ("host[:port]/repo[:tag]") to its registry with the
+ * credentials the docker configuration holds for that registry (see
+ * regauth.h; buildah: the same file as --authfile unless
+ * REGISTRY_AUTH_FILE is set, and --tls-verify=false for a registry on
+ * loopback, as dockerd does), progress per layer on stderr unless quiet.
+ * Layers the registry has are not sent again, and the manifest, which
+ * makes the tag, goes last: a failure leaves no tag.  *result filled on
+ * success; free result->digest.  engine_missing() when there is no such
+ * image. */
+int engine_push(struct engine *e, const char *name, bool quiet,
+                struct engine_push_result *result);
+
 /* A working container from spec->image.  Its ID (malloc'd). */
 char *engine_container_create(struct engine *e, const struct engine_container_spec *spec);
 /* Start container id, so commands can run in it. */
