@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine-impl.h"
@@ -929,11 +930,14 @@ out:
  * its process group (see e_run), with all they started: a removed Docker
  * container takes its execs with it, buildah leaves them running.  Found
  * in /proc, since they may be another process's children (wheel-build
- * runs the steps in a child). */
+ * runs the steps in a child).  SIGTERM first: buildah then removes its
+ * bundle directory in /var/tmp; SIGKILL after 5 s. */
 static void kill_runs(const char *id)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *de;
+	pid_t groups[64];
+	size_t n = 0;
 
 	if (!d)
 		return;
@@ -966,10 +970,24 @@ static void kill_runs(const char *id)
 			else if (run && !strcmp(a, id))
 				match = true;
 		}
-		if (match)
-			kill(-pid, SIGKILL);
+		if (match && n < sizeof groups / sizeof groups[0] && kill(-pid, SIGTERM) == 0)
+			groups[n++] = pid;
 	}
 	closedir(d);
+	for (int tries = 0; n && tries < 50; tries++) {
+		size_t alive = 0;
+		for (size_t i = 0; i < n; i++) {
+			/* Our own child must be reaped to be gone. */
+			waitpid(groups[i], NULL, WNOHANG);
+			if (kill(-groups[i], 0) == 0)
+				groups[alive++] = groups[i];
+		}
+		n = alive;
+		if (n)
+			nanosleep(&(struct timespec){0, 100000000}, NULL);
+	}
+	for (size_t i = 0; i < n; i++)
+		kill(-groups[i], SIGKILL);
 }
 
 static int e_container_remove(struct engine *e, const char *id)
