@@ -937,7 +937,7 @@ static void kill_runs(const char *id)
 	DIR *d = opendir("/proc");
 	struct dirent *de;
 	pid_t groups[64];
-	size_t n = 0;
+	size_t ngroups = 0;
 
 	if (!d)
 		return;
@@ -970,23 +970,23 @@ static void kill_runs(const char *id)
 			else if (run && !strcmp(a, id))
 				match = true;
 		}
-		if (match && n < sizeof groups / sizeof groups[0] && kill(-pid, SIGTERM) == 0)
-			groups[n++] = pid;
+		if (match && ngroups < sizeof groups / sizeof groups[0] && kill(-pid, SIGTERM) == 0)
+			groups[ngroups++] = pid;
 	}
 	closedir(d);
-	for (int tries = 0; n && tries < 50; tries++) {
+	for (int tries = 0; ngroups && tries < 50; tries++) {
 		size_t alive = 0;
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < ngroups; i++) {
 			/* Our own child must be reaped to be gone. */
 			waitpid(groups[i], NULL, WNOHANG);
 			if (kill(-groups[i], 0) == 0)
 				groups[alive++] = groups[i];
 		}
-		n = alive;
-		if (n)
+		ngroups = alive;
+		if (ngroups)
 			nanosleep(&(struct timespec){0, 100000000}, NULL);
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < ngroups; i++)
 		kill(-groups[i], SIGKILL);
 }
 
