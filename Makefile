@@ -28,14 +28,15 @@ SSL_LIBS := $(call pc,libcrypto,libs)
 ELF_LIBS := $(call pc,libelf,libs)
 
 # The pipeline, in order.  Each C tool is bin/<tool>.c; its libraries:
-C_TOOLS = bindep-filter cfg-extras image-inspect image-plan wheel-build image-assemble
+C_TOOLS = bindep-filter cfg-extras image-inspect image-plan wheel-build image-assemble image-push
 LIBS_bindep-filter = $(JANSSON_LIBS)
 LIBS_cfg-extras = $(JANSSON_LIBS) $(INIH_LIBS)
 LIBS_image-inspect = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS)
 LIBS_image-plan = $(JANSSON_LIBS)
 LIBS_wheel-build = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) $(SSL_LIBS) $(ELF_LIBS) $(INIH_LIBS)
 LIBS_image-assemble = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) -pthread
-SCRIPTS = pbrx-build-images
+LIBS_image-push = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS)
+SCRIPTS = pbrx-build-images pbrx-push-images
 
 COMMON_SRC = $(wildcard common/*.c)
 COMMON_OBJ = $(COMMON_SRC:common/%.c=build/common/%.o)

@@ -575,7 +575,8 @@ static void push_line(struct xfer *x)
 		goto out;
 	if (id && !strcmp(status, "Pushed"))
 		r->layers_pushed++;
-	else if (id && !strcmp(status, "Layer already exists"))
+	else if (id && (!strcmp(status, "Layer already exists") ||
+	                !strncmp(status, "Mounted from ", 13)))
 		r->layers_existing++;
 	if (x->progress_out) {
 		fprintf(x->progress_out, "%s: %s: %s%s%s%s\n", msg_progname(), x->push_name,

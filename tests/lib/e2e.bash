@@ -237,7 +237,7 @@ yamlcat-lint yamlcat-lint:latest" ]
 	[ "$(jq -c '.images[0] | keys_unsorted' <<<"$out")" = '["name","ref","id","size"]' ]
 	# each stage with its time, each container command
 	for s in cfg-extras image-inspect bindep-filter image-plan wheel-build image-assemble; do
-		grep -q "^pbrx-build-images: \[[1-6]\] $s: [0-9]*\.[0-9] s\$" <<<"$err"
+		grep -q "^pbrx-build-images: \[[1-7]\] $s: [0-9]*\.[0-9] s\$" <<<"$err"
 	done
 	grep -q '^image-assemble: yamlcat-lint: install: python3 -m pip install --no-index --no-cache-dir --find-links /tmp/pbrx/wheels yamlcat\[yamlcat_lint\]$' <<<"$err"
 	grep -q '^pbrx-build-images: done in [0-9.]* s$' <<<"$err"
@@ -354,15 +354,18 @@ e2e_test_keep_documents() {
 03-bindep-filter.json
 04-image-plan.json
 05-wheel-build.json
-06-image-assemble.json" ]
+06-image-plan.json
+07-image-assemble.json" ]
 	i=0
-	for section in project base bindep plan wheels images; do
+	# 06: image-plan again, replacing the plan in place (the last key
+	# stays wheels)
+	for section in project base bindep plan wheels wheels images; do
 		i=$((i + 1))
 		f=$(printf '%s/%02d-*.json' "$W/docs" "$i")
 		# shellcheck disable=SC2086
 		[ "$(jq -r 'keys_unsorted | last' $f)" = "$section" ]
 	done
-	cmp "$W/docs/06-image-assemble.json" "$W/build1.out"
+	cmp "$W/docs/07-image-assemble.json" "$W/build1.out"
 }
 
 e2e_test_second_build() {

@@ -1,0 +1,171 @@
+# SPDX-License-Identifier: Apache-2.0
+# A private registry (Debian's docker-registry, distribution 2.8) on
+# 127.0.0.1 for one bats file:
+#
+#   registry_start NAME [--tls] [--htpasswd USER PASSWORD]
+#   registry_stop NAME
+#
+# NAME keys the instance, so a file may run several.  Each gets a port,
+# its own storage, config and log in $BATS_FILE_TMPDIR/registry-NAME and
+# exports REG_<NAME>=127.0.0.1:PORT (not REGISTRY_*:
+# docker-registry reads those as configuration).  --tls serves HTTPS only, with a
+# certificate for 127.0.0.1 signed by a CA made here with openssl
+# (registry-NAME/ca.pem); --htpasswd requires basic auth for USER (bcrypt,
+# as the registry wants it, from htpasswd -B of apache2-utils).
+#
+# Helpers: registry_curl NAME ARGS... (the instance's scheme, CA and
+# credentials), registry_blob_puts NAME (blob uploads finished so far, from
+# its log), registry_blob_bytes NAME (bytes of blobs in its storage).
+
+# registry_dir NAME
+registry_dir() {
+	printf '%s/registry-%s\n' "$BATS_FILE_TMPDIR" "$1"
+}
+
+registry_start() {
+	local name=$1 tls=0 user="" pass="" dir port i tlsconf="" authconf=""
+	shift
+	while [ "$#" -gt 0 ]; do
+		case $1 in
+		--tls) tls=1 ;;
+		--htpasswd)
+			user=$2 pass=$3
+			shift 2
+			;;
+		esac
+		shift
+	done
+	dir=$(registry_dir "$name")
+	rm -rf "$dir"
+	mkdir -p "$dir/storage"
+	port=$(dockerd_free_port) || return 1
+	if [ "$tls" -eq 1 ]; then
+		(
+			set -e
+			cd "$dir"
+			openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+				-keyout ca-key.pem -out ca.pem -days 2 -subj /CN=pbrx-test-registry-ca
+			openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+				-keyout key.pem -out server.csr -subj /CN=127.0.0.1
+			printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >ext.cnf
+			openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial \
+				-out cert.pem -days 2 -extfile ext.cnf
+		) >"$dir/openssl.log" 2>&1 || {
+			cat "$dir/openssl.log" >&2
+			return 1
+		}
+		tlsconf="  tls:
+    certificate: $dir/cert.pem
+    key: $dir/key.pem"
+	fi
+	if [ -n "$user" ]; then
+		htpasswd -bBc "$dir/htpasswd" "$user" "$pass" 2>/dev/null || return 1
+		authconf="auth:
+  htpasswd:
+    realm: pbrx-test
+    path: $dir/htpasswd"
+	fi
+	cat >"$dir/config.yml" <<CONF
+version: 0.1
+log:
+  level: info
+  formatter: text
+storage:
+  filesystem:
+    rootdirectory: $dir/storage
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$port
+  secret: pbrx-test-$RANDOM$RANDOM
+$tlsconf
+$authconf
+CONF
+	# Without REGISTRY_* variables (REGISTRY_AUTH_FILE, for one): the
+	# registry takes them as configuration.  fd 3 closed: bats waits for
+	# every process holding it.
+	local -a unset=()
+	local v
+	for v in $(compgen -e REGISTRY_); do
+		unset+=(-u "$v")
+	done
+	env "${unset[@]}" docker-registry serve "$dir/config.yml" </dev/null >"$dir/log" 2>&1 3>&- &
+	echo "$!" >"$dir/pid"
+	printf '%s\n' "$tls" >"$dir/tls"
+	if [ -n "$user" ]; then
+		printf '%s:%s\n' "$user" "$pass" >"$dir/userpass"
+	fi
+	printf -v "REG_${name^^}" '127.0.0.1:%s' "$port"
+	export "REG_${name^^}"
+	for ((i = 0; i < 100; i++)); do
+		if registry_curl "$name" -o /dev/null "/v2/" 2>/dev/null; then
+			return 0
+		fi
+		if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+			echo "docker-registry exited; its log:" >&2
+			tail -n 20 "$dir/log" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	echo "docker-registry did not answer /v2/ in 10 s; its log:" >&2
+	tail -n 20 "$dir/log" >&2
+	registry_stop "$name"
+	return 1
+}
+
+# registry_stop NAME: stop it by its pid (its storage goes with
+# BATS_FILE_TMPDIR).
+registry_stop() {
+	local dir pid i
+	dir=$(registry_dir "$1")
+	[ -f "$dir/pid" ] || return 0
+	pid=$(cat "$dir/pid")
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null || :
+		for ((i = 0; i < 50; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null || :
+	fi
+	rm -f "$dir/pid"
+}
+
+# registry_curl NAME [CURL ARGS...] PATH: curl -fsS of the registry's PATH
+# (e.g. /v2/_catalog), with its scheme, CA and credentials.
+registry_curl() {
+	local name=$1 dir var addr scheme=http
+	local -a args=(-fsS --max-time 20)
+	shift
+	dir=$(registry_dir "$name")
+	var=REG_${name^^}
+	addr=${!var}
+	if [ "$(cat "$dir/tls")" = 1 ]; then
+		scheme=https
+		args+=(--cacert "$dir/ca.pem")
+	fi
+	if [ -f "$dir/userpass" ]; then
+		args+=(-u "$(cat "$dir/userpass")")
+	fi
+	local path=${*: -1}
+	curl "${args[@]}" "${@:1:$#-1}" "$scheme://$addr$path"
+}
+
+# registry_blob_puts NAME: how many blob uploads the registry finished (the
+# PUT .../blobs/uploads/...?digest= that completes each one), from its log.
+registry_blob_puts() {
+	grep -c 'http.request.method=PUT .*http.request.uri="/v2/[^"]*/blobs/uploads/[^"]*digest=.*http.response.status=201' \
+		"$(registry_dir "$1")/log" || :
+}
+
+# registry_blob_bytes NAME: bytes of the blobs in its storage.
+registry_blob_bytes() {
+	local dir
+	dir=$(registry_dir "$1")/storage/docker/registry/v2/blobs
+	if [ -d "$dir" ]; then
+		du -sb "$dir" | cut -f1
+	else
+		echo 0
+	fi
+}
