@@ -499,6 +499,9 @@ static void read_project(const json_t *doc, struct project *p)
 	if (!p->source)
 		p->source = "setup.cfg";
 
+	if (!md && !p->name && wheels)
+		doc_die(".wheels.metadata", "missing: the project has no setup.cfg name, and only "
+			"its wheel's metadata can name it");
 	if (!md) {
 		read_scripts(scripts, ".project.scripts", "setup.cfg", p);
 		if (!p->name) {

@@ -346,14 +346,19 @@ static char *project_wheel(void)
 	return found;
 }
 
-/* What the project's wheel declares (wheel_read), or die. */
-static json_t *project_metadata(const char *file)
+/* What the project's wheel declares (wheel_read); NULL when it cannot be
+ * read, with a warning when warn is set: the plan then stays as
+ * setup.cfg has it. */
+static json_t *project_metadata(const char *file, bool warn)
 {
 	char *path = xasprintf("%s/%s", run.wheelhouse, file), *err;
 	json_t *md = wheel_read(path, &err);
 
+	if (!md && warn)
+		msg_warn("%s: cannot read the wheel: %s; the plan stays as setup.cfg has it",
+		         path, err);
 	if (!md)
-		msg_die(EXIT_FAIL, "%s: %s", path, err);
+		free(err);
 	free(path);
 	return md;
 }
@@ -363,7 +368,7 @@ static json_t *project_metadata(const char *file)
 static json_t *wheels_section(void)
 {
 	struct strv names = {0};
-	json_t *files = json_array(), *section;
+	json_t *files = json_array(), *section, *md;
 	char *pw = project_wheel();
 
 	list_wheels(&names);
@@ -394,9 +399,11 @@ static json_t *wheels_section(void)
 		free(sum);
 	}
 	strv_free(&names);
-	section = json_pack("{s:s, s:b, s:o, s:s, s:o}", "wheelhouse", run.wheelhouse,
-	                    "temporary", run.temporary, "files", files,
-	                    "project_wheel", pw, "metadata", project_metadata(pw));
+	section = json_pack("{s:s, s:b, s:o, s:s}", "wheelhouse", run.wheelhouse,
+	                    "temporary", run.temporary, "files", files, "project_wheel", pw);
+	md = project_metadata(pw, true);
+	if (md)
+		json_object_set_new(section, "metadata", md);
 	free(pw);
 	return section;
 }
@@ -674,10 +681,14 @@ static void add_needed(struct strv *out, const json_t *wx, const char *want)
 static void extras_step(struct strv *argv)
 {
 	char *pw = project_wheel(), *base, *req;
-	json_t *md = project_metadata(pw), *wx = json_object_get(md, "extras"), *sc, *e;
+	json_t *md = project_metadata(pw, false), *wx = json_object_get(md, "extras"), *sc, *e;
 	struct strv need = {0};
 	size_t i, j;
 
+	if (!md) {
+		free(pw);
+		return;
+	}
 	base = xasprintf("%s_base", json_string_value(json_object_get(md, "name")));
 	add_needed(&need, wx, base);
 	json_array_foreach(json_object_get(md, "scripts"), i, sc) {

@@ -71,7 +71,14 @@ build() {
 	echo "cold build: $((SECONDS - start)) s" >&3
 	[ "$status" -eq 0 ]
 	[[ "$err" == *"wheel-build: builder: wheels: python3 -m pip wheel --wheel-dir /tmp/pbrx/wheels --find-links /tmp/pbrx/wheels /tmp/pbrx/build[yamlcat_base,yamlcat_lint]"* ]]
-	[ "$(jq -c '.wheels | keys_unsorted' <<<"$out")" = '["wheelhouse","temporary","files","project_wheel"]' ]
+	[ "$(jq -c '.wheels | keys_unsorted' <<<"$out")" = '["wheelhouse","temporary","files","project_wheel","metadata"]' ]
+	# What the project's wheel declares, read from the wheel itself.
+	[ "$(jq -c '.wheels.metadata | [.file, .name, .version, [.scripts[].name], (.extras | keys_unsorted)]' <<<"$out")" = \
+		'["yamlcat-1.0-cp311-cp311-linux_x86_64.whl","yamlcat","1.0",["yamlcat","yamlcat-lint"],["yamlcat_base","yamlcat_lint"]]' ]
+	[ "$(jq -c '.wheels.metadata.extensions[] | [.file, .needed[0]]' <<<"$out")" = \
+		'["yamlcat/_cyaml.cpython-311-x86_64-linux-gnu.so","libyaml-0.so.2"]' ]
+	# The plan knew every extra: no extras step.
+	[[ "$err" != *"builder: extras:"* ]]
 	[ "$(jq -r .wheels.wheelhouse <<<"$out")" = "$WH" ]
 	[ "$(jq -r .wheels.temporary <<<"$out")" = false ]
 	[ "$(jq -r .wheels.project_wheel <<<"$out")" = yamlcat-1.0-cp311-cp311-linux_x86_64.whl ]
