@@ -93,10 +93,15 @@ int main(int argc, char **argv)
 		path = xstrdup("setup.cfg");
 	}
 
+	if (access(dir, F_OK) < 0)
+		msg_die(EXIT_USAGE, "%s: %s", dir, strerror(errno));
 	/* pyproject.toml first: it is what pip builds with when present. */
 	other = has_file(dir, n, "pyproject.toml") ? "pyproject.toml" :
 		has_file(dir, n, "setup.py") ? "setup.py" : NULL;
 	doc = doc_read();
+	if (!other && access(path, F_OK) < 0 && errno == ENOENT)
+		msg_die(EXIT_USAGE, "%.*s: no setup.cfg, pyproject.toml or setup.py: not a Python "
+			"project", (int)n, dir);
 	if (other && access(path, F_OK) < 0 && errno == ENOENT)
 		project = other_project(dir, other);
 	else

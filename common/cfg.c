@@ -371,53 +371,6 @@ static int cfg_handler(void *user, const char *section, const char *name, const 
 	return 1;
 }
 
-/* The name pbrx looks for: dashes become underscores. */
-static char *underscored(const char *s)
-{
-	char *r = xstrdup(s);
-	for (char *p = r; *p; p++)
-		if (*p == '-')
-			*p = '_';
-	return r;
-}
-
-/* Warn for an extra that pbrx would use if it were spelled with
- * underscores: "foo-base" for "foo_base", "foo-manage" for a script. */
-static void warn_dashed_extras(const struct cfg *c)
-{
-	const char *extra;
-	json_t *v;
-	char *base = xasprintf("%s_base", c->name);
-	char *ubase = underscored(base);
-
-	json_object_foreach(c->extras, extra, v) {
-		char *u;
-		const char *wanted = NULL;
-		size_t i;
-		json_t *s;
-
-		if (!strchr(extra, '-'))
-			continue;
-		u = underscored(extra);
-		if (strcmp(u, ubase) == 0)
-			wanted = "the base image";
-		json_array_foreach(c->scripts, i, s) {
-			char *us = underscored(json_string_value(json_object_get(s, "name")));
-			if (strcmp(us, u) == 0)
-				wanted = json_string_value(json_object_get(s, "name"));
-			free(us);
-		}
-		if (wanted && !json_object_get(c->extras, u))
-			msg_warn("%s:%d: extra '%s' uses dashes; pbrx needs underscores: "
-				 "name it '%s' to install it in %s%s",
-				 c->path, (int)json_integer_value(json_object_get(c->extra_line, extra)),
-				 extra, u, strcmp(wanted, "the base image") ? "image " : "", wanted);
-		free(u);
-	}
-	free(base);
-	free(ubase);
-}
-
 json_t *cfg_read_project(const char *dir, const char *path)
 {
 	return cfg_read_project_opt(dir, path, 0);
@@ -463,8 +416,9 @@ json_t *cfg_read_project_opt(const char *dir, const char *path, int name_optiona
 	if (c.name && !pep508_name(c.name))
 		msg_die(EXIT_USAGE, "%s:%d: [metadata] name '%s': not a valid project name "
 			"(letters, digits, '.', '_', '-')", path, c.name_line, c.name);
-	if (c.name)
-		warn_dashed_extras(&c);
+	/* No warning for "foo-base" or "Foo_Base": image-plan(1) matches
+	 * extras as pip normalises names, and installs each with the
+	 * spelling the built wheel declares. */
 
 	project = json_object();
 	json_object_set_new(project, "name", c.name ? json_string(c.name) : json_null());
