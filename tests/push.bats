@@ -1,0 +1,303 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+# pbrx-push-images, image-push and pbrx-build-images --push with the
+# docker engine (a private dockerd) against real registries on loopback:
+# Debian's docker-registry once plain HTTP, once TLS with a CA made here,
+# once with htpasswd basic auth.  Every result is checked through the
+# registry's own HTTP API.
+#
+# The images are cheap: the offline base image with one committed layer
+# as ORG/proj-base, one more as ORG/proj-script, named by a tiny project
+# whose setup.cfg declares them.  One test builds and pushes examples/yamlcat
+# for real.
+
+load helpers
+load lib/dockerd
+load lib/registry
+
+USER_OK=pbrx-pusher
+PASS_OK=Pw-9f8e7d6c-never-shown
+PASS_BAD=Wrong-5a4b3c-never-shown
+
+# docker CLI of the private daemon
+dk() {
+	"$DOCKER_CLI" "$@"
+}
+
+# tag_project REGISTRY ORG: the test images as REGISTRY/ORG/proj-*:1.0.
+tag_project() {
+	dk tag pbrx-push-test/proj-base:1.0 "$1/$2/proj-base:1.0"
+	dk tag pbrx-push-test/proj-script:1.0 "$1/$2/proj-script:1.0"
+}
+
+# docker_config DIR USER PASS REGISTRY: a docker config.json with one entry.
+docker_config() {
+	mkdir -p "$1"
+	printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$4" "$(printf '%s:%s' "$2" "$3" | base64 -w0)" \
+		>"$1/config.json"
+}
+
+setup_file() {
+	dockerd_start
+	dockerd_base_image
+	registry_start plain
+	registry_start tls --tls
+	registry_start auth --htpasswd "$USER_OK" "$PASS_OK"
+	# The project: names only (image-plan needs no engine with --platform).
+	P=$BATS_FILE_TMPDIR/proj
+	export P
+	mkdir -p "$P"
+	cat >"$P/setup.cfg" <<'CFG'
+[metadata]
+name = proj
+version = 1.0
+
+[entry_points]
+console_scripts =
+    proj-script = proj.cmd:main
+CFG
+	# Its images: the base image plus a small layer each.
+	dk rm -f pbrx-push-c1 pbrx-push-c2 >/dev/null 2>&1 || :
+	dk run --name pbrx-push-c1 "$PBRX_BASE_IMAGE" \
+		sh -c 'echo base >/pbrx-base; head -c 200000 /dev/urandom >/pbrx-noise' >/dev/null
+	dk commit pbrx-push-c1 pbrx-push-test/proj-base:1.0 >/dev/null
+	dk run --name pbrx-push-c2 pbrx-push-test/proj-base:1.0 sh -c 'echo script >/pbrx-script' >/dev/null
+	dk commit --change 'CMD ["cat", "/pbrx-base", "/pbrx-script"]' pbrx-push-c2 \
+		pbrx-push-test/proj-script:1.0 >/dev/null
+	dk rm pbrx-push-c1 pbrx-push-c2 >/dev/null
+	tag_project "$REG_PLAIN" org
+	tag_project "$REG_TLS" org
+	tag_project "$REG_AUTH" org
+	# No credentials unless a test gives some.
+	export DOCKER_CONFIG=$BATS_FILE_TMPDIR/no-docker-config
+}
+
+teardown_file() {
+	local d
+	for d in "$BATS_FILE_TMPDIR"/registry-*/storage; do
+		# the partial-push test's immutable directory, if it failed midway
+		find "$d" -type d -name _manifests -exec chattr -i {} + 2>/dev/null || :
+	done
+	registry_stop plain
+	registry_stop tls
+	registry_stop auth
+	dockerd_stop
+}
+
+setup() {
+	common_setup
+}
+
+teardown() {
+	common_teardown
+}
+
+# check_pushed NAME ORG [TAG]: through the registry's API, both
+# repositories are in the catalog, each has the tag, and its manifest is
+# there with the digest the document says ($out).
+check_pushed() {
+	local name=$1 org=$2 tag=${3:-1.0} var repo digest
+	var=REG_${name^^}
+	registry_curl "$name" /v2/_catalog | jq -e --arg o "$org" \
+		'.repositories | index($o + "/proj-base") and index($o + "/proj-script")'
+	for repo in "$org/proj-base" "$org/proj-script"; do
+		[ "$(registry_curl "$name" "/v2/$repo/tags/list" | jq -c .tags)" = "[\"$tag\"]" ]
+		digest=$(registry_curl "$name" -I \
+			-H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+			"/v2/$repo/manifests/$tag" | tr -d '\r' |
+			sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p')
+		[ -n "$digest" ]
+		[ "$(jq -r --arg r "${!var}/$repo:$tag" '.pushed[] | select(.ref == $r) | .digest' <<<"$out")" = "$digest" ]
+	done
+}
+
+@test "plain HTTP: base and script image pushed, progress per image and layer, the document says what" {
+	run_split pbrx-push-images --engine docker --prefix "$REG_PLAIN/org" --tag 1.0 "$P"
+	[ "$status" -eq 0 ]
+	check_pushed plain org
+	[ "$(jq -c '[.pushed[].ref]' <<<"$out")" = "[\"$REG_PLAIN/org/proj-base:1.0\",\"$REG_PLAIN/org/proj-script:1.0\"]" ]
+	[ "$(jq -c '.pushed[0] | keys_unsorted' <<<"$out")" = '["ref","digest","layers_pushed","layers_existing"]' ]
+	# base: both layers sent; script: its own layer sent, the base's mounted
+	[ "$(jq -c '[.pushed[] | [.layers_pushed, .layers_existing]]' <<<"$out")" = '[[2,0],[1,2]]' ]
+	grep -q "^image-push: $REG_PLAIN/org/proj-base:1.0: pushing\$" <<<"$err"
+	grep -q "^image-push: $REG_PLAIN/org/proj-base:1.0: layer [0-9a-f]*: Pushed\$" <<<"$err"
+	grep -q "^image-push: $REG_PLAIN/org/proj-script:1.0: layer [0-9a-f]*: Mounted from org/proj-base\$" <<<"$err"
+	grep -q "^image-push: $REG_PLAIN/org/proj-script:1.0: pushed sha256:[0-9a-f]\{64\} (layers: 1 sent, 2 already in the registry)\$" <<<"$err"
+	# the first push's cost, for the record
+	registry_blob_bytes plain >"$BATS_FILE_TMPDIR/bytes-first"
+	registry_blob_puts plain >"$BATS_FILE_TMPDIR/puts-first"
+	echo "# push.bats: first push: $(cat "$BATS_FILE_TMPDIR/puts-first") blob uploads, $(cat "$BATS_FILE_TMPDIR/bytes-first") bytes stored" >&3
+}
+
+@test "plain HTTP: a second push sends no blob again; every layer already exists" {
+	[ -f "$BATS_FILE_TMPDIR/bytes-first" ]
+	run_split pbrx-push-images --engine docker --prefix "$REG_PLAIN/org" --tag 1.0 "$P"
+	[ "$status" -eq 0 ]
+	check_pushed plain org
+	[ "$(registry_blob_puts plain)" = "$(cat "$BATS_FILE_TMPDIR/puts-first")" ]
+	[ "$(registry_blob_bytes plain)" = "$(cat "$BATS_FILE_TMPDIR/bytes-first")" ]
+	[ "$(jq -c '[.pushed[] | [.layers_pushed, .layers_existing]]' <<<"$out")" = '[[0,2],[0,3]]' ]
+	! grep -q ': Pushed$' <<<"$err"
+	[ "$(grep -c ': Layer already exists$' <<<"$err")" = 5 ]
+	echo "# push.bats: second push: 0 blob uploads, $(($(registry_blob_bytes plain) - $(cat "$BATS_FILE_TMPDIR/bytes-first"))) bytes stored" >&3
+}
+
+@test "plain HTTP: removed here, pulled back from the registry, the script image runs" {
+	run_split pbrx-push-images -q --engine docker --prefix "$REG_PLAIN/org" --tag 1.0 "$P"
+	[ "$status" -eq 0 ]
+	[ "$err" = "" ]
+	dk rmi "$REG_PLAIN/org/proj-script:1.0" "$REG_PLAIN/org/proj-base:1.0" >/dev/null
+	! dk image inspect "$REG_PLAIN/org/proj-script:1.0" >/dev/null 2>&1
+	dk pull -q "$REG_PLAIN/org/proj-script:1.0" >/dev/null
+	[ "$(dk run --rm "$REG_PLAIN/org/proj-script:1.0")" = "base
+script" ]
+}
+
+@test "TLS: pushed over HTTPS to a registry with a certificate of its own CA" {
+	# the registry speaks nothing but TLS, and the CA made here verifies it
+	! curl -fsS "http://$REG_TLS/v2/" >/dev/null 2>&1
+	curl -fsS --cacert "$(registry_dir tls)/ca.pem" "https://$REG_TLS/v2/" >/dev/null
+	run_split pbrx-push-images --engine docker --prefix "$REG_TLS/org" --tag 1.0 "$P"
+	[ "$status" -eq 0 ]
+	check_pushed tls org
+	# and with a saved document instead of the project
+	run_split pbrx-push-images -q --engine docker --document <(printf '%s\n' "$out")
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.pushed[] | .layers_pushed]' <<<"$out")" = '[0,0]' ]
+}
+
+@test "basic auth: the credentials of DOCKER_CONFIG push; never printed, even with -v" {
+	docker_config "$TMP/cfg" "$USER_OK" "$PASS_OK" "$REG_AUTH"
+	DOCKER_CONFIG=$TMP/cfg run_split pbrx-push-images -v --engine docker \
+		--prefix "$REG_AUTH/org" --tag 1.0 "$P"
+	[ "$status" -eq 0 ]
+	check_pushed auth org
+	secret64=$(printf '%s:%s' "$USER_OK" "$PASS_OK" | base64 -w0)
+	! grep -q -e "$PASS_OK" -e "$secret64" -e "X-Registry-Auth" <<<"$out$err"
+	! grep -rq -e "$PASS_OK" "$DOCKERD_RUN/dockerd.log"
+}
+
+@test "basic auth: a wrong password fails with exit 1 and one line, no secret in it" {
+	docker_config "$TMP/cfg" "$USER_OK" "$PASS_BAD" "$REG_AUTH"
+	tag_project "$REG_AUTH" bad
+	DOCKER_CONFIG=$TMP/cfg run_split pbrx-push-images -q --engine docker \
+		--prefix "$REG_AUTH/bad" --tag 1.0 "$P"
+	[ "$status" -eq 1 ]
+	[ "$err" = "image-push: docker: POST /images/{name}/push ($REG_AUTH/bad/proj-base:1.0): unauthorized: authentication required (credentials: $TMP/cfg/config.json)" ]
+	[ "$out" = "" ]
+	# not -q: progress, then the same single error line, still no secret
+	DOCKER_CONFIG=$TMP/cfg run_split pbrx-push-images -vv --engine docker \
+		--prefix "$REG_AUTH/bad" --tag 1.0 "$P"
+	[ "$status" -eq 1 ]
+	[ "$(grep -c 'unauthorized' <<<"$err")" = 1 ]
+	[ "$(tail -n 1 <<<"$err")" = "image-push: docker: POST /images/{name}/push ($REG_AUTH/bad/proj-base:1.0): unauthorized: authentication required (credentials: $TMP/cfg/config.json)" ]
+	secret64=$(printf '%s:%s' "$USER_OK" "$PASS_BAD" | base64 -w0)
+	! grep -q -e "$PASS_BAD" -e "$secret64" <<<"$out$err"
+	# nothing of it reached the registry
+	! registry_curl auth /v2/_catalog | jq -e '.repositories | index("bad/proj-base")'
+}
+
+@test "basic auth: no credentials at all fail as cleanly" {
+	tag_project "$REG_AUTH" anon
+	run_split pbrx-push-images -q --engine docker --prefix "$REG_AUTH/anon" --tag 1.0 "$P"
+	[ "$status" -eq 1 ]
+	[ "$err" = "image-push: docker: POST /images/{name}/push ($REG_AUTH/anon/proj-base:1.0): no basic auth credentials (credentials: $DOCKER_CONFIG/config.json)" ]
+}
+
+@test "credentials file: not JSON is an error that quotes none of it" {
+	mkdir -p "$TMP/cfg"
+	printf '{"auths": {"%s": {"auth": %s}}}\n' "$REG_AUTH" "$PASS_OK" >"$TMP/cfg/config.json"
+	DOCKER_CONFIG=$TMP/cfg run_split pbrx-push-images -q --engine docker \
+		--prefix "$REG_AUTH/org" --tag 1.0 "$P"
+	[ "$status" -eq 1 ]
+	[ "$(wc -l <<<"$err")" = 1 ]
+	grep -q "^image-push: docker: push ($REG_AUTH/org/proj-base:1.0): $TMP/cfg/config.json:1:[0-9]*: not valid JSON\$" <<<"$err"
+	! grep -q "$PASS_OK" <<<"$err"
+}
+
+@test "an unreachable registry: exit 1, one line" {
+	port=$(dockerd_free_port)
+	tag_project "127.0.0.1:$port" org
+	run_split pbrx-push-images --engine docker --prefix "127.0.0.1:$port/org" --tag 1.0 "$P"
+	[ "$status" -eq 1 ]
+	[ "$(grep -c '^image-push: docker:' <<<"$err")" = 1 ]
+	grep -q "^image-push: docker: POST /images/{name}/push (127.0.0.1:$port/org/proj-base:1.0): .*127.0.0.1:$port.*connection refused\$" <<<"$err"
+}
+
+@test "a missing image: exit 1, one line, nothing sent" {
+	before=$(registry_blob_puts plain)
+	run_split pbrx-push-images --engine docker --prefix "$REG_PLAIN/nothing" "$P"
+	[ "$status" -eq 1 ]
+	[ "$err" = "image-push: $REG_PLAIN/nothing/proj-base:latest: no such image here (build it first: pbrx-build-images)" ]
+	[ "$(registry_blob_puts plain)" = "$before" ]
+}
+
+@test "a push failing partway leaves no tag for that image: layers sent, manifest refused" {
+	tag_project "$REG_PLAIN" half
+	# The registry cannot write this repository's manifests: its blobs
+	# upload, then the manifest (sent last, and what makes the tag) fails.
+	m=$(registry_dir plain)/storage/docker/registry/v2/repositories/half/proj-script/_manifests
+	mkdir -p "$m"
+	chattr +i "$m"
+	run_split pbrx-push-images -q --engine docker --prefix "$REG_PLAIN/half" --tag 1.0 "$P"
+	chattr -i "$m"
+	[ "$status" -eq 1 ]
+	[ "$err" = "image-push: docker: POST /images/{name}/push ($REG_PLAIN/half/proj-script:1.0): received unexpected HTTP status: 500 Internal Server Error" ]
+	# the base image went first and is complete
+	[ "$(registry_curl plain /v2/half/proj-base/tags/list | jq -c .tags)" = '["1.0"]' ]
+	# the script image's layers and config reached the registry...
+	grep -q 'http.request.method=PUT .*uri="/v2/half/proj-script/blobs/uploads/.*digest=' "$(registry_dir plain)/log"
+	# ...but no tag and no manifest
+	run registry_curl plain /v2/half/proj-script/tags/list
+	[ "$status" -ne 0 ]
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://$REG_PLAIN/v2/half/proj-script/manifests/1.0")" = 404 ]
+	# once the registry can write again, the same push completes
+	run_split pbrx-push-images -q --engine docker --prefix "$REG_PLAIN/half" --tag 1.0 "$P"
+	[ "$status" -eq 0 ]
+	check_pushed plain half
+}
+
+@test "pbrx-build-images --push: yamlcat built and pushed, pulled back and run" {
+	export PIP_NO_INDEX=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+	"$PBRX_ROOT/examples/make-deps-wheelhouse" "$BATS_FILE_TMPDIR/deps" >/dev/null
+	run_split pbrx-build-images --engine docker --base-image "$PBRX_BASE_IMAGE" \
+		--find-links "$BATS_FILE_TMPDIR/deps" --find-links /usr/share/python-wheels \
+		--prefix "$REG_PLAIN/acme" --tag 2.0 --push "$PBRX_ROOT/examples/yamlcat"
+	[ "$status" -eq 0 ]
+	grep -q '^pbrx-build-images: \[[0-9]*\] image-push: [0-9.]* s$' <<<"$err"
+	[ "$(jq -c '[.pushed[].ref]' <<<"$out")" = "[\"$REG_PLAIN/acme/yamlcat-base:2.0\",\"$REG_PLAIN/acme/yamlcat:2.0\",\"$REG_PLAIN/acme/yamlcat-lint:2.0\"]" ]
+	for r in yamlcat-base yamlcat yamlcat-lint; do
+		[ "$(registry_curl plain "/v2/acme/$r/tags/list" | jq -c .tags)" = '["2.0"]' ]
+	done
+	# the base image's layer was in the registry already (the test images')
+	[ "$(jq '.pushed[0].layers_existing' <<<"$out")" -ge 1 ]
+	dk rmi "$REG_PLAIN/acme/yamlcat:2.0" >/dev/null
+	dk pull -q "$REG_PLAIN/acme/yamlcat:2.0" >/dev/null
+	[ "$(dk run --rm -i "$REG_PLAIN/acme/yamlcat:2.0" <<<'a: 1' | tr '\n' ' ')" = "+STR +DOC +MAP =VAL :a =VAL :1 -MAP -DOC -STR " ]
+	# and pbrx-push-images finds the same names in the project
+	run_split pbrx-push-images -q --engine docker --prefix "$REG_PLAIN/acme" --tag 2.0 \
+		"$PBRX_ROOT/examples/yamlcat"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.pushed[] | .layers_pushed]' <<<"$out")" = '[0,0,0]' ]
+}
+
+@test "usage: --prefix or --document needed; --push not with --plan-only; man synopses are the usage" {
+	run_split pbrx-push-images "$P"
+	[ "$status" -eq 2 ]
+	[ "$(head -n 1 <<<"$err")" = "pbrx-push-images: --prefix ORG is needed (the images are ORG/NAME), or --document FILE" ]
+	run_split pbrx-push-images --document /dev/null --prefix x
+	[ "$status" -eq 2 ]
+	run_split pbrx-build-images --plan-only --push "$P"
+	[ "$status" -eq 2 ]
+	run_split image-push --engine docker </dev/null
+	[ "$status" -eq 2 ]
+	[ "$err" = "image-push: <stdin>: .plan: missing" ] || [ "$err" != "" ]
+	for tool in image-push pbrx-push-images pbrx-build-images; do
+		man=$PBRX_ROOT/man/man1/$tool.1
+		synopsis=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh/p' "$man" | grep -v '^\.Sh' |
+			sed -e "s/^\.Nm\$/$tool/" -e 's/^\.Op Fl \([a-z]*\)$/[-\1]/' \
+			    -e 's/^\.Op Fl -\([a-z-]*\)$/[--\1]/' -e 's/^\.Op Fl -\([a-z-]*\) Ar \(.*\)$/[--\1 \2]/' \
+			    -e 's/^\.Op Ar \(.*\)$/[\1]/' | tr '\n' ' ' | sed 's/ $//')
+		[ "usage: $synopsis" = "$("$tool" -h | tr -s ' \n' ' ' | sed 's/ $//')" ]
+	done
+}
