@@ -291,7 +291,10 @@ script" ]
 	[ "$status" -eq 2 ]
 	run_split image-push --engine docker </dev/null
 	[ "$status" -eq 2 ]
-	[ "$err" = "image-push: <stdin>: .plan: missing" ] || [ "$err" != "" ]
+	[ "$err" = "image-push: <stdin>: .plan: missing (expected an object)" ]
+	run_split image-push <<<'{"images": []}'
+	[ "$status" -eq 2 ]
+	[ "$err" = "image-push: <stdin>: .images: no images to push" ]
 	for tool in image-push pbrx-push-images pbrx-build-images; do
 		man=$PBRX_ROOT/man/man1/$tool.1
 		synopsis=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh/p' "$man" | grep -v '^\.Sh' |
