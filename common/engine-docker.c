@@ -19,6 +19,19 @@ static void fail(struct engine *e)
 
 static const struct engine_ops ops;
 
+/* An image ID as dockerd gives it, "sha256:HEX": Podman's service
+ * answers a commit and a build with the bare HEX.  Takes id. */
+static char *full_id(char *id)
+{
+	char *s;
+
+	if (!id || !strncmp(id, "sha256:", 7) || strlen(id) != 64)
+		return id;
+	s = xasprintf("sha256:%s", id);
+	free(id);
+	return s;
+}
+
 static struct engine *open_docker(char **why)
 {
 	struct docker *d = docker_new();
@@ -101,7 +114,7 @@ static char *e_build(struct engine *e, const struct engine_build_spec *s)
 		.dockerfile_text = s->dockerfile_text, .repo_tag = s->repo_tag,
 		.network_mode = s->network_mode, .labels = s->labels, .quiet = s->quiet,
 	};
-	char *id = docker_build_spec(D(e), &spec);
+	char *id = full_id(docker_build_spec(D(e), &spec));
 
 	if (!id)
 		fail(e);
@@ -155,7 +168,7 @@ static int e_run(struct engine *e, const char *id, const struct engine_run_spec 
 static char *e_commit(struct engine *e, const char *id, const char *repo_tag,
                       char *const *changes)
 {
-	char *img = docker_commit(D(e), id, repo_tag, changes);
+	char *img = full_id(docker_commit(D(e), id, repo_tag, changes));
 
 	if (!img)
 		fail(e);
@@ -189,7 +202,7 @@ static int e_push(struct engine *e, const char *name, bool quiet,
 		fail(e);
 		goto out;
 	}
-	*result = (struct engine_push_result){r.digest, r.layers_pushed, r.layers_existing};
+	*result = (struct engine_push_result){r.digest, true, r.layers_pushed, r.layers_existing};
 	ret = 0;
 out:
 	regauth_free_secret(auth);

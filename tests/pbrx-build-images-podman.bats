@@ -16,7 +16,8 @@ setup_file() {
 	podman_start
 	dockerd_base_image
 	E2E_EMPTY_LAYER=1
-	export E2E_EMPTY_LAYER
+	E2E_PODMAN=1
+	export E2E_EMPTY_LAYER E2E_PODMAN
 	e2e_engine docker
 	e2e_setup_file
 }
