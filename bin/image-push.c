@@ -78,13 +78,18 @@ static json_t *push_one(struct engine *e, const char *ref)
 	msg_info("%s: pushing", ref);
 	if (engine_push(e, ref, msg_verbosity() < 0, &r) < 0)
 		die_push(e);
-	msg_info("%s: pushed%s%s (layers: %lu sent, %lu already in the registry)", ref,
-	         r.digest ? " " : "", r.digest ? r.digest : "", r.layers_pushed,
-	         r.layers_existing);
-	out = json_pack("{s:s, s:o, s:I, s:I}", "ref", ref,
+	if (r.layers_known)
+		msg_info("%s: pushed%s%s (layers: %lu sent, %lu already in the registry)", ref,
+		         r.digest ? " " : "", r.digest ? r.digest : "", r.layers_pushed,
+		         r.layers_existing);
+	else
+		msg_info("%s: pushed%s%s", ref, r.digest ? " " : "", r.digest ? r.digest : "");
+	out = json_pack("{s:s, s:o, s:o, s:o}", "ref", ref,
 	                "digest", r.digest ? json_string(r.digest) : json_null(),
-	                "layers_pushed", (json_int_t)r.layers_pushed,
-	                "layers_existing", (json_int_t)r.layers_existing);
+	                "layers_pushed", r.layers_known ? json_integer((json_int_t)r.layers_pushed)
+	                                                : json_null(),
+	                "layers_existing", r.layers_known ? json_integer((json_int_t)r.layers_existing)
+	                                                  : json_null());
 	free(r.digest);
 	return out;
 }

@@ -1020,12 +1020,11 @@ static int e_container_remove(struct engine *e, const char *id)
 
 struct push_out {
 	const char *name;
-	struct engine_push_result *r;
 };
 
-/* buildah push's lines, one at a time: counted and shown as "NAME: LINE".
- * It says "Copying blob sha256:..." for a layer it sends and adds
- * "skipped: already exists" for one the registry has. */
+/* buildah push's lines, one at a time, shown as "NAME: LINE".  Not on a
+ * terminal, buildah 1.28 says "Copying blob sha256:..." for every layer,
+ * sent or found in the registry, so the layers are not counted. */
 static void push_output(int stream, const char *data, size_t len, void *arg)
 {
 	struct push_out *p = arg;
@@ -1036,12 +1035,6 @@ static void push_output(int stream, const char *data, size_t len, void *arg)
 		n--;
 	if (!n)
 		return;
-	if (n > 13 && !strncmp(data, "Copying blob ", 13)) {
-		if (memmem(data, n, "already exists", 14))
-			p->r->layers_existing++;
-		else
-			p->r->layers_pushed++;
-	}
 	fprintf(stderr, "%s: %s: %.*s\n", msg_progname(), p->name, (int)n, data);
 }
 
@@ -1055,16 +1048,27 @@ static int e_push(struct engine *e, const char *name, bool quiet,
                   struct engine_push_result *result)
 {
 	struct call c = call_new("push", name);
-	struct push_out po = {name, result};
+	struct push_out po = {name};
 	char *registry = regauth_registry(name), *authfile = regauth_config_path();
 	char *digestfile = temp_file("digest"), *dest = xasprintf("docker://%s", name);
-	const char *env = getenv("REGISTRY_AUTH_FILE");
+	const char *env = getenv("REGISTRY_AUTH_FILE"), *dc;
+	char *empty = NULL;
+	FILE *f;
 	int rc;
 
 	*result = (struct engine_push_result){0};
 	if ((!env || !*env) && access(authfile, R_OK) == 0) {
 		sv_add(&c.argv, "--authfile");
 		sv_add(&c.argv, authfile);
+	} else if ((!env || !*env) && (dc = getenv("DOCKER_CONFIG")) && *dc) {
+		/* buildah takes $DOCKER_CONFIG/config.json as its default
+		 * authfile and refuses to run when it is missing: an empty one
+		 * instead (anonymous, as with dockerd). */
+		empty = temp_file("auth");
+		if (!(f = fopen(empty, "w")) || fputs("{\"auths\":{}}\n", f) < 0 || fclose(f) != 0)
+			msg_die(EXIT_FAIL, "%s: %s", empty, strerror(errno));
+		sv_add(&c.argv, "--authfile");
+		sv_add(&c.argv, empty);
 	}
 	if (regauth_loopback(registry))
 		sv_add(&c.argv, "--tls-verify=false");
@@ -1088,6 +1092,9 @@ static int e_push(struct engine *e, const char *name, bool quiet,
 			free(d);
 	}
 	unlink(digestfile);
+	if (empty)
+		unlink(empty);
+	free(empty);
 	call_free(&c);
 	free(registry);
 	free(authfile);

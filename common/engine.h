@@ -129,10 +129,13 @@ char *engine_build(struct engine *e, const struct engine_build_spec *spec);
 struct engine_push_result {
 	char *digest;                   /* the manifest's digest, "sha256:..."
 	                                 * (malloc'd; NULL when not known) */
-	unsigned long layers_pushed;    /* layers sent (docker: counted from
-	                                 * its progress; buildah: from its
-	                                 * "Copying blob" lines) */
-	unsigned long layers_existing;  /* layers the registry had already */
+	bool layers_known;              /* the two counts below are known:
+	                                 * docker's progress says, buildah's
+	                                 * (not on a terminal) does not */
+	unsigned long layers_pushed;    /* layers sent */
+	unsigned long layers_existing;  /* layers the registry had already
+	                                 * (or mounted from another
+	                                 * repository of its own) */
 };
 /* Push image name ("host[:port]/repo[:tag]") to its registry with the
  * credentials the docker configuration holds for that registry (see

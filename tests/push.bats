@@ -30,13 +30,6 @@ tag_project() {
 	dk tag pbrx-push-test/proj-script:1.0 "$1/$2/proj-script:1.0"
 }
 
-# docker_config DIR USER PASS REGISTRY: a docker config.json with one entry.
-docker_config() {
-	mkdir -p "$1"
-	printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$4" "$(printf '%s:%s' "$2" "$3" | base64 -w0)" \
-		>"$1/config.json"
-}
-
 setup_file() {
 	dockerd_start
 	dockerd_base_image
@@ -92,29 +85,10 @@ teardown() {
 	common_teardown
 }
 
-# check_pushed NAME ORG [TAG]: through the registry's API, both
-# repositories are in the catalog, each has the tag, and its manifest is
-# there with the digest the document says ($out).
-check_pushed() {
-	local name=$1 org=$2 tag=${3:-1.0} var repo digest
-	var=REG_${name^^}
-	registry_curl "$name" /v2/_catalog | jq -e --arg o "$org" \
-		'.repositories | index($o + "/proj-base") and index($o + "/proj-script")'
-	for repo in "$org/proj-base" "$org/proj-script"; do
-		[ "$(registry_curl "$name" "/v2/$repo/tags/list" | jq -c .tags)" = "[\"$tag\"]" ]
-		digest=$(registry_curl "$name" -I \
-			-H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
-			"/v2/$repo/manifests/$tag" | tr -d '\r' |
-			sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p')
-		[ -n "$digest" ]
-		[ "$(jq -r --arg r "${!var}/$repo:$tag" '.pushed[] | select(.ref == $r) | .digest' <<<"$out")" = "$digest" ]
-	done
-}
-
 @test "plain HTTP: base and script image pushed, progress per image and layer, the document says what" {
 	run_split pbrx-push-images --engine docker --prefix "$REG_PLAIN/org" --tag 1.0 "$P"
 	[ "$status" -eq 0 ]
-	check_pushed plain org
+	registry_check_pushed plain org
 	[ "$(jq -c '[.pushed[].ref]' <<<"$out")" = "[\"$REG_PLAIN/org/proj-base:1.0\",\"$REG_PLAIN/org/proj-script:1.0\"]" ]
 	[ "$(jq -c '.pushed[0] | keys_unsorted' <<<"$out")" = '["ref","digest","layers_pushed","layers_existing"]' ]
 	# base: both layers sent; script: its own layer sent, the base's mounted
@@ -133,7 +107,7 @@ check_pushed() {
 	[ -f "$BATS_FILE_TMPDIR/bytes-first" ]
 	run_split pbrx-push-images --engine docker --prefix "$REG_PLAIN/org" --tag 1.0 "$P"
 	[ "$status" -eq 0 ]
-	check_pushed plain org
+	registry_check_pushed plain org
 	[ "$(registry_blob_puts plain)" = "$(cat "$BATS_FILE_TMPDIR/puts-first")" ]
 	[ "$(registry_blob_bytes plain)" = "$(cat "$BATS_FILE_TMPDIR/bytes-first")" ]
 	[ "$(jq -c '[.pushed[] | [.layers_pushed, .layers_existing]]' <<<"$out")" = '[[0,2],[0,3]]' ]
@@ -159,7 +133,7 @@ script" ]
 	curl -fsS --cacert "$(registry_dir tls)/ca.pem" "https://$REG_TLS/v2/" >/dev/null
 	run_split pbrx-push-images --engine docker --prefix "$REG_TLS/org" --tag 1.0 "$P"
 	[ "$status" -eq 0 ]
-	check_pushed tls org
+	registry_check_pushed tls org
 	# and with a saved document instead of the project
 	run_split pbrx-push-images -q --engine docker --document <(printf '%s\n' "$out")
 	[ "$status" -eq 0 ]
@@ -167,18 +141,18 @@ script" ]
 }
 
 @test "basic auth: the credentials of DOCKER_CONFIG push; never printed, even with -v" {
-	docker_config "$TMP/cfg" "$USER_OK" "$PASS_OK" "$REG_AUTH"
+	registry_docker_config "$TMP/cfg" "$USER_OK" "$PASS_OK" "$REG_AUTH"
 	DOCKER_CONFIG=$TMP/cfg run_split pbrx-push-images -v --engine docker \
 		--prefix "$REG_AUTH/org" --tag 1.0 "$P"
 	[ "$status" -eq 0 ]
-	check_pushed auth org
+	registry_check_pushed auth org
 	secret64=$(printf '%s:%s' "$USER_OK" "$PASS_OK" | base64 -w0)
 	! grep -q -e "$PASS_OK" -e "$secret64" -e "X-Registry-Auth" <<<"$out$err"
 	! grep -rq -e "$PASS_OK" "$DOCKERD_RUN/dockerd.log"
 }
 
 @test "basic auth: a wrong password fails with exit 1 and one line, no secret in it" {
-	docker_config "$TMP/cfg" "$USER_OK" "$PASS_BAD" "$REG_AUTH"
+	registry_docker_config "$TMP/cfg" "$USER_OK" "$PASS_BAD" "$REG_AUTH"
 	tag_project "$REG_AUTH" bad
 	DOCKER_CONFIG=$TMP/cfg run_split pbrx-push-images -q --engine docker \
 		--prefix "$REG_AUTH/bad" --tag 1.0 "$P"
@@ -254,7 +228,7 @@ script" ]
 	# once the registry can write again, the same push completes
 	run_split pbrx-push-images -q --engine docker --prefix "$REG_PLAIN/half" --tag 1.0 "$P"
 	[ "$status" -eq 0 ]
-	check_pushed plain half
+	registry_check_pushed plain half
 }
 
 @test "pbrx-build-images --push: yamlcat built and pushed, pulled back and run" {

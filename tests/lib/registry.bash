@@ -15,7 +15,9 @@
 #
 # Helpers: registry_curl NAME ARGS... (the instance's scheme, CA and
 # credentials), registry_blob_puts NAME (blob uploads finished so far, from
-# its log), registry_blob_bytes NAME (bytes of blobs in its storage).
+# its log), registry_blob_bytes NAME (bytes of blobs in its storage),
+# registry_docker_config (a credentials file), registry_check_pushed
+# (what a push of the test project's images must leave in the registry).
 
 # registry_dir NAME
 registry_dir() {
@@ -168,4 +170,32 @@ registry_blob_bytes() {
 	else
 		echo 0
 	fi
+}
+
+# registry_docker_config DIR USER PASS REGISTRY: a docker config.json in
+# DIR with one entry.
+registry_docker_config() {
+	mkdir -p "$1"
+	printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$4" "$(printf '%s:%s' "$2" "$3" | base64 -w0)" \
+		>"$1/config.json"
+}
+
+# registry_check_pushed NAME ORG [TAG]: through the registry's API, both
+# repositories are in the catalog, each has the tag, and its manifest is
+# there with the digest the document says ($out).
+registry_check_pushed() {
+	local name=$1 org=$2 tag=${3:-1.0} var repo digest
+	var=REG_${name^^}
+	registry_curl "$name" /v2/_catalog | jq -e --arg o "$org" \
+		'.repositories | index($o + "/proj-base") and index($o + "/proj-script")'
+	for repo in "$org/proj-base" "$org/proj-script"; do
+		[ "$(registry_curl "$name" "/v2/$repo/tags/list" | jq -c .tags)" = "[\"$tag\"]" ]
+		digest=$(registry_curl "$name" -I \
+			-H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+			-H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+			"/v2/$repo/manifests/$tag" | tr -d '\r' |
+			sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p')
+		[ -n "$digest" ]
+		[ "$(jq -r --arg r "${!var}/$repo:$tag" '.pushed[] | select(.ref == $r) | .digest' <<<"$out")" = "$digest" ]
+	done
 }
