@@ -182,7 +182,8 @@ registry_docker_config() {
 
 # registry_check_pushed NAME ORG [TAG]: through the registry's API, both
 # repositories are in the catalog, each has the tag, and its manifest is
-# there with the digest the document says ($out).
+# there with the digest the document says ($out, from run_split).
+# shellcheck disable=SC2154 # out is set by run_split in the caller
 registry_check_pushed() {
 	local name=$1 org=$2 tag=${3:-1.0} var repo digest
 	var=REG_${name^^}
