@@ -195,30 +195,6 @@ static bool ref_full(const char *s)
 	return ok;
 }
 
-/* PEP 508 names (projects, extras). */
-static bool pep508_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || !ascii_alnum(s[0]) || !ascii_alnum(s[n - 1]))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!ascii_alnum(s[i]) && !strchr("._-", s[i]))
-			return false;
-	return true;
-}
-
-/* Same rule as cfg-extras: [A-Za-z0-9_.-]+, not starting with '-' or '.'. */
-static bool script_name_ok(const char *s)
-{
-	if (!*s || s[0] == '-' || s[0] == '.')
-		return false;
-	for (; *s; s++)
-		if (!ascii_alnum(*s) && !strchr("_.-", *s))
-			return false;
-	return true;
-}
-
 /* A distribution package name as bindep passes it to the package
  * manager: no option look-alikes, no whitespace or shell characters.
  * '/' for Gentoo's category/name, ':' for Debian's name:arch. */
@@ -364,7 +340,7 @@ static void read_scripts(json_t *scripts, const char *base, const char *from, st
 		s->obj = v;
 		s->from = from;
 		s->path = base;
-		if (!script_name_ok(s->name))
+		if (!pyname_script_valid(s->name))
 			doc_die(npath, "'%s': use only letters, digits, '_', '.' and '-', not "
 				"starting with '-' or '.'", s->name);
 		/* Image names as pip writes names: lower case, dashes. */
@@ -395,7 +371,7 @@ static void check_extras_object(json_t *extras, const char *base)
 
 	json_object_foreach(extras, key, v) {
 		char *path = xasprintf("%s.%s", base, key);
-		if (!pep508_name(key))
+		if (!pyname_valid(key))
 			doc_die(path, "'%s' is not a valid extra name", key);
 		if (!json_is_array(v))
 			doc_die(path, "expected an array");
@@ -480,7 +456,7 @@ static void read_project(const json_t *doc, struct project *p)
 		p->name = NULL;
 	} else {
 		p->name = doc_need_string(proj, ".project", "name");
-		if (!pep508_name(p->name))
+		if (!pyname_valid(p->name))
 			doc_die(".project.name", "'%s' is not a valid project name", p->name);
 	}
 	p->version = doc_want_string(proj, ".project", "version");
@@ -516,7 +492,7 @@ static void read_project(const json_t *doc, struct project *p)
 
 	/* The wheel is the authority (wheel-build(1) wrote what it says). */
 	p_str(md, "name");
-	if (!pep508_name(p_str(md, "name")))
+	if (!pyname_valid(p_str(md, "name")))
 		doc_die(".wheels.metadata.name", "'%s' is not a valid project name", p_str(md, "name"));
 	doc_need(md, ".wheels.metadata", "scripts", JSON_ARRAY);
 	check_extras_object(doc_need(md, ".wheels.metadata", "extras", JSON_OBJECT),

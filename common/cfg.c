@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "msg.h"
+#include "pyname.h"
 #include "xalloc.h"
 
 /* What we keep while inih walks the file. */
@@ -109,34 +110,6 @@ static char *lower(const char *s)
 
 static bool is_alnum(char ch) { return isascii((unsigned char)ch) && isalnum((unsigned char)ch); }
 
-/* PEP 508 names (projects and extras): letters, digits, '.', '_', '-',
- * beginning and ending with a letter or digit. */
-static bool pep508_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || !is_alnum(s[0]) || !is_alnum(s[n - 1]))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!is_alnum(s[i]) && !strchr("._-", s[i]))
-			return false;
-	return true;
-}
-
-/* Console script names become file names (/usr/local/bin/NAME), image
- * names and argv elements: the entry point spec's recommended [\w.-]+,
- * ASCII, not starting with '-' (an option) or '.' (hidden, "..").
- * Nothing else is let into the document. */
-static bool script_name_ok(const char *s)
-{
-	if (!*s || s[0] == '-' || s[0] == '.')
-		return false;
-	for (; *s; s++)
-		if (!is_alnum(*s) && !strchr("_.-", *s))
-			return false;
-	return true;
-}
-
 /* A dotted Python name: identifiers joined by single dots. */
 static bool dotted_name(const char *s, size_t n)
 {
@@ -200,7 +173,7 @@ static bool parse_extras_list(const char *s, json_t *arr, const char **why)
 		char *extra = xstrndup(b, n);
 
 		if (!(n == 0 && !comma && json_array_size(arr) == 0)) {
-			if (!pep508_name(extra)) {
+			if (!pyname_valid(extra)) {
 				free(extra);
 				*why = "bad extra name in the extras list";
 				return false;
@@ -228,7 +201,7 @@ json_t *cfg_entry_point(const char *line, char **err)
 	}
 	n = trim_len(line, (size_t)(eq - line));
 	name = xstrndup(line, n);
-	if (!script_name_ok(name)) {
+	if (!pyname_script_valid(name)) {
 		*err = xasprintf("console script name '%s': use only letters, digits, '_', '.' "
 				 "and '-', not starting with '-' or '.'", name);
 		free(name);
@@ -354,7 +327,7 @@ static int cfg_handler(void *user, const char *section, const char *name, const 
 		/* Extra names keep their case: pip 23 matches them exactly. */
 		if (!cont) {
 			json_t *first = json_object_get(c->extra_line, name);
-			if (!pep508_name(name))
+			if (!pyname_valid(name))
 				cfg_error(c, c->lineno, "[%s] '%s': not a valid extra name", section, name);
 			else if (first)
 				cfg_error(c, c->lineno, "duplicate extra '%s' (first on line %d)", name,
@@ -413,7 +386,7 @@ json_t *cfg_read_project_opt(const char *dir, const char *path, int name_optiona
 		msg_die(EXIT_FAIL, "%s: cannot parse (inih error %d)", path, rc);
 	if (!c.name && !name_optional)
 		msg_die(EXIT_USAGE, "%s: no name in [metadata]", path);
-	if (c.name && !pep508_name(c.name))
+	if (c.name && !pyname_valid(c.name))
 		msg_die(EXIT_USAGE, "%s:%d: [metadata] name '%s': not a valid project name "
 			"(letters, digits, '.', '_', '-')", path, c.name_line, c.name);
 	/* No warning for "foo-base" or "Foo_Base": image-plan(1) matches

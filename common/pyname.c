@@ -32,3 +32,30 @@ bool pyname_same(const char *a, const char *b)
 	free(cb);
 	return same;
 }
+
+static bool ascii_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool pyname_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || !ascii_alnum(s[0]) || !ascii_alnum(s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!ascii_alnum(s[i]) && !strchr("._-", s[i]))
+			return false;
+	return true;
+}
+
+bool pyname_script_valid(const char *s)
+{
+	if (!*s || s[0] == '-' || s[0] == '.')
+		return false;
+	for (; *s; s++)
+		if (!ascii_alnum(*s) && !strchr("_.-", *s))
+			return false;
+	return true;
+}

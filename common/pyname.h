@@ -13,4 +13,13 @@ char *pyname_canonical(const char *s, size_t len);
 /* Are a and b the same name once normalised? */
 bool pyname_same(const char *a, const char *b);
 
+/* A valid PEP 508 name (projects, extras): ASCII letters, digits, '.',
+ * '_' and '-', beginning and ending with a letter or digit. */
+bool pyname_valid(const char *s);
+
+/* A console script name that is safe as a file name (/usr/local/bin/NAME),
+ * an image name and an argv element: the entry point spec's [\w.-]+,
+ * ASCII, not starting with '-' (an option) or '.' (hidden, ".."). */
+bool pyname_script_valid(const char *s);
+
 #endif
