@@ -24,10 +24,6 @@
 #include "msg.h"
 #include "xalloc.h"
 
-#ifndef PBRX_VERSION
-#define PBRX_VERSION "unknown"
-#endif
-
 static void usage(FILE *f)
 {
 	fputs("usage: image-assemble [-hqv] [--version] [--engine ENGINE]\n", f);
@@ -893,28 +889,18 @@ int main(int argc, char **argv)
 	 * cleanup, not a silent death that leaves containers behind. */
 	signal(SIGPIPE, SIG_IGN);
 	while ((ch = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'e':
-			/* Podman's Docker-compatible service is "docker",
-			 * reached through DOCKER_HOST. */
-			if (!engine_name_valid(optarg)) {
-				msg_warn("unknown engine '%s' (docker, buildah or auto)", optarg);
-				usage(stderr);
-				return EXIT_USAGE;
-			}
-			engine = optarg;
+		switch (engine_stage_option(ch, optarg, &engine)) {
+		case ENGINE_OPT_TAKEN:
+			continue;
+		case ENGINE_OPT_BAD:
+			usage(stderr);
+			return EXIT_USAGE;
+		case ENGINE_OPT_NONE:
 			break;
+		}
+		switch (ch) {
 		case 'h':
 			usage(stdout);
-			return EXIT_OK;
-		case 'q':
-			msg_set_verbosity(-1);
-			break;
-		case 'v':
-			msg_set_verbosity(msg_verbosity() + 1);
-			break;
-		case 'V':
-			puts("image-assemble " PBRX_VERSION);
 			return EXIT_OK;
 		default:
 			usage(stderr);

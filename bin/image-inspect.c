@@ -15,10 +15,6 @@
 #include "osrelease.h"
 #include "xalloc.h"
 
-#ifndef PBRX_VERSION
-#define PBRX_VERSION "unknown"
-#endif
-
 #define DEFAULT_IMAGE "python:alpine"
 
 static void usage(FILE *f)
@@ -115,28 +111,18 @@ int main(int argc, char **argv)
 
 	msg_init("image-inspect");
 	while ((ch = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'e':
-			/* Podman's Docker-compatible service is "docker",
-			 * reached through DOCKER_HOST. */
-			if (!engine_name_valid(optarg)) {
-				msg_warn("unknown engine '%s' (docker, buildah or auto)", optarg);
-				usage(stderr);
-				return EXIT_USAGE;
-			}
-			engine = optarg;
+		switch (engine_stage_option(ch, optarg, &engine)) {
+		case ENGINE_OPT_TAKEN:
+			continue;
+		case ENGINE_OPT_BAD:
+			usage(stderr);
+			return EXIT_USAGE;
+		case ENGINE_OPT_NONE:
 			break;
+		}
+		switch (ch) {
 		case 'h':
 			usage(stdout);
-			return EXIT_OK;
-		case 'q':
-			msg_set_verbosity(-1);
-			break;
-		case 'v':
-			msg_set_verbosity(msg_verbosity() + 1);
-			break;
-		case 'V':
-			puts("image-inspect " PBRX_VERSION);
 			return EXIT_OK;
 		default:
 			usage(stderr);

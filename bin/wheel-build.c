@@ -27,10 +27,6 @@
 #include "wheel.h"
 #include "xalloc.h"
 
-#ifndef PBRX_VERSION
-#define PBRX_VERSION "unknown"
-#endif
-
 /* Where --find-links directories and a PIP_CONFIG_FILE appear inside the
  * builder: under /tmp, its tmpfs. */
 #define FIND_LINKS_DIR "/tmp/pbrx/find-links"
@@ -984,17 +980,16 @@ int main(int argc, char **argv)
 	 * a closed stdout is caught by doc_write. */
 	signal(SIGPIPE, SIG_IGN);
 	while ((ch = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'e':
-			/* Podman's Docker-compatible service is "docker",
-			 * reached through DOCKER_HOST. */
-			if (!engine_name_valid(optarg)) {
-				msg_warn("unknown engine '%s' (docker, buildah or auto)", optarg);
-				usage(stderr);
-				return EXIT_USAGE;
-			}
-			engine = optarg;
+		switch (engine_stage_option(ch, optarg, &engine)) {
+		case ENGINE_OPT_TAKEN:
+			continue;
+		case ENGINE_OPT_BAD:
+			usage(stderr);
+			return EXIT_USAGE;
+		case ENGINE_OPT_NONE:
 			break;
+		}
+		switch (ch) {
 		case 'w':
 			if (!*optarg)
 				msg_die(EXIT_USAGE, "--wheelhouse: empty path");
@@ -1005,15 +1000,6 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return EXIT_OK;
-		case 'q':
-			msg_set_verbosity(-1);
-			break;
-		case 'v':
-			msg_set_verbosity(msg_verbosity() + 1);
-			break;
-		case 'V':
-			puts("wheel-build " PBRX_VERSION);
 			return EXIT_OK;
 		default:
 			usage(stderr);

@@ -40,6 +40,31 @@ bool engine_name_valid(const char *name)
 	return !strcmp(name, "docker") || !strcmp(name, "buildah") || !strcmp(name, "auto");
 }
 
+enum engine_opt engine_stage_option(int ch, const char *arg, const char **engine)
+{
+	switch (ch) {
+	case 'e':
+		/* Podman's Docker-compatible service is "docker", reached
+		 * through DOCKER_HOST. */
+		if (!engine_name_valid(arg)) {
+			msg_warn("unknown engine '%s' (docker, buildah or auto)", arg);
+			return ENGINE_OPT_BAD;
+		}
+		*engine = arg;
+		return ENGINE_OPT_TAKEN;
+	case 'q':
+		msg_set_verbosity(-1);
+		return ENGINE_OPT_TAKEN;
+	case 'v':
+		msg_set_verbosity(msg_verbosity() + 1);
+		return ENGINE_OPT_TAKEN;
+	case 'V':
+		printf("%s %s\n", msg_progname(), PBRX_VERSION);
+		exit(EXIT_OK);
+	}
+	return ENGINE_OPT_NONE;
+}
+
 struct engine *engine_open(const char *name)
 {
 	struct engine *e;

@@ -85,6 +85,17 @@ struct engine_build_spec {
 struct engine *engine_open(const char *name);
 /* Is name one engine_open() knows? */
 bool engine_name_valid(const char *name);
+
+/* What engine_stage_option() did with an option. */
+enum engine_opt {
+	ENGINE_OPT_NONE,  /* not one of the shared options: the tool's own */
+	ENGINE_OPT_TAKEN, /* handled */
+	ENGINE_OPT_BAD,   /* a bad value, already reported: print usage, exit 2 */
+};
+/* The options every stage that talks to an engine has, as getopt_long
+ * returns them: 'e' (--engine NAME, stored in *engine), 'q', 'v', and
+ * 'V' (--version: prints "PROG VERSION" and exits). */
+enum engine_opt engine_stage_option(int ch, const char *arg, const char **engine);
 /* A new connection to the same engine as e, knowing e's containers: for
  * a forked child.  Free with engine_free(). */
 struct engine *engine_dup(const struct engine *e);
