@@ -34,7 +34,7 @@ LIBS_cfg-extras = $(JANSSON_LIBS) $(INIH_LIBS)
 LIBS_image-inspect = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS)
 LIBS_image-plan = $(JANSSON_LIBS)
 LIBS_wheel-build = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) $(SSL_LIBS) $(ELF_LIBS) $(INIH_LIBS)
-LIBS_image-assemble = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) -pthread
+LIBS_image-assemble = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) $(SSL_LIBS) -pthread
 LIBS_image-push = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS)
 SCRIPTS = pbrx-build-images pbrx-push-images
 

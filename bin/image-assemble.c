@@ -21,12 +21,15 @@
 
 #include "doc.h"
 #include "engine.h"
+#include "layercache.h"
 #include "msg.h"
+#include "pyname.h"
 #include "xalloc.h"
 
 static void usage(FILE *f)
 {
-	fputs("usage: image-assemble [-hqv] [--version] [--engine ENGINE]\n", f);
+	fputs("usage: image-assemble [-hqv] [--version] [--engine ENGINE] [--no-cache] [--prepare]\n",
+	      f);
 }
 
 /* One plan image while it is built. */
@@ -230,11 +233,11 @@ static char **strv(const json_t *arr, const char *path)
 /* The mounts of image img: a "source" is a host path, the volume
  * "wheelhouse" is .wheels.wheelhouse.  Malloc'd array; strings borrowed. */
 static struct engine_mount *mounts_of(const struct image *img, const char *wheelhouse,
-                                      size_t *n)
+                                      bool wheels, size_t *n)
 {
 	json_t *arr = doc_need(img->plan, img->path, "mounts", JSON_ARRAY);
 	struct engine_mount *m = xcalloc(json_array_size(arr) + 1, sizeof *m);
-	size_t i;
+	size_t i, k = 0;
 	json_t *v;
 
 	json_array_foreach(arr, i, v) {
@@ -242,25 +245,28 @@ static struct engine_mount *mounts_of(const struct image *img, const char *wheel
 		const char *source = doc_want_string(v, path, "source");
 		const char *volume = doc_want_string(v, path, "volume");
 		json_t *ro = json_object_get(v, "read_only");
+		bool wheelhouse_volume = volume && strcmp(volume, "wheelhouse") == 0;
 
 		if (ro && !json_is_boolean(ro))
 			doc_die(path, "read_only: expected true or false");
-		m[i].target = doc_need_string(v, path, "target");
+		m[k].target = doc_need_string(v, path, "target");
 		/* Read-only unless the plan says otherwise. */
-		m[i].read_only = !json_is_false(ro);
+		m[k].read_only = !json_is_false(ro);
 		if (source) {
-			m[i].source = source;
-		} else if (volume && strcmp(volume, "wheelhouse") == 0) {
+			m[k++].source = source;
+		} else if (wheelhouse_volume && wheels) {
 			if (!wheelhouse)
 				doc_die(".wheels.wheelhouse", "missing: %s mounts the wheelhouse; "
 				        "run wheel-build first", img->path);
-			m[i].source = wheelhouse;
-		} else {
+			m[k++].source = wheelhouse;
+		} else if (!wheelhouse_volume) {
 			doc_die(path, "expected a \"source\" or the volume \"wheelhouse\"");
 		}
+		/* else: steps that read no wheels (a "packages" layer) run
+		 * in the same container whether wheel-build ran yet or not. */
 		free(path);
 	}
-	*n = json_array_size(arr);
+	*n = k;
 	return m;
 }
 
@@ -326,7 +332,7 @@ static char *change_json(const char *keyword, const json_t *v)
  * (null) ones, and one that runs steps gets CMD ["/bin/sh"].
  * build_container() makes the container so.  NULL-terminated, malloc'd
  * strings. */
-static char **commit_changes(const struct image *img, struct command c)
+static char **commit_changes(const struct image *img, struct command c, bool with_labels)
 {
 	char *path = xasprintf("%s.config", img->path);
 	json_t *config = doc_need(img->plan, img->path, "config", JSON_OBJECT);
@@ -348,6 +354,10 @@ static char **commit_changes(const struct image *img, struct command c)
 		         "it gets CMD [\"/bin/sh\"]", img->name);
 		v[n++] = xstrdup("CMD [\"/bin/sh\"]");
 	}
+	/* A cached layer keeps only what runs: the labels of the image
+	 * that made it (its revision, its date) are not its own. */
+	if (!with_labels)
+		labels = NULL;
 	json_object_foreach(labels, key, val) {
 		/* Dockerfile LABEL takes double-quoted strings with backslash
 		 * escapes: JSON strings of plain text are that. */
@@ -545,42 +555,125 @@ static void check_libraries(struct engine *d, const struct image *img, const cha
 	free(cap.p);
 }
 
-static void build_container(struct engine *d, struct image *img, const char *from,
-                            const char *wheelhouse, const char *suffix)
+/* ---- cached layers ------------------------------------------------------ */
+
+/* Set by options and the document, for the layers. */
+static bool no_cache;            /* --no-cache: rebuild every layer */
+static char *cache_repo;         /* the project's name, normalised */
+static const char *run_id;       /* unique per run, in container names */
+static const json_t *wheels;     /* .wheels, borrowed; NULL before wheel-build */
+
+/* What the steps of layer read besides their parent image: for
+ * "dependencies", the project's requirements and every wheel but the
+ * project's own (by SHA-256), so a change to the project's source alone
+ * finds the layer again.  Other layers read nothing else (pbrx-document(5)).
+ * New reference or NULL. */
+static json_t *layer_inputs(const char *layer)
 {
-	/* Kept alive by tail; the steps' text is only sh's $0, never run:
-	 * docker history shows the container's Cmd as the layer's "created
-	 * by". */
+	const char *pw = json_string_value(json_object_get(wheels, "project_wheel"));
+	json_t *md = json_object_get(wheels, "metadata"), *files, *f, *in;
+	size_t i;
+
+	if (strcmp(layer, "dependencies") != 0)
+		return NULL;
+	if (!wheels || !pw)
+		doc_die(".wheels", "missing: a \"dependencies\" layer needs the wheels; run "
+		        "wheel-build first");
+	files = doc_need(wheels, ".wheels", "files", JSON_ARRAY);
+	in = json_pack("{s:O, s:[]}", "requires_dist",
+	               json_object_get(md, "requires_dist") ? json_object_get(md, "requires_dist")
+	                                                      : json_null(), "wheels");
+	json_array_foreach(files, i, f) {
+		char path[64];
+		const char *file, *sum;
+
+		snprintf(path, sizeof path, ".wheels.files[%zu]", i);
+		if (!json_is_object(f))
+			doc_die(path, "expected an object");
+		file = doc_need_string(f, path, "file");
+		sum = doc_need_string(f, path, "sha256");
+		if (strcmp(file, pw) != 0)
+			json_array_append_new(json_object_get(in, "wheels"),
+			                      json_sprintf("%s %s", sum, file));
+	}
+	return in;
+}
+
+/* The steps of a layer as its key sees them: the project's wheel file
+ * name, which changes with every version (pbr makes one per commit),
+ * replaced by a placeholder; its content is not an input (layer_inputs).
+ * New reference. */
+static json_t *key_steps(const json_t *steps)
+{
+	const char *pw = json_string_value(json_object_get(wheels, "project_wheel"));
+	json_t *copy = json_deep_copy(steps), *step, *a;
+	size_t i, j;
+
+	if (!pw)
+		return copy;
+	json_array_foreach(copy, i, step) {
+		json_array_foreach(json_object_get(step, "argv"), j, a) {
+			const char *s = json_string_value(a), *hit = s ? strstr(s, pw) : NULL;
+			if (hit)
+				json_array_set_new(json_object_get(step, "argv"), j,
+				                   json_sprintf("%.*s<project wheel>%s", (int)(hit - s), s,
+				                                hit + strlen(pw)));
+		}
+	}
+	return copy;
+}
+
+/* The layer name of steps[k], or NULL: steps without one are not cached. */
+static const char *layer_of(const struct image *img, const json_t *steps, size_t k)
+{
+	json_t *l = json_object_get(json_array_get(steps, k), "layer");
+	char path[96];
+
+	if (!l)
+		return NULL;
+	if (!json_is_string(l) || !*json_string_value(l)) {
+		snprintf(path, sizeof path, "%s.steps[%zu].layer", img->path, k);
+		doc_die(path, "expected a layer name");
+	}
+	return json_string_value(l);
+}
+
+/* ---- container images ------------------------------------------------- */
+
+/* A container from from that runs steps (a JSON array), committed as
+ * repo_tag with changes: the new image's ID.  Kept alive by tail; the
+ * steps' text is only sh's $0, never run: docker history shows the
+ * container's Cmd as the layer's "created by".  A container without steps
+ * is never started: its commit adds no layer, only config. */
+static char *commit_steps(struct engine *d, const struct image *img, const char *from,
+                          const json_t *steps, size_t first, const char *wheelhouse,
+                          bool wheels, struct command c, char *const *changes,
+                          const char *repo_tag, bool check)
+{
 	static char *const keep_alive[] = {"/bin/sh", "-c", "exec tail -f /dev/null", NULL};
-	json_t *steps = doc_need(img->plan, img->path, "steps", JSON_ARRAY);
-	json_t *from_img, *step;
-	char *cname = xasprintf("pbrx-%s-%s", img->name, suffix), *cid, **changes;
+	static unsigned serial;
+	char *cname = xasprintf("pbrx-%s-%s-%u", img->name, run_id, serial++), *cid, *id;
 	char *what = history_text(img, steps);
 	char *const cmd[] = {what, NULL};
 	char *const full[] = {keep_alive[0], keep_alive[1], keep_alive[2], what, NULL};
 	struct engine_container_spec spec = {
 		.name = cname, .image = from, .network_mode = "host", .tmpfs_tmp = true,
 	};
-	struct command c;
 	size_t k;
+	json_t *step;
 
 	for (char *p = cname; *p; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
 			*p = '-';
-	from_img = engine_image_inspect(d, from);
-	if (!from_img)
-		msg_die(EXIT_FAIL, "%s: %s", img->name, engine_error(d));
-	c = command_of(img, json_object_get(from_img, "Config"));
-	changes = commit_changes(img, c);
 	/* As commit_changes() needs it. */
 	if (c.entrypoint) {
 		spec.entrypoint = keep_alive;
 		spec.cmd = cmd;
-	} else if (c.cmd || json_array_size(steps)) {
+	} else if (c.cmd || json_array_size(steps) || check) {
 		spec.cmd = full;
 	}
 	if (json_array_size(steps))
-		spec.mounts = mounts_of(img, wheelhouse, &spec.nmounts);
+		spec.mounts = mounts_of(img, wheelhouse, wheels, &spec.nmounts);
 
 	rb_lock();
 	cid = engine_container_create(d, &spec);
@@ -590,22 +683,23 @@ static void build_container(struct engine *d, struct image *img, const char *fro
 	rb_unlock();
 	msg_note("%s: container %.12s from %s", img->name, cid, from);
 
-	if (json_array_size(steps)) {
+	if (json_array_size(steps) || check) {
 		if (engine_container_start(d, cid) < 0)
 			msg_die(EXIT_FAIL, "%s: %s", img->name, engine_error(d));
 		json_array_foreach(steps, k, step)
-			run_step(d, img, cid, step, k);
-		if (strcmp(img->kind, "base") == 0)
+			run_step(d, img, cid, step, first + k);
+		if (check)
 			check_libraries(d, img, cid);
 	}
 	for (size_t i = 0; changes[i]; i++)
 		msg_note("%s: commit change %s", img->name, changes[i]);
 
 	rb_lock();
-	img->id = engine_commit(d, cid, img->tmp_ref, changes);
-	if (!img->id)
+	id = engine_commit(d, cid, repo_tag, changes);
+	if (!id)
 		msg_die(EXIT_FAIL, "%s: commit: %s", img->name, engine_error(d));
-	list_add(&rb.refs, &rb.nrefs, &rb.rcap, img->tmp_ref);
+	if (strncmp(repo_tag, "pbrx-cache/", 11) != 0)
+		list_add(&rb.refs, &rb.nrefs, &rb.rcap, repo_tag);
 	if (engine_container_remove(d, cid) < 0)
 		msg_die(EXIT_FAIL, "%s: %s", img->name, engine_error(d));
 	list_del(rb.containers, &rb.ncontainers, cid);
@@ -613,10 +707,110 @@ static void build_container(struct engine *d, struct image *img, const char *fro
 
 	free((void *)spec.mounts);
 	free(what);
-	strv_free(changes);
-	json_decref(from_img);
 	free(cid);
 	free(cname);
+	return id;
+}
+
+/* The cached layers at the start of img's steps, on top of from: each
+ * found by its key, or built and tagged.  Stops before a layer whose
+ * inputs are not known yet when prepare is set (the "dependencies" layer
+ * before wheel-build).  Returns the ID of the last (malloc'd; from's own
+ * ID when there are none) and sets *next to the first step not done. */
+static char *cached_layers(struct engine *d, const struct image *img, const char *from,
+                           const char *wheelhouse, struct command c, bool prepare, size_t *next)
+{
+	json_t *steps = doc_need(img->plan, img->path, "steps", JSON_ARRAY);
+	char *parent = layercache_image_id(d, from);
+	char **changes = commit_changes(img, c, false);
+	size_t k = 0, n = json_array_size(steps);
+	const char *layer;
+
+	while (k < n && (layer = layer_of(img, steps, k))) {
+		size_t end = k + 1;
+		json_t *group, *in, *ks;
+		char *key, *ref, *id;
+
+		if (prepare && strcmp(layer, "dependencies") == 0)
+			break;
+		while (end < n && layer_of(img, steps, end) && !strcmp(layer_of(img, steps, end), layer))
+			end++;
+		group = json_array();
+		for (size_t i = k; i < end; i++)
+			json_array_append(group, json_array_get(steps, i));
+		in = layer_inputs(layer);
+		ks = key_steps(group);
+		key = layercache_key(parent, ks, in);
+		ref = layercache_ref(cache_repo, layer, key);
+		id = no_cache ? NULL : layercache_find(d, ref);
+		if (id) {
+			msg_info("%s: %s: cached (%s)", img->name, layer, ref);
+		} else {
+			msg_info("%s: %s: building %s", img->name, layer, ref);
+			id = commit_steps(d, img, parent, group, k, wheelhouse, in != NULL, c,
+			                  changes, ref, false);
+		}
+		free(parent);
+		parent = id;
+		free(ref);
+		free(key);
+		json_decref(ks);
+		json_decref(in);
+		json_decref(group);
+		k = end;
+	}
+	strv_free(changes);
+	*next = k;
+	return parent;
+}
+
+/* Build img from from: its cached layers, then a container that runs the
+ * remaining steps, committed with the plan's config as img->tmp_ref. */
+static void build_container(struct engine *d, struct image *img, const char *from,
+                            const char *wheelhouse)
+{
+	json_t *steps = doc_need(img->plan, img->path, "steps", JSON_ARRAY), *rest;
+	json_t *from_img = engine_image_inspect(d, from);
+	struct command c;
+	char **changes, *top;
+	size_t next;
+
+	if (!from_img)
+		msg_die(EXIT_FAIL, "%s: %s", img->name, engine_error(d));
+	c = command_of(img, json_object_get(from_img, "Config"));
+	changes = commit_changes(img, c, true);
+	top = cached_layers(d, img, from, wheelhouse, c, false, &next);
+	rest = json_array();
+	for (size_t i = next; i < json_array_size(steps); i++)
+		json_array_append(rest, json_array_get(steps, i));
+	img->id = commit_steps(d, img, top, rest, next, wheelhouse, true, c, changes, img->tmp_ref,
+	                       strcmp(img->kind, "base") == 0 && json_array_size(extensions));
+	json_decref(rest);
+	free(top);
+	strv_free(changes);
+	json_decref(from_img);
+}
+
+/* --prepare: the cached layers of every image that starts from outside
+ * the plan, as far as they need no wheels (the distribution packages),
+ * so that they are built while wheel-build runs. */
+static void prepare_layers(struct engine *d, struct image *imgs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct image *img = &imgs[i];
+		json_t *from_img;
+		struct command c;
+		size_t next;
+
+		if (!strcmp(img->kind, "dockerfile") || strcmp(resolve_from(imgs, i), img->from))
+			continue;
+		from_img = engine_image_inspect(d, img->from);
+		if (!from_img)
+			msg_die(EXIT_FAIL, "%s: %s", img->name, engine_error(d));
+		c = command_of(img, json_object_get(from_img, "Config"));
+		free(cached_layers(d, img, img->from, NULL, c, true, &next));
+		json_decref(from_img);
+	}
 }
 
 /* ---- Dockerfile images ------------------------------------------------ */
@@ -871,6 +1065,8 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"engine", required_argument, NULL, 'e'},
+		{"no-cache", no_argument, NULL, 'C'},
+		{"prepare", no_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -878,11 +1074,12 @@ int main(int argc, char **argv)
 	struct engine *d;
 	struct image *imgs;
 	const char *engine = NULL;
-	json_t *doc, *plan, *wheels;
+	json_t *doc, *plan;
 	const char *wheelhouse = NULL;
 	char *suffix;
 	size_t n;
 	int ch;
+	bool prepare = false;
 
 	msg_init("image-assemble");
 	/* A closed stdout or engine socket is an error to report, after the
@@ -899,6 +1096,12 @@ int main(int argc, char **argv)
 			break;
 		}
 		switch (ch) {
+		case 'C':
+			no_cache = true;
+			break;
+		case 'P':
+			prepare = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -923,11 +1126,22 @@ int main(int argc, char **argv)
 		extensions = doc_want(doc_need(wheels, ".wheels", "metadata", JSON_OBJECT),
 		                      ".wheels.metadata", "extensions", JSON_ARRAY);
 	package_manager = doc_want_string(plan, ".plan", "package_manager");
+	if (json_is_string(json_object_get(plan, "project")))
+		cache_repo = pyname_canonical(json_string_value(json_object_get(plan, "project")),
+		                              strlen(json_string_value(json_object_get(plan, "project"))));
 	suffix = run_suffix();
+	run_id = suffix;
 	imgs = load_images(plan, suffix, &n);
 
 	d = engine_open(engine);
 	rb_start(d);
+	if (prepare) {
+		/* Only the cache changes: the document goes on as it came. */
+		prepare_layers(d, imgs, n);
+		msg_on_die(NULL);
+		doc_write(doc);
+		goto out;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct image *img = &imgs[i];
 
@@ -936,7 +1150,7 @@ int main(int argc, char **argv)
 		} else {
 			const char *from = resolve_from(imgs, i);
 			msg_info("%s: from %s", img->name, img->from);
-			build_container(d, img, from, wheelhouse, suffix);
+			build_container(d, img, from, wheelhouse);
 		}
 		msg_note("%s: built %s", img->name, img->id);
 	}
@@ -946,6 +1160,7 @@ int main(int argc, char **argv)
 	summary(json_object_get(doc, "images"));
 	doc_write(doc);
 
+out:
 	for (size_t i = 0; i < n; i++) {
 		free(imgs[i].path);
 		free(imgs[i].tmp_ref);
@@ -953,6 +1168,7 @@ int main(int argc, char **argv)
 	}
 	free(imgs);
 	free(suffix);
+	free(cache_repo);
 	json_decref(doc);
 	engine_free(d);
 	rb_free();

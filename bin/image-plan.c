@@ -69,6 +69,9 @@ struct project {
 	json_t *cfg_extras;   /* borrowed: setup.cfg's, for "from" */
 	const char *source;   /* "setup.cfg" or "wheel": where names come from */
 	json_t *pending;      /* owned: what only the wheel will tell */
+	const char *wheel;    /* the project's wheel file (.wheels.project_wheel);
+	                       * NULL before wheel-build */
+	bool requires;        /* the wheel declares Requires-Dist lines */
 	struct script *scripts;
 	size_t nscripts;
 };
@@ -269,6 +272,14 @@ static void step(json_t *steps, const char *name, json_t *argv)
 	json_object_set_new(s, "name", json_string(name));
 	json_object_set_new(s, "argv", argv);
 	json_array_append_new(steps, s);
+}
+
+/* Steps from index first on form the cached layer named layer (see
+ * layercache.h): their results are committed and found again by key. */
+static void set_layer(json_t *steps, size_t first, const char *layer)
+{
+	for (size_t i = first; i < json_array_size(steps); i++)
+		json_object_set_new(json_array_get(steps, i), "layer", json_string(layer));
 }
 
 static bool has_string(const json_t *arr, const char *s)
@@ -519,6 +530,11 @@ static void read_project(const json_t *doc, struct project *p)
 		}
 	}
 	compare_with_wheel(p, scripts, md);
+	p->wheel = doc_want_string(wheels, ".wheels", "project_wheel");
+	if (p->wheel && (!*p->wheel || strchr(p->wheel, '/') || p->wheel[0] == '.'))
+		doc_die(".wheels.project_wheel", "'%s' is not a wheel file name", p->wheel);
+	p->requires = json_array_size(doc_want(md, ".wheels.metadata", "requires_dist",
+					       JSON_ARRAY)) > 0;
 	p->name = p_str(md, "name");
 	p->version = doc_need_string(md, ".wheels.metadata", "version");
 	p->extras = json_object_get(md, "extras");
@@ -1226,15 +1242,40 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 	}
 	add_unique(runtime, dumb_init);
 	pkgs = sorted(runtime);
+	/* Layers in the order their content changes least often: the
+	 * distribution packages, the third-party wheels, then the project
+	 * itself, so a change to the project's source rebuilds only its own
+	 * layer.  The first two are cached (layer names); the project's is
+	 * not: its wheel is new each build. */
 	steps = json_array();
 	if (o->mirror)
 		mirror_steps(steps, pm, o->mirror);
 	install_steps(steps, pm, pkgs);
-	tmp = with_extras(p->name, ex);
-	step(steps, "install", pip_install(tmp));
-	free(tmp);
 	if (o->mirror)
 		mirror_restore_step(steps, pm);
+	set_layer(steps, 0, "packages");
+	if (p->wheel) {
+		char *whl = xasprintf("%s/%s", P_WHEELS, p->wheel);
+		size_t first = json_array_size(steps);
+
+		/* The dependencies alone: pip resolves them from the
+		 * project's wheel, which is then taken out again. */
+		if (p->requires) {
+			tmp = with_extras(whl, ex);
+			step(steps, "dependencies", pip_install(tmp));
+			free(tmp);
+			step(steps, "dependencies", argv_of("python3", "-m", "pip", "uninstall",
+							    "--yes", "--quiet", p->name, NULL));
+			set_layer(steps, first, "dependencies");
+		}
+		step(steps, "install", argv_of("python3", "-m", "pip", "install", "--no-index",
+					       "--no-cache-dir", "--no-deps", whl, NULL));
+		free(whl);
+	} else {
+		tmp = with_extras(p->name, ex);
+		step(steps, "install", pip_install(tmp));
+		free(tmp);
+	}
 	json_object_set_new(img, "extras", ex);
 	json_object_set_new(img, "packages", pkgs);
 	m = json_array();
@@ -1309,6 +1350,7 @@ builder:
 	if (o->mirror)
 		mirror_steps(bsteps, pm, o->mirror);
 	install_steps(bsteps, pm, pkgs);
+	set_layer(bsteps, 0, "packages");
 	/* pip builds in place: build a throwaway copy of the read-only source. */
 	step(bsteps, "source", argv_of("cp", "-a", P_SRC "/.", P_BUILD "/", NULL));
 	tmp = with_extras(P_BUILD, all_extras);

@@ -22,6 +22,7 @@
 
 #include "doc.h"
 #include "engine.h"
+#include "layercache.h"
 #include "msg.h"
 #include "pyname.h"
 #include "wheel.h"
@@ -39,7 +40,8 @@ extern char **environ;
 static void usage(FILE *f)
 {
 	fputs("usage: wheel-build [-hqv] [--version] [--engine ENGINE] [--wheelhouse DIR]"
-	      " [--find-links DIR ...]\n", f);
+	      " [--find-links DIR ...]\n"
+	      "                   [--no-cache]\n", f);
 }
 
 /* A NULL-terminated, growable vector of malloc'd strings. */
@@ -73,6 +75,8 @@ static struct {
 	bool temporary;    /* made here: removed on failure */
 	const char *target;/* the wheelhouse inside the builder */
 	bool in_child;     /* the process running the steps: no cleanup */
+	bool wrote_wheels; /* the container's steps write the wheelhouse */
+	bool no_cache;     /* --no-cache: rebuild the cached layers */
 	size_t nlinks;     /* find-links directories mounted so far */
 	const char *project;           /* .plan.project; NULL: the wheel names it */
 	const json_t *builder_extras;  /* .plan.builder.extras, borrowed */
@@ -435,9 +439,11 @@ static char *show_argv(char *const *argv)
 	return s;
 }
 
-/* One builder step: its name and argv (borrowed from the document). */
+/* One builder step: its name, its cached layer (NULL: none) and argv
+ * (borrowed from the document). */
 struct step {
 	const char *name;
+	const char *layer;
 	struct strv argv;
 };
 
@@ -456,6 +462,9 @@ static void read_steps(const json_t *builder, struct step **steps, size_t *n)
 		if (!json_is_object(s))
 			doc_die(path, "expected an object");
 		(*steps)[i].name = doc_need_string(s, path, "name");
+		(*steps)[i].layer = doc_want_string(s, path, "layer");
+		if ((*steps)[i].layer && (!*(*steps)[i].layer || (i && !(*steps)[i - 1].layer)))
+			doc_die(path, "layer: the cached layers must come first, each with a name");
 		argv = doc_need(s, path, "argv", JSON_ARRAY);
 		free(path);
 		path = xasprintf(".plan.builder.steps[%zu].argv", i);
@@ -719,14 +728,15 @@ static void extras_step(struct strv *argv)
 /* The child's job: run every step in order, stop at the first failure.
  * Its own connection: the parent's may be in any state.  It is kept in
  * run, so dying with it open is no leak. */
-static noreturn void run_steps(const struct step *steps, size_t nsteps, char *const *env)
+static noreturn void run_steps(const struct step *steps, size_t nsteps, char *const *env,
+                               bool last)
 {
 	struct engine *d = run.child_d = engine_dup(run.d);
 	struct quiet_buf out = {0};
 	bool quiet = msg_verbosity() < 0;
-	struct step extras = {"extras", {0}};
+	struct step extras = {"extras", NULL, {0}};
 
-	for (size_t i = 0; i <= nsteps; i++) {
+	for (size_t i = 0; i < nsteps + last; i++) {
 		const struct step *st = i < nsteps ? &steps[i] : &extras;
 		struct engine_run_spec spec = {
 			.argv = st->argv.v,
@@ -784,12 +794,14 @@ static void chown_wheelhouse(void)
 		msg_warn("builder: chown -R %s %s failed with exit code %d", owner, run.target, code);
 }
 
-/* Remove the builder (after the chown) and forget it. */
+/* Remove the builder (after the chown, when its steps wrote wheels) and
+ * forget it. */
 static void remove_container(void)
 {
 	if (!run.container)
 		return;
-	chown_wheelhouse();
+	if (run.wrote_wheels)
+		chown_wheelhouse();
 	if (engine_container_remove(run.d, run.container) < 0)
 		msg_warn("%s; remove container %.12s by hand", engine_error(run.d),
 		         run.container);
@@ -850,47 +862,28 @@ static void on_sigchld(int sig)
 	(void)sig;
 }
 
-/* Create and start the builder, run the steps in a child process (so a
- * signal can interrupt a step that streams output for minutes), then
- * chown the wheelhouse and remove the builder.  Returns the child's exit
- * code. */
-static int build(const json_t *builder, const struct strv *find_links,
-                 const char *engine)
+/* Create and start a container from image, run steps in a child process
+ * (so a signal can interrupt a step that streams output for minutes),
+ * then, when commit_ref is set, commit it as that (*id: the new image's
+ * ID), else chown the wheelhouse; and remove it.  The last container also
+ * runs the "extras" step.  Returns the child's exit code.  Signals are
+ * blocked. */
+static int in_container(const char *image, const struct step *steps, size_t nsteps,
+                        char *const *env, const struct engine_mount *mounts, size_t nmounts,
+                        const sigset_t *set, const char *commit_ref, char **id)
 {
-	struct strv keep = {0}, links = {0}, env = {0};
-	struct engine_mount *mounts = NULL;
-	size_t nmounts = 0, cap = 0, nsteps;
-	struct step *steps;
 	char *entrypoint[] = {"sleep", NULL}, *cmd[] = {"infinity", NULL};
-	char *name;
-	sigset_t set;
+	static unsigned serial;
+	char *name = xasprintf("%s-wheel-build-%ld-%u", run.project ? run.project : "pbrx",
+	                       (long)getpid(), serial++);
 	pid_t child;
 	int rc;
 
-	read_steps(builder, &steps, &nsteps);
-	plan_mounts(builder, &mounts, &nmounts, &cap);
-	for (size_t i = 0; i < find_links->n; i++)
-		strv_add(&links, xstrdup(find_links_mount(find_links->v[i], &keep, &mounts,
-		                                          &nmounts, &cap)));
-	step_env(&env, &links, &keep, &mounts, &nmounts, &cap);
-	pip_config_mounts(&keep, &mounts, &nmounts, &cap);
-	name = xasprintf("%s-wheel-build-%ld", run.project ? run.project : "pbrx", (long)getpid());
-
-	/* From here on a signal is handled only by wait_steps, so the
-	 * builder can't be left behind. */
-	signal(SIGCHLD, on_sigchld);
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-
-	run.d = engine_open(engine);
+	run.wrote_wheels = !commit_ref;
 	run.container = engine_container_create(run.d, &(struct engine_container_spec){
 		.name = name,
-		.image = doc_need_string(builder, ".plan.builder", "from"),
-		/* Kept alive for the execs; never committed. */
+		.image = image,
+		/* Kept alive for the execs. */
 		.entrypoint = entrypoint,
 		.cmd = cmd,
 		/* The steps install packages. */
@@ -904,8 +897,8 @@ static int build(const json_t *builder, const struct strv *find_links,
 	});
 	if (!run.container)
 		engine_die(run.d);
-	msg_note("builder %s (%.12s) from %s", name, run.container,
-	         json_string_value(json_object_get(builder, "from")));
+	msg_note("builder %s (%.12s) from %s", name, run.container, image);
+	free(name);
 	if (engine_container_start(run.d, run.container) < 0)
 		engine_die(run.d);
 
@@ -919,17 +912,91 @@ static int build(const json_t *builder, const struct strv *find_links,
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
 		signal(SIGCHLD, SIG_DFL);
-		sigprocmask(SIG_UNBLOCK, &set, NULL);
-		run_steps(steps, nsteps, env.v);
+		sigprocmask(SIG_UNBLOCK, set, NULL);
+		run_steps(steps, nsteps, env, !commit_ref);
 	}
-	rc = wait_steps(child, &set);
+	rc = wait_steps(child, set);
+	if (rc == EXIT_OK && commit_ref) {
+		*id = engine_commit(run.d, run.container, commit_ref, NULL);
+		if (!*id)
+			msg_die(EXIT_FAIL, "builder: commit %s: %s", commit_ref, engine_error(run.d));
+	}
 	remove_container();
+	return rc;
+}
 
+/* The builder: its cached layers (the packages: found by their key, or
+ * built and committed), then a container from the last that runs the
+ * remaining steps.  Returns the exit code of the steps that failed, or 0. */
+static int build(const json_t *builder, const struct strv *find_links,
+                 const char *engine)
+{
+	struct strv keep = {0}, links = {0}, env = {0};
+	struct engine_mount *mounts = NULL;
+	size_t nmounts = 0, cap = 0, nsteps, k = 0;
+	json_t *jsteps = json_object_get(builder, "steps");
+	struct step *steps;
+	char *parent;
+	sigset_t set;
+	int rc = EXIT_OK;
+
+	read_steps(builder, &steps, &nsteps);
+	plan_mounts(builder, &mounts, &nmounts, &cap);
+	for (size_t i = 0; i < find_links->n; i++)
+		strv_add(&links, xstrdup(find_links_mount(find_links->v[i], &keep, &mounts,
+		                                          &nmounts, &cap)));
+	step_env(&env, &links, &keep, &mounts, &nmounts, &cap);
+	pip_config_mounts(&keep, &mounts, &nmounts, &cap);
+
+	/* From here on a signal is handled only by wait_steps, so the
+	 * builder can't be left behind. */
+	signal(SIGCHLD, on_sigchld);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+
+	run.d = engine_open(engine);
+	parent = layercache_image_id(run.d, doc_need_string(builder, ".plan.builder", "from"));
+	while (k < nsteps && steps[k].layer && rc == EXIT_OK) {
+		size_t end = k + 1;
+		json_t *group = json_array();
+		char *key, *ref, *id;
+
+		while (end < nsteps && steps[end].layer && !strcmp(steps[end].layer, steps[k].layer))
+			end++;
+		for (size_t i = k; i < end; i++)
+			json_array_append(group, json_array_get(jsteps, i));
+		key = layercache_key(parent, group, NULL);
+		ref = layercache_ref("builder", steps[k].layer, key);
+		id = run.no_cache ? NULL : layercache_find(run.d, ref);
+		if (id) {
+			msg_info("builder: %s: cached (%s)", steps[k].layer, ref);
+		} else {
+			msg_info("builder: %s: building %s", steps[k].layer, ref);
+			rc = in_container(parent, steps + k, end - k, env.v, mounts, nmounts, &set,
+			                  ref, &id);
+		}
+		if (id) {
+			free(parent);
+			parent = id;
+		}
+		free(ref);
+		free(key);
+		json_decref(group);
+		k = end;
+	}
+	if (rc == EXIT_OK)
+		rc = in_container(parent, steps + k, nsteps - k, env.v, mounts, nmounts, &set, NULL,
+		                  NULL);
+
+	free(parent);
 	for (size_t i = 0; i < nsteps; i++)
 		strv_free(&steps[i].argv);
 	free(steps);
 	free(mounts);
-	free(name);
 	strv_free(&env);
 	strv_free(&links);
 	strv_free(&keep);
@@ -964,6 +1031,7 @@ int main(int argc, char **argv)
 		{"engine", required_argument, NULL, 'e'},
 		{"wheelhouse", required_argument, NULL, 'w'},
 		{"find-links", required_argument, NULL, 'f'},
+		{"no-cache", no_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -997,6 +1065,9 @@ int main(int argc, char **argv)
 			break;
 		case 'f':
 			strv_add(&find_links, xstrdup(optarg));
+			break;
+		case 'C':
+			run.no_cache = true;
 			break;
 		case 'h':
 			usage(stdout);
