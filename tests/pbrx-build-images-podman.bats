@@ -40,6 +40,7 @@ teardown() {
 @test "extras: yamlcat_base in every image, yamlcat_lint only in yamlcat-lint" { e2e_test_extras; }
 @test "config: dumb-init entrypoint, each script's CMD, OCI labels, the base's ENV" { e2e_test_config; }
 @test "layers: a script image without an extra adds one empty layer over the base" { e2e_test_layers; }
+@test "cache: a source change rebuilds only the project's layer, a dependency change its own" { e2e_test_cache; }
 @test "source tree: byte for byte and owner for owner unchanged by the build" { e2e_test_source_tree; }
 @test "--keep-documents: every stage's document, the last one the output" { e2e_test_keep_documents; }
 @test "second build with --prefix and --tag: no dependency wheel built again" { e2e_test_second_build; }

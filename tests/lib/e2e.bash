@@ -16,6 +16,7 @@
 #   E2E_EMPTY_LAYER=1  the engine adds an (empty) layer for a commit of
 #                  configuration only
 #   E2E_OTHER_OWNER    owner given to some project files ("" to keep)
+#   E2E_NO_CACHE=1 also check that --no-cache builds every layer again
 #   E2E_PODMAN=1   podman's commit adds TERM=xterm and container=podman
 #                  to the environment and WorkingDir "/": not compared
 
@@ -346,8 +347,82 @@ e2e_test_layers() {
 		[ "${lines[0]}" = 0B ]
 	fi
 	[ "$(img yamlcat-lint:latest '.Layers[:-1]')" = "$base" ]
-	# the base image itself: one layer over the one it starts from
-	[ "$(jq -c '.[:-1]' <<<"$base")" = "$(img "$PBRX_BASE_IMAGE" .Layers)" ]
+	# the base image itself: three layers over the one it starts from,
+	# the runtime packages, the dependencies' wheels, the project; the
+	# first two are the cached images of this project
+	[ "$(jq -c '.[:-3]' <<<"$base")" = "$(img "$PBRX_BASE_IMAGE" .Layers)" ]
+	packages=$(cache_ref packages)
+	deps=$(cache_ref dependencies)
+	[ "$(jq -c '.[:-2]' <<<"$base")" = "$(img "$packages" .Layers)" ]
+	[ "$(jq -c '.[:-1]' <<<"$base")" = "$(img "$deps" .Layers)" ]
+}
+
+# cache_ref LAYER: the one tag of pbrx-cache/yamlcat for that layer.
+cache_ref() {
+	local t
+	t=$(tags | grep -x "\(localhost/\)\?pbrx-cache/yamlcat:$1-[0-9a-f]\{40\}")
+	[ "$(wc -l <<<"$t")" = 1 ]
+	printf '%s\n' "$t"
+}
+
+e2e_test_cache() {
+	local proj=$TMP/yamlcat deps=$TMP/deps
+	cp -a "$PROJ" "$proj"
+	mkdir -p "$deps"
+	cp "$W/deps"/*.whl "$deps/"
+	chown -R --reference="$TMP" "$proj" "$deps"
+	base_layers=$(img yamlcat-base:latest .Layers)
+	# the same build, with the copy of the dependencies
+	local -a build=()
+	for a in "${BUILD[@]}"; do
+		if [ "$a" = "$W/deps" ]; then
+			a=$deps
+		fi
+		build+=("$a")
+	done
+
+	# a one-line change in the project's Python source: every cached
+	# layer is found again; only the project's own layer is new
+	echo '# a change' >>"$proj/yamlcat/cmd.py"
+	run_split as_user env "${build[@]}" --tag src "$proj"
+	[ "$status" -eq 0 ]
+	grep -q '^wheel-build: builder: packages: cached (\(localhost/\)\?pbrx-cache/builder:packages-[0-9a-f]\{40\})$' <<<"$err"
+	grep -q '^image-assemble: yamlcat-base: packages: cached ' <<<"$err"
+	grep -q '^image-assemble: yamlcat-base: dependencies: cached ' <<<"$err"
+	[ "$(grep -c -e ': building ' -e '^Unpacking ' <<<"$err" || :)" = 0 ]
+	[ "$(img yamlcat-base:src '.Layers[:-1]')" = "$(jq -c '.[:-1]' <<<"$base_layers")" ]
+	[ "$(img yamlcat-base:src '.Layers[-1]')" != "$(jq -c '.[-1]' <<<"$base_layers")" ]
+	run_split img_run yamlcat:src /usr/local/bin/yamlcat --version
+	[ "$out" = "yamlcat 1.0 (libyaml 0.2.5)" ]
+
+	# a new version of a dependency: its layer and the project's are
+	# rebuilt, the packages' are not
+	rm "$deps"/tinyansi-*.whl
+	cp -R "$PBRX_ROOT/examples/yamlcat-deps/tinyansi" "$TMP/tinyansi"
+	sed -i 's/^version = 1.0$/version = 1.1/' "$TMP/tinyansi/setup.cfg"
+	PIP_NO_INDEX=1 python3 -m pip wheel -q --no-deps --find-links /usr/share/python-wheels \
+		--wheel-dir "$deps" "$TMP/tinyansi"
+	chown -R --reference="$TMP" "$deps"
+	run_split as_user env "${build[@]}" --tag dep "$proj"
+	[ "$status" -eq 0 ]
+	grep -q '^image-assemble: yamlcat-base: packages: cached ' <<<"$err"
+	grep -q '^image-assemble: yamlcat-base: dependencies: building ' <<<"$err"
+	[ "$(img yamlcat-base:dep '.Layers[:-2]')" = "$(jq -c '.[:-2]' <<<"$base_layers")" ]
+	[ "$(img yamlcat-base:dep '.Layers[-2]')" != "$(jq -c '.[-2]' <<<"$base_layers")" ]
+	run_split img_run yamlcat-base:dep python3 -c 'import importlib.metadata as m; print(m.version("tinyansi"))'
+	[ "$out" = 1.1 ]
+
+	# --no-cache: every layer is built again (engine-independent, and
+	# slow: one engine checks it)
+	if [ "${E2E_NO_CACHE:-0}" != 1 ]; then
+		return 0
+	fi
+	run_split as_user env "${build[@]}" --no-cache --tag nocache "$proj"
+	[ "$status" -eq 0 ]
+	grep -q '^wheel-build: builder: packages: building ' <<<"$err"
+	grep -q '^image-assemble: yamlcat-base: packages: building ' <<<"$err"
+	grep -q '^image-assemble: yamlcat-base: dependencies: building ' <<<"$err"
+	[ "$(containers)" = "" ]
 }
 
 e2e_test_source_tree() {
