@@ -3,11 +3,15 @@
  * pulling it when absent, and add the "base" section (ID, digest,
  * os-release fields, config) to the document.
  * See image-inspect(1) and pbrx-document(5). */
+#include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "doc.h"
 #include "engine.h"
@@ -22,11 +26,101 @@ static void usage(FILE *f)
 	fputs("usage: image-inspect [-hqv] [--version] [--engine ENGINE] [IMAGE]\n", f);
 }
 
+/* ---- the os-release cache ---- */
+
+/* Reading a file of an image costs a container (create, copy, remove):
+ * a third of a second, a tenth of a build that finds everything else
+ * cached.  An image ID is the hash of the image's content, so what was
+ * read once for an ID holds for ever: it is kept in
+ * $XDG_CACHE_HOME/pbrx/os-release/ID.json (default ~/.cache), one file an
+ * image.  The cache is only an optimisation: any failure to use it is a
+ * note, and the file is read from the image again. */
+static char *cache_path(const char *id)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	const char *hex = strncmp(id, "sha256:", 7) == 0 ? id + 7 : id;
+	struct passwd *pw;
+
+	if (strspn(hex, "0123456789abcdef") != strlen(hex) || strlen(hex) != 64)
+		return NULL;
+	if (xdg && xdg[0] == '/')
+		return xasprintf("%s/pbrx/os-release/%s.json", xdg, hex);
+	if ((!home || home[0] != '/') && (pw = getpwuid(getuid())))
+		home = pw->pw_dir;
+	if (!home || home[0] != '/')
+		return NULL;
+	return xasprintf("%s/.cache/pbrx/os-release/%s.json", home, hex);
+}
+
+/* The cached os-release fields of image id (new), or NULL. */
+static json_t *cache_get(const char *id)
+{
+	char *path = cache_path(id);
+	json_error_t err;
+	json_t *v, *val;
+	const char *key;
+
+	if (!path)
+		return NULL;
+	v = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+	if (v && !json_is_object(v)) {
+		json_decref(v);
+		v = NULL;
+	}
+	json_object_foreach(v, key, val) {
+		if (!json_is_string(val)) {
+			json_decref(v);
+			v = NULL;
+			break;
+		}
+	}
+	if (v)
+		msg_note("os-release from the cache %s", path);
+	free(path);
+	return v;
+}
+
+/* mkdir -p of path's directory. */
+static int make_dirs(char *path)
+{
+	for (char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+			*p = '/';
+			return -1;
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
+/* Keep fields for image id: written whole under a temporary name, then
+ * renamed, so that a reader never sees half a file. */
+static void cache_put(const char *id, const json_t *fields)
+{
+	char *path = cache_path(id), *tmp;
+
+	if (!path)
+		return;
+	tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
+	if (make_dirs(tmp) < 0 || json_dump_file(fields, tmp, JSON_COMPACT) < 0 ||
+	    rename(tmp, path) < 0) {
+		msg_note("cannot keep os-release in %s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+	free(tmp);
+	free(path);
+}
+
 /* The image's os-release as a JSON object of KEY -> value (new), read
  * where os-release(5) says: /etc/os-release, else /usr/lib/os-release. */
 static json_t *read_os_release(struct engine *d, const char *image, const char *id)
 {
 	static const char *const paths[] = {"/etc/os-release", "/usr/lib/os-release"};
+	json_t *cached = cache_get(id);
+
+	if (cached)
+		return cached;
 
 	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
 		char *text;
@@ -45,6 +139,7 @@ static json_t *read_os_release(struct engine *d, const char *image, const char *
 		if (!fields)
 			msg_die(EXIT_FAIL, "%s:%s:%d: %s", image, paths[i], line, err);
 		msg_note("%s: read %s", image, paths[i]);
+		cache_put(id, fields);
 		return fields;
 	}
 	msg_warn("%s: no /etc/os-release or /usr/lib/os-release; platform unknown", image);

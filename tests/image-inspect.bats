@@ -44,6 +44,36 @@ teardown() {
 	[ "$($DOCKER_CLI ps -aq)" = "" ]
 }
 
+@test "os-release is read once per image ID, then from the cache" {
+	export XDG_CACHE_HOME=$TMP/cache
+	id=$($DOCKER_CLI image inspect --format '{{.Id}}' "$IMAGE")
+	run_split image-inspect -v "$IMAGE" </dev/null
+	[ "$status" -eq 0 ]
+	first=$out
+	grep -q 'containers/create' <<<"$err"
+	[ "$(jq -r .ID "$TMP/cache/pbrx/os-release/${id#sha256:}.json")" = debian ]
+	# the second time: no container, the same document
+	run_split image-inspect -v "$IMAGE" </dev/null
+	[ "$status" -eq 0 ]
+	[ "$out" = "$first" ]
+	! grep -q 'containers/create' <<<"$err"
+	grep -q "^image-inspect: os-release from the cache $TMP/cache/pbrx/os-release/${id#sha256:}.json\$" <<<"$err"
+	# a damaged entry is read again from the image, and replaced
+	echo '{"ID": 1' >"$TMP/cache/pbrx/os-release/${id#sha256:}.json"
+	run_split image-inspect -v "$IMAGE" </dev/null
+	[ "$status" -eq 0 ]
+	[ "$out" = "$first" ]
+	grep -q 'containers/create' <<<"$err"
+	[ "$(jq -r .ID "$TMP/cache/pbrx/os-release/${id#sha256:}.json")" = debian ]
+	# an unwritable cache is only a note
+	rm -rf "$TMP/cache"
+	echo file >"$TMP/cache"
+	run_split image-inspect "$IMAGE" </dev/null
+	[ "$status" -eq 0 ]
+	[ "$out" = "$first" ]
+	[ "$err" = "" ]
+}
+
 @test "make-python-base-image: a python:slim-like image, loaded from the cache" {
 	script=$PBRX_ROOT/scripts/make-python-base-image
 	run_split "$script" --help

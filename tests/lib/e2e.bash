@@ -400,7 +400,7 @@ e2e_test_cache() {
 	rm "$deps"/tinyansi-*.whl
 	cp -R "$PBRX_ROOT/examples/yamlcat-deps/tinyansi" "$TMP/tinyansi"
 	sed -i 's/^version = 1.0$/version = 1.1/' "$TMP/tinyansi/setup.cfg"
-	PIP_NO_INDEX=1 python3 -m pip wheel -q --no-deps --find-links /usr/share/python-wheels \
+	PIP_NO_INDEX=1 /usr/bin/python3 -m pip wheel -q --no-deps --find-links /usr/share/python-wheels \
 		--wheel-dir "$deps" "$TMP/tinyansi"
 	chown -R --reference="$TMP" "$deps"
 	run_split as_user env "${build[@]}" --tag dep "$proj"
