@@ -161,6 +161,84 @@ static void rb_start(const struct engine *e)
 	msg_on_die(rb_run);
 }
 
+/* ---- removing containers in the background --------------------------- */
+
+/* A committed container is removed by a thread of its own, on a
+ * connection of its own, while the main thread goes on with the next
+ * image: removing a container whose layer holds the packages takes as
+ * long as a step.  The container stays in rb.containers until it is
+ * gone, and the thread removes it holding rb.lock, so an interrupt
+ * either sees it removed or removes it itself. */
+static struct {
+	pthread_t thread;
+	pthread_cond_t cond;
+	struct engine *d;
+	char **queue;
+	size_t n, cap;
+	bool started, end;
+	char *failure;  /* the first removal that failed, for the main thread */
+} reaper;
+
+static void *reaper_thread(void *arg)
+{
+	(void)arg;
+	rb_lock();
+	for (;;) {
+		char *cid;
+
+		while (!reaper.n && !reaper.end && !rb.done)
+			pthread_cond_wait(&reaper.cond, &rb.lock);
+		if (rb.done || !reaper.n)
+			break;
+		cid = reaper.queue[0];
+		memmove(reaper.queue, reaper.queue + 1, --reaper.n * sizeof *reaper.queue);
+		if (engine_container_remove(reaper.d, cid) < 0) {
+			if (!reaper.failure)
+				reaper.failure = xasprintf("remove container %.12s: %s", cid,
+				                           engine_error(reaper.d));
+		} else {
+			list_del(rb.containers, &rb.ncontainers, cid);
+			msg_note("removed container %.12s", cid);
+		}
+		free(cid);
+	}
+	rb_unlock();
+	return NULL;
+}
+
+/* Have container cid removed.  Called with rb.lock held. */
+static void reap(struct engine *d, const char *cid)
+{
+	if (!reaper.started) {
+		reaper.d = engine_dup(d);
+		pthread_cond_init(&reaper.cond, NULL);
+		if (pthread_create(&reaper.thread, NULL, reaper_thread, NULL) != 0)
+			msg_die(EXIT_FAIL, "cannot start a thread");
+		reaper.started = true;
+	}
+	xgrow((void **)&reaper.queue, &reaper.cap, reaper.n + 1, sizeof *reaper.queue);
+	reaper.queue[reaper.n++] = xstrdup(cid);
+	pthread_cond_signal(&reaper.cond);
+}
+
+/* Wait until every container handed to reap() is removed; dies when one
+ * could not be. */
+static void reaper_finish(void)
+{
+	if (!reaper.started)
+		return;
+	rb_lock();
+	reaper.end = true;
+	pthread_cond_signal(&reaper.cond);
+	rb_unlock();
+	pthread_join(reaper.thread, NULL);
+	reaper.started = false;
+	engine_free(reaper.d);
+	free(reaper.queue);
+	if (reaper.failure)
+		msg_die(EXIT_FAIL, "%s", reaper.failure);
+}
+
 /* ---- display ---------------------------------------------------------- */
 
 /* argv as a shell would need it typed, for messages only: nothing here is
@@ -700,9 +778,7 @@ static char *commit_steps(struct engine *d, const struct image *img, const char 
 		msg_die(EXIT_FAIL, "%s: commit: %s", img->name, engine_error(d));
 	if (strncmp(repo_tag, "pbrx-cache/", 11) != 0)
 		list_add(&rb.refs, &rb.nrefs, &rb.rcap, repo_tag);
-	if (engine_container_remove(d, cid) < 0)
-		msg_die(EXIT_FAIL, "%s: %s", img->name, engine_error(d));
-	list_del(rb.containers, &rb.ncontainers, cid);
+	reap(d, cid);
 	rb_unlock();
 
 	free((void *)spec.mounts);
@@ -1138,6 +1214,7 @@ int main(int argc, char **argv)
 	if (prepare) {
 		/* Only the cache changes: the document goes on as it came. */
 		prepare_layers(d, imgs, n);
+		reaper_finish();
 		msg_on_die(NULL);
 		doc_write(doc);
 		goto out;
@@ -1154,6 +1231,7 @@ int main(int argc, char **argv)
 		}
 		msg_note("%s: built %s", img->name, img->id);
 	}
+	reaper_finish();
 	tag_all(d, imgs, n);
 	doc_set(doc, "images", images_section(d, imgs, n));
 	msg_on_die(NULL);

@@ -76,6 +76,8 @@ static struct {
 	const char *target;/* the wheelhouse inside the builder */
 	bool in_child;     /* the process running the steps: no cleanup */
 	bool wrote_wheels; /* the container's steps write the wheelhouse */
+	char *removing;    /* a committed container being removed ... */
+	pid_t remover;     /* ... by this child process */
 	bool no_cache;     /* --no-cache: rebuild the cached layers */
 	size_t nlinks;     /* find-links directories mounted so far */
 	const char *project;           /* .plan.project; NULL: the wheel names it */
@@ -811,12 +813,62 @@ static void remove_container(void)
 	run.container = NULL;
 }
 
+/* Remove the committed container of a cached layer in a child process,
+ * while the builder goes on: its layer holds the packages, and removing
+ * it takes seconds. */
+static void wait_remover(void);
+
+static void remove_in_background(void)
+{
+	pid_t pid;
+
+	wait_remover();
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		remove_container();
+		return;
+	}
+	if (pid == 0) {
+		struct engine *e = engine_dup(run.d);
+		int r = engine_container_remove(e, run.container);
+		if (r < 0)
+			msg_warn("%s", engine_error(e));
+		_exit(r < 0 ? EXIT_FAIL : EXIT_OK);
+	}
+	run.removing = run.container;
+	run.remover = pid;
+	run.container = NULL;
+}
+
+/* Wait for remove_in_background()'s child; remove the container here
+ * when it could not. */
+static void wait_remover(void)
+{
+	int status;
+
+	if (!run.remover)
+		return;
+	while (waitpid(run.remover, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != EXIT_OK) {
+		if (engine_container_remove(run.d, run.removing) < 0)
+			msg_warn("%s; remove container %.12s by hand", engine_error(run.d),
+			         run.removing);
+	}
+	msg_note("removed %.12s", run.removing);
+	free(run.removing);
+	run.removing = NULL;
+	run.remover = 0;
+}
+
 /* msg_die's hook: the job failed, leave nothing behind but a wheelhouse
  * the user named. */
 static void cleanup(void)
 {
 	if (run.in_child)
 		return;
+	wait_remover();
 	remove_container();
 	if (run.temporary && run.wheelhouse) {
 		remove_tree(run.wheelhouse);
@@ -920,7 +972,11 @@ static int in_container(const char *image, const struct step *steps, size_t nste
 		*id = engine_commit(run.d, run.container, commit_ref, NULL);
 		if (!*id)
 			msg_die(EXIT_FAIL, "builder: commit %s: %s", commit_ref, engine_error(run.d));
+	} else if (rc == EXIT_OK) {
+		chown_wheelhouse();
 	}
+	if (rc == EXIT_OK)
+		remove_in_background();
 	remove_container();
 	return rc;
 }
@@ -1103,6 +1159,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	doc_set(doc, "wheels", wheels_section());
+	wait_remover();
 	check_signals();
 	doc_write(doc);
 
