@@ -791,13 +791,15 @@ static char *commit_steps(struct engine *d, const struct image *img, const char 
 /* The cached layers at the start of img's steps, on top of from: each
  * found by its key, or built and tagged.  Stops before a layer whose
  * inputs are not known yet when prepare is set (the "dependencies" layer
- * before wheel-build).  Returns the ID of the last (malloc'd; from's own
- * ID when there are none) and sets *next to the first step not done. */
+ * before wheel-build).  Returns the name of the last (malloc'd: its cache
+ * tag, or from itself when there are none) and sets *next to the first
+ * step not done.  Containers are made from names, not IDs: buildah
+ * takes an ID only without its "sha256:". */
 static char *cached_layers(struct engine *d, const struct image *img, const char *from,
                            const char *wheelhouse, struct command c, bool prepare, size_t *next)
 {
 	json_t *steps = doc_need(img->plan, img->path, "steps", JSON_ARRAY);
-	char *parent = layercache_image_id(d, from);
+	char *parent_id = layercache_image_id(d, from), *parent = xstrdup(from);
 	char **changes = commit_changes(img, c, false);
 	size_t k = 0, n = json_array_size(steps);
 	const char *layer;
@@ -816,8 +818,8 @@ static char *cached_layers(struct engine *d, const struct image *img, const char
 			json_array_append(group, json_array_get(steps, i));
 		in = layer_inputs(layer);
 		ks = key_steps(group);
-		key = layercache_key(parent, ks, in);
-		ref = layercache_ref(cache_repo, layer, key);
+		key = layercache_key(parent_id, ks, in);
+		ref = layercache_ref(cache_repo ? cache_repo : "unnamed", layer, key);
 		id = no_cache ? NULL : layercache_find(d, ref);
 		if (id) {
 			msg_info("%s: %s: cached (%s)", img->name, layer, ref);
@@ -826,15 +828,17 @@ static char *cached_layers(struct engine *d, const struct image *img, const char
 			id = commit_steps(d, img, parent, group, k, wheelhouse, in != NULL, c,
 			                  changes, ref, false);
 		}
+		free(parent_id);
 		free(parent);
-		parent = id;
-		free(ref);
+		parent_id = id;
+		parent = ref;
 		free(key);
 		json_decref(ks);
 		json_decref(in);
 		json_decref(group);
 		k = end;
 	}
+	free(parent_id);
 	strv_free(changes);
 	*next = k;
 	return parent;

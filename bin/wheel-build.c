@@ -992,7 +992,7 @@ static int build(const json_t *builder, const struct strv *find_links,
 	size_t nmounts = 0, cap = 0, nsteps, k = 0;
 	json_t *jsteps = json_object_get(builder, "steps");
 	struct step *steps;
-	char *parent;
+	char *parent, *parent_id;
 	sigset_t set;
 	int rc = EXIT_OK;
 
@@ -1015,7 +1015,10 @@ static int build(const json_t *builder, const struct strv *find_links,
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
 	run.d = engine_open(engine);
-	parent = layercache_image_id(run.d, doc_need_string(builder, ".plan.builder", "from"));
+	/* Containers start from names, keys from IDs (buildah takes an ID
+	 * only without "sha256:"). */
+	parent = xstrdup(doc_need_string(builder, ".plan.builder", "from"));
+	parent_id = layercache_image_id(run.d, parent);
 	while (k < nsteps && steps[k].layer && rc == EXIT_OK) {
 		size_t end = k + 1;
 		json_t *group = json_array();
@@ -1025,7 +1028,7 @@ static int build(const json_t *builder, const struct strv *find_links,
 			end++;
 		for (size_t i = k; i < end; i++)
 			json_array_append(group, json_array_get(jsteps, i));
-		key = layercache_key(parent, group, NULL);
+		key = layercache_key(parent_id, group, NULL);
 		ref = layercache_ref("builder", steps[k].layer, key);
 		id = run.no_cache ? NULL : layercache_find(run.d, ref);
 		if (id) {
@@ -1035,11 +1038,10 @@ static int build(const json_t *builder, const struct strv *find_links,
 			rc = in_container(parent, steps + k, end - k, env.v, mounts, nmounts, &set,
 			                  ref, &id);
 		}
-		if (id) {
-			free(parent);
-			parent = id;
-		}
-		free(ref);
+		free(parent_id);
+		free(parent);
+		parent_id = id;
+		parent = ref;
 		free(key);
 		json_decref(group);
 		k = end;
@@ -1049,6 +1051,7 @@ static int build(const json_t *builder, const struct strv *find_links,
 		                  NULL);
 
 	free(parent);
+	free(parent_id);
 	for (size_t i = 0; i < nsteps; i++)
 		strv_free(&steps[i].argv);
 	free(steps);
