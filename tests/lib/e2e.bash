@@ -381,6 +381,14 @@ e2e_test_cache() {
 		build+=("$a")
 	done
 
+	# --prepare: the packages' layer (found: the first build made it),
+	# the document passed on unchanged
+	run_split as_user image-assemble --prepare <"$W/docs/04-image-plan.json"
+	[ "$status" -eq 0 ]
+	[ "$out" = "$(cat "$W/docs/04-image-plan.json")" ]
+	grep -q '^image-assemble: yamlcat-base: packages: cached ' <<<"$err"
+	! grep -q 'dependencies' <<<"$err"
+
 	# a one-line change in the project's Python source: every cached
 	# layer is found again; only the project's own layer is new
 	echo '# a change' >>"$proj/yamlcat/cmd.py"
