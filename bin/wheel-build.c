@@ -40,8 +40,8 @@ extern char **environ;
 static void usage(FILE *f)
 {
 	fputs("usage: wheel-build [-hqv] [--version] [--engine ENGINE] [--wheelhouse DIR]"
-	      " [--find-links DIR ...]\n"
-	      "                   [--no-cache]\n", f);
+	      " [--find-links DIR ...]"
+	      " [--no-cache]\n", f);
 }
 
 /* A NULL-terminated, growable vector of malloc'd strings. */
@@ -79,6 +79,9 @@ static struct {
 	char *removing;    /* a committed container being removed ... */
 	pid_t remover;     /* ... by this child process */
 	bool no_cache;     /* --no-cache: rebuild the cached layers */
+	const struct step *steps; /* the plan's builder steps */
+	size_t step_base;  /* the plan's index of the first step run now */
+	size_t step_total; /* the plan's number of builder steps */
 	size_t nlinks;     /* find-links directories mounted so far */
 	const char *project;           /* .plan.project; NULL: the wheel names it */
 	const json_t *builder_extras;  /* .plan.builder.extras, borrowed */
@@ -765,8 +768,10 @@ static noreturn void run_steps(const struct step *steps, size_t nsteps, char *co
 			fflush(stderr);
 			if (quiet && out.len)
 				(void)!write(STDERR_FILENO, out.data, out.len);
+			/* Numbered as in the plan, whichever container ran it. */
 			msg_die(EXIT_FAIL, "builder: step %zu of %zu (%s) failed with exit code %d: %s",
-			        i + 1, nsteps + (i == nsteps), st->name, code, cmd);
+			        run.step_base + i + 1, run.step_total + (i == nsteps), st->name,
+			        code, cmd);
 		}
 		free(cmd);
 	}
@@ -932,6 +937,7 @@ static int in_container(const char *image, const struct step *steps, size_t nste
 	int rc;
 
 	run.wrote_wheels = !commit_ref;
+	run.step_base = (size_t)(steps - run.steps);
 	run.container = engine_container_create(run.d, &(struct engine_container_spec){
 		.name = name,
 		.image = image,
@@ -997,6 +1003,8 @@ static int build(const json_t *builder, const struct strv *find_links,
 	int rc = EXIT_OK;
 
 	read_steps(builder, &steps, &nsteps);
+	run.steps = steps;
+	run.step_total = nsteps;
 	plan_mounts(builder, &mounts, &nmounts, &cap);
 	for (size_t i = 0; i < find_links->n; i++)
 		strv_add(&links, xstrdup(find_links_mount(find_links->v[i], &keep, &mounts,

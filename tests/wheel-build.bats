@@ -122,6 +122,44 @@ true yamlcat-1.0-cp311-cp311-linux_x86_64.whl" ]
 	[ "$(jq -r '.wheels.files[] | "\(.built) \(.file)"' <<<"$out")" = "$(cat "$TMP/man")" ]
 }
 
+@test "the builder's package steps: a cached layer, found by its key, --no-cache builds it again" {
+	# The cold build tagged its packages layer; it has the compiler.
+	tag=$($DOCKER_CLI images --format '{{.Repository}}:{{.Tag}}' pbrx-cache/builder)
+	[[ "$tag" =~ ^pbrx-cache/builder:packages-[0-9a-f]{40}$ ]]
+	$DOCKER_CLI run --rm --network none --entrypoint gcc "$tag" --version
+	# Steps of the test's own, cheap: a new key, built once, then found.
+	jq --arg n "$BATS_TEST_NUMBER-$$" '.plan.builder.steps = [
+		{"name": "packages", "layer": "packages", "argv": ["sh", "-c", "echo $0 >/layer-made", $n]},
+		{"name": "wheel", "argv": ["sh", "-c", "cat /layer-made; touch /tmp/pbrx/wheels/yamlcat-1.0-py3-none-any.whl"]}]' \
+		"$PLAN" >"$TMP/plan"
+	run_split wheel-build <"$TMP/plan"
+	[ "$status" -eq 0 ]
+	grep -q '^wheel-build: builder: packages: building pbrx-cache/builder:packages-[0-9a-f]\{40\}$' <<<"$err"
+	new=$(sed -n 's/^wheel-build: builder: packages: building //p' <<<"$err")
+	[ "$new" != "$tag" ]
+	grep -qx "$BATS_TEST_NUMBER-$$" <<<"$err"
+	rm -rf "$(jq -r .wheels.wheelhouse <<<"$out")"
+	run_split wheel-build <"$TMP/plan"
+	[ "$status" -eq 0 ]
+	grep -qx "wheel-build: builder: packages: cached ($new)" <<<"$err"
+	# the layer's file is there: the cached image was used
+	grep -qx "$BATS_TEST_NUMBER-$$" <<<"$err"
+	rm -rf "$(jq -r .wheels.wheelhouse <<<"$out")"
+	run_split wheel-build --no-cache <"$TMP/plan"
+	[ "$status" -eq 0 ]
+	grep -qx "wheel-build: builder: packages: building $new" <<<"$err"
+	rm -rf "$(jq -r .wheels.wheelhouse <<<"$out")"
+	# a layer after a step without one is refused
+	jq '.plan.builder.steps = [{"name": "a", "argv": ["true"]},
+		{"name": "b", "layer": "packages", "argv": ["true"]}]' "$PLAN" >"$TMP/plan"
+	run_split wheel-build <"$TMP/plan"
+	[ "$status" -eq 2 ]
+	[ "$err" = "wheel-build: <stdin>: .plan.builder.steps[1]: layer: the cached layers must come first, each with a name" ]
+	[ "$out" = "" ]
+	$DOCKER_CLI rmi "$new" >/dev/null
+	[ "$($DOCKER_CLI ps -aq)" = "" ]
+}
+
 @test "a temporary wheelhouse, as a user other than root: kept, theirs, removable" {
 	# The private daemon's socket, opened to the test user only here.
 	chmod o+rw "${DOCKER_HOST#unix://}"
@@ -168,7 +206,8 @@ wheel-build: builder: step 2 of 2 (two) failed with exit code 3: sh -c 'echo bro
 }
 
 @test "SIGTERM during the build removes the builder and the temporary wheelhouse" {
-	PIP_NO_INDEX=1 wheel-build --find-links /usr/share/python-wheels --find-links "$DEPS" \
+	# --no-cache: the package steps run, though an earlier test cached them
+	PIP_NO_INDEX=1 wheel-build --no-cache --find-links /usr/share/python-wheels --find-links "$DEPS" \
 		<"$PLAN" >"$TMP/out" 2>"$TMP/err" &
 	pid=$!
 	for ((i = 0; i < 600; i++)); do
