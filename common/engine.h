@@ -141,8 +141,9 @@ struct engine_push_result {
 	char *digest;                   /* the manifest's digest, "sha256:..."
 	                                 * (malloc'd; NULL when not known) */
 	bool layers_known;              /* the two counts below are known:
-	                                 * docker's progress says, buildah's
-	                                 * (not on a terminal) does not */
+	                                 * dockerd's progress says; Podman's
+	                                 * service's and buildah's (not on a
+	                                 * terminal) do not */
 	unsigned long layers_pushed;    /* layers sent */
 	unsigned long layers_existing;  /* layers the registry had already
 	                                 * (or mounted from another
