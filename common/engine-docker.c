@@ -188,7 +188,7 @@ static int e_container_remove(struct engine *e, const char *id)
  * request's header, and are wiped after.  A registry on loopback is
  * insecure for dockerd by default; Podman's service needs to be told
  * (tlsVerify=false), or it refuses a plain HTTP registry there. */
-static int e_push(struct engine *e, const char *name, bool quiet,
+static int e_push(struct engine *e, const char *name, const struct engine_push_spec *spec,
                   struct engine_push_result *result)
 {
 	struct docker_push_result r;
@@ -200,7 +200,7 @@ static int e_push(struct engine *e, const char *name, bool quiet,
 		engine_fail(e, false, "push (%s): %s", name, err);
 		goto out;
 	}
-	if (docker_image_push(D(e), name, auth, regauth_loopback(registry), quiet, &r) < 0) {
+	if (docker_image_push(D(e), name, auth, regauth_loopback(registry), spec->quiet, &r) < 0) {
 		fail(e);
 		goto out;
 	}

@@ -10,8 +10,10 @@
 # exports REG_<NAME>=127.0.0.1:PORT (not REGISTRY_*:
 # docker-registry reads those as configuration).  --tls serves HTTPS only, with a
 # certificate for 127.0.0.1 signed by a CA made here with openssl
-# (registry-NAME/ca.pem); --htpasswd requires basic auth for USER (bcrypt,
-# as the registry wants it, from htpasswd -B of apache2-utils).
+# (registry-NAME/ca.pem, and as registry-NAME/certs/ca.crt, a directory
+# for buildah --cert-dir; registry-NAME/wrong-certs/ca.crt is another CA,
+# which signed nothing of it); --htpasswd requires basic auth for USER
+# (bcrypt, as the registry wants it, from htpasswd -B of apache2-utils).
 #
 # Helpers: registry_curl NAME ARGS... (the instance's scheme, CA and
 # credentials), registry_blob_puts NAME (blob uploads finished so far, from
@@ -60,6 +62,13 @@ registry_start() {
 			printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >ext.cnf
 			openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial \
 				-out cert.pem -days 2 -extfile ext.cnf
+			mkdir certs wrong-certs
+			cp ca.pem certs/ca.crt
+			openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+				-keyout wrong-certs/ca.key -out wrong-certs/ca.crt -days 2 \
+				-subj /CN=pbrx-test-registry-ca
+			rm wrong-certs/ca.key
+			chmod -R a+rX certs wrong-certs
 		) >"$dir/openssl.log" 2>&1 || {
 			cat "$dir/openssl.log" >&2
 			return 1
@@ -323,4 +332,33 @@ registry_check_no_secret() {
 	local secret64
 	secret64=$(printf '%s:%s' "$1" "$2" | base64 -w0)
 	refute grep -q -e "$2" -e "$secret64" <<<"$3"
+}
+
+# registry_cred_helpers DIR REGISTRY USER PASS: fake docker credential
+# helpers in DIR (for PATH): docker-credential-pbrxtest answers "get" for
+# REGISTRY with USER and PASS and logs each server it is asked for in
+# DIR/helper.log; for any other it has none ("credentials not found", exit
+# 1, as the real ones say).  docker-credential-pbrxfail prints PASS on
+# stdout and stderr and exits 1: neither may reach the user.
+registry_cred_helpers() {
+	mkdir -p "$1"
+	cat >"$1/docker-credential-pbrxtest" <<HELPER
+#!/bin/sh
+[ "\$1" = get ] || exit 3
+read -r server || :
+printf '%s\n' "\$server" >>"$1/helper.log"
+if [ "\$server" = "$2" ]; then
+	printf '{"ServerURL":"%s","Username":"%s","Secret":"%s"}\n' "\$server" "$3" "$4"
+else
+	echo "credentials not found in native keychain"
+	exit 1
+fi
+HELPER
+	cat >"$1/docker-credential-pbrxfail" <<HELPER
+#!/bin/sh
+echo "failing, with $4 on stdout"
+echo "failing, with $4 on stderr" >&2
+exit 1
+HELPER
+	chmod 755 "$1/docker-credential-pbrxtest" "$1/docker-credential-pbrxfail"
 }
