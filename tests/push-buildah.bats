@@ -83,14 +83,58 @@ script" ]
 	bu rm "$c" >/dev/null
 }
 
-@test "buildah, TLS: pushed over HTTPS" {
+@test "buildah, TLS: pushed over HTTPS (loopback, no certificates given: not verified, as dockerd)" {
 	refute curl -fsS "http://$REG_TLS/v2/" >/dev/null 2>&1
 	run_split pbrx-push-images --engine buildah --prefix "$REG_TLS/org" --tag 1.0 "$P"
 	[ "$status" -eq 0 ]
 	registry_check_pushed tls org
 }
 
-@test "buildah, basic auth: DOCKER_CONFIG as --authfile, and REGISTRY_AUTH_FILE; never printed" {
+@test "buildah, TLS: --cert-dir with the registry's CA verifies it; a wrong CA fails cleanly, nothing tagged" {
+	registry_tag_project "$REG_TLS" wrong
+	run_split pbrx-push-images -q --engine buildah --cert-dir "$(registry_dir tls)/wrong-certs" \
+		--prefix "$REG_TLS/wrong" --tag 1.0 "$P"
+	[ "$status" -eq 1 ]
+	[ "$out" = "" ]
+	[ "$(wc -l <<<"$err")" = 1 ]
+	grep -q "^image-push: buildah: push ($REG_TLS/wrong/proj-base:1.0): .*x509: certificate signed by unknown authority" <<<"$err"
+	[ "$(registry_curl tls /v2/_catalog | jq '.repositories | index("wrong/proj-base")')" = null ]
+	registry_tag_project "$REG_TLS" verified
+	run_split pbrx-push-images -vv --engine buildah --cert-dir "$(registry_dir tls)/certs" \
+		--prefix "$REG_TLS/verified" --tag 1.0 "$P"
+	[ "$status" -eq 0 ]
+	registry_check_pushed tls verified
+	# and through a saved document
+	run_split pbrx-push-images -q --engine buildah --cert-dir "$(registry_dir tls)/wrong-certs" \
+		--document <(printf '%s\n' "$out")
+	[ "$status" -eq 1 ]
+	grep -q "x509: certificate signed by unknown authority" <<<"$err"
+}
+
+@test "buildah, credential helpers: credsStore's credentials in a private authfile, gone after; a failing helper: one line" {
+	registry_cred_helpers "$TMP/helpers" "$REG_AUTH" "$USER_OK" "$PASS_OK"
+	mkdir -p "$TMP/cfg"
+	printf '{"credsStore": "pbrxtest"}\n' >"$TMP/cfg/config.json"
+	registry_tag_project "$REG_AUTH" helper
+	PATH=$TMP/helpers:$PATH DOCKER_CONFIG=$TMP/cfg TMPDIR=$TMP run_split pbrx-push-images -vv \
+		--engine buildah --prefix "$REG_AUTH/helper" --tag 1.0 "$P"
+	[ "$status" -eq 0 ]
+	registry_check_pushed auth helper
+	registry_check_no_secret "$USER_OK" "$PASS_OK" "$out$err"
+	# the temporary authfile (in TMPDIR) is gone
+	[ -z "$(find "$TMP" -maxdepth 1 -name 'pbrx-auth.*')" ]
+	[ "$(sort -u "$TMP/helpers/helper.log")" = "$REG_AUTH" ]
+	printf '{"credHelpers": {"%s": "pbrxfail"}}\n' "$REG_AUTH" >"$TMP/cfg/config.json"
+	PATH=$TMP/helpers:$PATH DOCKER_CONFIG=$TMP/cfg TMPDIR=$TMP run_split pbrx-push-images \
+		--engine buildah --prefix "$REG_AUTH/helper" --tag 1.0 "$P"
+	[ "$status" -eq 1 ]
+	[ "$(tail -n 1 <<<"$err")" = "image-push: buildah: push ($REG_AUTH/helper/proj-base:1.0): $TMP/cfg/config.json: .credHelpers[\"$REG_AUTH\"]: docker-credential-pbrxfail get: exit status 1" ]
+	[ "$(grep -c pbrxfail <<<"$err")" = 1 ]
+	registry_check_no_secret "$USER_OK" "$PASS_OK" "$out$err"
+	[ -z "$(find "$TMP" -maxdepth 1 -name 'pbrx-auth.*')" ]
+}
+
+@test "buildah, basic auth: DOCKER_CONFIG's credentials (in a private authfile), or REGISTRY_AUTH_FILE; never printed" {
 	registry_docker_config "$TMP/cfg" "$USER_OK" "$PASS_OK" "$REG_AUTH"
 	DOCKER_CONFIG=$TMP/cfg run_split pbrx-push-images -v --engine buildah \
 		--prefix "$REG_AUTH/org" --tag 1.0 "$P"

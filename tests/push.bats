@@ -158,6 +158,57 @@ script" ]
 	refute grep -q "$PASS_OK" <<<"$err"
 }
 
+@test "credential helpers: credHelpers, then credsStore, run with the registry on stdin; never printed" {
+	registry_cred_helpers "$TMP/helpers" "$REG_AUTH" "$USER_OK" "$PASS_OK"
+	mkdir -p "$TMP/cfg"
+	# credHelpers names this registry: its helper, not the credsStore one
+	# (which would fail), nor the wrong "auths" entry
+	printf '{"auths": {"%s": {"auth": "%s"}}, "credsStore": "pbrxfail", "credHelpers": {"%s": "pbrxtest"}}\n' \
+		"$REG_AUTH" "$(printf '%s:%s' "$USER_OK" "$PASS_BAD" | base64 -w0)" "$REG_AUTH" >"$TMP/cfg/config.json"
+	registry_tag_project "$REG_AUTH" helper
+	PATH=$TMP/helpers:$PATH DOCKER_CONFIG=$TMP/cfg run_split pbrx-push-images -vv --engine docker \
+		--prefix "$REG_AUTH/helper" --tag 1.0 "$P"
+	[ "$status" -eq 0 ]
+	registry_check_pushed auth helper
+	[ "$(cat "$TMP/helpers/helper.log")" = "$REG_AUTH
+$REG_AUTH" ]
+	registry_check_no_secret "$USER_OK" "$PASS_OK" "$out$err"
+	refute grep -q -e "$PASS_OK" "$DOCKERD_RUN/dockerd.log"
+	# credsStore for every registry
+	printf '{"credsStore": "pbrxtest"}\n' >"$TMP/cfg/config.json"
+	registry_tag_project "$REG_AUTH" store
+	PATH=$TMP/helpers:$PATH DOCKER_CONFIG=$TMP/cfg run_split pbrx-push-images -q --engine docker \
+		--prefix "$REG_AUTH/store" --tag 1.0 "$P"
+	[ "$status" -eq 0 ]
+	registry_check_pushed auth store
+	# a registry the helper has nothing for: anonymous, as with docker
+	registry_tag_project "$REG_PLAIN" store
+	PATH=$TMP/helpers:$PATH DOCKER_CONFIG=$TMP/cfg run_split pbrx-push-images -q --engine docker \
+		--prefix "$REG_PLAIN/store" --tag 1.0 "$P"
+	[ "$status" -eq 0 ]
+	[ "$(tail -n 1 "$TMP/helpers/helper.log")" = "$REG_PLAIN" ]
+}
+
+@test "credential helpers: one that fails or is missing stops the push with one line, exit 1, no secret" {
+	registry_cred_helpers "$TMP/helpers" "$REG_AUTH" "$USER_OK" "$PASS_OK"
+	mkdir -p "$TMP/cfg"
+	printf '{"credHelpers": {"%s": "pbrxfail"}}\n' "$REG_AUTH" >"$TMP/cfg/config.json"
+	before=$(registry_blob_puts auth)
+	PATH=$TMP/helpers:$PATH DOCKER_CONFIG=$TMP/cfg run_split pbrx-push-images -v --engine docker \
+		--prefix "$REG_AUTH/org" --tag 1.0 "$P"
+	[ "$status" -eq 1 ]
+	[ "$out" = "" ]
+	[ "$(tail -n 1 <<<"$err")" = "image-push: docker: push ($REG_AUTH/org/proj-base:1.0): $TMP/cfg/config.json: .credHelpers[\"$REG_AUTH\"]: docker-credential-pbrxfail get: exit status 1" ]
+	[ "$(grep -c pbrxfail <<<"$err")" = 1 ]
+	registry_check_no_secret "$USER_OK" "$PASS_OK" "$out$err"
+	[ "$(registry_blob_puts auth)" = "$before" ]
+	printf '{"credsStore": "pbrx-no-such-helper"}\n' >"$TMP/cfg/config.json"
+	PATH=$TMP/helpers:$PATH DOCKER_CONFIG=$TMP/cfg run_split pbrx-push-images -q --engine docker \
+		--prefix "$REG_AUTH/org" --tag 1.0 "$P"
+	[ "$status" -eq 1 ]
+	[ "$err" = "image-push: docker: push ($REG_AUTH/org/proj-base:1.0): $TMP/cfg/config.json: .credsStore: docker-credential-pbrx-no-such-helper: not found on PATH" ]
+}
+
 @test "an unreachable registry: exit 1, one line" {
 	port=$(dockerd_free_port)
 	registry_tag_project "127.0.0.1:$port" org
@@ -225,12 +276,23 @@ script" ]
 	[ "$status" -eq 2 ]
 	run_split pbrx-build-images --plan-only --push "$P"
 	[ "$status" -eq 2 ]
+	run_split pbrx-build-images --cert-dir /etc "$P"
+	[ "$status" -eq 2 ]
+	[ "$(head -n 1 <<<"$err")" = "pbrx-build-images: --cert-dir is for the push: only with --push" ]
 	run_split image-push --engine docker </dev/null
 	[ "$status" -eq 2 ]
 	[ "$err" = "image-push: <stdin>: .plan: missing (expected an object)" ]
 	run_split image-push <<<'{"images": []}'
 	[ "$status" -eq 2 ]
 	[ "$err" = "image-push: <stdin>: .images: no images to push" ]
+	# certificates are for buildah: dockerd reads its own
+	run_split pbrx-push-images --engine docker --cert-dir "$(registry_dir tls)/certs" \
+		--prefix "$REG_TLS/org" --tag 1.0 "$P"
+	[ "$status" -eq 2 ]
+	[ "$err" = "image-push: --cert-dir: only with buildah (docker reads /etc/docker/certs.d or /etc/containers/certs.d on its own host)" ]
+	run_split image-push --cert-dir "$TMP/nothing" <<<'{"images": [{"ref": "x"}]}'
+	[ "$status" -eq 2 ]
+	[ "$err" = "image-push: --cert-dir $TMP/nothing: not a directory" ]
 	for tool in image-push pbrx-push-images pbrx-build-images; do
 		man=$PBRX_ROOT/man/man1/$tool.1
 		synopsis=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh/p' "$man" | grep -v '^\.Sh' |
