@@ -100,6 +100,24 @@ script" ]
 	refute grep -q -e "$PASS_OK" "$PODMAN_RUN/service.log"
 }
 
+@test "podman, credential helpers: credsStore's credentials go in the header; a failing helper: one line" {
+	registry_cred_helpers "$TMP/helpers" "$REG_AUTH" "$USER_OK" "$PASS_OK"
+	mkdir -p "$TMP/cfg"
+	printf '{"credsStore": "pbrxtest"}\n' >"$TMP/cfg/config.json"
+	registry_tag_project "$REG_AUTH" helper
+	PATH=$TMP/helpers:$PATH DOCKER_CONFIG=$TMP/cfg run_split pbrx-push-images -q --engine docker \
+		--prefix "$REG_AUTH/helper" --tag 1.0 "$P"
+	[ "$status" -eq 0 ]
+	registry_check_pushed auth helper
+	[ "$(sort -u "$TMP/helpers/helper.log")" = "$REG_AUTH" ]
+	printf '{"credsStore": "pbrxfail"}\n' >"$TMP/cfg/config.json"
+	PATH=$TMP/helpers:$PATH DOCKER_CONFIG=$TMP/cfg run_split pbrx-push-images --engine docker \
+		--prefix "$REG_AUTH/helper" --tag 1.0 "$P"
+	[ "$status" -eq 1 ]
+	[ "$(tail -n 1 <<<"$err")" = "image-push: docker: push ($REG_AUTH/helper/proj-base:1.0): $TMP/cfg/config.json: .credsStore: docker-credential-pbrxfail get: exit status 1" ]
+	registry_check_no_secret "$USER_OK" "$PASS_OK" "$out$err"
+}
+
 @test "podman, basic auth: a wrong password fails with exit 1 and one line, no secret in it" {
 	registry_docker_config "$TMP/cfg" "$USER_OK" "$PASS_BAD" "$REG_AUTH"
 	registry_tag_project "$REG_AUTH" bad
