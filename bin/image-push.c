@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "doc.h"
 #include "engine.h"
@@ -20,7 +21,7 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: image-push [-hqv] [--version] [--engine ENGINE]\n", f);
+	fputs("usage: image-push [-hqv] [--version] [--engine ENGINE] [--cert-dir DIR]\n", f);
 }
 
 /* The images to push: .images (built by this run), else .plan.images.
@@ -57,7 +58,7 @@ static noreturn void die_push(const struct engine *e)
 }
 
 /* Push ref; its entry of the "pushed" section (new). */
-static json_t *push_one(struct engine *e, const char *ref)
+static json_t *push_one(struct engine *e, const char *ref, const struct engine_push_spec *spec)
 {
 	struct engine_push_result r;
 	json_t *img = engine_image_inspect(e, ref), *out;
@@ -72,7 +73,7 @@ static json_t *push_one(struct engine *e, const char *ref)
 	}
 	json_decref(img);
 	msg_info("%s: pushing", ref);
-	if (engine_push(e, ref, msg_verbosity() < 0, &r) < 0)
+	if (engine_push(e, ref, spec, &r) < 0)
 		die_push(e);
 	if (r.layers_known)
 		msg_info("%s: pushed%s%s (layers: %lu sent, %lu already in the registry)", ref,
@@ -94,11 +95,14 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"engine", required_argument, NULL, 'e'},
+		{"cert-dir", required_argument, NULL, 'c'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *engine = NULL, *path;
+	struct engine_push_spec spec = {0};
+	struct stat st;
 	struct engine *e;
 	json_t *doc, *images, *img, *pushed;
 	size_t i;
@@ -116,6 +120,9 @@ int main(int argc, char **argv)
 			break;
 		}
 		switch (ch) {
+		case 'c':
+			spec.cert_dir = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -128,6 +135,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (spec.cert_dir && (stat(spec.cert_dir, &st) < 0 || !S_ISDIR(st.st_mode)))
+		msg_die(EXIT_USAGE, "--cert-dir %s: not a directory", spec.cert_dir);
 	/* A closed stdout is reported when the document is written. */
 	signal(SIGPIPE, SIG_IGN);
 
@@ -141,9 +150,15 @@ int main(int argc, char **argv)
 		free(p);
 	}
 	e = engine_open(engine);
+	/* dockerd and Podman's service verify with their own certs.d, on
+	 * their host: nothing the client can hand over. */
+	if (spec.cert_dir && strcmp(engine_name(e), "buildah"))
+		msg_die(EXIT_USAGE, "--cert-dir: only with buildah (%s reads /etc/docker/certs.d "
+		        "or /etc/containers/certs.d on its own host)", engine_name(e));
+	spec.quiet = msg_verbosity() < 0;
 	pushed = json_array();
 	json_array_foreach(images, i, img)
-		json_array_append_new(pushed, push_one(e, json_string_value(json_object_get(img, "ref"))));
+		json_array_append_new(pushed, push_one(e, json_string_value(json_object_get(img, "ref")), &spec));
 	doc_set(doc, "pushed", pushed);
 	doc_write(doc);
 

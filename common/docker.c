@@ -571,6 +571,13 @@ static void push_line(struct xfer *x)
 		r->digest = xstrdup(digest);
 	status = json_string_value(json_object_get(j, "status"));
 	id = json_string_value(json_object_get(j, "id"));
+	if (id)
+		r->layers_known = true;
+	/* Podman's service sends no "aux", only the line the docker CLI
+	 * prints, "TAG: digest: sha256:HEX size: N". */
+	if (status && !r->digest && (digest = strstr(status, ": digest: sha256:")) &&
+	    strspn(digest + 17, "0123456789abcdef") == 64)
+		r->digest = xstrndup(digest + 10, 71);
 	if (!status || (json_is_object(detail) && json_object_size(detail)))
 		goto out;
 	if (id && !strcmp(status, "Pushed"))
@@ -587,8 +594,8 @@ out:
 	json_decref(j);
 }
 
-int docker_image_push(struct docker *d, const char *name, const char *auth, bool quiet,
-                      struct docker_push_result *result)
+int docker_image_push(struct docker *d, const char *name, const char *auth, bool insecure,
+                      bool quiet, struct docker_push_result *result)
 {
 	struct xfer x = {.sink = SINK_PROGRESS, .progress_out = quiet ? NULL : stderr,
 	                 .push = result, .push_name = name};
@@ -603,6 +610,8 @@ int docker_image_push(struct docker *d, const char *name, const char *auth, bool
 	buf_adds(&path, p);
 	/* Without a tag the API pushes every tag of the repository. */
 	query(&path, "tag", *tag ? tag : "latest");
+	if (insecure)
+		query(&path, "tlsVerify", "false");
 	/* The header holds a secret: never in a message (-v shows only the
 	 * URL, and no CURLOPT_VERBOSE is ever set on the handle). */
 	buf_adds(&hdr, "X-Registry-Auth: ");

@@ -103,6 +103,9 @@ int docker_image_pull(struct docker *d, const char *name, bool quiet);
 /* What a push did. */
 struct docker_push_result {
 	char *digest;                 /* the manifest's digest; the caller frees */
+	bool layers_known;            /* the stream named layers (dockerd
+	                               * does; Podman's service does not,
+	                               * and the counts are then 0) */
 	unsigned long layers_pushed;  /* layers sent */
 	unsigned long layers_existing;  /* layers the registry had already */
 };
@@ -110,8 +113,12 @@ struct docker_push_result {
  * absent) to its registry with auth as the X-Registry-Auth header (a
  * secret, never shown; NULL: anonymous), progress per layer on stderr
  * (none when quiet).  Fails on errors reported inside the stream too
- * (the daemon answers 200 first).  *result filled on success. */
-int docker_image_push(struct docker *d, const char *name, const char *auth, bool quiet,
+ * (the daemon answers 200 first).  insecure adds tlsVerify=false, which
+ * Podman's service reads (plain HTTP allowed, certificates not checked)
+ * and dockerd ignores (it decides that itself, per registry).  *result
+ * filled on success. */
+int docker_image_push(struct docker *d, const char *name, const char *auth, bool insecure,
+                      bool quiet,
                       struct docker_push_result *result);
 /* POST /images/{image}/tag: give image the name repo_tag ("repo[:tag]"). */
 int docker_image_tag(struct docker *d, const char *image, const char *repo_tag);

@@ -1039,47 +1039,50 @@ static void push_output(int stream, const char *data, size_t len, void *arg)
 }
 
 /* buildah push NAME docker://NAME.  Credentials: buildah reads
- * REGISTRY_AUTH_FILE itself; otherwise the docker configuration is given
- * as --authfile (the same "auths" format), so both engines use the same
- * credentials.  A registry on loopback may be plain HTTP: dockerd
- * allows that by default, buildah only with --tls-verify=false (which
- * also skips certificate checks, as dockerd does there). */
-static int e_push(struct engine *e, const char *name, bool quiet,
+ * REGISTRY_AUTH_FILE itself; otherwise those of the docker configuration
+ * (helpers run here, see regauth.h) go to a private temporary
+ * --authfile, so both engines push with the same ones, and buildah never
+ * falls back to files of its own.  TLS: a registry on loopback may be
+ * plain HTTP, which dockerd allows by default and buildah only with
+ * --tls-verify=false (which also skips certificate checks, as dockerd
+ * does there); not when the caller gave a --cert-dir or a certs.d
+ * directory names the registry: someone said what to trust. */
+static int e_push(struct engine *e, const char *name, const struct engine_push_spec *spec,
                   struct engine_push_result *result)
 {
 	struct call c = call_new("push", name);
 	struct push_out po = {name};
-	char *registry = regauth_registry(name), *authfile = regauth_config_path();
+	char *registry = regauth_registry(name), *certs = NULL, *err = NULL;
 	char *digestfile = temp_file("digest"), *dest = xasprintf("docker://%s", name);
-	const char *env = getenv("REGISTRY_AUTH_FILE"), *dc;
-	char *empty = NULL;
-	FILE *f;
-	int rc;
+	const char *env = getenv("REGISTRY_AUTH_FILE");
+	char *authfile = NULL;
+	int rc = -1;
 
 	*result = (struct engine_push_result){0};
-	if ((!env || !*env) && access(authfile, R_OK) == 0) {
+	if (!env || !*env) {
+		authfile = temp_file("auth");
+		if (regauth_authfile(registry, authfile, &err) < 0) {
+			engine_fail(e, false, "push (%s): %s", name, err);
+			goto out;
+		}
 		sv_add(&c.argv, "--authfile");
 		sv_add(&c.argv, authfile);
-	} else if ((!env || !*env) && (dc = getenv("DOCKER_CONFIG")) && *dc) {
-		/* buildah takes $DOCKER_CONFIG/config.json as its default
-		 * authfile and refuses to run when it is missing: an empty one
-		 * instead (anonymous, as with dockerd). */
-		empty = temp_file("auth");
-		if (!(f = fopen(empty, "w")) || fputs("{\"auths\":{}}\n", f) < 0 || fclose(f) != 0)
-			msg_die(EXIT_FAIL, "%s: %s", empty, strerror(errno));
-		sv_add(&c.argv, "--authfile");
-		sv_add(&c.argv, empty);
 	}
-	if (regauth_loopback(registry))
+	if (spec->cert_dir) {
+		sv_add(&c.argv, "--cert-dir");
+		sv_add(&c.argv, spec->cert_dir);
+		sv_add(&c.argv, "--tls-verify=true");
+	} else if (regauth_loopback(registry) && !(certs = regauth_certs_dir(registry))) {
 		sv_add(&c.argv, "--tls-verify=false");
+	}
 	sv_add(&c.argv, "--digestfile");
 	sv_add(&c.argv, digestfile);
-	if (quiet)
+	if (spec->quiet)
 		sv_add(&c.argv, "--quiet");
 	sv_add(&c.argv, "--");
 	sv_add(&c.argv, bare(name));
 	sv_add(&c.argv, dest);
-	c.stream = !quiet;
+	c.stream = !spec->quiet;
 	c.output = push_output;
 	c.arg = &po;
 	rc = call_check(e, &c);
@@ -1091,13 +1094,15 @@ static int e_push(struct engine *e, const char *name, bool quiet,
 		else
 			free(d);
 	}
+out:
 	unlink(digestfile);
-	if (empty)
-		unlink(empty);
-	free(empty);
-	call_free(&c);
-	free(registry);
+	if (authfile)
+		unlink(authfile);
 	free(authfile);
+	call_free(&c);
+	free(certs);
+	free(err);
+	free(registry);
 	free(digestfile);
 	free(dest);
 	return rc;

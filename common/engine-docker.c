@@ -185,8 +185,10 @@ static int e_container_remove(struct engine *e, const char *id)
 }
 
 /* The credentials go from the docker configuration straight into the
- * request's header, and are wiped after. */
-static int e_push(struct engine *e, const char *name, bool quiet,
+ * request's header, and are wiped after.  A registry on loopback is
+ * insecure for dockerd by default; Podman's service needs to be told
+ * (tlsVerify=false), or it refuses a plain HTTP registry there. */
+static int e_push(struct engine *e, const char *name, const struct engine_push_spec *spec,
                   struct engine_push_result *result)
 {
 	struct docker_push_result r;
@@ -198,11 +200,12 @@ static int e_push(struct engine *e, const char *name, bool quiet,
 		engine_fail(e, false, "push (%s): %s", name, err);
 		goto out;
 	}
-	if (docker_image_push(D(e), name, auth, quiet, &r) < 0) {
+	if (docker_image_push(D(e), name, auth, regauth_loopback(registry), spec->quiet, &r) < 0) {
 		fail(e);
 		goto out;
 	}
-	*result = (struct engine_push_result){r.digest, true, r.layers_pushed, r.layers_existing};
+	*result = (struct engine_push_result){r.digest, r.layers_known, r.layers_pushed,
+	                                     r.layers_existing};
 	ret = 0;
 out:
 	regauth_free_secret(auth);

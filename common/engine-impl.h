@@ -25,7 +25,7 @@ struct engine_ops {
 	char *(*commit)(struct engine *e, const char *id, const char *repo_tag,
 	                char *const *changes);
 	int (*container_remove)(struct engine *e, const char *id);
-	int (*push)(struct engine *e, const char *name, bool quiet,
+	int (*push)(struct engine *e, const char *name, const struct engine_push_spec *spec,
 	            struct engine_push_result *result);
 };
 

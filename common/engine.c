@@ -210,8 +210,8 @@ int engine_container_remove(struct engine *e, const char *id)
 	return e->ops->container_remove(e, id);
 }
 
-int engine_push(struct engine *e, const char *name, bool quiet,
+int engine_push(struct engine *e, const char *name, const struct engine_push_spec *spec,
                 struct engine_push_result *result)
 {
-	return e->ops->push(e, name, quiet, result);
+	return e->ops->push(e, name, spec, result);
 }

@@ -141,23 +141,34 @@ struct engine_push_result {
 	char *digest;                   /* the manifest's digest, "sha256:..."
 	                                 * (malloc'd; NULL when not known) */
 	bool layers_known;              /* the two counts below are known:
-	                                 * docker's progress says, buildah's
-	                                 * (not on a terminal) does not */
+	                                 * dockerd's progress says; Podman's
+	                                 * service's and buildah's (not on a
+	                                 * terminal) do not */
 	unsigned long layers_pushed;    /* layers sent */
 	unsigned long layers_existing;  /* layers the registry had already
 	                                 * (or mounted from another
 	                                 * repository of its own) */
 };
+/* How engine_push() pushes. */
+struct engine_push_spec {
+	bool quiet;                     /* no progress */
+	const char *cert_dir;           /* buildah: the CA certificates
+	                                 * (*.crt) that verify the registry,
+	                                 * as buildah push --cert-dir; NULL:
+	                                 * the engine's own (certs.d) */
+};
 /* Push image name ("host[:port]/repo[:tag]") to its registry with the
  * credentials the docker configuration holds for that registry (see
- * regauth.h; buildah: the same file as --authfile unless
- * REGISTRY_AUTH_FILE is set, and --tls-verify=false for a registry on
- * loopback, as dockerd does), progress per layer on stderr unless quiet.
- * Layers the registry has are not sent again, and the manifest, which
- * makes the tag, goes last: a failure leaves no tag.  *result filled on
- * success; free result->digest.  engine_missing() when there is no such
- * image. */
-int engine_push(struct engine *e, const char *name, bool quiet,
+ * regauth.h; buildah: written to a private temporary --authfile unless
+ * REGISTRY_AUTH_FILE is set), progress per layer on stderr unless
+ * spec->quiet.  TLS: a registry on loopback is insecure for dockerd by
+ * default, and pbrx tells Podman's service and buildah the same, except
+ * that buildah verifies when spec->cert_dir is set or a certs.d
+ * directory names the registry (regauth_certs_dir()).  Layers the
+ * registry has are not sent again, and the manifest, which makes the
+ * tag, goes last: a failure leaves no tag.  *result filled on success;
+ * free result->digest.  engine_missing() when there is no such image. */
+int engine_push(struct engine *e, const char *name, const struct engine_push_spec *spec,
                 struct engine_push_result *result);
 
 /* A working container from spec->image.  Its ID (malloc'd). */

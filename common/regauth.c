@@ -1,15 +1,24 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* regauth: registry names and credentials.  References: the docker CLI's
- * config file format (cli/config/configfile) and the Engine API's
- * "Authentication" section (X-Registry-Auth). */
+ * config file format (cli/config/configfile), the credential helper
+ * protocol (docker-credential-helpers: "get", the server on stdin, JSON
+ * on stdout), the Engine API's "Authentication" section (X-Registry-Auth)
+ * and containers-auth.json(5), containers-certs.d(5). */
 #include "regauth.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "msg.h"
 #include "xalloc.h"
 
 char *regauth_registry(const char *ref)
@@ -141,15 +150,147 @@ static json_t *find_entry(json_t *auths, const char *registry)
 	return NULL;
 }
 
-int regauth_header(const char *registry, char **value, char **err)
+/* Credentials for one registry; all NULL: anonymous.  Each string holds
+ * a secret or part of one. */
+struct cred {
+	char *username;
+	char *password;
+	char *identitytoken;
+};
+
+static void cred_free(struct cred *c)
 {
-	char *path = regauth_config_path(), *plain = NULL, *text = NULL, *colon;
-	json_t *cfg = NULL, *entry, *out = json_object();
+	regauth_free_secret(c->username);
+	regauth_free_secret(c->password);
+	regauth_free_secret(c->identitytoken);
+	*c = (struct cred){0};
+}
+
+/* The server name a helper stores registry under: the docker CLI uses
+ * the old index URL for Docker Hub. */
+static const char *helper_server(const char *registry)
+{
+	return strcmp(registry, "docker.io") ? registry : "https://index.docker.io/v1/";
+}
+
+/* Run docker-credential-NAME get for registry into *c.  Its stdout is
+ * read whole (up to 64 KiB) and never quoted: it holds the secret, or
+ * the helper's own error text.  0 (with no credentials when the helper
+ * has none: "credentials not found", as the docker CLI takes it), or -1
+ * with *err. */
+static int run_helper(const char *name, const char *registry, const char *where,
+                      struct cred *c, char **err)
+{
+	char *prog = xasprintf("docker-credential-%s", name), *out = xmalloc(65536);
+	char *argv[] = {prog, "get", NULL};
+	const char *server = helper_server(registry);
+	int in[2] = {-1, -1}, outp[2] = {-1, -1}, status, rc = -1, e;
+	size_t len = 0;
+	ssize_t n;
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	json_t *j = NULL;
+	const char *user, *secret;
+
+	*out = '\0';
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(outp, O_CLOEXEC) < 0) {
+		*err = xasprintf("%s: %s: pipe: %s", where, prog, strerror(errno));
+		goto out;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	e = posix_spawnp(&pid, prog, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(in[0]);
+	close(outp[1]);
+	in[0] = outp[1] = -1;
+	if (e) {
+		*err = e == ENOENT ? xasprintf("%s: %s: not found on PATH", where, prog)
+		                   : xasprintf("%s: %s: %s", where, prog, strerror(e));
+		goto out;
+	}
+	/* A short write: the helper may not read it all, or at all
+	 * (EPIPE, SIGPIPE ignored); its exit status tells. */
+	n = write(in[1], server, strlen(server));
+	(void)n;
+	close(in[1]);
+	in[1] = -1;
+	while (len < 65535 && (n = read(outp[0], out + len, 65535 - len)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		len += (size_t)n;
+	}
+	out[len] = '\0';
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			*err = xasprintf("%s: %s: waitpid: %s", where, prog, strerror(errno));
+			goto out;
+		}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		if (WIFEXITED(status) && strstr(out, "credentials not found")) {
+			rc = 0;  /* none stored: anonymous */
+			goto out;
+		}
+		*err = WIFEXITED(status)
+		           ? xasprintf("%s: %s get: exit status %d", where, prog, WEXITSTATUS(status))
+		           : xasprintf("%s: %s get: killed by signal %d", where, prog, WTERMSIG(status));
+		goto out;
+	}
+	j = json_loads(out, 0, NULL);
+	user = json_string_value(json_object_get(j, "Username"));
+	secret = json_string_value(json_object_get(j, "Secret"));
+	if (!json_is_object(j) || !user || !secret) {
+		*err = xasprintf("%s: %s get: expected {\"Username\": ..., \"Secret\": ...} on its stdout",
+		                 where, prog);
+		goto out;
+	}
+	/* "<token>" as the user name: the secret is an identity token. */
+	if (!strcmp(user, "<token>"))
+		c->identitytoken = xstrdup(secret);
+	else if (*user || *secret) {
+		c->username = xstrdup(user);
+		c->password = xstrdup(secret);
+	}
+	rc = 0;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (outp[i] >= 0)
+			close(outp[i]);
+	}
+	if (j) {
+		/* jansson's copies of the secret: wiped before they are freed. */
+		const char *k;
+		json_t *v;
+		json_object_foreach(j, k, v)
+			if (json_is_string(v))
+				explicit_bzero((char *)json_string_value(v), json_string_length(v));
+		json_decref(j);
+	}
+	explicit_bzero(out, 65536);
+	free(out);
+	free(prog);
+	return rc;
+}
+
+/* The credentials the configuration gives registry, into *c (zeroed
+ * first): its credHelpers entry, else credsStore, else its "auths"
+ * entry, as the docker CLI chooses.  0, or -1 with *err. */
+static int lookup(const char *registry, struct cred *c, char **err)
+{
+	char *path = regauth_config_path(), *plain = NULL, *colon, *where = NULL;
+	json_t *cfg, *entry;
 	json_error_t je;
-	const char *auth, *token;
+	const char *auth, *token, *helper;
 	int ret = -1;
 
-	*value = NULL;
+	*c = (struct cred){0};
 	*err = NULL;
 	cfg = json_load_file(path, 0, &je);
 	if (!cfg) {
@@ -169,6 +310,22 @@ int regauth_header(const char *registry, char **value, char **err)
 		*err = xasprintf("%s: expected an object", path);
 		goto out;
 	}
+	helper = json_string_value(json_object_get(json_object_get(cfg, "credHelpers"),
+	                                           helper_server(registry)));
+	if (!helper && !strcmp(registry, "docker.io"))
+		helper = json_string_value(json_object_get(json_object_get(cfg, "credHelpers"),
+		                                           registry));
+	if (helper && *helper) {
+		where = xasprintf("%s: .credHelpers[\"%s\"]", path, helper_server(registry));
+		ret = run_helper(helper, registry, where, c, err);
+		goto out;
+	}
+	helper = json_string_value(json_object_get(cfg, "credsStore"));
+	if (helper && *helper) {
+		where = xasprintf("%s: .credsStore", path);
+		ret = run_helper(helper, registry, where, c, err);
+		goto out;
+	}
 	entry = find_entry(json_object_get(cfg, "auths"), registry);
 	auth = json_string_value(json_object_get(entry, "auth"));
 	token = json_string_value(json_object_get(entry, "identitytoken"));
@@ -180,25 +337,121 @@ int regauth_header(const char *registry, char **value, char **err)
 			goto out;
 		}
 		*colon = '\0';
-		json_object_set_new(out, "username", json_string(plain));
-		json_object_set_new(out, "password", json_string(colon + 1));
-		json_object_set_new(out, "serveraddress", json_string(registry));
+		c->username = xstrdup(plain);
+		c->password = xstrdup(colon + 1);
 	} else if (token && *token) {
-		json_object_set_new(out, "identitytoken", json_string(token));
-		json_object_set_new(out, "serveraddress", json_string(registry));
+		c->identitytoken = xstrdup(token);
 	}
-	text = json_dumps(out, JSON_COMPACT);
-	if (!text)
-		goto out;
-	*value = b64_encode((const unsigned char *)text, strlen(text), true);
 	ret = 0;
 out:
-	if (ret == 0 && !*value)
-		*value = xstrdup("e30=");  /* base64 of {}: anonymous */
+	if (ret < 0)
+		cred_free(c);
 	regauth_free_secret(plain);
-	regauth_free_secret(text);
-	json_decref(out);  /* jansson frees the strings; they live no longer */
 	json_decref(cfg);
+	free(where);
 	free(path);
 	return ret;
+}
+
+/* j as compact JSON, base64url-encoded when b64 (else as is), then j
+ * freed.  Malloc'd; holds a secret. */
+static char *dump_secret(json_t *j, bool b64)
+{
+	char *text = json_dumps(j, JSON_COMPACT), *v;
+
+	json_decref(j);  /* jansson frees the strings; they live no longer */
+	if (!text)
+		msg_die(EXIT_FAIL, "out of memory");
+	if (!b64)
+		return text;
+	v = b64_encode((const unsigned char *)text, strlen(text), true);
+	regauth_free_secret(text);
+	return v;
+}
+
+int regauth_header(const char *registry, char **value, char **err)
+{
+	struct cred c;
+	json_t *out;
+
+	*value = NULL;
+	if (lookup(registry, &c, err) < 0)
+		return -1;
+	out = json_object();
+	if (c.username) {
+		json_object_set_new(out, "username", json_string(c.username));
+		json_object_set_new(out, "password", json_string(c.password));
+		json_object_set_new(out, "serveraddress", json_string(registry));
+	} else if (c.identitytoken) {
+		json_object_set_new(out, "identitytoken", json_string(c.identitytoken));
+		json_object_set_new(out, "serveraddress", json_string(registry));
+	}
+	cred_free(&c);
+	*value = dump_secret(out, true);
+	return 0;
+}
+
+int regauth_authfile(const char *registry, const char *path, char **err)
+{
+	struct cred c;
+	json_t *auths = json_object(), *entry = json_object();
+	char *text, *up, *enc;
+	FILE *f;
+	int ret = -1;
+
+	if (lookup(registry, &c, err) < 0) {
+		json_decref(auths);
+		json_decref(entry);
+		return -1;
+	}
+	if (c.username) {
+		up = xasprintf("%s:%s", c.username, c.password);
+		enc = b64_encode((unsigned char *)up, strlen(up), false);
+		json_object_set_new(entry, "auth", json_string(enc));
+		regauth_free_secret(enc);
+		regauth_free_secret(up);
+	} else if (c.identitytoken) {
+		json_object_set_new(entry, "identitytoken", json_string(c.identitytoken));
+	}
+	cred_free(&c);
+	if (json_object_size(entry))
+		json_object_set_new(auths, registry, entry);
+	else
+		json_decref(entry);
+	text = dump_secret(json_pack("{s:o}", "auths", auths), false);
+	f = fopen(path, "w");
+	if (!f || fputs(text, f) < 0 || fputc('\n', f) < 0) {
+		*err = xasprintf("%s: %s", path, strerror(errno));
+		if (f)
+			fclose(f);
+	} else if (fclose(f) != 0) {
+		*err = xasprintf("%s: %s", path, strerror(errno));
+	} else {
+		ret = 0;
+	}
+	regauth_free_secret(text);
+	return ret;
+}
+
+char *regauth_certs_dir(const char *registry)
+{
+	const char *home = getenv("HOME");
+	char *d;
+	struct stat st;
+
+	if (geteuid() != 0 && home && *home) {
+		d = xasprintf("%s/.config/containers/certs.d/%s", home, registry);
+		if (stat(d, &st) == 0 && S_ISDIR(st.st_mode))
+			return d;
+		free(d);
+	}
+	d = xasprintf("/etc/containers/certs.d/%s", registry);
+	if (stat(d, &st) == 0 && S_ISDIR(st.st_mode))
+		return d;
+	free(d);
+	d = xasprintf("/etc/docker/certs.d/%s", registry);
+	if (stat(d, &st) == 0 && S_ISDIR(st.st_mode))
+		return d;
+	free(d);
+	return NULL;
 }

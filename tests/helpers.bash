@@ -31,3 +31,12 @@ run_split() {
 	out="$(cat "$TMP/.out")"
 	err="$(cat "$TMP/.err")"
 }
+
+# refute CMD...: fail when CMD succeeds.  Not "! CMD": bats (set -e)
+# ignores a negated command's status except as a test's last command.
+refute() {
+	if "$@"; then
+		echo "refute: succeeded: $*" >&2
+		return 1
+	fi
+}

@@ -17,10 +17,9 @@ bu() {
 	buildah "$@"
 }
 
-# tag_project REGISTRY ORG: the test images as REGISTRY/ORG/proj-*:1.0.
-tag_project() {
-	bu tag pbrx-push-test/proj-base:1.0 "$1/$2/proj-base:1.0"
-	bu tag pbrx-push-test/proj-script:1.0 "$1/$2/proj-script:1.0"
+# for registry_tag_project
+push_tag() {
+	bu tag "$1" "$2"
 }
 
 setup_file() {
@@ -32,40 +31,17 @@ setup_file() {
 	registry_start auth --htpasswd "$USER_OK" "$PASS_OK"
 	P=$BATS_FILE_TMPDIR/proj
 	export P
-	mkdir -p "$P"
-	cat >"$P/setup.cfg" <<'CFG'
-[metadata]
-name = proj
-version = 1.0
-
-[entry_points]
-console_scripts =
-    proj-script = proj.cmd:main
-CFG
-	c=$(bu from --pull=never "$PBRX_BASE_IMAGE")
-	bu run "$c" -- sh -c 'echo base >/pbrx-base; head -c 200000 /dev/urandom >/pbrx-noise'
-	bu commit -q "$c" pbrx-push-test/proj-base:1.0 >/dev/null
-	bu rm "$c" >/dev/null
-	c=$(bu from --pull=never pbrx-push-test/proj-base:1.0)
-	bu run "$c" -- sh -c 'echo script >/pbrx-script'
-	bu config --cmd '["cat", "/pbrx-base", "/pbrx-script"]' "$c"
-	bu commit -q "$c" pbrx-push-test/proj-script:1.0 >/dev/null
-	bu rm "$c" >/dev/null
-	tag_project "$REG_PLAIN" org
-	tag_project "$REG_TLS" org
-	tag_project "$REG_AUTH" org
+	registry_project "$P"
+	registry_images_buildah
+	registry_tag_project "$REG_PLAIN" org
+	registry_tag_project "$REG_TLS" org
+	registry_tag_project "$REG_AUTH" org
 	export DOCKER_CONFIG=$BATS_FILE_TMPDIR/no-docker-config
 	unset REGISTRY_AUTH_FILE
 }
 
 teardown_file() {
-	local d
-	for d in "$BATS_FILE_TMPDIR"/registry-*/storage; do
-		find "$d" -type d -name _manifests -exec chattr -i {} + 2>/dev/null || :
-	done
-	registry_stop plain
-	registry_stop tls
-	registry_stop auth
+	registry_stop_all
 	buildah_stop
 }
 
@@ -86,19 +62,14 @@ teardown() {
 	# buildah does not say which layers it sent: the counts are null
 	[ "$(jq -c '[.pushed[] | [.layers_pushed, .layers_existing]]' <<<"$out")" = '[[null,null],[null,null]]' ]
 	grep -q "^image-push: $REG_PLAIN/org/proj-script:1.0: pushed sha256:[0-9a-f]\{64\}\$" <<<"$err"
-	registry_blob_bytes plain >"$BATS_FILE_TMPDIR/bytes-first"
-	registry_blob_puts plain >"$BATS_FILE_TMPDIR/puts-first"
-	echo "# push-buildah.bats: first push: $(cat "$BATS_FILE_TMPDIR/puts-first") blob uploads, $(cat "$BATS_FILE_TMPDIR/bytes-first") bytes stored" >&3
+	registry_record_first plain push-buildah.bats
 }
 
 @test "buildah, plain HTTP: a second push sends no blob again" {
-	[ -f "$BATS_FILE_TMPDIR/bytes-first" ]
 	run_split pbrx-push-images --engine buildah --prefix "$REG_PLAIN/org" --tag 1.0 "$P"
 	[ "$status" -eq 0 ]
 	registry_check_pushed plain org
-	[ "$(registry_blob_puts plain)" = "$(cat "$BATS_FILE_TMPDIR/puts-first")" ]
-	[ "$(registry_blob_bytes plain)" = "$(cat "$BATS_FILE_TMPDIR/bytes-first")" ]
-	echo "# push-buildah.bats: second push: 0 blob uploads, $(($(registry_blob_bytes plain) - $(cat "$BATS_FILE_TMPDIR/bytes-first"))) bytes stored" >&3
+	registry_check_no_resend plain push-buildah.bats
 }
 
 @test "buildah, plain HTTP: removed here, pulled back, the script image runs" {
@@ -112,22 +83,66 @@ script" ]
 	bu rm "$c" >/dev/null
 }
 
-@test "buildah, TLS: pushed over HTTPS" {
-	! curl -fsS "http://$REG_TLS/v2/" >/dev/null 2>&1
+@test "buildah, TLS: pushed over HTTPS (loopback, no certificates given: not verified, as dockerd)" {
+	refute curl -fsS "http://$REG_TLS/v2/" >/dev/null 2>&1
 	run_split pbrx-push-images --engine buildah --prefix "$REG_TLS/org" --tag 1.0 "$P"
 	[ "$status" -eq 0 ]
 	registry_check_pushed tls org
 }
 
-@test "buildah, basic auth: DOCKER_CONFIG as --authfile, and REGISTRY_AUTH_FILE; never printed" {
+@test "buildah, TLS: --cert-dir with the registry's CA verifies it; a wrong CA fails cleanly, nothing tagged" {
+	registry_tag_project "$REG_TLS" wrong
+	run_split pbrx-push-images -q --engine buildah --cert-dir "$(registry_dir tls)/wrong-certs" \
+		--prefix "$REG_TLS/wrong" --tag 1.0 "$P"
+	[ "$status" -eq 1 ]
+	[ "$out" = "" ]
+	[ "$(wc -l <<<"$err")" = 1 ]
+	grep -q "^image-push: buildah: push ($REG_TLS/wrong/proj-base:1.0): .*x509: certificate signed by unknown authority" <<<"$err"
+	[ "$(registry_curl tls /v2/_catalog | jq '.repositories | index("wrong/proj-base")')" = null ]
+	registry_tag_project "$REG_TLS" verified
+	run_split pbrx-push-images -vv --engine buildah --cert-dir "$(registry_dir tls)/certs" \
+		--prefix "$REG_TLS/verified" --tag 1.0 "$P"
+	[ "$status" -eq 0 ]
+	registry_check_pushed tls verified
+	# and through a saved document
+	run_split pbrx-push-images -q --engine buildah --cert-dir "$(registry_dir tls)/wrong-certs" \
+		--document <(printf '%s\n' "$out")
+	[ "$status" -eq 1 ]
+	grep -q "x509: certificate signed by unknown authority" <<<"$err"
+}
+
+@test "buildah, credential helpers: credsStore's credentials in a private authfile, gone after; a failing helper: one line" {
+	registry_cred_helpers "$TMP/helpers" "$REG_AUTH" "$USER_OK" "$PASS_OK"
+	mkdir -p "$TMP/cfg"
+	printf '{"credsStore": "pbrxtest"}\n' >"$TMP/cfg/config.json"
+	registry_tag_project "$REG_AUTH" helper
+	PATH=$TMP/helpers:$PATH DOCKER_CONFIG=$TMP/cfg TMPDIR=$TMP run_split pbrx-push-images -vv \
+		--engine buildah --prefix "$REG_AUTH/helper" --tag 1.0 "$P"
+	[ "$status" -eq 0 ]
+	registry_check_pushed auth helper
+	registry_check_no_secret "$USER_OK" "$PASS_OK" "$out$err"
+	# the temporary authfile (in TMPDIR) is gone
+	[ -z "$(find "$TMP" -maxdepth 1 -name 'pbrx-auth.*')" ]
+	[ "$(sort -u "$TMP/helpers/helper.log")" = "$REG_AUTH" ]
+	printf '{"credHelpers": {"%s": "pbrxfail"}}\n' "$REG_AUTH" >"$TMP/cfg/config.json"
+	PATH=$TMP/helpers:$PATH DOCKER_CONFIG=$TMP/cfg TMPDIR=$TMP run_split pbrx-push-images \
+		--engine buildah --prefix "$REG_AUTH/helper" --tag 1.0 "$P"
+	[ "$status" -eq 1 ]
+	[ "$(tail -n 1 <<<"$err")" = "image-push: buildah: push ($REG_AUTH/helper/proj-base:1.0): $TMP/cfg/config.json: .credHelpers[\"$REG_AUTH\"]: docker-credential-pbrxfail get: exit status 1" ]
+	[ "$(grep -c pbrxfail <<<"$err")" = 1 ]
+	registry_check_no_secret "$USER_OK" "$PASS_OK" "$out$err"
+	[ -z "$(find "$TMP" -maxdepth 1 -name 'pbrx-auth.*')" ]
+}
+
+@test "buildah, basic auth: DOCKER_CONFIG's credentials (in a private authfile), or REGISTRY_AUTH_FILE; never printed" {
 	registry_docker_config "$TMP/cfg" "$USER_OK" "$PASS_OK" "$REG_AUTH"
 	DOCKER_CONFIG=$TMP/cfg run_split pbrx-push-images -v --engine buildah \
 		--prefix "$REG_AUTH/org" --tag 1.0 "$P"
 	[ "$status" -eq 0 ]
 	registry_check_pushed auth org
 	secret64=$(printf '%s:%s' "$USER_OK" "$PASS_OK" | base64 -w0)
-	! grep -q -e "$PASS_OK" -e "$secret64" <<<"$out$err"
-	tag_project "$REG_AUTH" env
+	refute grep -q -e "$PASS_OK" -e "$secret64" <<<"$out$err"
+	registry_tag_project "$REG_AUTH" env
 	REGISTRY_AUTH_FILE=$TMP/cfg/config.json run_split pbrx-push-images -q --engine buildah \
 		--prefix "$REG_AUTH/env" --tag 1.0 "$P"
 	[ "$status" -eq 0 ]
@@ -136,14 +151,14 @@ script" ]
 
 @test "buildah, basic auth: a wrong password fails with exit 1 and one line, no secret" {
 	registry_docker_config "$TMP/cfg" "$USER_OK" "$PASS_BAD" "$REG_AUTH"
-	tag_project "$REG_AUTH" bad
+	registry_tag_project "$REG_AUTH" bad
 	DOCKER_CONFIG=$TMP/cfg run_split pbrx-push-images -q --engine buildah \
 		--prefix "$REG_AUTH/bad" --tag 1.0 "$P"
 	[ "$status" -eq 1 ]
 	[ "$(wc -l <<<"$err")" = 1 ]
 	grep -q "^image-push: buildah: push ($REG_AUTH/bad/proj-base:1.0): .*unauthorized.* (credentials: $TMP/cfg/config.json)\$" <<<"$err"
 	secret64=$(printf '%s:%s' "$USER_OK" "$PASS_BAD" | base64 -w0)
-	! grep -q -e "$PASS_BAD" -e "$secret64" <<<"$out$err"
+	refute grep -q -e "$PASS_BAD" -e "$secret64" <<<"$out$err"
 }
 
 @test "buildah: a missing image, an unreachable registry: exit 1, one line" {
@@ -151,7 +166,7 @@ script" ]
 	[ "$status" -eq 1 ]
 	[ "$err" = "image-push: $REG_PLAIN/nothing/proj-base:latest: no such image here (build it first: pbrx-build-images)" ]
 	port=$(dockerd_free_port)
-	tag_project "127.0.0.1:$port" org
+	registry_tag_project "127.0.0.1:$port" org
 	run_split pbrx-push-images -q --engine buildah --prefix "127.0.0.1:$port/org" --tag 1.0 "$P"
 	[ "$status" -eq 1 ]
 	[ "$(wc -l <<<"$err")" = 1 ]
@@ -159,17 +174,12 @@ script" ]
 }
 
 @test "buildah: a push failing partway leaves no tag for that image" {
-	tag_project "$REG_PLAIN" half
-	m=$(registry_dir plain)/storage/docker/registry/v2/repositories/half/proj-script/_manifests
-	mkdir -p "$m"
-	chattr +i "$m"
+	registry_tag_project "$REG_PLAIN" half
+	m=$(registry_block_manifests plain half)
 	run_split pbrx-push-images -q --engine buildah --prefix "$REG_PLAIN/half" --tag 1.0 "$P"
 	chattr -i "$m"
 	[ "$status" -eq 1 ]
 	[ "$(wc -l <<<"$err")" = 1 ]
 	grep -q "^image-push: buildah: push ($REG_PLAIN/half/proj-script:1.0): " <<<"$err"
-	[ "$(registry_curl plain /v2/half/proj-base/tags/list | jq -c .tags)" = '["1.0"]' ]
-	run registry_curl plain /v2/half/proj-script/tags/list
-	[ "$status" -ne 0 ]
-	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://$REG_PLAIN/v2/half/proj-script/manifests/1.0")" = 404 ]
+	registry_check_partial plain half
 }

@@ -24,10 +24,9 @@ dk() {
 	"$DOCKER_CLI" "$@"
 }
 
-# tag_project REGISTRY ORG: the test images as REGISTRY/ORG/proj-*:1.0.
-tag_project() {
-	dk tag pbrx-push-test/proj-base:1.0 "$1/$2/proj-base:1.0"
-	dk tag pbrx-push-test/proj-script:1.0 "$1/$2/proj-script:1.0"
+# for registry_tag_project
+push_tag() {
+	dk tag "$1" "$2"
 }
 
 setup_file() {
@@ -36,44 +35,19 @@ setup_file() {
 	registry_start plain
 	registry_start tls --tls
 	registry_start auth --htpasswd "$USER_OK" "$PASS_OK"
-	# The project: names only (image-plan needs no engine with --platform).
 	P=$BATS_FILE_TMPDIR/proj
 	export P
-	mkdir -p "$P"
-	cat >"$P/setup.cfg" <<'CFG'
-[metadata]
-name = proj
-version = 1.0
-
-[entry_points]
-console_scripts =
-    proj-script = proj.cmd:main
-CFG
-	# Its images: the base image plus a small layer each.
-	dk rm -f pbrx-push-c1 pbrx-push-c2 >/dev/null 2>&1 || :
-	dk run --name pbrx-push-c1 "$PBRX_BASE_IMAGE" \
-		sh -c 'echo base >/pbrx-base; head -c 200000 /dev/urandom >/pbrx-noise' >/dev/null
-	dk commit pbrx-push-c1 pbrx-push-test/proj-base:1.0 >/dev/null
-	dk run --name pbrx-push-c2 pbrx-push-test/proj-base:1.0 sh -c 'echo script >/pbrx-script' >/dev/null
-	dk commit --change 'CMD ["cat", "/pbrx-base", "/pbrx-script"]' pbrx-push-c2 \
-		pbrx-push-test/proj-script:1.0 >/dev/null
-	dk rm pbrx-push-c1 pbrx-push-c2 >/dev/null
-	tag_project "$REG_PLAIN" org
-	tag_project "$REG_TLS" org
-	tag_project "$REG_AUTH" org
+	registry_project "$P"
+	registry_images_docker dk
+	registry_tag_project "$REG_PLAIN" org
+	registry_tag_project "$REG_TLS" org
+	registry_tag_project "$REG_AUTH" org
 	# No credentials unless a test gives some.
 	export DOCKER_CONFIG=$BATS_FILE_TMPDIR/no-docker-config
 }
 
 teardown_file() {
-	local d
-	for d in "$BATS_FILE_TMPDIR"/registry-*/storage; do
-		# the partial-push test's immutable directory, if it failed midway
-		find "$d" -type d -name _manifests -exec chattr -i {} + 2>/dev/null || :
-	done
-	registry_stop plain
-	registry_stop tls
-	registry_stop auth
+	registry_stop_all
 	dockerd_stop
 }
 
@@ -98,22 +72,17 @@ teardown() {
 	grep -q "^image-push: $REG_PLAIN/org/proj-script:1.0: layer [0-9a-f]*: Mounted from org/proj-base\$" <<<"$err"
 	grep -q "^image-push: $REG_PLAIN/org/proj-script:1.0: pushed sha256:[0-9a-f]\{64\} (layers: 1 sent, 2 already in the registry)\$" <<<"$err"
 	# the first push's cost, for the record
-	registry_blob_bytes plain >"$BATS_FILE_TMPDIR/bytes-first"
-	registry_blob_puts plain >"$BATS_FILE_TMPDIR/puts-first"
-	echo "# push.bats: first push: $(cat "$BATS_FILE_TMPDIR/puts-first") blob uploads, $(cat "$BATS_FILE_TMPDIR/bytes-first") bytes stored" >&3
+	registry_record_first plain push.bats
 }
 
 @test "plain HTTP: a second push sends no blob again; every layer already exists" {
-	[ -f "$BATS_FILE_TMPDIR/bytes-first" ]
 	run_split pbrx-push-images --engine docker --prefix "$REG_PLAIN/org" --tag 1.0 "$P"
 	[ "$status" -eq 0 ]
 	registry_check_pushed plain org
-	[ "$(registry_blob_puts plain)" = "$(cat "$BATS_FILE_TMPDIR/puts-first")" ]
-	[ "$(registry_blob_bytes plain)" = "$(cat "$BATS_FILE_TMPDIR/bytes-first")" ]
+	registry_check_no_resend plain push.bats
 	[ "$(jq -c '[.pushed[] | [.layers_pushed, .layers_existing]]' <<<"$out")" = '[[0,2],[0,3]]' ]
-	! grep -q ': Pushed$' <<<"$err"
+	refute grep -q ': Pushed$' <<<"$err"
 	[ "$(grep -c ': Layer already exists$' <<<"$err")" = 5 ]
-	echo "# push.bats: second push: 0 blob uploads, $(($(registry_blob_bytes plain) - $(cat "$BATS_FILE_TMPDIR/bytes-first"))) bytes stored" >&3
 }
 
 @test "plain HTTP: removed here, pulled back from the registry, the script image runs" {
@@ -121,7 +90,7 @@ teardown() {
 	[ "$status" -eq 0 ]
 	[ "$err" = "" ]
 	dk rmi "$REG_PLAIN/org/proj-script:1.0" "$REG_PLAIN/org/proj-base:1.0" >/dev/null
-	! dk image inspect "$REG_PLAIN/org/proj-script:1.0" >/dev/null 2>&1
+	refute dk image inspect "$REG_PLAIN/org/proj-script:1.0" >/dev/null 2>&1
 	dk pull -q "$REG_PLAIN/org/proj-script:1.0" >/dev/null
 	[ "$(dk run --rm "$REG_PLAIN/org/proj-script:1.0")" = "base
 script" ]
@@ -129,7 +98,7 @@ script" ]
 
 @test "TLS: pushed over HTTPS to a registry with a certificate of its own CA" {
 	# the registry speaks nothing but TLS, and the CA made here verifies it
-	! curl -fsS "http://$REG_TLS/v2/" >/dev/null 2>&1
+	refute curl -fsS "http://$REG_TLS/v2/" >/dev/null 2>&1
 	curl -fsS --cacert "$(registry_dir tls)/ca.pem" "https://$REG_TLS/v2/" >/dev/null
 	run_split pbrx-push-images --engine docker --prefix "$REG_TLS/org" --tag 1.0 "$P"
 	[ "$status" -eq 0 ]
@@ -147,13 +116,13 @@ script" ]
 	[ "$status" -eq 0 ]
 	registry_check_pushed auth org
 	secret64=$(printf '%s:%s' "$USER_OK" "$PASS_OK" | base64 -w0)
-	! grep -q -e "$PASS_OK" -e "$secret64" -e "X-Registry-Auth" <<<"$out$err"
-	! grep -rq -e "$PASS_OK" "$DOCKERD_RUN/dockerd.log"
+	refute grep -q -e "$PASS_OK" -e "$secret64" -e "X-Registry-Auth" <<<"$out$err"
+	refute grep -rq -e "$PASS_OK" "$DOCKERD_RUN/dockerd.log"
 }
 
 @test "basic auth: a wrong password fails with exit 1 and one line, no secret in it" {
 	registry_docker_config "$TMP/cfg" "$USER_OK" "$PASS_BAD" "$REG_AUTH"
-	tag_project "$REG_AUTH" bad
+	registry_tag_project "$REG_AUTH" bad
 	DOCKER_CONFIG=$TMP/cfg run_split pbrx-push-images -q --engine docker \
 		--prefix "$REG_AUTH/bad" --tag 1.0 "$P"
 	[ "$status" -eq 1 ]
@@ -166,13 +135,13 @@ script" ]
 	[ "$(grep -c 'unauthorized' <<<"$err")" = 1 ]
 	[ "$(tail -n 1 <<<"$err")" = "image-push: docker: POST /images/{name}/push ($REG_AUTH/bad/proj-base:1.0): unauthorized: authentication required (credentials: $TMP/cfg/config.json)" ]
 	secret64=$(printf '%s:%s' "$USER_OK" "$PASS_BAD" | base64 -w0)
-	! grep -q -e "$PASS_BAD" -e "$secret64" <<<"$out$err"
+	refute grep -q -e "$PASS_BAD" -e "$secret64" <<<"$out$err"
 	# nothing of it reached the registry
-	! registry_curl auth /v2/_catalog | jq -e '.repositories | index("bad/proj-base")'
+	[ "$(registry_curl auth /v2/_catalog | jq '.repositories | index("bad/proj-base")')" = null ]
 }
 
 @test "basic auth: no credentials at all fail as cleanly" {
-	tag_project "$REG_AUTH" anon
+	registry_tag_project "$REG_AUTH" anon
 	run_split pbrx-push-images -q --engine docker --prefix "$REG_AUTH/anon" --tag 1.0 "$P"
 	[ "$status" -eq 1 ]
 	[ "$err" = "image-push: docker: POST /images/{name}/push ($REG_AUTH/anon/proj-base:1.0): no basic auth credentials (credentials: $DOCKER_CONFIG/config.json)" ]
@@ -186,12 +155,63 @@ script" ]
 	[ "$status" -eq 1 ]
 	[ "$(wc -l <<<"$err")" = 1 ]
 	grep -q "^image-push: docker: push ($REG_AUTH/org/proj-base:1.0): $TMP/cfg/config.json:1:[0-9]*: not valid JSON\$" <<<"$err"
-	! grep -q "$PASS_OK" <<<"$err"
+	refute grep -q "$PASS_OK" <<<"$err"
+}
+
+@test "credential helpers: credHelpers, then credsStore, run with the registry on stdin; never printed" {
+	registry_cred_helpers "$TMP/helpers" "$REG_AUTH" "$USER_OK" "$PASS_OK"
+	mkdir -p "$TMP/cfg"
+	# credHelpers names this registry: its helper, not the credsStore one
+	# (which would fail), nor the wrong "auths" entry
+	printf '{"auths": {"%s": {"auth": "%s"}}, "credsStore": "pbrxfail", "credHelpers": {"%s": "pbrxtest"}}\n' \
+		"$REG_AUTH" "$(printf '%s:%s' "$USER_OK" "$PASS_BAD" | base64 -w0)" "$REG_AUTH" >"$TMP/cfg/config.json"
+	registry_tag_project "$REG_AUTH" helper
+	PATH=$TMP/helpers:$PATH DOCKER_CONFIG=$TMP/cfg run_split pbrx-push-images -vv --engine docker \
+		--prefix "$REG_AUTH/helper" --tag 1.0 "$P"
+	[ "$status" -eq 0 ]
+	registry_check_pushed auth helper
+	[ "$(cat "$TMP/helpers/helper.log")" = "$REG_AUTH
+$REG_AUTH" ]
+	registry_check_no_secret "$USER_OK" "$PASS_OK" "$out$err"
+	refute grep -q -e "$PASS_OK" "$DOCKERD_RUN/dockerd.log"
+	# credsStore for every registry
+	printf '{"credsStore": "pbrxtest"}\n' >"$TMP/cfg/config.json"
+	registry_tag_project "$REG_AUTH" store
+	PATH=$TMP/helpers:$PATH DOCKER_CONFIG=$TMP/cfg run_split pbrx-push-images -q --engine docker \
+		--prefix "$REG_AUTH/store" --tag 1.0 "$P"
+	[ "$status" -eq 0 ]
+	registry_check_pushed auth store
+	# a registry the helper has nothing for: anonymous, as with docker
+	registry_tag_project "$REG_PLAIN" store
+	PATH=$TMP/helpers:$PATH DOCKER_CONFIG=$TMP/cfg run_split pbrx-push-images -q --engine docker \
+		--prefix "$REG_PLAIN/store" --tag 1.0 "$P"
+	[ "$status" -eq 0 ]
+	[ "$(tail -n 1 "$TMP/helpers/helper.log")" = "$REG_PLAIN" ]
+}
+
+@test "credential helpers: one that fails or is missing stops the push with one line, exit 1, no secret" {
+	registry_cred_helpers "$TMP/helpers" "$REG_AUTH" "$USER_OK" "$PASS_OK"
+	mkdir -p "$TMP/cfg"
+	printf '{"credHelpers": {"%s": "pbrxfail"}}\n' "$REG_AUTH" >"$TMP/cfg/config.json"
+	before=$(registry_blob_puts auth)
+	PATH=$TMP/helpers:$PATH DOCKER_CONFIG=$TMP/cfg run_split pbrx-push-images -v --engine docker \
+		--prefix "$REG_AUTH/org" --tag 1.0 "$P"
+	[ "$status" -eq 1 ]
+	[ "$out" = "" ]
+	[ "$(tail -n 1 <<<"$err")" = "image-push: docker: push ($REG_AUTH/org/proj-base:1.0): $TMP/cfg/config.json: .credHelpers[\"$REG_AUTH\"]: docker-credential-pbrxfail get: exit status 1" ]
+	[ "$(grep -c pbrxfail <<<"$err")" = 1 ]
+	registry_check_no_secret "$USER_OK" "$PASS_OK" "$out$err"
+	[ "$(registry_blob_puts auth)" = "$before" ]
+	printf '{"credsStore": "pbrx-no-such-helper"}\n' >"$TMP/cfg/config.json"
+	PATH=$TMP/helpers:$PATH DOCKER_CONFIG=$TMP/cfg run_split pbrx-push-images -q --engine docker \
+		--prefix "$REG_AUTH/org" --tag 1.0 "$P"
+	[ "$status" -eq 1 ]
+	[ "$err" = "image-push: docker: push ($REG_AUTH/org/proj-base:1.0): $TMP/cfg/config.json: .credsStore: docker-credential-pbrx-no-such-helper: not found on PATH" ]
 }
 
 @test "an unreachable registry: exit 1, one line" {
 	port=$(dockerd_free_port)
-	tag_project "127.0.0.1:$port" org
+	registry_tag_project "127.0.0.1:$port" org
 	run_split pbrx-push-images --engine docker --prefix "127.0.0.1:$port/org" --tag 1.0 "$P"
 	[ "$status" -eq 1 ]
 	[ "$(grep -c '^image-push: docker:' <<<"$err")" = 1 ]
@@ -207,24 +227,17 @@ script" ]
 }
 
 @test "a push failing partway leaves no tag for that image: layers sent, manifest refused" {
-	tag_project "$REG_PLAIN" half
+	registry_tag_project "$REG_PLAIN" half
 	# The registry cannot write this repository's manifests: its blobs
 	# upload, then the manifest (sent last, and what makes the tag) fails.
-	m=$(registry_dir plain)/storage/docker/registry/v2/repositories/half/proj-script/_manifests
-	mkdir -p "$m"
-	chattr +i "$m"
+	m=$(registry_block_manifests plain half)
 	run_split pbrx-push-images -q --engine docker --prefix "$REG_PLAIN/half" --tag 1.0 "$P"
 	chattr -i "$m"
 	[ "$status" -eq 1 ]
 	[ "$err" = "image-push: docker: POST /images/{name}/push ($REG_PLAIN/half/proj-script:1.0): received unexpected HTTP status: 500 Internal Server Error" ]
-	# the base image went first and is complete
-	[ "$(registry_curl plain /v2/half/proj-base/tags/list | jq -c .tags)" = '["1.0"]' ]
-	# the script image's layers and config reached the registry...
-	grep -q 'http.request.method=PUT .*uri="/v2/half/proj-script/blobs/uploads/.*digest=' "$(registry_dir plain)/log"
-	# ...but no tag and no manifest
-	run registry_curl plain /v2/half/proj-script/tags/list
-	[ "$status" -ne 0 ]
-	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://$REG_PLAIN/v2/half/proj-script/manifests/1.0")" = 404 ]
+	# the base image went first and is complete; the script image's
+	# layers and config reached the registry, but no tag and no manifest
+	registry_check_partial plain half
 	# once the registry can write again, the same push completes
 	run_split pbrx-push-images -q --engine docker --prefix "$REG_PLAIN/half" --tag 1.0 "$P"
 	[ "$status" -eq 0 ]
@@ -263,12 +276,23 @@ script" ]
 	[ "$status" -eq 2 ]
 	run_split pbrx-build-images --plan-only --push "$P"
 	[ "$status" -eq 2 ]
+	run_split pbrx-build-images --cert-dir /etc "$P"
+	[ "$status" -eq 2 ]
+	[ "$(head -n 1 <<<"$err")" = "pbrx-build-images: --cert-dir is for the push: only with --push" ]
 	run_split image-push --engine docker </dev/null
 	[ "$status" -eq 2 ]
 	[ "$err" = "image-push: <stdin>: .plan: missing (expected an object)" ]
 	run_split image-push <<<'{"images": []}'
 	[ "$status" -eq 2 ]
 	[ "$err" = "image-push: <stdin>: .images: no images to push" ]
+	# certificates are for buildah: dockerd reads its own
+	run_split pbrx-push-images --engine docker --cert-dir "$(registry_dir tls)/certs" \
+		--prefix "$REG_TLS/org" --tag 1.0 "$P"
+	[ "$status" -eq 2 ]
+	[ "$err" = "image-push: --cert-dir: only with buildah (docker reads /etc/docker/certs.d or /etc/containers/certs.d on its own host)" ]
+	run_split image-push --cert-dir "$TMP/nothing" <<<'{"images": [{"ref": "x"}]}'
+	[ "$status" -eq 2 ]
+	[ "$err" = "image-push: --cert-dir $TMP/nothing: not a directory" ]
 	for tool in image-push pbrx-push-images pbrx-build-images; do
 		man=$PBRX_ROOT/man/man1/$tool.1
 		synopsis=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh/p' "$man" | grep -v '^\.Sh' |

@@ -10,14 +10,24 @@
 # exports REG_<NAME>=127.0.0.1:PORT (not REGISTRY_*:
 # docker-registry reads those as configuration).  --tls serves HTTPS only, with a
 # certificate for 127.0.0.1 signed by a CA made here with openssl
-# (registry-NAME/ca.pem); --htpasswd requires basic auth for USER (bcrypt,
-# as the registry wants it, from htpasswd -B of apache2-utils).
+# (registry-NAME/ca.pem, and as registry-NAME/certs/ca.crt, a directory
+# for buildah --cert-dir; registry-NAME/wrong-certs/ca.crt is another CA,
+# which signed nothing of it); --htpasswd requires basic auth for USER
+# (bcrypt, as the registry wants it, from htpasswd -B of apache2-utils).
 #
 # Helpers: registry_curl NAME ARGS... (the instance's scheme, CA and
 # credentials), registry_blob_puts NAME (blob uploads finished so far, from
 # its log), registry_blob_bytes NAME (bytes of blobs in its storage),
 # registry_docker_config (a credentials file), registry_check_pushed
 # (what a push of the test project's images must leave in the registry).
+#
+# The push test files (push*.bats) share more: the test project and its
+# two cheap images (registry_project, registry_images_docker,
+# registry_images_buildah, registry_tag_project), the first and second
+# push's cost (registry_record_first, registry_check_no_resend), the
+# partial push (registry_block_manifests, registry_check_partial) and
+# registry_stop_all.  A file defines push_tag SRC DST (its engine's tag
+# command) for registry_tag_project.
 
 # registry_dir NAME
 registry_dir() {
@@ -52,6 +62,13 @@ registry_start() {
 			printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >ext.cnf
 			openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial \
 				-out cert.pem -days 2 -extfile ext.cnf
+			mkdir certs wrong-certs
+			cp ca.pem certs/ca.crt
+			openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+				-keyout wrong-certs/ca.key -out wrong-certs/ca.crt -days 2 \
+				-subj /CN=pbrx-test-registry-ca
+			rm wrong-certs/ca.key
+			chmod -R a+rX certs wrong-certs
 		) >"$dir/openssl.log" 2>&1 || {
 			cat "$dir/openssl.log" >&2
 			return 1
@@ -199,4 +216,149 @@ registry_check_pushed() {
 		[ -n "$digest" ]
 		[ "$(jq -r --arg r "${!var}/$repo:$tag" '.pushed[] | select(.ref == $r) | .digest' <<<"$out")" = "$digest" ]
 	done
+}
+
+# registry_stop_all: every registry of the file stopped (after lifting the
+# partial-push test's immutable directories, had one failed midway).
+registry_stop_all() {
+	local d
+	for d in "$BATS_FILE_TMPDIR"/registry-*; do
+		[ -d "$d" ] || continue
+		find "$d/storage" -type d -name _manifests -exec chattr -i {} + 2>/dev/null || :
+		registry_stop "${d##*/registry-}"
+	done
+}
+
+# registry_project DIR: the test project, names only (image-plan needs no
+# engine with --platform): proj-base and proj-script.
+registry_project() {
+	mkdir -p "$1"
+	cat >"$1/setup.cfg" <<'CFG'
+[metadata]
+name = proj
+version = 1.0
+
+[entry_points]
+console_scripts =
+    proj-script = proj.cmd:main
+CFG
+}
+
+# registry_images_docker CLI...: the test project's images made with a
+# docker CLI (dockerd, or Podman's service): pbrx-push-test/proj-base:1.0,
+# the base image plus a layer of 200 kB of noise, and
+# pbrx-push-test/proj-script:1.0, one small layer more, whose CMD prints
+# both files.  No network in the containers (Podman's default is a bridge).
+registry_images_docker() {
+	"$@" rm -f pbrx-push-c1 pbrx-push-c2 >/dev/null 2>&1 || :
+	"$@" run --network none --name pbrx-push-c1 "$PBRX_BASE_IMAGE" \
+		sh -c 'echo base >/pbrx-base; head -c 200000 /dev/urandom >/pbrx-noise' >/dev/null
+	"$@" commit pbrx-push-c1 pbrx-push-test/proj-base:1.0 >/dev/null
+	"$@" run --network none --name pbrx-push-c2 pbrx-push-test/proj-base:1.0 \
+		sh -c 'echo script >/pbrx-script' >/dev/null
+	"$@" commit --change 'CMD ["cat", "/pbrx-base", "/pbrx-script"]' pbrx-push-c2 \
+		pbrx-push-test/proj-script:1.0 >/dev/null
+	"$@" rm pbrx-push-c1 pbrx-push-c2 >/dev/null
+}
+
+# registry_images_buildah: the same images with buildah, as the build user
+# (buildah_as of lib/buildah.bash).
+registry_images_buildah() {
+	local c
+	c=$(buildah_as buildah from --pull=never "$PBRX_BASE_IMAGE")
+	buildah_as buildah run "$c" -- sh -c 'echo base >/pbrx-base; head -c 200000 /dev/urandom >/pbrx-noise'
+	buildah_as buildah commit -q "$c" pbrx-push-test/proj-base:1.0 >/dev/null
+	buildah_as buildah rm "$c" >/dev/null
+	c=$(buildah_as buildah from --pull=never pbrx-push-test/proj-base:1.0)
+	buildah_as buildah run "$c" -- sh -c 'echo script >/pbrx-script'
+	buildah_as buildah config --cmd '["cat", "/pbrx-base", "/pbrx-script"]' "$c"
+	buildah_as buildah commit -q "$c" pbrx-push-test/proj-script:1.0 >/dev/null
+	buildah_as buildah rm "$c" >/dev/null
+}
+
+# registry_tag_project REGISTRY ORG: the test images as
+# REGISTRY/ORG/proj-*:1.0, with the file's push_tag.
+registry_tag_project() {
+	push_tag pbrx-push-test/proj-base:1.0 "$1/$2/proj-base:1.0"
+	push_tag pbrx-push-test/proj-script:1.0 "$1/$2/proj-script:1.0"
+}
+
+# registry_record_first NAME LABEL: after the first push to registry NAME,
+# keep its blob uploads and bytes for registry_check_no_resend, and say
+# them (LABEL: the bats file) on fd 3.
+registry_record_first() {
+	registry_blob_bytes "$1" >"$BATS_FILE_TMPDIR/bytes-first-$1"
+	registry_blob_puts "$1" >"$BATS_FILE_TMPDIR/puts-first-$1"
+	echo "# $2: first push: $(cat "$BATS_FILE_TMPDIR/puts-first-$1") blob uploads, $(cat "$BATS_FILE_TMPDIR/bytes-first-$1") bytes stored" >&3
+}
+
+# registry_check_no_resend NAME LABEL: after a second push, no blob upload
+# and no byte more than after the first.
+registry_check_no_resend() {
+	[ -f "$BATS_FILE_TMPDIR/bytes-first-$1" ]
+	[ "$(registry_blob_puts "$1")" = "$(cat "$BATS_FILE_TMPDIR/puts-first-$1")" ]
+	[ "$(registry_blob_bytes "$1")" = "$(cat "$BATS_FILE_TMPDIR/bytes-first-$1")" ]
+	echo "# $2: second push: $(($(registry_blob_puts "$1") - $(cat "$BATS_FILE_TMPDIR/puts-first-$1"))) blob uploads, $(($(registry_blob_bytes "$1") - $(cat "$BATS_FILE_TMPDIR/bytes-first-$1"))) bytes stored" >&3
+}
+
+# registry_block_manifests NAME ORG: registry NAME can no longer write
+# ORG/proj-script's manifests (chattr +i): its blobs upload, then the
+# manifest, sent last and what makes the tag, fails.  Prints the
+# directory, for chattr -i after.
+registry_block_manifests() {
+	local m
+	m=$(registry_dir "$1")/storage/docker/registry/v2/repositories/$2/proj-script/_manifests
+	mkdir -p "$m"
+	chattr +i "$m"
+	printf '%s\n' "$m"
+}
+
+# registry_check_partial NAME ORG: after a push that failed at
+# ORG/proj-script's manifest: the base image is complete, the script
+# image's blobs arrived, but it has neither tag nor manifest.
+registry_check_partial() {
+	local scheme=http
+	[ "$(cat "$(registry_dir "$1")/tls")" = 1 ] && scheme=https
+	[ "$(registry_curl "$1" "/v2/$2/proj-base/tags/list" | jq -c .tags)" = '["1.0"]' ]
+	grep -q "http.request.method=PUT .*uri=\"/v2/$2/proj-script/blobs/uploads/.*digest=" \
+		"$(registry_dir "$1")/log"
+	refute registry_curl "$1" "/v2/$2/proj-script/tags/list" >/dev/null 2>&1
+	[ "$(registry_curl "$1" -s -o /dev/null -w '%{http_code}' "/v2/$2/proj-script/manifests/1.0" || :)" = 404 ]
+}
+
+# registry_check_no_secret USER PASS TEXT: neither the password nor the
+# base64 of USER:PASS in TEXT.
+registry_check_no_secret() {
+	local secret64
+	secret64=$(printf '%s:%s' "$1" "$2" | base64 -w0)
+	refute grep -q -e "$2" -e "$secret64" <<<"$3"
+}
+
+# registry_cred_helpers DIR REGISTRY USER PASS: fake docker credential
+# helpers in DIR (for PATH): docker-credential-pbrxtest answers "get" for
+# REGISTRY with USER and PASS and logs each server it is asked for in
+# DIR/helper.log; for any other it has none ("credentials not found", exit
+# 1, as the real ones say).  docker-credential-pbrxfail prints PASS on
+# stdout and stderr and exits 1: neither may reach the user.
+registry_cred_helpers() {
+	mkdir -p "$1"
+	cat >"$1/docker-credential-pbrxtest" <<HELPER
+#!/bin/sh
+[ "\$1" = get ] || exit 3
+read -r server || :
+printf '%s\n' "\$server" >>"$1/helper.log"
+if [ "\$server" = "$2" ]; then
+	printf '{"ServerURL":"%s","Username":"%s","Secret":"%s"}\n' "\$server" "$3" "$4"
+else
+	echo "credentials not found in native keychain"
+	exit 1
+fi
+HELPER
+	cat >"$1/docker-credential-pbrxfail" <<HELPER
+#!/bin/sh
+echo "failing, with $4 on stdout"
+echo "failing, with $4 on stderr" >&2
+exit 1
+HELPER
+	chmod 755 "$1/docker-credential-pbrxtest" "$1/docker-credential-pbrxfail"
 }
