@@ -682,6 +682,8 @@ static char *e_container_create(struct engine *e, const struct engine_container_
 			msg_die(EXIT_FAIL, "%s: %s", bc.scratch, strerror(errno));
 		v = xasprintf("%s:/tmp", bc.scratch);
 		xgrow((void **)&bc.volumes.v, &bc.volumes.cap, bc.volumes.n + 2, sizeof(char *));
+		/* A container without mounts had no vector, so no NULL yet. */
+		bc.volumes.v[bc.volumes.n] = NULL;
 		memmove(bc.volumes.v + 1, bc.volumes.v, (bc.volumes.n + 1) * sizeof(char *));
 		bc.volumes.v[0] = v;
 		bc.volumes.n++;
