@@ -1133,6 +1133,46 @@ static void check_extras(const struct project *p, const char *base_extra)
 	free(pre);
 }
 
+/* Does pip need git in the builder?  pbr and setuptools-scm run it for
+ * the version when the source is a git work tree (only the project
+ * directory is mounted, so only its own .git counts), and pip runs it
+ * for a "git+" requirement.  pbrx installed git always; it costs the
+ * builder some 20 packages (perl among them), so it is left out when
+ * neither can happen.  The files are searched as text: a "git+" anywhere
+ * in them, even in a comment, keeps git. */
+static bool needs_git(const char *dir)
+{
+	static const char *const files[] = {"setup.cfg", "setup.py", "pyproject.toml",
+					    "requirements.txt", NULL};
+	struct stat st;
+	char *path = xasprintf("%s/.git", dir);
+	bool need = lstat(path, &st) == 0;
+
+	free(path);
+	for (size_t i = 0; !need && files[i]; i++) {
+		FILE *f;
+		char buf[8192];
+		size_t n, keep = 0;
+
+		path = xasprintf("%s/%s", dir, files[i]);
+		f = fopen(path, "r");
+		free(path);
+		if (!f)
+			continue;
+		/* Read in blocks, keeping the last 3 bytes so that a "git+"
+		 * across two blocks is found. */
+		while (!need && (n = fread(buf + keep, 1, sizeof buf - 1 - keep, f)) > 0) {
+			n += keep;
+			buf[n] = '\0';
+			need = memmem(buf, n, "git+", 4) != NULL;
+			keep = n < 3 ? n : 3;
+			memmove(buf, buf + n - keep, keep);
+		}
+		fclose(f);
+	}
+	return need;
+}
+
 static bool dockerfile_for(const struct project *p, const char *script, char **path)
 {
 	struct stat st;
@@ -1344,8 +1384,10 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 	}
 
 builder:
-	/* the builder: compile packages, git, wheels of everything */
-	add_unique(compile, "git");
+	/* the builder: compile packages, git when it can be used, wheels of
+	 * everything */
+	if (needs_git(p->dir))
+		add_unique(compile, "git");
 	pkgs = sorted(compile);
 	if (o->mirror)
 		mirror_steps(bsteps, pm, o->mirror);

@@ -100,7 +100,7 @@ acme/foo-manage:latest script foo_manage
 acme/foo-scheduler:latest script " ]
 	# compile packages only in the builder, runtime packages in the base
 	run jq -c '.plan.builder.packages, .plan.images[0].packages, [.plan.images[1:][].packages[]]' "$TMP/out"
-	[ "$output" = '["gcc","git","libffi-dev","make"]
+	[ "$output" = '["gcc","libffi-dev","make"]
 ["dumb-init","libffi"]
 []' ]
 	run jq -c '[.plan.images[] | .steps[].argv | select(.[0] == "apk") | .[3:]]' "$TMP/out"
@@ -115,6 +115,23 @@ acme/foo-scheduler:latest script " ]
 			| all(.argv | type == "array" and length > 0 and all(type == "string"))
 			and all(.argv[0] | IN("sh", "bash", "/bin/sh") | not)' "$TMP/out"
 		[ "$status" = 0 ] || { echo "$c"; false; }
+	done
+}
+
+@test "image-plan: git in the builder only when pip can use it: a .git, a git+ requirement" {
+	run_case alpine-prefix
+	[ "$(jq -c '.plan.builder.packages | index("git")' "$TMP/out")" = null ]
+	# the project directory is a git work tree: pbr, setuptools-scm
+	mkdir "$TMP/alpine-prefix/.git"
+	run_case alpine-prefix
+	[ "$(jq -c '.plan.builder.packages' "$TMP/out")" = '["gcc","git","libffi-dev","make"]' ]
+	# a VCS requirement, in any of the files pip reads
+	for f in setup.cfg setup.py pyproject.toml requirements.txt; do
+		rm -rf "$TMP/alpine-prefix"
+		mkdir -p "$TMP/alpine-prefix"
+		printf '# x\n%*s\nlib @ git+https://example.org/lib.git\n' 9000 '' >"$TMP/alpine-prefix/$f"
+		run_case alpine-prefix
+		[ "$(jq -c '.plan.builder.packages | index("git")' "$TMP/out")" != null ] || { echo "$f"; false; }
 	done
 }
 
