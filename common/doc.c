@@ -74,14 +74,168 @@ json_t *doc_read(void)
 	return doc;
 }
 
+/* The text being built by doc_dump. */
+struct text {
+	char *buf;
+	size_t len, cap;
+};
+
+static void put(struct text *t, const char *s, size_t n)
+{
+	xgrow((void **)&t->buf, &t->cap, t->len + n + 1, 1);
+	memcpy(t->buf + t->len, s, n);
+	t->len += n;
+}
+
+static void put_indent(struct text *t, int depth)
+{
+	xgrow((void **)&t->buf, &t->cap, t->len + 1 + 2 * (size_t)depth + 1, 1);
+	t->buf[t->len++] = '\n';
+	memset(t->buf + t->len, ' ', 2 * (size_t)depth);
+	t->len += 2 * (size_t)depth;
+}
+
+/* jansson's escaping without JSON_ENSURE_ASCII or JSON_ESCAPE_SLASH: '"',
+ * '\\' and control characters; UTF-8 as it is (jansson's strings are valid
+ * UTF-8, so deciding byte by byte equals its code point loop). */
+static void put_string(struct text *t, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t run = 0;
+
+	put(t, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[6] = {'\\', 0};
+		size_t elen = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		put(t, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			elen = 6;
+		}
+		put(t, esc, elen);
+	}
+	put(t, s + run, n - run);
+	put(t, "\"", 1);
+}
+
+static void put_integer(struct text *t, json_int_t v)
+{
+	char digits[24], *p = digits + sizeof(digits);
+	/* Unsigned, so the most negative value negates without overflow. */
+	unsigned long long u = v < 0 ? -(unsigned long long)v : (unsigned long long)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	put(t, p, (size_t)(digits + sizeof(digits) - p));
+}
+
+static void put_value(struct text *t, const json_t *v, int depth)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		void *it = json_object_iter((json_t *)v);
+
+		if (!it) {
+			put(t, "{}", 2);
+			return;
+		}
+		put(t, "{", 1);
+		while (it) {
+			void *next = json_object_iter_next((json_t *)v, it);
+
+			put_indent(t, depth + 1);
+			put_string(t, json_object_iter_key(it), json_object_iter_key_len(it));
+			put(t, ": ", 2);
+			put_value(t, json_object_iter_value(it), depth + 1);
+			if (next)
+				put(t, ",", 1);
+			it = next;
+		}
+		put_indent(t, depth);
+		put(t, "}", 1);
+		return;
+	}
+	case JSON_ARRAY: {
+		size_t n = json_array_size(v);
+
+		if (n == 0) {
+			put(t, "[]", 2);
+			return;
+		}
+		put(t, "[", 1);
+		for (size_t i = 0; i < n; i++) {
+			put_indent(t, depth + 1);
+			put_value(t, json_array_get(v, i), depth + 1);
+			if (i + 1 < n)
+				put(t, ",", 1);
+		}
+		put_indent(t, depth);
+		put(t, "]", 1);
+		return;
+	}
+	case JSON_STRING:
+		put_string(t, json_string_value(v), json_string_length(v));
+		return;
+	case JSON_INTEGER:
+		put_integer(t, json_integer_value(v));
+		return;
+	case JSON_TRUE:
+		put(t, "true", 4);
+		return;
+	case JSON_FALSE:
+		put(t, "false", 5);
+		return;
+	case JSON_NULL:
+		put(t, "null", 4);
+		return;
+	case JSON_REAL: {
+		/* Rare in a document: jansson's own shortest-round-trip text. */
+		char *real = json_dumps(v, JSON_ENCODE_ANY);
+
+		if (!real)
+			msg_die(EXIT_FAIL, "cannot serialise the document");
+		put(t, real, strlen(real));
+		free(real);
+		return;
+	}
+	}
+}
+
+char *doc_dump(const json_t *doc, size_t *len)
+{
+	struct text t = {0};
+
+	/* Sized for the usual document so the buffer rarely moves. */
+	xgrow((void **)&t.buf, &t.cap, 65536, 1);
+	put_value(&t, doc, 0);
+	t.buf[t.len] = '\0';
+	*len = t.len;
+	return t.buf;
+}
+
 void doc_write(const json_t *doc)
 {
-	char *text = json_dumps(doc, JSON_INDENT(2));
 	size_t len;
+	char *text = doc_dump(doc, &len);
 
-	if (!text)
-		msg_die(EXIT_FAIL, "cannot serialise the document");
-	len = strlen(text);
 	/* One write of the whole text, then a checked flush: a reader that
 	 * goes away or a full disk must not look like success. */
 	if (fwrite(text, 1, len, stdout) != len || fputc('\n', stdout) == EOF ||

@@ -20,6 +20,10 @@ json_t *doc_parse(const char *buf, size_t len, const char *name);
 /* Write doc to stdout, indented, keys in insertion order, all at once,
  * and check the write; dies with EXIT_FAIL when stdout fails. */
 void doc_write(const json_t *doc);
+/* The text doc_write writes, without its final newline: byte for byte
+ * json_dumps(doc, JSON_INDENT(2)).  Caller owns it (free); *len is its
+ * length. */
+char *doc_dump(const json_t *doc, size_t *len);
 /* Set or replace top-level section name of doc; steals value.  A replaced
  * section keeps its position, so re-running a stage is stable. */
 void doc_set(json_t *doc, const char *name, json_t *value);

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: the document reader and the typed accessors every stage uses
- * on it (bad shapes die with the JSON path; here they return). */
+ * on it (bad shapes die with the JSON path; here they return), and the
+ * writer, which must give jansson's json_dumps text byte for byte. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "doc.h"
 #include "fuzz.h"
@@ -30,6 +33,17 @@ static void walk(const json_t *doc)
 	}
 }
 
+static void check_dump(const json_t *doc)
+{
+	size_t len;
+	char *ours = doc_dump(doc, &len), *theirs = json_dumps(doc, JSON_INDENT(2));
+
+	if (!theirs || strlen(theirs) != len || memcmp(ours, theirs, len) != 0)
+		abort();
+	free(ours);
+	free(theirs);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* volatile: it must survive the longjmp out of doc_parse */
@@ -41,6 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	doc = doc_parse((const char *)data, size, "<stdin>");
+	check_dump(doc);
 	walk(doc);
 	json_decref(doc);
 	return 0;
