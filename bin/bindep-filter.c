@@ -267,42 +267,24 @@ static json_t *platform_section(const struct options *o, const json_t *doc)
 	return plat;
 }
 
-struct counted {
-	const char *name;
-	const struct bindep_profile *first;
-	size_t uses;
-};
-
 /* Warnings for mistakes bindep accepts silently: a platform no
- * distribution has, and a profile used once that looks like another. */
+ * distribution has, and a profile used once that looks like another.
+ * Profiles are numbered in order of first use, so warnings come in
+ * file order. */
 static void lint(const struct bindep_file *f, const char *file)
 {
-	struct counted *seen = NULL;
-	size_t n = 0, cap = 0;
-	const char **names;
+	size_t n = f->profiles.n;
+	size_t *uses = xcalloc(n ? n : 1, sizeof(*uses));
+	const struct bindep_profile **first = xcalloc(n ? n : 1, sizeof(*first));
 
-	for (size_t r = 0; r < f->n; r++)
-		for (size_t t = 0; t < f->rules[r].nterms; t++)
-			for (size_t k = 0; k < f->rules[r].terms[t].n; k++) {
-				const struct bindep_profile *p = &f->rules[r].terms[t].profiles[k];
-				size_t i;
-
-				for (i = 0; i < n && strcmp(seen[i].name, p->name); i++)
-					;
-				if (i == n) {
-					xgrow((void **)&seen, &cap, n + 1, sizeof(*seen));
-					seen[n++] = (struct counted){p->name, p, 0};
-				}
-				seen[i].uses++;
-			}
-	names = xcalloc(n, sizeof(*names));
-	for (size_t i = 0; i < n; i++)
-		names[i] = seen[i].name;
+	for (size_t u = 0; u < f->nuses; u++)
+		if (uses[f->uses[u].id]++ == 0)
+			first[f->uses[u].id] = &f->uses[u];
 	for (size_t i = 0; i < n; i++) {
-		const struct bindep_profile *p = seen[i].first;
+		const struct bindep_profile *p = first[i];
 		const char *hint = NULL;
 
-		if (strncmp(p->name, "platform:", 9) == 0) {
+		if (p->platform) {
 			if (!osr_atom_known(p->name, &hint)) {
 				if (hint)
 					msg_warn("%s:%d:%d: unknown platform '%s'; did you mean 'platform:%s'?",
@@ -313,78 +295,126 @@ static void lint(const struct bindep_file *f, const char *file)
 			}
 			continue;
 		}
-		if (seen[i].uses != 1 || strlen(p->name) < 4)
+		if (uses[i] != 1 || strlen(p->name) < 4)
 			continue;
 		for (size_t j = 0; j < n; j++) {
-			if (seen[j].uses < 2 || strncmp(seen[j].name, "platform:", 9) == 0)
+			if (uses[j] < 2 || first[j]->platform)
 				continue;
-			if (similar_distance(p->name, seen[j].name) <= (strlen(p->name) > 6 ? 2u : 1u)) {
+			if (similar_distance(p->name, first[j]->name) <= (strlen(p->name) > 6 ? 2u : 1u)) {
 				msg_warn("%s:%d:%d: profile '%s' is used only here; did you mean '%s'?",
-					 file, p->line, p->col, p->name, seen[j].name);
+					 file, p->line, p->col, p->name, first[j]->name);
 				break;
 			}
 		}
 	}
-	free(names);
-	free(seen);
+	free(first);
+	free(uses);
 }
 
-static int cmp_pkg(const void *a, const void *b)
+static int cmp_name(const void *a, const void *b)
 {
-	const struct bindep_rule *const *x = a, *const *y = b;
-	int c = strcmp((*x)->name, (*y)->name);
-	return c ? c : (*x)->line - (*y)->line;
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Each package's place in byte order of the names, by package number:
+ * the names are sorted once, not once per rule and selection.  New
+ * array (free); NULL without a file. */
+static size_t *package_ranks(const struct bindep_file *f)
+{
+	const char **names;
+	size_t *rank;
+
+	if (!f)
+		return NULL;
+	names = xcalloc(f->packages.n ? f->packages.n : 1, sizeof(*names));
+	rank = xcalloc(f->packages.n ? f->packages.n : 1, sizeof(*rank));
+	for (size_t i = 0; i < f->packages.n; i++)
+		names[i] = intern_name(&f->packages, i);
+	qsort(names, f->packages.n, sizeof(*names), cmp_name);
+	for (size_t i = 0; i < f->packages.n; i++)
+		rank[intern_find(&f->packages, names[i], strlen(names[i]))] = i;
+	free(names);
+	return rank;
 }
 
 /* The rules a selection activates, sorted by package name then line.
  * Returns a new array of borrowed rule pointers. */
-static const struct bindep_rule **select_rules(const struct bindep_file *f, const struct selection *s,
-					       const json_t *atoms, size_t *count)
+static const struct bindep_rule **select_rules(const struct bindep_file *f, const size_t *rank,
+					       const struct selection *s, const json_t *atoms,
+					       size_t *count)
 {
-	size_t natoms = json_array_size(atoms), np = s->n + natoms;
+	size_t natoms = json_array_size(atoms), np = s->n + natoms, nranks;
 	char **profiles = xcalloc(np, sizeof(char *));
-	const struct bindep_rule **out = xcalloc(f ? f->n : 1, sizeof(*out));
+	const struct bindep_rule **active, **out;
+	size_t *start;
+	bool *on;
 
+	*count = 0;
+	if (!f) {
+		free(profiles);
+		return xcalloc(1, sizeof(*out));
+	}
 	for (size_t i = 0; i < s->n; i++)
 		profiles[i] = s->profiles[i];
 	for (size_t i = 0; i < natoms; i++)
 		profiles[s->n + i] = (char *)json_string_value(json_array_get(atoms, i));
-	*count = 0;
-	for (size_t r = 0; f && r < f->n; r++)
-		if (bindep_rule_active(&f->rules[r], profiles, np))
-			out[(*count)++] = &f->rules[r];
-	qsort(out, *count, sizeof(*out), cmp_pkg);
+	on = bindep_profiles_on(f, profiles, np);
+	active = xcalloc(f->n ? f->n : 1, sizeof(*active));
+	for (size_t r = 0; r < f->n; r++)
+		if (bindep_rule_active(&f->rules[r], on))
+			active[(*count)++] = &f->rules[r];
+	/* A stable counting sort by the name's rank: the rules are in line
+	 * order already, so each name's rules stay in line order. */
+	nranks = f->packages.n;
+	start = xcalloc(nranks + 1, sizeof(*start));
+	for (size_t i = 0; i < *count; i++)
+		start[rank[active[i]->pkg] + 1]++;
+	for (size_t k = 0; k < nranks; k++)
+		start[k + 1] += start[k];
+	out = xcalloc(*count ? *count : 1, sizeof(*out));
+	for (size_t i = 0; i < *count; i++)
+		out[start[rank[active[i]->pkg]]++] = active[i];
+	free(start);
+	free(active);
+	free(on);
 	free(profiles);
 	return out;
 }
 
+/* The "packages" array: one object per package, with its constraints
+ * (each once, in order of appearance) and lines.  The rules come sorted
+ * by name; constraint strings are interned, so equal means same pointer. */
 static json_t *packages_json(const struct bindep_rule **rules, size_t count)
 {
-	json_t *pkgs = json_array(), *cur = NULL;
+	json_t *pkgs = json_array();
+	const char **seen = NULL;
+	size_t nseen = 0, cap = 0;
 
-	for (size_t i = 0; i < count; i++) {
-		json_t *cons;
+	for (size_t i = 0, j; i < count; i = j) {
+		json_t *cur = json_object(), *cons = json_array(), *lines = json_array();
 
-		if (!cur || strcmp(json_string_value(json_object_get(cur, "name")), rules[i]->name)) {
-			cur = json_object();
-			json_object_set_new(cur, "name", json_string(rules[i]->name));
-			json_object_set_new(cur, "constraints", json_array());
-			json_object_set_new(cur, "lines", json_array());
-			json_array_append_new(pkgs, cur);
+		nseen = 0;
+		for (j = i; j < count && rules[j]->pkg == rules[i]->pkg; j++) {
+			for (size_t k = 0; k < rules[j]->nconstraints; k++) {
+				const char *c = rules[j]->constraints[k];
+				size_t m;
+
+				for (m = 0; m < nseen && seen[m] != c; m++)
+					;
+				if (m < nseen)
+					continue;
+				xgrow((void **)&seen, &cap, nseen + 1, sizeof(*seen));
+				seen[nseen++] = c;
+				json_array_append_new(cons, json_string(c));
+			}
+			json_array_append_new(lines, json_integer(rules[j]->line));
 		}
-		cons = json_object_get(cur, "constraints");
-		for (size_t k = 0; k < rules[i]->nconstraints; k++) {
-			bool dup = false;
-			size_t j;
-			json_t *v;
-
-			json_array_foreach(cons, j, v)
-				dup |= strcmp(json_string_value(v), rules[i]->constraints[k]) == 0;
-			if (!dup)
-				json_array_append_new(cons, json_string(rules[i]->constraints[k]));
-		}
-		json_array_append_new(json_object_get(cur, "lines"), json_integer(rules[i]->line));
+		json_object_set_new(cur, "name", json_string(rules[i]->name));
+		json_object_set_new(cur, "constraints", cons);
+		json_object_set_new(cur, "lines", lines);
+		json_array_append_new(pkgs, cur);
 	}
+	free(seen);
 	return pkgs;
 }
 
@@ -430,6 +460,7 @@ int main(int argc, char **argv)
 	struct bindep_file *f = NULL;
 	struct bindep_error err;
 	char *file, *text;
+	size_t *rank;
 
 	msg_init("bindep-filter");
 	parse_options(argc, argv, &o);
@@ -455,24 +486,33 @@ int main(int argc, char **argv)
 	}
 
 	plat = platform_section(&o, doc);
+	rank = package_ranks(f);
 	selections = json_object();
 	for (size_t i = 0; i < nsel; i++) {
 		size_t count;
-		const struct bindep_rule **rules = select_rules(f, &sels[i], json_object_get(plat, "atoms"), &count);
-		json_t *s = json_object();
+		const struct bindep_rule **rules = select_rules(f, rank, &sels[i],
+								json_object_get(plat, "atoms"), &count);
+		json_t *s;
 
 		if (o.brief) {
+			/* The names only: no document, so no JSON to build. */
 			for (size_t k = 0; k < count; k++)
-				if (k == 0 || strcmp(rules[k]->name, rules[k - 1]->name))
-					printf("%s\n", rules[k]->name);
+				if (k == 0 || rules[k]->pkg != rules[k - 1]->pkg) {
+					fputs(rules[k]->name, stdout);
+					putchar('\n');
+				}
 			if (fflush(stdout) == EOF || ferror(stdout))
 				msg_die(EXIT_FAIL, "stdout: write error: %s", strerror(errno));
+			free(rules);
+			continue;
 		}
+		s = json_object();
 		json_object_set_new(s, "profiles", doc_strings(sels[i].profiles, sels[i].n));
 		json_object_set_new(s, "packages", packages_json(rules, count));
 		json_object_set_new(selections, sels[i].name, s);
 		free(rules);
 	}
+	free(rank);
 
 	if (!o.brief) {
 		section = json_object();

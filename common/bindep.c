@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,9 @@ struct cur {
 	const char *line;
 	size_t len, pos;
 	int lineno;
+	bool ascii;       /* no byte >= 0x80: a column is pos + 1 */
+	size_t rule_cons; /* where this line's constraints start in f->cons */
+	struct bindep_file *f;
 	struct bindep_error *err;
 };
 
@@ -21,6 +25,8 @@ static int column(const struct cur *c, size_t pos)
 {
 	int col = 1;
 
+	if (c->ascii)
+		return (int)(pos < c->len ? pos : c->len) + 1;
 	/* Columns count characters, as bindep's parser reports them. */
 	for (size_t i = 0; i < pos && i < c->len; i++)
 		if (((unsigned char)c->line[i] & 0xC0) != 0x80)
@@ -45,14 +51,21 @@ static bool fail(struct cur *c, size_t pos, const char *fmt, ...)
 static int peek(const struct cur *c) { return c->pos < c->len ? (unsigned char)c->line[c->pos] : '\n'; }
 static bool at_end(const struct cur *c) { return c->pos >= c->len; }
 
-static bool is_name_char(int ch)
+/* The character classes of bindep's grammar, in the C locale the tools
+ * run in (no setlocale): ASCII only, so plain range tests, inlined. */
+static inline bool is_digit(int ch) { return ch >= '0' && ch <= '9'; }
+static inline bool is_upper(int ch) { return ch >= 'A' && ch <= 'Z'; }
+static inline bool is_lower(int ch) { return ch >= 'a' && ch <= 'z'; }
+static inline bool is_alnum(int ch) { return is_lower(ch) || is_upper(ch) || is_digit(ch); }
+
+static inline bool is_name_char(int ch)
 {
-	return isalnum(ch) || ch == '.' || ch == '+' || ch == '-' || ch == '_' || ch == '/';
+	return is_alnum(ch) || ch == '.' || ch == '+' || ch == '-' || ch == '_' || ch == '/';
 }
 
-static bool is_profile_char(int ch)
+static inline bool is_profile_char(int ch)
 {
-	return (ch >= 'a' && ch <= 'z') || isdigit(ch) || ch == ':' || ch == '-' || ch == '.';
+	return is_lower(ch) || is_digit(ch) || ch == ':' || ch == '-' || ch == '.';
 }
 
 /* A printable rendering of the character at pos for messages. */
@@ -105,11 +118,17 @@ static bool comment_here(struct cur *c)
 	return false;
 }
 
-static bool parse_profile(struct cur *c, struct bindep_profile *p)
+/* A profile, appended to the file's profile uses. */
+static bool parse_profile(struct cur *c)
 {
+	struct bindep_file *f = c->f;
+	struct bindep_profile *p;
 	size_t start;
 	char buf[16];
 
+	xgrow((void **)&f->uses, &f->uses_cap, f->nuses + 1, sizeof(*f->uses));
+	p = &f->uses[f->nuses];
+	memset(p, 0, sizeof(*p));
 	p->positive = true;
 	p->line = c->lineno;
 	p->col = column(c, c->pos);
@@ -120,13 +139,13 @@ static bool parse_profile(struct cur *c, struct bindep_profile *p)
 	start = c->pos;
 	while (!at_end(c) && is_profile_char(peek(c)))
 		c->pos++;
-	if (!at_end(c) && isupper(peek(c))) {
+	if (!at_end(c) && is_upper(peek(c))) {
 		size_t end = c->pos;
 		char *lowered;
 		bool r;
 
 		while (end < c->len && (is_profile_char((unsigned char)c->line[end]) ||
-					isupper((unsigned char)c->line[end])))
+					is_upper((unsigned char)c->line[end])))
 			end++;
 		lowered = xstrndup(c->line + start, end - start);
 		for (char *q = lowered; *q; q++)
@@ -141,24 +160,21 @@ static bool parse_profile(struct cur *c, struct bindep_profile *p)
 				    shown(c, c->pos, buf));
 		return fail(c, c->pos, "expected a profile name, found %s", shown(c, c->pos, buf));
 	}
-	p->name = xstrndup(c->line + start, c->pos - start);
+	p->id = intern_add(&f->profiles, c->line + start, c->pos - start, NULL);
+	p->name = intern_name(&f->profiles, p->id);
+	p->platform = strncmp(p->name, "platform:", 9) == 0;
+	f->nuses++;
 	return true;
-}
-
-static void free_term(struct bindep_term *t)
-{
-	for (size_t i = 0; i < t->n; i++)
-		free(t->profiles[i].name);
-	free(t->profiles);
 }
 
 /* Spaces are optional between the terms of a selector and around them:
  * bindep's grammar is selector = ws '[' (ws? group)* ws? ']' and
  * group = '(' (ws? profile)* ws? ')' | profile, so "[]" is valid (loci's
  * bindep.txt has one) and "[a !b]" equals "[a!b]". */
+/* A term; its profiles are appended to the file's profile uses, in order
+ * (bindep_parse points the term at them once the array stops moving). */
 static bool parse_term(struct cur *c, struct bindep_term *t, char close)
 {
-	size_t cap = 0;
 	char buf[16];
 
 	memset(t, 0, sizeof(*t));
@@ -177,13 +193,9 @@ static bool parse_term(struct cur *c, struct bindep_term *t, char close)
 			}
 			if (at_end(c))
 				return fail(c, c->pos, "missing ')' at the end of the line");
-			if (!parse_term(c, &inner, ')')) {
-				free_term(&inner);
+			if (!parse_term(c, &inner, ')'))
 				return false;
-			}
-			xgrow((void **)&t->profiles, &cap, t->n + 1, sizeof(*t->profiles));
-			t->profiles[t->n++] = inner.profiles[0];
-			free(inner.profiles);
+			t->n++;
 		}
 	}
 	if (peek(c) == '\t' && !at_end(c))
@@ -192,19 +204,19 @@ static bool parse_term(struct cur *c, struct bindep_term *t, char close)
 		return fail(c, c->pos, "found ','; separate profiles with a space, not a comma");
 	if (peek(c) == ')' && !at_end(c))
 		return fail(c, c->pos, "found ')' without a matching '('");
-	if (at_end(c) || !(peek(c) == '!' || is_profile_char(peek(c)) || isupper(peek(c))))
+	if (at_end(c) || !(peek(c) == '!' || is_profile_char(peek(c)) || is_upper(peek(c))))
 		return fail(c, c->pos, "expected a profile name or '%c', found %s", close,
 			    shown(c, c->pos, buf));
-	xgrow((void **)&t->profiles, &cap, 1, sizeof(*t->profiles));
-	if (!parse_profile(c, &t->profiles[0]))
+	if (!parse_profile(c))
 		return false;
 	t->n = 1;
 	return true;
 }
 
+/* The terms of a selector, appended to the file's terms. */
 static bool parse_selector(struct cur *c, struct bindep_rule *r)
 {
-	size_t cap = 0;
+	struct bindep_file *f = c->f;
 
 	c->pos++; /* '[' */
 	for (;;) {
@@ -217,12 +229,11 @@ static bool parse_selector(struct cur *c, struct bindep_rule *r)
 		}
 		if (at_end(c))
 			return fail(c, c->pos, "missing ']' at the end of the line");
-		if (!parse_term(c, &t, ']')) {
-			free_term(&t);
+		if (!parse_term(c, &t, ']'))
 			return false;
-		}
-		xgrow((void **)&r->terms, &cap, r->nterms + 1, sizeof(*r->terms));
-		r->terms[r->nterms++] = t;
+		xgrow((void **)&f->terms, &f->terms_cap, f->nterms + 1, sizeof(*f->terms));
+		f->terms[f->nterms++] = t;
+		r->nterms++;
 	}
 }
 
@@ -236,16 +247,16 @@ static bool parse_version(struct cur *c, size_t *end)
 	bool hyphen = false;
 
 	q = p;
-	while (q < c->len && isdigit((unsigned char)s[q]))
+	while (q < c->len && is_digit((unsigned char)s[q]))
 		q++;
 	if (q > p && q < c->len && s[q] == ':')
 		p = q + 1; /* epoch */
-	if (p >= c->len || !isdigit((unsigned char)s[p]))
+	if (p >= c->len || !is_digit((unsigned char)s[p]))
 		return fail(c, p, "a version starts with a digit, found %s", shown(c, p, buf));
 	q = p;
 	while (q < c->len) {
 		int ch = (unsigned char)s[q];
-		if (!(isalnum(ch) || ch == '.' || ch == '+' || ch == '~' || ch == ':' || ch == '-'))
+		if (!(is_alnum(ch) || ch == '.' || ch == '+' || ch == '~' || ch == ':' || ch == '-'))
 			break;
 		if (ch == '-') {
 			hyphen = true;
@@ -268,9 +279,10 @@ static bool parse_version(struct cur *c, size_t *end)
 
 static const char *const ops[] = {"<=", "<", "!=", "==", ">=", ">"};
 
+/* The constraints, appended to the file's constraints. */
 static bool parse_constraints(struct cur *c, struct bindep_rule *r)
 {
-	size_t cap = 0;
+	struct bindep_file *f = c->f;
 	char buf[16];
 
 	for (;;) {
@@ -299,8 +311,10 @@ static bool parse_constraints(struct cur *c, struct bindep_rule *r)
 			return fail(c, start, "unknown operator; use one of == != < <= > >=");
 		if (!parse_version(c, &end))
 			return false;
-		xgrow((void **)&r->constraints, &cap, r->nconstraints + 1, sizeof(*r->constraints));
-		r->constraints[r->nconstraints++] = xstrndup(c->line + start, end - start);
+		xgrow((void **)&f->cons, &f->cons_cap, f->ncons + 1, sizeof(*f->cons));
+		f->cons[f->ncons++] = intern_name(&f->constraints,
+						  intern_add(&f->constraints, c->line + start, end - start, NULL));
+		r->nconstraints++;
 		c->pos = end;
 		if (peek(c) != ',' || at_end(c))
 			return true;
@@ -308,21 +322,10 @@ static bool parse_constraints(struct cur *c, struct bindep_rule *r)
 	}
 }
 
-static void free_rule(struct bindep_rule *r)
-{
-	free(r->name);
-	for (size_t i = 0; i < r->nterms; i++)
-		free_term(&r->terms[i]);
-	free(r->terms);
-	for (size_t i = 0; i < r->nconstraints; i++)
-		free(r->constraints[i]);
-	free(r->constraints);
-}
-
 /* rule = name selector? version? ('\n' | comment) */
 static bool parse_rule(struct cur *c, struct bindep_rule *r)
 {
-	size_t start = c->pos;
+	size_t start = c->pos, name_end;
 	char buf[16];
 
 	while (!at_end(c) && is_name_char(peek(c)))
@@ -334,7 +337,9 @@ static bool parse_rule(struct cur *c, struct bindep_rule *r)
 		if (at_end(c) || peek(c) == ' ' || peek(c) == '#')
 			return fail(c, c->pos, "a package name has at least two characters");
 	}
-	r->name = xstrndup(c->line + start, c->pos - start);
+	name_end = c->pos;
+	r->pkg = intern_add(&c->f->packages, c->line + start, c->pos - start, NULL);
+	r->name = intern_name(&c->f->packages, r->pkg);
 	r->line = c->lineno;
 	if (at_end(c) || comment_here(c))
 		return true;
@@ -351,7 +356,7 @@ static bool parse_rule(struct cur *c, struct bindep_rule *r)
 	}
 	skip_spaces(c);
 	if (at_end(c))
-		return fail(c, start + strlen(r->name), "trailing space: bindep rejects it; remove it");
+		return fail(c, name_end, "trailing space: bindep rejects it; remove it");
 	if (peek(c) == '[') {
 		if (!parse_selector(c, r))
 			return false;
@@ -381,15 +386,14 @@ static bool parse_rule(struct cur *c, struct bindep_rule *r)
 				return fail(c, c->pos - 1, "trailing space: bindep rejects it; remove it");
 			if (peek(c) == '[')
 				return fail(c, c->pos, "the selector goes before the version: write '%s [...] %s'",
-					    r->name, r->constraints[0]);
+					    r->name, c->f->cons[c->rule_cons]);
 		}
 		return fail(c, c->pos, "expected ',', a comment or the end of the line, found %s",
 			    shown(c, c->pos, buf));
 	}
 	if (peek(c) == '\t')
 		return fail(c, c->pos, "found a tab; bindep separates with spaces");
-	if (isalnum(peek(c)))
-	{
+	if (is_alnum(peek(c))) {
 		size_t end = c->pos;
 
 		while (end < c->len && is_name_char((unsigned char)c->line[end]))
@@ -401,20 +405,33 @@ static bool parse_rule(struct cur *c, struct bindep_rule *r)
 		    shown(c, c->pos, buf));
 }
 
-/* Python decodes the file as UTF-8 before bindep sees it. */
+/* Python decodes the file as UTF-8 before bindep sees it.  Notes in
+ * c->ascii whether the line is plain ASCII (the usual case). */
 static bool check_utf8(const char *s, size_t len, struct cur *c)
 {
 	size_t i = 0;
 
+	c->ascii = true;
 	while (i < len) {
-		unsigned char b = (unsigned char)s[i];
+		unsigned char b;
 		size_t n;
 		unsigned cp;
+		uint64_t word;
 
+		/* Eight ASCII bytes at a time: nearly every line is ASCII. */
+		if (len - i >= 8) {
+			memcpy(&word, s + i, 8);
+			if (!(word & 0x8080808080808080ULL)) {
+				i += 8;
+				continue;
+			}
+		}
+		b = (unsigned char)s[i];
 		if (b < 0x80) {
 			i++;
 			continue;
 		}
+		c->ascii = false;
 		if (b >= 0xC2 && b <= 0xDF) {
 			n = 1;
 			cp = b & 0x1F;
@@ -443,6 +460,39 @@ static bool check_utf8(const char *s, size_t len, struct cur *c)
 	return true;
 }
 
+/* The end of the line starting at text[i]: the first '\n' or '\r'.
+ * memchr scans a word at a time; a '\r' is rare, so look for it only in
+ * the stretch before the next '\n'. */
+static size_t line_end(const char *text, size_t len, size_t i)
+{
+	const char *nl = memchr(text + i, '\n', len - i);
+	size_t eol = nl ? (size_t)(nl - text) : len;
+	const char *cr = memchr(text + i, '\r', eol - i);
+
+	return cr ? (size_t)(cr - text) : eol;
+}
+
+/* Point each rule and term into the file's arrays, now that they no
+ * longer move: each line appended its terms, profiles and constraints
+ * after the previous line's, so they follow in rule order. */
+static void link_rules(struct bindep_file *f)
+{
+	size_t t = 0, p = 0, k = 0;
+
+	for (size_t i = 0; i < f->n; i++) {
+		struct bindep_rule *r = &f->rules[i];
+
+		r->terms = r->nterms ? f->terms + t : NULL;
+		t += r->nterms;
+		r->constraints = r->nconstraints ? f->cons + k : NULL;
+		k += r->nconstraints;
+	}
+	for (size_t i = 0; i < f->nterms; i++) {
+		f->terms[i].profiles = f->uses + p;
+		p += f->terms[i].n;
+	}
+}
+
 struct bindep_file *bindep_parse(const char *text, size_t len, struct bindep_error *err)
 {
 	struct bindep_file *f = xcalloc(1, sizeof(*f));
@@ -451,12 +501,11 @@ struct bindep_file *bindep_parse(const char *text, size_t len, struct bindep_err
 
 	memset(err, 0, sizeof(*err));
 	while (i < len) {
-		struct cur c = {.line = text + i, .lineno = ++lineno, .err = err};
-		size_t eol = i;
+		struct cur c = {.line = text + i, .lineno = ++lineno, .err = err, .f = f,
+				.rule_cons = f->ncons};
+		size_t eol = line_end(text, len, i);
 		struct bindep_rule r = {0};
 
-		while (eol < len && text[eol] != '\n' && text[eol] != '\r')
-			eol++;
 		c.len = eol - i;
 		/* Universal newlines: "\r\n", "\r" and "\n" each end a line. */
 		if (eol + 1 < len && text[eol] == '\r' && text[eol + 1] == '\n')
@@ -477,13 +526,12 @@ struct bindep_file *bindep_parse(const char *text, size_t len, struct bindep_err
 			fail(&c, c.pos, "found a tab; bindep allows only spaces here");
 			goto fail;
 		}
-		if (!parse_rule(&c, &r)) {
-			free_rule(&r);
+		if (!parse_rule(&c, &r))
 			goto fail;
-		}
 		xgrow((void **)&f->rules, &f->cap, f->n + 1, sizeof(*f->rules));
 		f->rules[f->n++] = r;
 	}
+	link_rules(f);
 	return f;
 fail:
 	bindep_free(f);
@@ -494,28 +542,35 @@ void bindep_free(struct bindep_file *f)
 {
 	if (!f)
 		return;
-	for (size_t i = 0; i < f->n; i++)
-		free_rule(&f->rules[i]);
 	free(f->rules);
+	free(f->terms);
+	free(f->uses);
+	free(f->cons);
+	intern_free(&f->packages);
+	intern_free(&f->profiles);
+	intern_free(&f->constraints);
 	free(f);
 }
 
-static bool has(char *const *profiles, size_t n, const char *name)
+bool *bindep_profiles_on(const struct bindep_file *f, char *const *profiles, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(profiles[i], name) == 0)
-			return true;
-	return false;
-}
+	bool *on = xcalloc(f->profiles.n ? f->profiles.n : 1, sizeof(*on));
 
-static bool is_platform(const char *name) { return strncmp(name, "platform:", 9) == 0; }
+	for (size_t i = 0; i < n; i++) {
+		size_t id = intern_find(&f->profiles, profiles[i], strlen(profiles[i]));
+
+		if (id != INTERN_NONE)
+			on[id] = true;
+	}
+	return on;
+}
 
 enum vote { VOTE_NO, VOTE_YES, VOTE_NONE };
 
 /* bindep's Depends._evaluate over one partition.  A group (all members
  * must match, negatives must not) counts on the user side, as bindep's
  * _partition puts it there. */
-static enum vote evaluate(const struct bindep_rule *r, bool platform, char *const *profiles, size_t n)
+static enum vote evaluate(const struct bindep_rule *r, bool platform, const bool *on)
 {
 	bool any = false, positive = false, match = false, group = false, group_match = false;
 
@@ -529,18 +584,18 @@ static enum vote evaluate(const struct bindep_rule *r, bool platform, char *cons
 				continue;
 			any = group = true;
 			for (size_t k = 0; k < term->n; k++)
-				if (term->profiles[k].positive != has(profiles, n, term->profiles[k].name))
+				if (term->profiles[k].positive != on[term->profiles[k].id])
 					all = false;
 			group_match |= all;
 			continue;
 		}
-		if (is_platform(term->profiles[0].name) != platform)
+		if (term->profiles[0].platform != platform)
 			continue;
 		any = true;
 		if (term->profiles[0].positive) {
 			positive = true;
-			match |= has(profiles, n, term->profiles[0].name);
-		} else if (has(profiles, n, term->profiles[0].name)) {
+			match |= on[term->profiles[0].id];
+		} else if (on[term->profiles[0].id]) {
 			return VOTE_NO;
 		}
 	}
@@ -551,9 +606,8 @@ static enum vote evaluate(const struct bindep_rule *r, bool platform, char *cons
 	return VOTE_NO;
 }
 
-bool bindep_rule_active(const struct bindep_rule *rule, char *const *profiles, size_t n)
+bool bindep_rule_active(const struct bindep_rule *rule, const bool *on)
 {
 	/* bindep's _include table: any definite "no" excludes, else include. */
-	return evaluate(rule, true, profiles, n) != VOTE_NO &&
-	       evaluate(rule, false, profiles, n) != VOTE_NO;
+	return evaluate(rule, true, on) != VOTE_NO && evaluate(rule, false, on) != VOTE_NO;
 }

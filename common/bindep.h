@@ -8,31 +8,51 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "intern.h"
+
 struct bindep_profile {
 	bool positive; /* false for "!name" */
-	char *name;
+	bool platform; /* a "platform:..." atom (bindep's _partition) */
+	size_t id;     /* the name's number in the file's profiles */
+	const char *name; /* borrowed from the file's profiles */
 	int line, col;
 };
 
 /* One selector term: a single profile, or an AND-group "(a !b c)". */
 struct bindep_term {
 	bool group;
-	struct bindep_profile *profiles;
+	struct bindep_profile *profiles; /* borrowed from the file */
 	size_t n;
 };
 
 struct bindep_rule {
-	char *name;
+	const char *name; /* borrowed from the file's packages */
+	size_t pkg;       /* the name's number in the file's packages */
 	int line;
-	struct bindep_term *terms;
+	struct bindep_term *terms; /* borrowed from the file */
 	size_t nterms;
-	char **constraints; /* "OP VERSION" without the space: ">=1.0" */
+	/* "OP VERSION" without the space: ">=1.0"; borrowed from the file */
+	const char **constraints;
 	size_t nconstraints;
 };
 
+/* A parsed file owns every name once (interned: a 20,000-line file names
+ * a few hundred packages and profiles) and every rule's terms, profiles
+ * and constraints in one array each, so parsing allocates per new name
+ * instead of per line, and evaluating compares numbers (issue 8). */
 struct bindep_file {
 	struct bindep_rule *rules;
 	size_t n, cap;
+	struct intern packages;    /* numbered in order of first use */
+	struct intern profiles;    /* ditto: "compile", "platform:dpkg"... */
+	struct intern constraints;
+	/* What the rules point into, in rule order. */
+	struct bindep_term *terms;
+	size_t nterms, terms_cap;
+	struct bindep_profile *uses;
+	size_t nuses, uses_cap;
+	const char **cons;
+	size_t ncons, cons_cap;
 };
 
 struct bindep_error {
@@ -47,8 +67,12 @@ struct bindep_error {
 struct bindep_file *bindep_parse(const char *text, size_t len, struct bindep_error *err);
 void bindep_free(struct bindep_file *f);
 
-/* Is rule active for the given profiles (user profiles and platform
- * atoms together, as bindep passes them)? */
-bool bindep_rule_active(const struct bindep_rule *rule, char *const *profiles, size_t n);
+/* The profiles of f that a selection turns on: its user profiles and the
+ * platform atoms together, as bindep passes them.  A new array of
+ * f->profiles.n flags, by profile number (free). */
+bool *bindep_profiles_on(const struct bindep_file *f, char *const *profiles, size_t n);
+
+/* Is rule (of f) active for the profiles that are on? */
+bool bindep_rule_active(const struct bindep_rule *rule, const bool *on);
 
 #endif

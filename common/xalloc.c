@@ -23,7 +23,7 @@ void *xcalloc(size_t count, size_t size)
 }
 void *xrealloc(void *ptr, size_t size) { return check(realloc(ptr, size ? size : 1)); }
 
-void xgrow(void **ptr, size_t *cap, size_t need, size_t size)
+void xgrow_slow(void **ptr, size_t *cap, size_t need, size_t size)
 {
 	size_t n = *cap ? *cap : 8;
 

@@ -11,8 +11,14 @@ void *xmalloc(size_t size);
 void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *ptr, size_t size);
 /* Grow *ptr so it holds at least need elements of size bytes; *cap is
- * updated.  Amortised doubling. */
-void xgrow(void **ptr, size_t *cap, size_t need, size_t size);
+ * updated.  Amortised doubling.  Inline, as it is called for every
+ * element appended and almost always has nothing to do. */
+void xgrow_slow(void **ptr, size_t *cap, size_t need, size_t size);
+static inline void xgrow(void **ptr, size_t *cap, size_t need, size_t size)
+{
+	if (need > *cap)
+		xgrow_slow(ptr, cap, need, size);
+}
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

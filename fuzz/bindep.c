@@ -2,6 +2,7 @@
 /* libFuzzer: the bindep file parser and the selection rules. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "bindep.h"
 #include "fuzz.h"
@@ -13,12 +14,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct bindep_error err;
 	struct bindep_file *f;
 
+	bool *on;
+
 	fuzz_quiet();
 	f = bindep_parse((const char *)data, size, &err);
 	if (!f)
 		return 0;
+	on = bindep_profiles_on(f, profiles, sizeof(profiles) / sizeof(*profiles));
 	for (size_t i = 0; i < f->n; i++)
-		bindep_rule_active(&f->rules[i], profiles, sizeof(profiles) / sizeof(*profiles));
+		bindep_rule_active(&f->rules[i], on);
+	free(on);
 	bindep_free(f);
 	return 0;
 }
