@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "doc.h"
+#include "intern.h"
 #include "msg.h"
 #include "osrelease.h"
 #include "pyname.h"
@@ -299,6 +300,17 @@ static void add_unique(json_t *arr, const char *s)
 		json_array_append_new(arr, json_string(s));
 }
 
+/* add_unique for an array whose strings are also in set seen, for the
+ * arrays that collect one entry per script. */
+static void add_new(json_t *arr, struct intern *seen, const char *s)
+{
+	bool added;
+
+	intern_add(seen, s, strlen(s), &added);
+	if (added)
+		json_array_append_new(arr, json_string(s));
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
@@ -331,47 +343,74 @@ static const char *p_str(const json_t *obj, const char *key)
 	return json_string_value(v);
 }
 
-/* The console scripts of array scripts (at path): checked into p. */
+/* "BASE[I]MEMBER": the JSON path of script i, for a message.  Malloc'd;
+ * the callers die right after, so it is never freed. */
+static char *script_path(const char *base, size_t i, const char *member)
+{
+	return xasprintf("%s[%zu]%s", base, i, member);
+}
+
+/* Is every element of arr a string?  The check before doc_check_strings,
+ * so the JSON path for its message is built only when it is needed. */
+static bool all_strings(const json_t *arr)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v)
+		if (!json_is_string(v))
+			return false;
+	return true;
+}
+
+/* The console scripts of array scripts (at path): checked into p.  JSON
+ * paths for messages are made only on the way to one: with hundreds of
+ * scripts, formatting them for every script cost more than the checks. */
 static void read_scripts(json_t *scripts, const char *base, const char *from, struct project *p)
 {
+	struct intern images = {0}; /* numbered as the scripts, until a clash */
 	json_t *v;
 	size_t i;
 
 	p->nscripts = json_array_size(scripts);
 	p->scripts = xcalloc(p->nscripts ? p->nscripts : 1, sizeof *p->scripts);
 	json_array_foreach(scripts, i, v) {
-		char *path = xasprintf("%s[%zu]", base, i);
-		char *npath = xasprintf("%s.name", path);
 		struct script *s = &p->scripts[i];
+		const json_t *name = json_object_get(v, "name");
+		size_t first;
+		bool added;
 
-		if (!json_is_object(v))
-			doc_die(path, "expected an object");
-		s->name = doc_need_string(v, path, "name");
+		if (!json_is_object(v) || !json_is_string(name)) {
+			char *path = xasprintf("%s[%zu]", base, i);
+
+			if (!json_is_object(v))
+				doc_die(path, "expected an object");
+			doc_need_string(v, path, "name");
+		}
+		s->name = json_string_value(name);
 		s->index = i;
 		s->obj = v;
 		s->from = from;
 		s->path = base;
 		if (!pyname_script_valid(s->name))
-			doc_die(npath, "'%s': use only letters, digits, '_', '.' and '-', not "
-				"starting with '-' or '.'", s->name);
+			doc_die(script_path(base, i, ".name"), "'%s': use only letters, digits, '_', "
+				"'.' and '-', not starting with '-' or '.'", s->name);
 		/* Image names as pip writes names: lower case, dashes. */
 		s->image = pyname_canonical(s->name, strlen(s->name));
 		if (!ref_component(s->image, strlen(s->image)))
-			doc_die(npath, "'%s' cannot be an image name (lower case letters and digits "
-				"separated by '.', '_', '__' or dashes)", s->name);
-		s->ep_extras = doc_want(v, path, "extras", JSON_ARRAY);
-		if (s->ep_extras) {
-			char *epath = xasprintf("%s.extras", path);
-			doc_check_strings(s->ep_extras, epath);
-			free(epath);
-		}
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(p->scripts[j].image, s->image) == 0)
-				doc_die(npath, "image name '%s' already used by %s[%zu]",
-					s->image, base, j);
-		free(path);
-		free(npath);
+			doc_die(script_path(base, i, ".name"), "'%s' cannot be an image name (lower "
+				"case letters and digits separated by '.', '_', '__' or dashes)", s->name);
+		s->ep_extras = json_object_get(v, "extras");
+		if (s->ep_extras && !json_is_array(s->ep_extras))
+			doc_want(v, script_path(base, i, ""), "extras", JSON_ARRAY);
+		if (s->ep_extras && !all_strings(s->ep_extras))
+			doc_check_strings(s->ep_extras, script_path(base, i, ".extras"));
+		first = intern_add(&images, s->image, strlen(s->image), &added);
+		if (!added)
+			doc_die(script_path(base, i, ".name"), "image name '%s' already used by %s[%zu]",
+				s->image, base, first);
 	}
+	intern_free(&images);
 }
 
 /* An object of extra name -> [requirements] at path, checked. */
@@ -401,6 +440,48 @@ static const char *find_extra(const json_t *extras, const char *want)
 		if (pyname_same(key, want))
 			return key;
 	return NULL;
+}
+
+/* The keys of an extras object by normalised name: find_extra without a
+ * scan, for the loops over every script and every extra (a project with
+ * an extra per script made those quadratic, with two mallocs a compare). */
+struct extra_index {
+	struct intern canon; /* normalised names, numbered in key order */
+	const char **key;    /* by number: the first key so normalised (borrowed) */
+};
+
+static void extra_index_init(struct extra_index *ix, const json_t *extras)
+{
+	const char *key;
+	json_t *v;
+
+	memset(ix, 0, sizeof(*ix));
+	ix->key = xcalloc(json_object_size(extras) + 1, sizeof(*ix->key));
+	json_object_foreach((json_t *)extras, key, v) {
+		char *c = pyname_canonical(key, strlen(key));
+		bool added;
+		size_t id = intern_add(&ix->canon, c, strlen(c), &added);
+
+		if (added)
+			ix->key[id] = key;
+		free(c);
+	}
+}
+
+/* find_extra(extras, want) for the extras ix was made from. */
+static const char *extra_index_find(const struct extra_index *ix, const char *want)
+{
+	char *c = pyname_canonical(want, strlen(want));
+	size_t id = intern_find(&ix->canon, c, strlen(c));
+
+	free(c);
+	return id == INTERN_NONE ? NULL : ix->key[id];
+}
+
+static void extra_index_free(struct extra_index *ix)
+{
+	intern_free(&ix->canon);
+	free(ix->key);
 }
 
 /* Where setup.cfg and the wheel disagree: warn, and follow the wheel.
@@ -1031,23 +1112,27 @@ static json_t *mount_volume(const char *volume, const char *target, bool ro)
 	return m;
 }
 
-/* "foo" or "foo[a,b]": the project with extras, for pip. */
+/* "foo" or "foo[a,b]": the project with extras, for pip.  Appended in
+ * one buffer: the builder's list names every extra of the project. */
 static char *with_extras(const char *what, const json_t *extras)
 {
-	size_t i;
+	size_t i, len = strlen(what), cap = 0;
 	json_t *v;
-	char *s = xstrdup(what), *t;
+	char *s = NULL;
 
+	xgrow((void **)&s, &cap, len + 1, 1);
+	memcpy(s, what, len);
 	json_array_foreach(extras, i, v) {
-		t = xasprintf("%s%c%s", s, i ? ',' : '[', json_string_value(v));
-		free(s);
-		s = t;
+		size_t n = json_string_length(v);
+
+		xgrow((void **)&s, &cap, len + n + 3, 1);
+		s[len++] = i ? ',' : '[';
+		memcpy(s + len, json_string_value(v), n);
+		len += n;
 	}
-	if (json_array_size(extras)) {
-		t = xasprintf("%s]", s);
-		free(s);
-		s = t;
-	}
+	if (json_array_size(extras))
+		s[len++] = ']';
+	s[len] = '\0';
 	return s;
 }
 
@@ -1059,7 +1144,7 @@ static json_t *pip_install(const char *req)
 
 static char *image_name(const struct options *o, const char *name)
 {
-	char *n = o->prefix ? xasprintf("%s/%s", o->prefix, name) : xstrdup(name);
+	char *n = o->prefix ? xconcat(o->prefix, "/", name, NULL) : xstrdup(name);
 	if (!ref_name(n))
 		msg_die(EXIT_USAGE, "image name '%s' is not a valid reference (too long?)", n);
 	return n;
@@ -1070,7 +1155,7 @@ static json_t *image_new(const struct options *o, const char *name, const char *
 {
 	json_t *img = json_object();
 	char *full = image_name(o, name);
-	char *ref = xasprintf("%s:%s", full, o->tag);
+	char *ref = xconcat(full, ":", o->tag, NULL);
 
 	json_object_set_new(img, "name", json_string(full));
 	json_object_set_new(img, "ref", json_string(ref));
@@ -1102,16 +1187,21 @@ static void check_extras(const struct project *p, const char *base_extra)
 	char *pre = xasprintf("%s-", prefix);
 	const char **cands = xcalloc(p->nscripts + 1, sizeof *cands);
 	char **owned = xcalloc(p->nscripts + 1, sizeof *owned);
+	struct intern scripts = {0}; /* the scripts' names, normalised */
 	const char *key;
 	json_t *v;
 
-	for (size_t i = 0; i < p->nscripts; i++)
+	for (size_t i = 0; i < p->nscripts; i++) {
+		char *c = pyname_canonical(p->scripts[i].name, strlen(p->scripts[i].name));
+
 		cands[i] = owned[i] = underscored(p->scripts[i].name);
+		intern_add(&scripts, c, strlen(c), NULL);
+		free(c);
+	}
 	json_object_foreach(p->extras, key, v) {
 		char *ck = pyname_canonical(key, strlen(key));
-		bool used = base_extra && strcmp(key, base_extra) == 0;
-		for (size_t i = 0; i < p->nscripts && !used; i++)
-			used = pyname_same(cands[i], key);
+		bool used = (base_extra && strcmp(key, base_extra) == 0) ||
+			    intern_find(&scripts, ck, strlen(ck)) != INTERN_NONE;
 		if (!used && strncmp(ck, pre, strlen(pre)) == 0) {
 			const char *best = similar_best(key, cands, p->nscripts, 2);
 			if (best)
@@ -1127,6 +1217,7 @@ static void check_extras(const struct project *p, const char *base_extra)
 	}
 	for (size_t i = 0; i < p->nscripts; i++)
 		free(owned[i]);
+	intern_free(&scripts);
 	free(owned);
 	free(cands);
 	free(prefix);
@@ -1177,7 +1268,7 @@ static bool dockerfile_for(const struct project *p, const char *script, char **p
 {
 	struct stat st;
 
-	*path = xasprintf("%s/Dockerfile.%s", p->dir, script);
+	*path = xconcat(p->dir, "/Dockerfile.", script, NULL);
 	if (stat(*path, &st) == 0 && S_ISREG(st.st_mode))
 		return true;
 	free(*path);
@@ -1190,13 +1281,21 @@ static json_t *plan_scripts(const struct project *p)
 {
 	json_t *arr = json_array();
 
+	/* Built member by member: json_pack would parse its format string
+	 * once per script. */
 	for (size_t i = 0; i < p->nscripts; i++) {
 		const struct script *s = &p->scripts[i];
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:o, s:s}", "name", s->name,
-						     "module", p_str(s->obj, "module"),
-						     "callable", p_str(s->obj, "callable"),
-						     "extras", s->ep_extras ? json_copy(s->ep_extras) : json_array(),
-						     "from", s->from));
+		/* callable first: with both missing, the message names it, as
+		 * when json_pack's arguments were evaluated right to left. */
+		const char *callable = p_str(s->obj, "callable"), *module = p_str(s->obj, "module");
+		json_t *o = json_object();
+
+		json_object_set_new(o, "name", json_string(s->name));
+		json_object_set_new(o, "module", json_string(module));
+		json_object_set_new(o, "callable", json_string(callable));
+		json_object_set_new(o, "extras", s->ep_extras ? json_copy(s->ep_extras) : json_array());
+		json_object_set_new(o, "from", json_string(s->from));
+		json_array_append_new(arr, o);
 	}
 	return arr;
 }
@@ -1207,12 +1306,18 @@ static json_t *plan_extras(const struct project *p)
 {
 	json_t *obj = json_object(), *v;
 	const char *key;
+	struct extra_index cfg;
 
+	extra_index_init(&cfg, p->cfg_extras);
 	json_object_foreach(p->extras, key, v) {
-		bool in_cfg = p->cfg_extras && find_extra(p->cfg_extras, key);
-		json_object_set_new(obj, key, json_pack("{s:s, s:O}", "from",
-							in_cfg ? "setup.cfg" : "wheel", "requires", v));
+		bool in_cfg = p->cfg_extras && extra_index_find(&cfg, key);
+		json_t *x = json_object();
+
+		json_object_set_new(x, "from", json_string(in_cfg ? "setup.cfg" : "wheel"));
+		json_object_set(x, "requires", v);
+		json_object_set_new(obj, key, x);
 	}
+	extra_index_free(&cfg);
 	return obj;
 }
 
@@ -1232,6 +1337,8 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 	     *tmp, *base_ref = NULL;
 	const char *dumb_init = strcmp(pm, "emerge") == 0 ? "sys-process/dumb-init" : "dumb-init";
 	bool has_base_extra = found_base != NULL;
+	struct extra_index extras;  /* p->extras by normalised name */
+	struct intern in_all = {0}; /* what all_extras holds */
 
 	tmp = xasprintf("%s-base", base_image_name);
 	free(base_image_name);
@@ -1272,13 +1379,14 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 		msg_info("note: <stdin>: no extra '%s' in .project.extras: %s installs %s without extras",
 			 base_extra, base_image_name, p->name);
 	check_extras(p, base_extra);
+	extra_index_init(&extras, p->extras);
 
 	/* {name}-base */
 	img = image_new(o, base_image_name, "base", o->base_image, &base_ref);
 	ex = json_array();
 	if (has_base_extra) {
 		json_array_append_new(ex, json_string(base_extra));
-		add_unique(all_extras, base_extra);
+		add_new(all_extras, &in_all, base_extra);
 	}
 	add_unique(runtime, dumb_init);
 	pkgs = sorted(runtime);
@@ -1333,7 +1441,7 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 	for (size_t i = 0; i < p->nscripts; i++) {
 		const struct script *s = &p->scripts[i];
 		char *dockerfile = NULL, *title;
-		const char *us = p->extras ? find_extra(p->extras, s->name) : NULL;
+		const char *us = p->extras ? extra_index_find(&extras, s->name) : NULL;
 		bool df = dockerfile_for(p, s->name, &dockerfile);
 		size_t k;
 		json_t *v;
@@ -1352,7 +1460,7 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 			if (us)
 				add_unique(ex, us);
 			json_array_foreach(s->ep_extras, k, v) {
-				const char *e = p->extras ? find_extra(p->extras, json_string_value(v)) : NULL;
+				const char *e = p->extras ? extra_index_find(&extras, json_string_value(v)) : NULL;
 				if (!e)
 					msg_warn("<stdin>: %s[%zu].extras[%zu]: no extra '%s' is "
 						 "declared; ignored", s->path, s->index, k, json_string_value(v));
@@ -1360,7 +1468,7 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 					add_unique(ex, e);
 			}
 			json_array_foreach(ex, k, v)
-				add_unique(all_extras, json_string_value(v));
+				add_new(all_extras, &in_all, json_string_value(v));
 			if (json_array_size(ex)) {
 				tmp = with_extras(p->name, ex);
 				step(steps, "install", pip_install(tmp));
@@ -1373,7 +1481,7 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 		json_object_set_new(img, "mounts", m);
 		json_object_set_new(img, "steps", steps);
 		title = image_name(o, s->image);
-		tmp = xasprintf("/usr/local/bin/%s", s->name);
+		tmp = xconcat("/usr/local/bin/", s->name, NULL);
 		json_object_set_new(img, "config",
 				    config_of(NULL, df ? NULL : argv_of(tmp, NULL),
 					      labels_titled(labels, title)));
@@ -1382,6 +1490,7 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 		free(dockerfile);
 		json_array_append_new(images, img);
 	}
+	extra_index_free(&extras);
 
 builder:
 	/* the builder: compile packages, git when it can be used, wheels of
@@ -1416,6 +1525,7 @@ builder:
 	json_object_set_new(plan, "images", images);
 
 	json_decref(labels);
+	intern_free(&in_all);
 	free(uname);
 	free(base_extra);
 	free(want_base);

@@ -57,3 +57,26 @@ char *xasprintf(const char *fmt, ...)
 	va_end(ap);
 	return buf;
 }
+
+char *xconcat(const char *first, ...)
+{
+	va_list ap;
+	size_t len = 0;
+	char *buf, *p;
+
+	va_start(ap, first);
+	for (const char *s = first; s; s = va_arg(ap, const char *))
+		len += strlen(s);
+	va_end(ap);
+	p = buf = xmalloc(len + 1);
+	va_start(ap, first);
+	for (const char *s = first; s; s = va_arg(ap, const char *)) {
+		size_t n = strlen(s);
+
+		memcpy(p, s, n);
+		p += n;
+	}
+	va_end(ap);
+	*p = '\0';
+	return buf;
+}

@@ -22,5 +22,9 @@ static inline void xgrow(void **ptr, size_t *cap, size_t need, size_t size)
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The strings given, up to a NULL, joined: xasprintf("%s%s", a, b) for
+ * code that runs per element of something large, without formatting
+ * everything twice. */
+char *xconcat(const char *first, ...) __attribute__((sentinel));
 
 #endif
