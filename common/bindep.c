@@ -487,8 +487,9 @@ static void link_rules(struct bindep_file *f)
 		r->constraints = r->nconstraints ? f->cons + k : NULL;
 		k += r->nconstraints;
 	}
+	/* An empty group "()" has no profiles: NULL, as f->uses may be. */
 	for (size_t i = 0; i < f->nterms; i++) {
-		f->terms[i].profiles = f->uses + p;
+		f->terms[i].profiles = f->terms[i].n ? f->uses + p : NULL;
 		p += f->terms[i].n;
 	}
 }
