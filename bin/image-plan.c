@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <dirent.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -1264,10 +1265,34 @@ static bool needs_git(const char *dir)
 	return need;
 }
 
-static bool dockerfile_for(const struct project *p, const char *script, char **path)
+/* The names of the project directory's "Dockerfile.*" entries, read once:
+ * a stat per console script cost more than planning the script's image.
+ * Returns false (look with stat instead) when the directory cannot be
+ * listed, as with execute but no read permission. */
+static bool list_dockerfiles(const char *dir, struct intern *names)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d)
+		return false;
+	while ((e = readdir(d)))
+		if (strncmp(e->d_name, "Dockerfile.", 11) == 0)
+			intern_add(names, e->d_name + 11, strlen(e->d_name + 11), NULL);
+	closedir(d);
+	return true;
+}
+
+/* Does the project have a Dockerfile.SCRIPT (a regular file, or a link to
+ * one)?  listed: the names list_dockerfiles found, or NULL to stat. */
+static bool dockerfile_for(const struct project *p, const struct intern *listed,
+			   const char *script, char **path)
 {
 	struct stat st;
 
+	*path = NULL;
+	if (listed && intern_find(listed, script, strlen(script)) == INTERN_NONE)
+		return false;
 	*path = xconcat(p->dir, "/Dockerfile.", script, NULL);
 	if (stat(*path, &st) == 0 && S_ISREG(st.st_mode))
 		return true;
@@ -1339,6 +1364,8 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 	bool has_base_extra = found_base != NULL;
 	struct extra_index extras;  /* p->extras by normalised name */
 	struct intern in_all = {0}; /* what all_extras holds */
+	struct intern dockerfiles = {0};
+	bool listed;
 
 	tmp = xasprintf("%s-base", base_image_name);
 	free(base_image_name);
@@ -1380,6 +1407,7 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 			 base_extra, base_image_name, p->name);
 	check_extras(p, base_extra);
 	extra_index_init(&extras, p->extras);
+	listed = list_dockerfiles(p->dir, &dockerfiles);
 
 	/* {name}-base */
 	img = image_new(o, base_image_name, "base", o->base_image, &base_ref);
@@ -1442,7 +1470,7 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 		const struct script *s = &p->scripts[i];
 		char *dockerfile = NULL, *title;
 		const char *us = p->extras ? extra_index_find(&extras, s->name) : NULL;
-		bool df = dockerfile_for(p, s->name, &dockerfile);
+		bool df = dockerfile_for(p, listed ? &dockerfiles : NULL, s->name, &dockerfile);
 		size_t k;
 		json_t *v;
 
@@ -1491,6 +1519,7 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 		json_array_append_new(images, img);
 	}
 	extra_index_free(&extras);
+	intern_free(&dockerfiles);
 
 builder:
 	/* the builder: compile packages, git when it can be used, wheels of
