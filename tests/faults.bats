@@ -310,7 +310,7 @@ signal_during() {
 		wheel-build)
 			grep -q 'Preparing metadata (setup.py): started' "$TMP/err" && break ;;
 		image-assemble)
-			"$DOCKER_CLI" ps --no-trunc --format '{{.Command}}' | grep -q 'sleep 347' && break ;;
+			"$DOCKER_CLI" ps --no-trunc --format '{{.Command}}' | grep -q 'sleep 31' && break ;;
 		*)
 			[ -s "$TMP/hold.pid" ] && break ;;
 		esac
@@ -352,11 +352,13 @@ signal_during() {
 }
 
 # slow_project DIR: tiny whose setup.py takes long in the builder (slow
-# wheel-build) and whose image is built from a Dockerfile with a long RUN
-# (slow image-assemble, after the base is made).
+# wheel-build) and whose image is built from a Dockerfile with a RUN that
+# lasts (slow image-assemble, after the base is made).  image-assemble
+# answers a signal only once the Dockerfile build in flight has ended
+# (its cleanup waits for the request), so that RUN is kept short.
 slow_project() {
 	cp -R "$TINY" "$1"
-	printf 'FROM tiny-base\nRUN sleep 347\nCMD ["/usr/local/bin/tiny"]\n' >"$1/Dockerfile.tiny"
+	printf 'FROM tiny-base\nRUN sleep 31\nCMD ["/usr/local/bin/tiny"]\n' >"$1/Dockerfile.tiny"
 }
 
 signals_test() {
