@@ -757,7 +757,12 @@ static char *commit_steps(struct engine *d, const struct image *img, const char 
 	cid = engine_container_create(d, &spec);
 	if (!cid)
 		msg_die(EXIT_FAIL, "%s: %s", img->name, engine_error(d));
+	/* The list owns the ID from here (cid borrows it until reap()), so
+	 * a msg_die on the way, whose cleanup removes the container, leaks
+	 * nothing. */
 	list_add(&rb.containers, &rb.ncontainers, &rb.ccap, cid);
+	free(cid);
+	cid = rb.containers[rb.ncontainers - 1];
 	rb_unlock();
 	msg_note("%s: container %.12s from %s", img->name, cid, from);
 
@@ -783,7 +788,6 @@ static char *commit_steps(struct engine *d, const struct image *img, const char 
 
 	free((void *)spec.mounts);
 	free(what);
-	free(cid);
 	free(cname);
 	return id;
 }

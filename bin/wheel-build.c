@@ -869,6 +869,52 @@ static void wait_remover(void)
 
 /* msg_die's hook: the job failed, leave nothing behind but a wheelhouse
  * the user named. */
+/* Does the file end with a zip's end of central directory record?  The
+ * copy pip was making when the disk filled up does not. */
+static bool zip_complete(int fd, off_t size)
+{
+	static unsigned char buf[22 + 65535];
+	off_t len = size < (off_t)sizeof buf ? size : (off_t)sizeof buf;
+
+	if (len < 22 || pread(fd, buf, (size_t)len, size - len) != len)
+		return false;
+	for (off_t i = len - 22; i >= 0; i--)
+		if (!memcmp(buf + i, "PK\5\6", 4))
+			return true;
+	return false;
+}
+
+/* Remove the wheels pip left unfinished in a wheelhouse that stays (new
+ * or changed since the snapshot, and not a whole zip): the next build
+ * would take them for built.  Quiet on errors: it runs from msg_die. */
+static void remove_partial_wheels(void)
+{
+	DIR *dir = opendir(run.wheelhouse);
+	struct dirent *e;
+	struct stat st;
+	int fd;
+
+	if (!dir)
+		return;
+	while ((e = readdir(dir))) {
+		if (!is_wheel_name(e->d_name))
+			continue;
+		fd = openat(dirfd(dir), e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    !unchanged(run.before, run.nbefore, e->d_name, &st) &&
+		    !zip_complete(fd, st.st_size)) {
+			if (unlinkat(dirfd(dir), e->d_name, 0) < 0)
+				msg_warn("%s/%s: %s", run.wheelhouse, e->d_name, strerror(errno));
+			else
+				msg_warn("removed the unfinished wheel %s/%s", run.wheelhouse, e->d_name);
+		}
+		close(fd);
+	}
+	closedir(dir);
+}
+
 static void cleanup(void)
 {
 	if (run.in_child)
@@ -878,6 +924,8 @@ static void cleanup(void)
 	if (run.temporary && run.wheelhouse) {
 		remove_tree(run.wheelhouse);
 		run.temporary = false;
+	} else if (run.wheelhouse && run.before) {
+		remove_partial_wheels();
 	}
 }
 

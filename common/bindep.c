@@ -328,6 +328,12 @@ static bool parse_rule(struct cur *c, struct bindep_rule *r)
 	size_t start = c->pos, name_end;
 	char buf[16];
 
+	/* bindep's grammar: letterOrDigit first, then the other name
+	 * characters; a leading '-' or '.' would also reach the package
+	 * manager as an option or a path. */
+	if (!at_end(c) && !isalnum(peek(c)))
+		return fail(c, c->pos, "a package name starts with a letter or digit, found %s",
+			    shown(c, c->pos, buf));
 	while (!at_end(c) && is_name_char(peek(c)))
 		c->pos++;
 	if (c->pos - start < 2) {
