@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # A private dockerd for one bats file: start it in setup_file, stop it in
-# teardown_file, so one daemon serves every test of the file.
+# teardown_file, so one daemon serves every test of the file.  bench/compare
+# sources this too, for a fresh daemon per build method (PBRX_TEST_RUN
+# /run/pbrx-bench); nothing here but docker_api_build needs bats.
 #
 #   setup_file()    { dockerd_start; dockerd_base_image; }
 #   teardown_file() { dockerd_stop; }
@@ -163,11 +165,12 @@ dockerd_stop() {
 
 # dockerd_base_image: load the offline Python base image (made by
 # scripts/make-python-base-image, cached in /var/cache/pbrx) and export
-# PBRX_BASE_IMAGE with its name.
+# PBRX_BASE_IMAGE with its name.  The script is found from this file, so
+# bench/compare uses this too.
 dockerd_base_image() {
 	PBRX_BASE_IMAGE=${PBRX_BASE_IMAGE:-pbrx-test/python:bookworm}
 	export PBRX_BASE_IMAGE
-	DOCKER=$DOCKER_CLI "$BATS_TEST_DIRNAME/../scripts/make-python-base-image" -q "$PBRX_BASE_IMAGE"
+	DOCKER=$DOCKER_CLI "${BASH_SOURCE[0]%/*}/../../scripts/make-python-base-image" -q "$PBRX_BASE_IMAGE"
 }
 
 # A free TCP port on 127.0.0.1 (none is reserved: good enough for a test).
