@@ -1042,6 +1042,34 @@ static bool parse_epoch(const char *s, long long *t)
 	return errno == 0 && *end == '\0';
 }
 
+/* Can git find a repository for dir: a .git in it or above, or GIT_DIR
+ * set?  Without one, starting git for the labels (a few ms each, the
+ * bulk of a plan's time) can only fail. */
+static bool in_work_tree(const char *dir)
+{
+	char *path = xstrdup(dir), *slash;
+	struct stat st;
+	bool found = getenv("GIT_DIR") != NULL;
+
+	while (!found) {
+		char *git_path = xasprintf("%s/.git", path);
+		found = lstat(git_path, &st) == 0;
+		free(git_path);
+		slash = strrchr(path, '/');
+		if (!slash)
+			break;
+		if (slash == path) {
+			if (!path[1])
+				break;
+			path[1] = '\0';
+		} else {
+			*slash = '\0';
+		}
+	}
+	free(path);
+	return found;
+}
+
 /* The OCI labels every image shares (title is set per image). */
 static json_t *common_labels(const struct project *p)
 {
@@ -1051,7 +1079,7 @@ static json_t *common_labels(const struct project *p)
 	static const char *const remotes[] = {"remote", NULL};
 	json_t *l = json_object();
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
-	char *rev = git(p->dir, head), *url = NULL, *created = NULL;
+	char *rev = in_work_tree(p->dir) ? git(p->dir, head) : NULL, *url = NULL, *created = NULL;
 	long long t;
 
 	if (p->name)
