@@ -87,7 +87,7 @@ image_says() {
 	# setuptools wrote "SPDemo" as "spdemo": pip is asked with that spelling
 	[ "$(jq -r '.wheels.metadata.name' <<<"$out")" = Setup-Py.Demo ]
 	grep -q '^image-assemble: spdemo: install: python3 -m pip install .* Setup-Py.Demo\[spdemo\]$' <<<"$err"
-	grep -q '^image-assemble: setup-py-demo-base: install: python3 -m pip install .* Setup-Py.Demo\[setup_py.demo_base\]$' <<<"$err"
+	grep -q '^image-assemble: setup-py-demo-base: dependencies: python3 -m pip install .*\.whl\[setup_py\.demo_base\]$' <<<"$err"
 	image_says spdemo "spdemo tinyansi lint_rules"
 }
 
