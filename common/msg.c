@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "msg.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static const char *progname = "pbrx";
 static int verbosity;
@@ -15,11 +17,47 @@ void msg_set_verbosity(int level) { verbosity = level; }
 int msg_verbosity(void) { return verbosity; }
 void msg_on_die(void (*hook)(void)) { die_hook = hook; }
 
+/* One line, one write(2): stages run side by side on one stderr (the
+ * driver's image-assemble --prepare beside wheel-build), and a line
+ * written in pieces can be cut by the other's. */
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s: %s", progname, prefix);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char small[1024], *line = small;
+	va_list again;
+	int head, body;
+	size_t len, done = 0;
+
+	va_copy(again, ap);
+	head = snprintf(small, sizeof small, "%s: %s", progname, prefix);
+	body = vsnprintf(NULL, 0, fmt, ap);
+	if (head < 0 || body < 0) {
+		va_end(again);
+		return;
+	}
+	len = (size_t)head + (size_t)body + 1;
+	if (len >= sizeof small) {
+		/* Not xmalloc: this runs on the way to exit, out of memory too. */
+		line = malloc(len + 1);
+		if (!line) {
+			va_end(again);
+			return;
+		}
+		snprintf(line, len + 1, "%s: %s", progname, prefix);
+	}
+	vsnprintf(line + head, len + 1 - (size_t)head, fmt, again);
+	va_end(again);
+	line[len - 1] = '\n';
+	fflush(stderr);
+	while (done < len) {
+		ssize_t w = write(STDERR_FILENO, line + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
+	if (line != small)
+		free(line);
 }
 
 void msg_die(int code, const char *fmt, ...)

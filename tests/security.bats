@@ -188,47 +188,35 @@ rejected() {
 @test "containers: the project mounted read-only, none privileged, no added capability" {
 	tiny_project "$TMP/p" tiny
 	proj=$(cd "$TMP/p" && pwd)
-	"$DOCKER_CLI" events --filter type=container --filter event=create --format '{{.ID}}' \
-		>"$TMP/created" 2>/dev/null 3>&- &
-	events=$!
-	sleep 0.5
-	"${BUILD[@]}" -q "$TMP/p" >"$TMP/out" 2>"$TMP/err" 3>&- &
-	build=$!
-	# Every container, inspected while it exists.
-	mkdir "$TMP/seen"
-	while kill -0 "$build" 2>/dev/null; do
-		for c in $("$DOCKER_CLI" ps -aq --no-trunc); do
-			[ -e "$TMP/seen/$c" ] || "$DOCKER_CLI" inspect "$c" >"$TMP/seen/$c" 2>/dev/null || rm -f "$TMP/seen/$c"
-		done
-		sleep 0.1
-	done
+	# Every container's create request, from dockerd's debug log: none
+	# is missed however briefly it lives.
+	dockerd_debug true
+	since=$(wc -l <"$DOCKERD_RUN/dockerd.log")
 	rc=0
-	wait "$build" || rc=$?
-	sleep 0.5
-	kill "$events"
-	wait "$events" || :
+	"${BUILD[@]}" -q "$TMP/p" >"$TMP/out" 2>"$TMP/err" || rc=$?
+	dockerd_debug false
 	cat "$TMP/err"
 	[ "$rc" -eq 0 ]
-	# Polling misses containers that live for less than its period
-	# (image-inspect's): the long-lived ones, the builder's and the
-	# images', are seen.
-	[ -s "$TMP/created" ]
-	[ "$(ls "$TMP/seen" | wc -l)" -ge 3 ]
-	n=0
-	for f in "$TMP"/seen/*; do
-		[ "$(jq -r '.[0].HostConfig.Privileged' "$f")" = false ]
-		[ "$(jq -r '.[0].HostConfig.CapAdd' "$f")" = null ]
-		[ "$(jq -c '.[0].HostConfig.Devices // []' "$f")" = '[]' ]
-		# the project, where mounted, is read-only
-		[ "$(jq --arg p "$proj" '[.[0].Mounts[] | select(.Source == $p or (.Source | startswith($p + "/"))) | select(.RW)] | length' "$f")" -eq 0 ]
-		# nothing from the host but the project, the wheelhouse and
-		# find-links directories: never the engine's socket or /
-		[ "$(jq '[.[0].Mounts[] | select(.Source == "/" or (.Source | test("docker.sock")))] | length' "$f")" -eq 0 ]
-		n=$((n + $(jq --arg p "$proj" '[.[0].Mounts[] | select(.Source == $p)] | length' "$f")))
-	done
-	# the builder mounted the project
-	[ "$n" -ge 1 ]
-	echo "# $(ls "$TMP/seen" | wc -l) of $(wc -l <"$TMP/created") containers inspected while they ran" >&3
+	dockerd_posted "$since" | jq -c 'select(.HostConfig)' >"$TMP/created"
+	cat "$TMP/created"
+	# at least the builder's and the project layer's
+	[ "$(wc -l <"$TMP/created")" -ge 2 ]
+	# none privileged, no capability or device added
+	[ "$(jq -s '[.[] | select(.HostConfig.Privileged == true)] | length' "$TMP/created")" -eq 0 ]
+	[ "$(jq -s '[.[] | select((.HostConfig.CapAdd // []) != [])] | length' "$TMP/created")" -eq 0 ]
+	[ "$(jq -s '[.[] | select((.HostConfig.Devices // []) != [])] | length' "$TMP/created")" -eq 0 ]
+	# the host's paths as mounts or binds: "SOURCE:TARGET[:OPTIONS]"
+	jq -r '(.HostConfig.Mounts // [])[] | [.Source, (.ReadOnly // false)] | @tsv' "$TMP/created" >"$TMP/mounts"
+	jq -r '(.HostConfig.Binds // [])[] | split(":") | [.[0], ((.[2] // "") | test("(^|,)ro(,|$)"))] | @tsv' \
+		"$TMP/created" >>"$TMP/mounts"
+	cat "$TMP/mounts"
+	# the builder mounted the project, and every mount of it is read-only
+	grep -q "^$proj	true$" "$TMP/mounts"
+	! grep -q "^$proj\(/[^	]*\)\?	false$" "$TMP/mounts"
+	# nothing from the host but the project, the wheelhouse and
+	# find-links directories: never the engine's socket or /
+	! cut -f1 "$TMP/mounts" | grep -qx -e / -e '.*docker\.sock' -e /var/run -e /run
+	echo "# $(wc -l <"$TMP/created") containers created, $(wc -l <"$TMP/mounts") mounts" >&3
 }
 
 # scan_for DIR STRING...: none of the strings in any file under DIR, with

@@ -137,6 +137,34 @@ dockerd_unmount_under() {
 	done
 }
 
+# dockerd_debug true|false: turn dockerd's debug log on or off (a reload
+# of its config on SIGHUP).  With it on, the log has the JSON body of
+# every POST: "form data: {...}" after "Calling POST /v1.NN/PATH".
+dockerd_debug() {
+	local i n
+	n=$(grep -c 'Reloaded configuration' "$DOCKERD_RUN/dockerd.log" || :)
+	printf '{"debug": %s}\n' "$1" >"$DOCKERD_RUN/daemon.json"
+	kill -HUP "$DOCKERD_PID"
+	for ((i = 0; i < 100; i++)); do
+		if [ "$(grep -c 'Reloaded configuration' "$DOCKERD_RUN/dockerd.log" || :)" -gt "$n" ]; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "dockerd did not reload its configuration" >&2
+	return 1
+}
+
+# dockerd_posted [SINCE_LINE]: the JSON body of every POST (after the
+# log's line SINCE_LINE), one per line.  Needs dockerd_debug true.  The
+# log gives no request's path with its body (concurrent requests
+# interleave), so the caller selects bodies by their content.
+dockerd_posted() {
+	tail -n +"$((${1:-0} + 1))" "$DOCKERD_RUN/dockerd.log" |
+	sed -n 's/.*msg="form data: \(.*\)"$/"\1"/p' |
+	jq -c 'fromjson'
+}
+
 # dockerd_stop: stop the daemon by its pid and remove all its state.
 dockerd_stop() {
 	local pid=${DOCKERD_PID:-} i
