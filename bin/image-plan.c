@@ -846,10 +846,16 @@ static void install_steps(json_t *steps, const char *pm, json_t *pkgs)
 	} else if (strcmp(pm, "apt-get") == 0) {
 		/* apt-get update exits 0 after failed downloads unless told. */
 		RUN("env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "update", "--error-on=any");
+		/* apt's and dpkg's logs, and dpkg's backup of its status,
+		 * would be a tenth of the layer: records of this build, with
+		 * its timestamps, that no container reads. */
 		INSTALL("env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y",
-			"--no-install-recommends");
+			"--no-install-recommends", "-o", "Dir::Log::History=/dev/null",
+			"-o", "Dir::Log::Terminal=/dev/null", "-o", "Dir::Log::Planner=/dev/null",
+			"-o", "DPkg::Options::=--log=/dev/null");
 		RUN("apt-get", "clean");
 		RUN("find", "/var/lib/apt/lists", "-mindepth", "1", "-delete");
+		RUN("rm", "-f", "/var/lib/dpkg/status-old");
 	} else if (strcmp(pm, "dnf") == 0) {
 		INSTALL("dnf", "install", "-y", "--setopt=install_weak_deps=False", "--nodocs");
 		RUN("dnf", "clean", "all");

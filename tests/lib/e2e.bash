@@ -285,7 +285,10 @@ e2e_test_final_images() {
 				-not -path "/usr/share/python-wheels/*" -print
 			ls -A /tmp /var/lib/apt/lists
 			test -e /root/.cache || echo no-cache
-			ls /var/cache/apt/archives | grep -v -e "^lock$" -e "^partial$" || echo clean'
+			ls /var/cache/apt/archives | grep -v -e "^lock$" -e "^partial$" || echo clean
+			# no log or backup of this build'"'"'s installs
+			cat /var/log/apt/* /var/log/dpkg.log 2>/dev/null | grep -a -e dumb-init -e libyaml || echo no-log
+			test -e /var/lib/dpkg/status-old || echo no-status-old'
 		[ "$status" -eq 0 ]
 		[ "$out" = "no-compiler
 no-dev
@@ -294,7 +297,9 @@ libyaml-0-2 install ok installed
 
 /var/lib/apt/lists:
 no-cache
-clean" ]
+clean
+no-log
+no-status-old" ]
 	done
 }
 
