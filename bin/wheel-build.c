@@ -793,6 +793,9 @@ static void chown_wheelhouse(void)
 	int code;
 
 	engine_host_ids(run.d, &uid, &gid);
+	/* The steps ran as root: root's files are the user's already. */
+	if (uid == 0 && gid == 0)
+		return;
 	snprintf(owner, sizeof owner, "%lu:%lu", uid, gid);
 	msg_note("builder: chown: %s %s %s %s", argv[0], argv[1], argv[2], argv[3]);
 	if (engine_run(run.d, run.container, &spec, &code) < 0)
