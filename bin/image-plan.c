@@ -846,11 +846,18 @@ static void install_steps(json_t *steps, const char *pm, json_t *pkgs)
 	} else if (strcmp(pm, "apt-get") == 0) {
 		/* apt-get update exits 0 after failed downloads unless told. */
 		RUN("env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "update", "--error-on=any");
-		/* apt's and dpkg's logs, and dpkg's backup of its status,
-		 * would be a tenth of the layer: records of this build, with
-		 * its timestamps, that no container reads. */
-		INSTALL("env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y",
-			"--no-install-recommends", "-o", "Dir::Log::History=/dev/null",
+		/* No dpkg-preconfigure: it opens debconf's databases read-write
+		 * even when it has nothing to do (always, without apt-utils),
+		 * which copies all of them, some 800 kB, into the layer.  With
+		 * the noninteractive frontend it only moves questions the
+		 * packages' own scripts ask anyway.  apt can clear a list only
+		 * in a file: /tmp is the container's own and never committed.
+		 * apt's and dpkg's logs and dpkg's backup of its status, a
+		 * tenth of the rest, are records of this build, with its
+		 * timestamps, that no container reads. */
+		RUN("sh", "-c", "echo '#clear DPkg::Pre-Install-Pkgs;' >/tmp/pbrx-apt.conf");
+		INSTALL("env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-c", "/tmp/pbrx-apt.conf",
+			"install", "-y", "--no-install-recommends", "-o", "Dir::Log::History=/dev/null",
 			"-o", "Dir::Log::Terminal=/dev/null", "-o", "Dir::Log::Planner=/dev/null",
 			"-o", "DPkg::Options::=--log=/dev/null");
 		RUN("apt-get", "clean");

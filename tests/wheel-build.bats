@@ -211,7 +211,7 @@ wheel-build: builder: step 2 of 2 (two) failed with exit code 3: sh -c 'echo bro
 		<"$PLAN" >"$TMP/out" 2>"$TMP/err" &
 	pid=$!
 	for ((i = 0; i < 600; i++)); do
-		grep -q 'builder: packages: env DEBIAN_FRONTEND=noninteractive apt-get install' "$TMP/err" && break
+		grep -q 'builder: packages: env DEBIAN_FRONTEND=noninteractive apt-get -c /tmp/pbrx-apt.conf install' "$TMP/err" && break
 		sleep 0.1
 	done
 	[ "$($DOCKER_CLI ps -q | wc -l)" -eq 1 ]
