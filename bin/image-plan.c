@@ -850,12 +850,15 @@ static void install_steps(json_t *steps, const char *pm, json_t *pkgs)
 		 * even when it has nothing to do (always, without apt-utils),
 		 * which copies all of them, some 800 kB, into the layer.  With
 		 * the noninteractive frontend it only moves questions the
-		 * packages' own scripts ask anyway.  apt can clear a list only
-		 * in a file: /tmp is the container's own and never committed.
+		 * packages' own scripts ask anyway.  apt clears a list only in
+		 * a file, written here by sed (steps are never a shell) from
+		 * os-release's first line, to /tmp: the container's own, never
+		 * committed.
 		 * apt's and dpkg's logs and dpkg's backup of its status, a
 		 * tenth of the rest, are records of this build, with its
 		 * timestamps, that no container reads. */
-		RUN("sh", "-c", "echo '#clear DPkg::Pre-Install-Pkgs;' >/tmp/pbrx-apt.conf");
+		RUN("sed", "-n", "1s/.*/#clear DPkg::Pre-Install-Pkgs;/w /tmp/pbrx-apt.conf",
+		    "/etc/os-release");
 		INSTALL("env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-c", "/tmp/pbrx-apt.conf",
 			"install", "-y", "--no-install-recommends", "-o", "Dir::Log::History=/dev/null",
 			"-o", "Dir::Log::Terminal=/dev/null", "-o", "Dir::Log::Planner=/dev/null",
