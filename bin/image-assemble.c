@@ -44,9 +44,10 @@ struct image {
 /* ---- cleanup ---------------------------------------------------------- */
 
 /* What must go when the run fails or is interrupted: the containers made
- * and the temporary tags.  The main thread changes the lists with the
- * lock held, and holds it across each create, commit, build and the final
- * tagging, so an interrupt never misses an object that exists: it waits
+ * and the temporary tags.  The threads that build (the main one, the
+ * workers of build_all) change the lists with the lock held, and hold it
+ * across each create, commit, build and the final tagging, so an
+ * interrupt never misses an object that exists: it waits
  * for the request in flight, then removes everything, on a connection of
  * its own.  Recursive: msg_die inside a locked section runs the cleanup
  * in the same thread. */
@@ -139,6 +140,26 @@ static void *signal_thread(void *arg)
 	_exit(128 + sig);
 }
 
+/* Before reporting a failure outside a locked section: take rb.lock for
+ * good.  The failure may be the doing of a cleanup under way in another
+ * thread (a signal's, or another worker's failure), which removes the
+ * containers and images under our feet and holds the lock until the
+ * process exits: then this waits for that end, and only the first failure
+ * is reported.  Otherwise msg_die's cleanup takes it again (recursive). */
+static void rb_hold(void)
+{
+	rb_lock();
+}
+
+/* msg_die's cleanup, in whichever thread failed.  The lock stays held
+ * until exit: no other worker (build_all) may make a container or an
+ * image after the cleanup, which nothing would then remove. */
+static void rb_die(void)
+{
+	rb_lock();
+	rb_run();
+}
+
 static void rb_start(const struct engine *e)
 {
 	static sigset_t set;
@@ -158,7 +179,7 @@ static void rb_start(const struct engine *e)
 	if (pthread_create(&t, NULL, signal_thread, &set) != 0)
 		msg_die(EXIT_FAIL, "cannot start the signal thread");
 	pthread_detach(t);
-	msg_on_die(rb_run);
+	msg_on_die(rb_die);
 }
 
 /* ---- removing containers in the background --------------------------- */
@@ -484,8 +505,8 @@ static void run_step(struct engine *d, const struct image *img, const char *cid,
 	}
 	msg_info("%s: %s: %s", img->name, name, shown);
 	rc = engine_run(d, cid, &spec, &code);
-	if ((rc < 0 || code != 0) && atomic_load(&rb.interrupted))
-		rb_lock();  /* the signal thread holds it until the process dies */
+	if (rc < 0 || code != 0)
+		rb_hold();
 	if (rc < 0)
 		msg_die(EXIT_FAIL, "%s: %s: %s", img->name, name, engine_error(d));
 	if (code != 0) {
@@ -590,13 +611,17 @@ static void check_libraries(struct engine *d, const struct image *img, const cha
 
 	if (!json_array_size(extensions))
 		return;
-	if (engine_run(d, cid, &spec, &code) < 0)
+	if (engine_run(d, cid, &spec, &code) < 0) {
+		rb_hold();
 		msg_die(EXIT_FAIL, "%s: %s", img->name, engine_error(d));
+	}
 	if (code != 0) {
 		cap.len = 0;
 		spec.argv = find;
-		if (engine_run(d, cid, &spec, &code) < 0)
+		if (engine_run(d, cid, &spec, &code) < 0) {
+			rb_hold();
 			msg_die(EXIT_FAIL, "%s: %s", img->name, engine_error(d));
+		}
 	}
 	xgrow((void **)&cap.p, &cap.cap, cap.len + 1, 1);
 	cap.p[cap.len] = '\0';
@@ -729,8 +754,9 @@ static char *commit_steps(struct engine *d, const struct image *img, const char 
                           const char *repo_tag, bool check)
 {
 	static char *const keep_alive[] = {"/bin/sh", "-c", "exec tail -f /dev/null", NULL};
-	static unsigned serial;
-	char *cname = xasprintf("pbrx-%s-%s-%u", img->name, run_id, serial++), *cid, *id;
+	static atomic_uint serial;
+	char *cname = xasprintf("pbrx-%s-%s-%u", img->name, run_id, atomic_fetch_add(&serial, 1));
+	char *cid, *id;
 	char *what = history_text(img, steps);
 	char *const cmd[] = {what, NULL};
 	char *const full[] = {keep_alive[0], keep_alive[1], keep_alive[2], what, NULL};
@@ -767,8 +793,10 @@ static char *commit_steps(struct engine *d, const struct image *img, const char 
 	msg_note("%s: container %.12s from %s", img->name, cid, from);
 
 	if (json_array_size(steps) || check) {
-		if (engine_container_start(d, cid) < 0)
+		if (engine_container_start(d, cid) < 0) {
+			rb_hold();
 			msg_die(EXIT_FAIL, "%s: %s", img->name, engine_error(d));
+		}
 		json_array_foreach(steps, k, step)
 			run_step(d, img, cid, step, first + k);
 		if (check)
@@ -859,8 +887,10 @@ static void build_container(struct engine *d, struct image *img, const char *fro
 	char **changes, *top;
 	size_t next;
 
-	if (!from_img)
+	if (!from_img) {
+		rb_hold();
 		msg_die(EXIT_FAIL, "%s: %s", img->name, engine_error(d));
+	}
 	c = command_of(img, json_object_get(from_img, "Config"));
 	changes = commit_changes(img, c, true);
 	top = cached_layers(d, img, from, wheelhouse, c, false, &next);
@@ -1041,6 +1071,112 @@ static void build_dockerfile(struct engine *d, struct image *img, const struct i
 	free(rewritten);
 	free(text);
 	free(cpath);
+}
+
+/* ---- building side by side -------------------------------------------- */
+
+/* Images that don't need each other are built at the same time, as a
+ * Dockerfile builder runs independent stages: the script images of one
+ * base are siblings.  Their steps are mostly waiting (on pip, on the
+ * engine's commits), so a few at once pay even on one core; more would
+ * only crowd the engine. */
+enum { MAX_PARALLEL = 4 };
+
+static void build_one(struct engine *d, struct image *imgs, size_t i, const char *wheelhouse)
+{
+	struct image *img = &imgs[i];
+
+	if (strcmp(img->kind, "dockerfile") == 0) {
+		build_dockerfile(d, img, imgs, i);
+	} else {
+		msg_info("%s: from %s", img->name, img->from);
+		build_container(d, img, resolve_from(imgs, i), wheelhouse);
+	}
+	msg_note("%s: built %s", img->name, img->id);
+}
+
+/* Can image i be built once the images marked in built are?  A container
+ * image needs the plan image it starts from; a Dockerfile may name any
+ * image before it (rewrite_from), so it needs them all. */
+static bool buildable(const struct image *imgs, size_t i, const bool *built)
+{
+	for (size_t j = 0; j < i; j++) {
+		if (built[j])
+			continue;
+		if (strcmp(imgs[i].kind, "dockerfile") == 0 || strcmp(imgs[j].ref, imgs[i].from) == 0)
+			return false;
+	}
+	return true;
+}
+
+/* One round of images built side by side: each worker, on a connection
+ * of its own, takes the next index until none is left. */
+struct round {
+	struct image *imgs;
+	const size_t *todo;
+	size_t n;
+	atomic_size_t next;
+	const char *wheelhouse;
+};
+
+struct worker {
+	pthread_t thread;
+	struct engine *d;
+	struct round *round;
+};
+
+static void *worker_thread(void *arg)
+{
+	struct worker *w = arg;
+	struct round *r = w->round;
+	size_t k;
+
+	while ((k = atomic_fetch_add(&r->next, 1)) < r->n)
+		build_one(w->d, r->imgs, r->todo[k], r->wheelhouse);
+	return NULL;
+}
+
+/* Build every image, each as soon as what it starts from is built.  A
+ * failure in any worker ends the process through msg_die, whose cleanup
+ * (rb_die) removes what every worker made. */
+static void build_all(struct engine *d, struct image *imgs, size_t n, const char *wheelhouse)
+{
+	bool *built = xcalloc(n + 1, sizeof *built);
+	size_t *todo = xcalloc(n + 1, sizeof *todo);
+	struct worker workers[MAX_PARALLEL];
+
+	for (size_t left = n; left;) {
+		struct round r = {.imgs = imgs, .todo = todo, .wheelhouse = wheelhouse};
+		size_t nworkers;
+
+		for (size_t i = 0; i < n; i++)
+			if (!built[i] && buildable(imgs, i, built))
+				todo[r.n++] = i;
+		if (r.n == 0)
+			msg_die(EXIT_FAIL, "the plan's images start from each other in a loop");
+		atomic_init(&r.next, 0);
+		nworkers = r.n < MAX_PARALLEL ? r.n : MAX_PARALLEL;
+		if (nworkers == 1) {
+			build_one(d, imgs, todo[0], wheelhouse);
+		} else {
+			/* Made and freed here, never in a worker: the engines
+			 * share libcurl's global state. */
+			for (size_t w = 0; w < nworkers; w++) {
+				workers[w] = (struct worker){.d = engine_dup(d), .round = &r};
+				if (pthread_create(&workers[w].thread, NULL, worker_thread, &workers[w]))
+					msg_die(EXIT_FAIL, "cannot start a thread");
+			}
+			for (size_t w = 0; w < nworkers; w++) {
+				pthread_join(workers[w].thread, NULL);
+				engine_free(workers[w].d);
+			}
+		}
+		for (size_t k = 0; k < r.n; k++)
+			built[todo[k]] = true;
+		left -= r.n;
+	}
+	free(todo);
+	free(built);
 }
 
 /* ---- finishing -------------------------------------------------------- */
@@ -1227,18 +1363,7 @@ int main(int argc, char **argv)
 		doc_write(doc);
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct image *img = &imgs[i];
-
-		if (strcmp(img->kind, "dockerfile") == 0) {
-			build_dockerfile(d, img, imgs, i);
-		} else {
-			const char *from = resolve_from(imgs, i);
-			msg_info("%s: from %s", img->name, img->from);
-			build_container(d, img, from, wheelhouse);
-		}
-		msg_note("%s: built %s", img->name, img->id);
-	}
+	build_all(d, imgs, n, wheelhouse);
 	reaper_finish();
 	tag_all(d, imgs, n);
 	doc_set(doc, "images", images_section(d, imgs, n));

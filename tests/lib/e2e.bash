@@ -518,6 +518,31 @@ e2e_test_assemble_failure() {
 	[ "$(all_images)" = "$images" ]
 }
 
+# The script images are built side by side: yamlcat-lint's step fails
+# while yamlcat's still runs.  One failure is reported, the other image's
+# step is stopped by the cleanup (not waited for), and nothing is left.
+e2e_test_assemble_parallel_failure() {
+	failing_doc '["python3","-m","pip","install","--no-index","--no-cache-dir","--find-links","/tmp/pbrx/wheels","no-such-dist"]' |
+		jq '.plan.images[1].steps = [{"name": "install", "argv": ["sleep", "67"]}]' >"$TMP/doc.json"
+	images=$(all_images)
+	run_split as_user image-assemble -v <"$TMP/doc.json"
+	[ "$status" -eq 1 ]
+	[ "$out" = "" ]
+	# both steps started; yamlcat's never finished
+	grep -q '^image-assemble: yamlcat: install: sleep 67$' <<<"$err"
+	grep -q '^image-assemble: yamlcat-lint: install: python3 -m pip install ' <<<"$err"
+	! grep -q '^image-assemble: yamlcat: built ' <<<"$err"
+	# one failure, lint's: none of yamlcat's, whose container went
+	grep -e '^image-assemble: [a-z-]*: .*\(fail\|error\|docker: \|buildah: \)' \
+		-e '^image-assemble: \(warning: \)\?\(docker\|buildah\): .*\(fail\|error\|No such\|no such\|not \)' \
+		<<<"$err" >"$TMP/failures" || :
+	cat "$TMP/failures"
+	[ "$(cat "$TMP/failures")" = "image-assemble: yamlcat-lint: step install failed (exit status 1): python3 -m pip install --no-index --no-cache-dir --find-links /tmp/pbrx/wheels no-such-dist" ]
+	[ "$(containers)" = "" ]
+	[ "$(all_images)" = "$images" ]
+	[ "$(pgrep -f '^(/usr/bin/)?sleep 67$' || :)" = "" ]
+}
+
 e2e_test_assemble_sigterm() {
 	failing_doc '["sleep","73"]' >"$TMP/doc.json"
 	images=$(all_images)
