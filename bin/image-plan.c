@@ -248,6 +248,36 @@ static char *underscored(const char *s)
 /* ---- small JSON helpers ---------------------------------------------- */
 
 /* A new array of the strings given, NULL-terminated. */
+/* Shared JSON strings for the literals that every image repeats (step
+ * names, pip's options, the wheelhouse mount's fields): a plan of 500
+ * script images would otherwise allocate each of them 500 times.  Keyed
+ * by the literal's address, so only ever called with string literals. */
+static struct {
+	const char *key;
+	json_t *value;
+} lits[32];
+
+/* A new reference to the shared string of literal s. */
+static json_t *lit(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof lits / sizeof *lits && lits[i].key; i++)
+		if (lits[i].key == s)
+			return json_incref(lits[i].value);
+	if (i == sizeof lits / sizeof *lits)
+		return json_string(s);  /* the table is full: a string of its own */
+	lits[i].key = s;
+	lits[i].value = json_string(s);
+	return json_incref(lits[i].value);
+}
+
+static void lit_free(void)
+{
+	for (size_t i = 0; i < sizeof lits / sizeof *lits && lits[i].key; i++)
+		json_decref(lits[i].value);
+}
+
 static json_t *argv_of(const char *first, ...)
 {
 	json_t *a = json_array();
@@ -271,7 +301,7 @@ static void extend_new(json_t *arr, json_t *more)
 static void step(json_t *steps, const char *name, json_t *argv)
 {
 	json_t *s = json_object();
-	json_object_set_new(s, "name", json_string(name));
+	json_object_set_new(s, "name", lit(name));
 	json_object_set_new(s, "argv", argv);
 	json_array_append_new(steps, s);
 }
@@ -281,7 +311,7 @@ static void step(json_t *steps, const char *name, json_t *argv)
 static void set_layer(json_t *steps, size_t first, const char *layer)
 {
 	for (size_t i = first; i < json_array_size(steps); i++)
-		json_object_set_new(json_array_get(steps, i), "layer", json_string(layer));
+		json_object_set_new(json_array_get(steps, i), "layer", lit(layer));
 }
 
 static bool has_string(const json_t *arr, const char *s)
@@ -1151,8 +1181,8 @@ static json_t *labels_titled(const json_t *common, const char *title)
 static json_t *mount_volume(const char *volume, const char *target, bool ro)
 {
 	json_t *m = json_object();
-	json_object_set_new(m, "volume", json_string(volume));
-	json_object_set_new(m, "target", json_string(target));
+	json_object_set_new(m, "volume", lit(volume));
+	json_object_set_new(m, "target", lit(target));
 	json_object_set_new(m, "read_only", json_boolean(ro));
 	return m;
 }
@@ -1183,8 +1213,14 @@ static char *with_extras(const char *what, const json_t *extras)
 
 static json_t *pip_install(const char *req)
 {
-	return argv_of("python3", "-m", "pip", "install", "--no-index", "--no-cache-dir",
-		       "--find-links", P_WHEELS, req, NULL);
+	static const char *const head[] = {"python3", "-m", "pip", "install", "--no-index",
+	                                   "--no-cache-dir", "--find-links", P_WHEELS};
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < sizeof head / sizeof *head; i++)
+		json_array_append_new(a, lit(head[i]));
+	json_array_append_new(a, json_string(req));
+	return a;
 }
 
 static char *image_name(const struct options *o, const char *name)
@@ -1204,7 +1240,7 @@ static json_t *image_new(const struct options *o, const char *name, const char *
 
 	json_object_set_new(img, "name", json_string(full));
 	json_object_set_new(img, "ref", json_string(ref));
-	json_object_set_new(img, "kind", json_string(kind));
+	json_object_set_new(img, "kind", lit(kind));
 	json_object_set_new(img, "from", json_string(from));
 	if (ref_out)
 		*ref_out = ref;
@@ -1723,6 +1759,7 @@ int main(int argc, char **argv)
 	json_decref(compile);
 	json_decref(runtime);
 	json_decref(doc);
+	lit_free();
 	free(o.platforms);
 	free(mirror);
 	return EXIT_OK;

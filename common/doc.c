@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,22 +75,41 @@ json_t *doc_read(void)
 	return doc;
 }
 
-/* The text being built by doc_dump. */
+/* The text being made by doc_dump, or written by doc_write. */
 struct text {
 	char *buf;
 	size_t len, cap;
+	FILE *out;    /* doc_write: the buffer goes here each time it fills */
+	bool failed;  /* a write to out failed */
 };
+
+/* Room for n more bytes and a NUL.  doc_write's buffer is written out
+ * rather than grown: a large document (500 images: 800 kB) would
+ * otherwise be copied as it doubles, on pages touched for nothing. */
+static void room(struct text *t, size_t n)
+{
+	if (t->len + n + 1 <= t->cap)
+		return;
+	if (t->out) {
+		if (fwrite(t->buf, 1, t->len, t->out) != t->len)
+			t->failed = true;
+		t->len = 0;
+		if (n + 1 <= t->cap)
+			return;
+	}
+	xgrow((void **)&t->buf, &t->cap, t->len + n + 1, 1);
+}
 
 static void put(struct text *t, const char *s, size_t n)
 {
-	xgrow((void **)&t->buf, &t->cap, t->len + n + 1, 1);
+	room(t, n);
 	memcpy(t->buf + t->len, s, n);
 	t->len += n;
 }
 
 static void put_indent(struct text *t, int depth)
 {
-	xgrow((void **)&t->buf, &t->cap, t->len + 1 + 2 * (size_t)depth + 1, 1);
+	room(t, 1 + 2 * (size_t)depth);
 	t->buf[t->len++] = '\n';
 	memset(t->buf + t->len, ' ', 2 * (size_t)depth);
 	t->len += 2 * (size_t)depth;
@@ -233,17 +253,20 @@ char *doc_dump(const json_t *doc, size_t *len)
 
 void doc_write(const json_t *doc)
 {
-	size_t len;
-	char *text = doc_dump(doc, &len);
+	struct text t = {.out = stdout};
 
-	/* One write of the whole text, then a checked flush: a reader that
-	 * goes away or a full disk must not look like success. */
-	if (fwrite(text, 1, len, stdout) != len || fputc('\n', stdout) == EOF ||
-	    fflush(stdout) == EOF || ferror(stdout)) {
-		free(text);
+	/* Written as it is made, once every check of the stage is done;
+	 * then a checked flush: a reader that goes away or a full disk must
+	 * not look like success. */
+	xgrow((void **)&t.buf, &t.cap, 65536, 1);
+	put_value(&t, doc, 0);
+	put(&t, "\n", 1);
+	if (fwrite(t.buf, 1, t.len, stdout) != t.len || t.failed || fflush(stdout) == EOF ||
+	    ferror(stdout)) {
+		free(t.buf);
 		msg_die(EXIT_FAIL, "stdout: write error: %s", strerror(errno));
 	}
-	free(text);
+	free(t.buf);
 }
 
 void doc_set(json_t *doc, const char *name, json_t *value)
