@@ -60,6 +60,12 @@ static struct {
 	size_t nrefs, rcap;
 	bool done;
 	atomic_bool interrupted;  /* a signal came: failures are its doing */
+	/* The engine of the Dockerfile build in flight, which holds the lock
+	 * for as long as it lasts: a signal cancels it rather than wait.
+	 * Under its own mutex, which the build's thread holds to set it and
+	 * clear it (before that engine is freed). */
+	pthread_mutex_t building_lock;
+	struct engine *building;
 } rb;
 
 static void rb_lock(void) { pthread_mutex_lock(&rb.lock); }
@@ -98,7 +104,15 @@ static void rb_run(void)
 				msg_note("removed container %.12s", rb.containers[i]);
 		}
 		for (size_t i = rb.nrefs; i-- > 0;) {
-			if (engine_image_remove(rb.d, rb.refs[i], false) < 0)
+			int r, tries = 0;
+
+			/* A cancelled Dockerfile build's RUN container, which
+			 * uses the image, is removed by the daemon after the
+			 * build's connection closed: give it ten seconds. */
+			while ((r = engine_image_remove(rb.d, rb.refs[i], false)) < 0 &&
+			       atomic_load(&rb.interrupted) && !engine_missing(rb.d) && tries++ < 100)
+				nanosleep(&(struct timespec){0, 100000000}, NULL);
+			if (r < 0)
 				msg_warn("%s", engine_error(rb.d));
 			else
 				msg_note("removed temporary image %s", rb.refs[i]);
@@ -132,6 +146,10 @@ static void *signal_thread(void *arg)
 	/* Held until the end: the main thread, whose request fails as its
 	 * container goes, must not exit(1) first. */
 	atomic_store(&rb.interrupted, true);
+	pthread_mutex_lock(&rb.building_lock);
+	if (rb.building)
+		engine_cancel(rb.building);
+	pthread_mutex_unlock(&rb.building_lock);
 	rb_lock();
 	rb_run();
 	signal(sig, SIG_DFL);
@@ -170,6 +188,7 @@ static void rb_start(const struct engine *e)
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&rb.lock, &attr);
 	pthread_mutexattr_destroy(&attr);
+	pthread_mutex_init(&rb.building_lock, NULL);
 	rb.d = engine_dup(e);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -1062,7 +1081,24 @@ static void build_dockerfile(struct engine *d, struct image *img, const struct i
 	msg_info("%s: build %s", img->name, file);
 
 	rb_lock();
+	/* A signal's cleanup waits for the lock: it cancels the build first
+	 * (or, when it came before this, the build cancels itself). */
+	pthread_mutex_lock(&rb.building_lock);
+	rb.building = d;
+	if (atomic_load(&rb.interrupted))
+		engine_cancel(d);
+	pthread_mutex_unlock(&rb.building_lock);
 	img->id = engine_build(d, &spec);
+	pthread_mutex_lock(&rb.building_lock);
+	rb.building = NULL;
+	pthread_mutex_unlock(&rb.building_lock);
+	if (!img->id && atomic_load(&rb.interrupted)) {
+		/* Cancelled: the signal thread cleans up and ends the
+		 * process; it needs the lock. */
+		rb_unlock();
+		for (;;)
+			pause();
+	}
 	if (!img->id)
 		msg_die(EXIT_FAIL, "%s: build %s: %s", img->name, file, engine_error(d));
 	list_add(&rb.refs, &rb.nrefs, &rb.rcap, img->tmp_ref);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -32,6 +33,7 @@ struct docker {
 	char *err;
 	long status;
 	char errbuf[CURL_ERROR_SIZE];
+	atomic_bool cancel;  /* docker_cancel: end the request in flight */
 };
 
 /* A growable byte buffer, always NUL-terminated. */
@@ -310,6 +312,22 @@ static char *daemon_message(const struct buf *body, long code)
 
 static int negotiate(struct docker *d);
 
+/* curl calls it often while a request lasts (at least once a second while
+ * nothing comes): non-zero ends the transfer. */
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+	struct docker *d = arg;
+
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return atomic_load(&d->cancel) ? 1 : 0;
+}
+
+void docker_cancel(struct docker *d)
+{
+	atomic_store(&d->cancel, true);
+}
+
 /* Send "method path" (path without the /vX.Y prefix, query included;
  * versioned says whether to add the prefix) with an optional body of
  * content type ctype, and consume the answer into x.  op names the
@@ -371,6 +389,9 @@ static int request(struct docker *d, struct xfer *x, const char *method, const c
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, d);
 
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &d->status);
@@ -382,6 +403,11 @@ static int request(struct docker *d, struct xfer *x, const char *method, const c
 		fail(d, method, op, obj, "answer larger than %zu bytes", BODY_MAX);
 	} else if (x->bad_frame) {
 		fail(d, method, op, obj, "malformed stream frame header");
+	} else if (rc == CURLE_ABORTED_BY_CALLBACK) {
+		/* The daemon, seeing the connection close, stops what it was
+		 * doing (a build's RUN step). */
+		fail(d, method, op, obj, "cancelled");
+		d->status = 0;
 	} else if (rc == CURLE_COULDNT_CONNECT && os_errno) {
 		fail(d, method, op, obj, "cannot connect to %s: %s", d->host, strerror((int)os_errno));
 		d->status = 0;

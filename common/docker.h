@@ -75,6 +75,9 @@ struct docker_exec_spec {
 struct docker *docker_new(void);
 /* Close the connection and free d; NULL is fine. */
 void docker_free(struct docker *d);
+/* From any thread: the request in flight on d ends within a second or so,
+ * failed ("cancelled"), and so does every later one. */
+void docker_cancel(struct docker *d);
 /* The endpoint in DOCKER_HOST form, e.g. "unix:///var/run/docker.sock".
  * Borrowed from d. */
 const char *docker_endpoint(const struct docker *d);

@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,7 @@ struct bcontainer {
 struct buildah {
 	struct bcontainer *c;
 	size_t n, cap;
+	atomic_bool cancel;  /* e_cancel: end the buildah process in flight */
 };
 
 #define B(e) ((struct buildah *)(e)->impl)
@@ -187,6 +189,7 @@ static int call_run(struct engine *e, struct call *c)
 	int out[2], err[2], status, rc;
 	pid_t pid;
 	struct pollfd pf[2];
+	bool cancelled = false;
 	char chunk[16384];
 
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
@@ -223,11 +226,21 @@ static int call_run(struct engine *e, struct call *c)
 	pf[0] = (struct pollfd){.fd = out[0], .events = POLLIN};
 	pf[1] = (struct pollfd){.fd = err[0], .events = POLLIN};
 	while (pf[0].fd >= 0 || pf[1].fd >= 0) {
-		if (poll(pf, 2, -1) < 0) {
+		int ready = poll(pf, 2, 250);
+
+		if (ready < 0) {
 			if (errno == EINTR)
 				continue;
 			msg_die(EXIT_FAIL, "poll: %s", strerror(errno));
 		}
+		/* Looked at four times a second: buildah, told to stop, ends
+		 * its own work (a build's RUN) before it exits. */
+		if (atomic_load(&B(e)->cancel) && !cancelled) {
+			kill(c->own_group ? -pid : pid, SIGTERM);
+			cancelled = true;
+		}
+		if (ready == 0)
+			continue;
 		for (int i = 0; i < 2; i++) {
 			ssize_t n;
 			if (pf[i].fd < 0 || !pf[i].revents)
@@ -253,6 +266,10 @@ static int call_run(struct engine *e, struct call *c)
 			msg_die(EXIT_FAIL, "waitpid: %s", strerror(errno));
 	if (!c->out.p)
 		buf_add(&c->out, "", 0);
+	if (cancelled) {
+		engine_fail(e, false, "%s (%s): cancelled", c->what, c->obj);
+		return -1;
+	}
 	if (WIFSIGNALED(status)) {
 		engine_fail(e, false, "%s (%s): buildah died of %s", c->what, c->obj,
 		            strsignal(WTERMSIG(status)));
@@ -374,6 +391,11 @@ static void e_free(struct engine *e)
 		bc_free(&b->c[i]);
 	free(b->c);
 	free(b);
+}
+
+static void e_cancel(struct engine *e)
+{
+	atomic_store(&B(e)->cancel, true);
 }
 
 static char *dup_or_null(const char *s)
@@ -1126,4 +1148,5 @@ static const struct engine_ops ops = {
 	.commit = e_commit,
 	.container_remove = e_container_remove,
 	.push = e_push,
+	.cancel = e_cancel,
 };

@@ -54,6 +54,11 @@ static void e_free(struct engine *e)
 	docker_free(D(e));
 }
 
+static void e_cancel(struct engine *e)
+{
+	docker_cancel(D(e));
+}
+
 /* A connection of its own, no traffic yet: the version is negotiated on
  * its first request. */
 static struct engine *e_dup(const struct engine *e)
@@ -230,4 +235,5 @@ static const struct engine_ops ops = {
 	.commit = e_commit,
 	.container_remove = e_container_remove,
 	.push = e_push,
+	.cancel = e_cancel,
 };

@@ -27,6 +27,7 @@ struct engine_ops {
 	int (*container_remove)(struct engine *e, const char *id);
 	int (*push)(struct engine *e, const char *name, const struct engine_push_spec *spec,
 	            struct engine_push_result *result);
+	void (*cancel)(struct engine *e);
 };
 
 struct engine {

@@ -124,6 +124,11 @@ void engine_free(struct engine *e)
 	free(e);
 }
 
+void engine_cancel(struct engine *e)
+{
+	e->ops->cancel(e);
+}
+
 const char *engine_name(const struct engine *e)
 {
 	return e->ops->name;

@@ -101,6 +101,12 @@ enum engine_opt engine_stage_option(int ch, const char *arg, const char **engine
 struct engine *engine_dup(const struct engine *e);
 /* Close the connection and free e; NULL is fine. */
 void engine_free(struct engine *e);
+/* From any thread: the call in flight on e (a build, a step) ends soon,
+ * failed, and so does every later one on e.  Docker: the connection is
+ * closed, so the daemon stops what it was doing; buildah: its process is
+ * sent SIGTERM.  For a signal's cleanup, which must not wait for a build
+ * that lasts minutes. */
+void engine_cancel(struct engine *e);
 /* "docker" or "buildah".  Static string. */
 const char *engine_name(const struct engine *e);
 /* The message of the last failure (see above).  Borrowed, valid until

@@ -310,7 +310,7 @@ signal_during() {
 		wheel-build)
 			grep -q 'Preparing metadata (setup.py): started' "$TMP/err" && break ;;
 		image-assemble)
-			"$DOCKER_CLI" ps --no-trunc --format '{{.Command}}' | grep -q 'sleep 31' && break ;;
+			"$DOCKER_CLI" ps --no-trunc --format '{{.Command}}' | grep -q 'sleep 127' && break ;;
 		*)
 			[ -s "$TMP/hold.pid" ] && break ;;
 		esac
@@ -348,17 +348,21 @@ signal_during() {
 	fi
 	# nothing of the run is left running
 	[ "$(pgrep -f -- "--find-links $DEPS" || :)" = "" ]
+	# image-assemble cancelled the Dockerfile build in flight, whose RUN
+	# was stopped, not waited for
+	! grep -q 'the RUN step finished' "$TMP/err"
+	[ "$(pgrep -f '^(/usr/bin/)?sleep 127$' || :)" = "" ]
 	left_nothing
 }
 
 # slow_project DIR: tiny whose setup.py takes long in the builder (slow
 # wheel-build) and whose image is built from a Dockerfile with a RUN that
-# lasts (slow image-assemble, after the base is made).  image-assemble
-# answers a signal only once the Dockerfile build in flight has ended
-# (its cleanup waits for the request), so that RUN is kept short.
+# lasts (slow image-assemble, after the base is made).  A signal cancels
+# the Dockerfile build in flight: the RUN never says it finished.
 slow_project() {
 	cp -R "$TINY" "$1"
-	printf 'FROM tiny-base\nRUN sleep 31\nCMD ["/usr/local/bin/tiny"]\n' >"$1/Dockerfile.tiny"
+	printf 'FROM tiny-base\nRUN sleep 127 && echo the RUN step finished\nCMD ["/usr/local/bin/tiny"]\n' \
+		>"$1/Dockerfile.tiny"
 }
 
 signals_test() {

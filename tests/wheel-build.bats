@@ -189,7 +189,7 @@ true yamlcat-1.0-cp311-cp311-linux_x86_64.whl" ]
 	[[ "$out$err" != *token* ]]
 	[ "$out" = "" ]
 	[[ "$err" == *"No matching distribution found for tinyansi"* ]]
-	[ "$(tail -n 1 <<<"$err")" = "wheel-build: builder: step 6 of 6 (wheels) failed with exit code 1: python3 -m pip wheel --wheel-dir /tmp/pbrx/wheels --find-links /tmp/pbrx/wheels /tmp/pbrx/build[yamlcat_base,yamlcat_lint]" ]
+	[ "$(tail -n 1 <<<"$err")" = "wheel-build: builder: step 8 of 8 (wheels) failed with exit code 1: python3 -m pip wheel --wheel-dir /tmp/pbrx/wheels --find-links /tmp/pbrx/wheels /tmp/pbrx/build[yamlcat_base,yamlcat_lint]" ]
 	[ "$($DOCKER_CLI ps -aq)" = "" ]
 	# The temporary wheelhouse went too.
 	[ -z "$(find "$TMP" -maxdepth 1 -name 'pbrx-wheels.*')" ]
