@@ -747,6 +747,21 @@ char *docker_container_create(struct docker *d, const struct docker_container_sp
 	return id;
 }
 
+json_t *docker_container_list(struct docker *d)
+{
+	json_t *out = NULL;
+
+	if (request_json(d, "GET", "/containers/json", NULL, "/containers/json?all=1", true,
+	                 NULL, &out) < 0)
+		return NULL;
+	if (!json_is_array(out)) {
+		json_decref(out);
+		fail(d, "GET", "/containers/json", NULL, "expected an array in the answer");
+		return NULL;
+	}
+	return out;
+}
+
 int docker_container_start(struct docker *d, const char *id)
 {
 	char *p = path_with("/containers/", id, "/start"), sid[13];
@@ -957,12 +972,13 @@ int docker_container_read_file(struct docker *d, const char *id, const char *pat
 }
 
 int docker_image_read_file(struct docker *d, const char *image, const char *path,
-                           char **data, size_t *len)
+                           const char *name, char **data, size_t *len)
 {
 	/* Never started: the command only has to exist in the create call,
 	 * since an image without Cmd and Entrypoint can't be created. */
 	static char *const cmd[] = {"/pbrx-read-file", NULL};
-	struct docker_container_spec spec = {.image = image, .cmd = cmd, .network_mode = "none"};
+	struct docker_container_spec spec = {.name = name, .image = image, .cmd = cmd,
+	                                     .network_mode = "none"};
 	char *id = docker_container_create(d, &spec);
 	char *err;
 	long status;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* engine: which engine, and the calls passed on to its back end. */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include "engine-impl.h"
 #include "msg.h"
+#include "owner.h"
 #include "xalloc.h"
 
 struct engine *engine_new(const struct engine_ops *ops, void *impl)
@@ -183,9 +185,85 @@ char *engine_build(struct engine *e, const struct engine_build_spec *spec)
 	return e->ops->build(e, spec);
 }
 
+char *engine_container_name(const char *prefix)
+{
+	/* Atomic: image-assemble creates from one thread, but nothing says
+	 * it must stay so. */
+	static atomic_uint serial;
+	char *numbered = xasprintf("%s-%u", prefix ? prefix : "pbrx", atomic_fetch_add(&serial, 1));
+	char *name = owner_name(numbered);
+
+	free(numbered);
+	return name;
+}
+
 char *engine_container_create(struct engine *e, const struct engine_container_spec *spec)
 {
-	return e->ops->container_create(e, spec);
+	struct engine_container_spec named = *spec;
+	char *name = engine_container_name(spec->name), *id;
+
+	named.name = name;
+	id = e->ops->container_create(e, &named);
+	free(name);
+	return id;
+}
+
+json_t *engine_container_list(struct engine *e)
+{
+	return e->ops->container_list(e);
+}
+
+/* Is container id gone after a removal failed (another run's sweep
+ * removed it first)?  False when that can't be told.  e's error stays
+ * the removal's. */
+static bool removed_meanwhile(struct engine *e, const char *id)
+{
+	char *err;
+	bool missing = e->missing, found = false;
+	json_t *list, *c;
+	size_t i;
+
+	if (missing)
+		return true;
+	err = xstrdup(e->error);
+	list = engine_container_list(e);
+	json_array_foreach(list, i, c)
+		if (!strcmp(json_string_value(json_object_get(c, "id")), id))
+			found = true;
+	free(e->error);
+	e->error = err;
+	e->missing = missing;
+	if (!list)
+		return false;
+	json_decref(list);
+	return !found;
+}
+
+void engine_sweep(struct engine *e)
+{
+	json_t *list = engine_container_list(e), *c;
+	size_t i;
+
+	if (!list) {
+		msg_warn("%s; containers left by earlier runs are not looked for", e->error);
+		return;
+	}
+	json_array_foreach(list, i, c) {
+		const char *id = json_string_value(json_object_get(c, "id"));
+		const char *name = json_string_value(json_object_get(c, "name"));
+		long pid = 0;
+
+		if (!owner_stale(name, &pid))
+			continue;
+		msg_say("removing container %s (%.12s) left by an earlier run (process %ld is gone)",
+		        name, id, pid);
+		/* By name: buildah keys the runs and the /tmp directory of a
+		 * container by it, and no live process can make another
+		 * container of this name. */
+		if (engine_container_remove(e, name) < 0 && !removed_meanwhile(e, id))
+			msg_warn("%s", e->error);
+	}
+	json_decref(list);
 }
 
 int engine_container_start(struct engine *e, const char *id)
