@@ -679,12 +679,14 @@ static void set_string(json_t *o, const char *key, const char *value)
 		json_object_set_new(o, key, json_string(value));
 }
 
-/* The short form of an ID for messages: 12 hex digits, as the CLI shows. */
+/* The short form of an ID for messages, 12 hex digits as the CLI shows,
+ * in out; returned, unless id is a container's name (not hex), which is
+ * returned whole. */
 static const char *short_id(const char *id, char out[13])
 {
 	const char *h = strncmp(id, "sha256:", 7) ? id : id + 7;
 	snprintf(out, 13, "%s", h);
-	return out;
+	return h[strspn(h, "0123456789abcdef")] ? id : out;
 }
 
 char *docker_container_create(struct docker *d, const struct docker_container_spec *spec)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine-impl.h"
@@ -213,30 +214,45 @@ json_t *engine_container_list(struct engine *e)
 	return e->ops->container_list(e);
 }
 
-/* Is container id gone after a removal failed (another run's sweep
- * removed it first)?  False when that can't be told.  e's error stays
- * the removal's. */
+/* Is container id listed?  -1 when the list fails. */
+static int listed(struct engine *e, const char *id)
+{
+	json_t *list = engine_container_list(e), *c;
+	int found = 0;
+	size_t i;
+
+	if (!list)
+		return -1;
+	json_array_foreach(list, i, c)
+		if (!strcmp(json_string_value(json_object_get(c, "id")), id))
+			found = 1;
+	json_decref(list);
+	return found;
+}
+
+/* After a removal of container id failed: is it gone, another run's
+ * sweep having removed it first?  dockerd answers 404 when that run was
+ * done, 409 ("removal ... already in progress") while it is at it: then
+ * the container goes within seconds.  False when that can't be told.
+ * e's error stays the removal's. */
 static bool removed_meanwhile(struct engine *e, const char *id)
 {
 	char *err;
-	bool missing = e->missing, found = false;
-	json_t *list, *c;
-	size_t i;
+	bool missing = e->missing;
+	int found = 1;
 
 	if (missing)
 		return true;
 	err = xstrdup(e->error);
-	list = engine_container_list(e);
-	json_array_foreach(list, i, c)
-		if (!strcmp(json_string_value(json_object_get(c, "id")), id))
-			found = true;
+	for (int tries = 0; tries < 100 && found == 1; tries++) {
+		if (tries)
+			nanosleep(&(struct timespec){.tv_nsec = 100000000}, NULL);
+		found = listed(e, id);
+	}
 	free(e->error);
 	e->error = err;
 	e->missing = missing;
-	if (!list)
-		return false;
-	json_decref(list);
-	return !found;
+	return found == 0;
 }
 
 void engine_sweep(struct engine *e)
@@ -261,7 +277,7 @@ void engine_sweep(struct engine *e)
 		 * container by it, and no live process can make another
 		 * container of this name. */
 		if (engine_container_remove(e, name) < 0 && !removed_meanwhile(e, id))
-			msg_warn("%s", e->error);
+			msg_warn("%s; container %s stays", e->error, name);
 	}
 	json_decref(list);
 }
