@@ -188,8 +188,7 @@ char *engine_build(struct engine *e, const struct engine_build_spec *spec)
 
 char *engine_container_name(const char *prefix)
 {
-	/* Atomic: image-assemble creates from one thread, but nothing says
-	 * it must stay so. */
+	/* Atomic: image-assemble builds images side by side, in threads. */
 	static atomic_uint serial;
 	char *numbered = xasprintf("%s-%u", prefix ? prefix : "pbrx", atomic_fetch_add(&serial, 1));
 	char *name = owner_name(numbered);
