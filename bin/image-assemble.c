@@ -682,7 +682,6 @@ static void check_libraries(struct engine *d, const struct image *img, const cha
 /* Set by options and the document, for the layers. */
 static bool no_cache;            /* --no-cache: rebuild every layer */
 static char *cache_repo;         /* the project's name, normalised */
-static const char *run_id;       /* unique per run, in container names */
 static const json_t *wheels;     /* .wheels, borrowed; NULL before wheel-build */
 
 /* What the steps of layer read besides their parent image: for
@@ -773,9 +772,8 @@ static char *commit_steps(struct engine *d, const struct image *img, const char 
                           const char *repo_tag, bool check)
 {
 	static char *const keep_alive[] = {"/bin/sh", "-c", "exec tail -f /dev/null", NULL};
-	static atomic_uint serial;
-	char *cname = xasprintf("pbrx-%s-%s-%u", img->name, run_id, atomic_fetch_add(&serial, 1));
-	char *cid, *id;
+	/* The engine adds a number and the owner token (engine.h). */
+	char *cname = xasprintf("pbrx-%s", img->name), *cid, *id;
 	char *what = history_text(img, steps);
 	char *const cmd[] = {what, NULL};
 	char *const full[] = {keep_alive[0], keep_alive[1], keep_alive[2], what, NULL};
@@ -1386,10 +1384,14 @@ int main(int argc, char **argv)
 		cache_repo = pyname_canonical(json_string_value(json_object_get(plan, "project")),
 		                              strlen(json_string_value(json_object_get(plan, "project"))));
 	suffix = run_suffix();
-	run_id = suffix;
 	imgs = load_images(plan, suffix, &n);
 
 	d = engine_open(engine);
+	/* Not with --prepare: pbrx-build-images runs it beside wheel-build,
+	 * whose sweep would race this one for the same containers (each
+	 * saying it removes them), and the main run sweeps after both. */
+	if (!prepare)
+		engine_sweep(d);
 	rb_start(d);
 	if (prepare) {
 		/* Only the cache changes: the document goes on as it came. */

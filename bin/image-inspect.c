@@ -234,6 +234,9 @@ int main(int argc, char **argv)
 	if (!*image)
 		msg_die(EXIT_USAGE, "empty image name");
 	d = engine_open(engine);
+	/* The first stage of pbrx-build-images: the containers a run that
+	 * died left go before this run makes any (reading os-release). */
+	engine_sweep(d);
 	img = engine_image_inspect(d, image);
 	if (!img) {
 		if (!engine_missing(d))

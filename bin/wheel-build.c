@@ -24,6 +24,7 @@
 #include "engine.h"
 #include "layercache.h"
 #include "msg.h"
+#include "owner.h"
 #include "pyname.h"
 #include "wheel.h"
 #include "xalloc.h"
@@ -804,6 +805,15 @@ static void chown_wheelhouse(void)
 		msg_warn("builder: chown -R %s %s failed with exit code %d", owner, run.target, code);
 }
 
+/* The warning for container id that could not be removed (the engine
+ * died, say). */
+static void left_behind(struct engine *e, const char *id)
+{
+	msg_warn("%s; container %.12s is left behind: %s", engine_error(e), id,
+	         owner_known() ? "the next pbrx run on this host removes it"
+	                       : "remove it by hand");
+}
+
 /* Remove the builder (after the chown, when its steps wrote wheels) and
  * forget it. */
 static void remove_container(void)
@@ -813,8 +823,7 @@ static void remove_container(void)
 	if (run.wrote_wheels)
 		chown_wheelhouse();
 	if (engine_container_remove(run.d, run.container) < 0)
-		msg_warn("%s; remove container %.12s by hand", engine_error(run.d),
-		         run.container);
+		left_behind(run.d, run.container);
 	else
 		msg_note("removed the builder %.12s", run.container);
 	free(run.container);
@@ -861,8 +870,7 @@ static void wait_remover(void)
 		;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != EXIT_OK) {
 		if (engine_container_remove(run.d, run.removing) < 0)
-			msg_warn("%s; remove container %.12s by hand", engine_error(run.d),
-			         run.removing);
+			left_behind(run.d, run.removing);
 	}
 	msg_note("removed %.12s", run.removing);
 	free(run.removing);
@@ -981,9 +989,8 @@ static int in_container(const char *image, const struct step *steps, size_t nste
                         const sigset_t *set, const char *commit_ref, char **id)
 {
 	char *entrypoint[] = {"sleep", NULL}, *cmd[] = {"infinity", NULL};
-	static unsigned serial;
-	char *name = xasprintf("%s-wheel-build-%ld-%u", run.project ? run.project : "pbrx",
-	                       (long)getpid(), serial++);
+	/* The engine adds a number and the owner token (engine.h). */
+	char *name = xasprintf("%s-wheel-build", run.project ? run.project : "pbrx");
 	pid_t child;
 	int rc;
 
@@ -1074,6 +1081,7 @@ static int build(const json_t *builder, const struct strv *find_links,
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
 	run.d = engine_open(engine);
+	engine_sweep(run.d);
 	/* Containers start from names, keys from IDs (buildah takes an ID
 	 * only without "sha256:"). */
 	parent = xstrdup(doc_need_string(builder, ".plan.builder", "from"));

@@ -705,12 +705,14 @@ static void set_string(json_t *o, const char *key, const char *value)
 		json_object_set_new(o, key, json_string(value));
 }
 
-/* The short form of an ID for messages: 12 hex digits, as the CLI shows. */
+/* The short form of an ID for messages, 12 hex digits as the CLI shows,
+ * in out; returned, unless id is a container's name (not hex), which is
+ * returned whole. */
 static const char *short_id(const char *id, char out[13])
 {
 	const char *h = strncmp(id, "sha256:", 7) ? id : id + 7;
 	snprintf(out, 13, "%s", h);
-	return out;
+	return h[strspn(h, "0123456789abcdef")] ? id : out;
 }
 
 char *docker_container_create(struct docker *d, const struct docker_container_spec *spec)
@@ -771,6 +773,21 @@ char *docker_container_create(struct docker *d, const struct docker_container_sp
 	json_decref(body);
 	buf_free(&path);
 	return id;
+}
+
+json_t *docker_container_list(struct docker *d)
+{
+	json_t *out = NULL;
+
+	if (request_json(d, "GET", "/containers/json", NULL, "/containers/json?all=1", true,
+	                 NULL, &out) < 0)
+		return NULL;
+	if (!json_is_array(out)) {
+		json_decref(out);
+		fail(d, "GET", "/containers/json", NULL, "expected an array in the answer");
+		return NULL;
+	}
+	return out;
 }
 
 int docker_container_start(struct docker *d, const char *id)
@@ -983,12 +1000,13 @@ int docker_container_read_file(struct docker *d, const char *id, const char *pat
 }
 
 int docker_image_read_file(struct docker *d, const char *image, const char *path,
-                           char **data, size_t *len)
+                           const char *name, char **data, size_t *len)
 {
 	/* Never started: the command only has to exist in the create call,
 	 * since an image without Cmd and Entrypoint can't be created. */
 	static char *const cmd[] = {"/pbrx-read-file", NULL};
-	struct docker_container_spec spec = {.image = image, .cmd = cmd, .network_mode = "none"};
+	struct docker_container_spec spec = {.name = name, .image = image, .cmd = cmd,
+	                                     .network_mode = "none"};
 	char *id = docker_container_create(d, &spec);
 	char *err;
 	long status;

@@ -155,6 +155,10 @@ char *docker_build_spec(struct docker *d, const struct docker_build_spec *spec);
 
 /* POST /containers/create.  The new container's ID (malloc'd). */
 char *docker_container_create(struct docker *d, const struct docker_container_spec *spec);
+/* GET /containers/json?all=1: every container, running or not, as the
+ * API lists them ("Id", "Names" with a leading '/', ...).  New
+ * reference: an array. */
+json_t *docker_container_list(struct docker *d);
 /* POST /containers/{id}/start; a running container is fine. */
 int docker_container_start(struct docker *d, const char *id);
 /* POST /containers/{id}/wait: block until it stops; *status is its exit
@@ -172,10 +176,11 @@ int docker_exec(struct docker *d, const char *id, const struct docker_exec_spec 
  * the NUL.  docker_status() is 404 when the path does not exist. */
 int docker_container_read_file(struct docker *d, const char *id, const char *path,
                                char **data, size_t *len);
-/* The same for an image: through a container created (never started)
- * for the purpose and removed again. */
+/* The same for an image: through a container named name (NULL: the
+ * daemon picks one) created, never started, for the purpose and removed
+ * again. */
 int docker_image_read_file(struct docker *d, const char *image, const char *path,
-                           char **data, size_t *len);
+                           const char *name, char **data, size_t *len);
 /* POST /commit of container id as repo_tag (NULL: untagged), with each of
  * the NULL-terminated Dockerfile lines in changes ("CMD [...]", "ENV K=V",
  * "LABEL k=v", "USER u", "ENTRYPOINT [...]"; NULL: none).  A commit keeps

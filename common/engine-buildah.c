@@ -719,6 +719,40 @@ out:
 	return id;
 }
 
+/* buildah's own working containers, not those of Podman in the same
+ * storage (--all): they are not ours to remove.  No container at all is
+ * "null". */
+static json_t *e_container_list(struct engine *e)
+{
+	struct call c = call_new("containers", "--json");
+	json_t *all, *out = NULL, *v;
+	json_error_t jerr;
+	size_t i;
+
+	sv_add(&c.argv, "--json");
+	if (call_check(e, &c) < 0)
+		goto out;
+	all = json_loads(c.out.p, 0, &jerr);
+	if (!json_is_array(all) && !json_is_null(all)) {
+		engine_fail(e, false, "containers (--json): %s",
+		            all ? "expected an array" : jerr.text);
+		json_decref(all);
+		goto out;
+	}
+	out = json_array();
+	json_array_foreach(all, i, v) {
+		const char *id = json_string_value(json_object_get(v, "id"));
+		const char *name = json_string_value(json_object_get(v, "containername"));
+
+		if (id && name)
+			json_array_append_new(out, json_pack("{s:s, s:s}", "id", id, "name", name));
+	}
+	json_decref(all);
+out:
+	call_free(&c);
+	return out;
+}
+
 static int e_container_start(struct engine *e, const char *id)
 {
 	return find(e, id) ? 0 : -1;
@@ -795,7 +829,8 @@ static int e_run(struct engine *e, const char *id, const struct engine_run_spec 
 static int e_image_read_file(struct engine *e, const char *image, const char *path,
                              char **data, size_t *len)
 {
-	struct engine_container_spec spec = {.image = image, .network_mode = "none"};
+	struct engine_container_spec spec = {.name = "pbrx-read-file", .image = image,
+	                                     .network_mode = "none"};
 	char *id = engine_container_create(e, &spec);
 	struct call c;
 	int rc = -1, status;
@@ -1143,6 +1178,7 @@ static const struct engine_ops ops = {
 	.image_remove = e_image_remove,
 	.build = e_build,
 	.container_create = e_container_create,
+	.container_list = e_container_list,
 	.container_start = e_container_start,
 	.run = e_run,
 	.commit = e_commit,

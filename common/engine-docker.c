@@ -87,11 +87,13 @@ static int e_image_pull(struct engine *e, const char *name, bool quiet)
 static int e_image_read_file(struct engine *e, const char *image, const char *path,
                              char **data, size_t *len)
 {
-	if (docker_image_read_file(D(e), image, path, data, len) < 0) {
+	char *name = engine_container_name("pbrx-read-file");
+	int rc = docker_image_read_file(D(e), image, path, name, data, len);
+
+	if (rc < 0)
 		fail(e);
-		return -1;
-	}
-	return 0;
+	free(name);
+	return rc;
 }
 
 static int e_image_tag(struct engine *e, const char *image, const char *repo_tag)
@@ -144,6 +146,46 @@ static char *e_container_create(struct engine *e, const struct engine_container_
 		fail(e);
 	free(m);
 	return id;
+}
+
+/* The container's own name among the API's "Names": "/NAME"; a legacy
+ * link adds "/OTHER/ALIAS" names in no set order.  Borrowed; NULL when
+ * there is none. */
+static const char *own_name(const json_t *names)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(names, i, v) {
+		const char *s = json_string_value(v);
+		if (s && *s) {
+			s += *s == '/';
+			if (*s && !strchr(s, '/'))
+				return s;
+		}
+	}
+	return NULL;
+}
+
+static json_t *e_container_list(struct engine *e)
+{
+	json_t *all = docker_container_list(D(e)), *out, *c;
+	size_t i;
+
+	if (!all) {
+		fail(e);
+		return NULL;
+	}
+	out = json_array();
+	json_array_foreach(all, i, c) {
+		const char *id = json_string_value(json_object_get(c, "Id"));
+		const char *name = own_name(json_object_get(c, "Names"));
+
+		if (id && name)
+			json_array_append_new(out, json_pack("{s:s, s:s}", "id", id, "name", name));
+	}
+	json_decref(all);
+	return out;
 }
 
 static int e_container_start(struct engine *e, const char *id)
@@ -230,6 +272,7 @@ static const struct engine_ops ops = {
 	.image_remove = e_image_remove,
 	.build = e_build,
 	.container_create = e_container_create,
+	.container_list = e_container_list,
 	.container_start = e_container_start,
 	.run = e_run,
 	.commit = e_commit,

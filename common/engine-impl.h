@@ -19,6 +19,7 @@ struct engine_ops {
 	int (*image_remove)(struct engine *e, const char *name, bool force);
 	char *(*build)(struct engine *e, const struct engine_build_spec *spec);
 	char *(*container_create)(struct engine *e, const struct engine_container_spec *spec);
+	json_t *(*container_list)(struct engine *e);
 	int (*container_start)(struct engine *e, const char *id);
 	int (*run)(struct engine *e, const char *id, const struct engine_run_spec *spec,
 	           int *exit_code);
@@ -42,6 +43,11 @@ struct engine *engine_new(const struct engine_ops *ops, void *impl);
 /* Record a failure: the message is prefixed with the engine's name. */
 void engine_fail(struct engine *e, bool missing, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* The full name of a new container, as engine_container_create() says:
+ * prefix (NULL: "pbrx"), "-N" and the owner token.  Malloc'd.  For the
+ * containers a back end makes for itself too (reading an image's file). */
+char *engine_container_name(const char *prefix);
 
 /* The back ends.  engine_docker_open() and engine_buildah_open() return
  * NULL with *why set (malloc'd) when the engine does not answer. */

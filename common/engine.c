@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* engine: which engine, and the calls passed on to its back end. */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine-impl.h"
 #include "msg.h"
+#include "owner.h"
 #include "xalloc.h"
 
 struct engine *engine_new(const struct engine_ops *ops, void *impl)
@@ -188,9 +191,99 @@ char *engine_build(struct engine *e, const struct engine_build_spec *spec)
 	return e->ops->build(e, spec);
 }
 
+char *engine_container_name(const char *prefix)
+{
+	/* Atomic: image-assemble builds images side by side, in threads. */
+	static atomic_uint serial;
+	char *numbered = xasprintf("%s-%u", prefix ? prefix : "pbrx", atomic_fetch_add(&serial, 1));
+	char *name = owner_name(numbered);
+
+	free(numbered);
+	return name;
+}
+
 char *engine_container_create(struct engine *e, const struct engine_container_spec *spec)
 {
-	return e->ops->container_create(e, spec);
+	struct engine_container_spec named = *spec;
+	char *name = engine_container_name(spec->name), *id;
+
+	named.name = name;
+	id = e->ops->container_create(e, &named);
+	free(name);
+	return id;
+}
+
+json_t *engine_container_list(struct engine *e)
+{
+	return e->ops->container_list(e);
+}
+
+/* Is container id listed?  -1 when the list fails. */
+static int listed(struct engine *e, const char *id)
+{
+	json_t *list = engine_container_list(e), *c;
+	int found = 0;
+	size_t i;
+
+	if (!list)
+		return -1;
+	json_array_foreach(list, i, c)
+		if (!strcmp(json_string_value(json_object_get(c, "id")), id))
+			found = 1;
+	json_decref(list);
+	return found;
+}
+
+/* After a removal of container id failed: is it gone, another run's
+ * sweep having removed it first?  dockerd answers 404 when that run was
+ * done, 409 ("removal ... already in progress") while it is at it: then
+ * the container goes within seconds.  False when that can't be told.
+ * e's error stays the removal's. */
+static bool removed_meanwhile(struct engine *e, const char *id)
+{
+	char *err;
+	bool missing = e->missing;
+	int found = 1;
+
+	if (missing)
+		return true;
+	err = xstrdup(e->error);
+	for (int tries = 0; tries < 100 && found == 1; tries++) {
+		if (tries)
+			nanosleep(&(struct timespec){.tv_nsec = 100000000}, NULL);
+		found = listed(e, id);
+	}
+	free(e->error);
+	e->error = err;
+	e->missing = missing;
+	return found == 0;
+}
+
+void engine_sweep(struct engine *e)
+{
+	json_t *list = engine_container_list(e), *c;
+	size_t i;
+
+	if (!list) {
+		msg_warn("%s; containers left by earlier runs are not looked for", e->error);
+		return;
+	}
+	json_array_foreach(list, i, c) {
+		const char *id = json_string_value(json_object_get(c, "id"));
+		const char *name = json_string_value(json_object_get(c, "name"));
+		long pid = 0;
+
+		if (!owner_stale(name, &pid))
+			continue;
+		msg_say("removing container %s (%.12s) left by an earlier run (process %ld is gone)",
+		        name, id, pid);
+		/* By name: buildah keys the runs and the /tmp directory of a
+		 * container by it, and no live process can make another
+		 * container of this name. */
+		if (engine_container_remove(e, name) < 0 && !removed_meanwhile(e, id))
+			msg_warn("%s; container %s stays", e->error, name);
+	}
+	json_decref(list);
 }
 
 int engine_container_start(struct engine *e, const char *id)

@@ -36,7 +36,8 @@ struct engine_mount {
 
 /* What a working container needs; NULL or 0 members are left out. */
 struct engine_container_spec {
-	const char *name;          /* container name; also names it in errors */
+	const char *name;          /* the start of the container's name (NULL:
+	                            * "pbrx"); see engine_container_create() */
 	const char *image;         /* required; never pulled */
 	char *const *cmd;          /* NULL-terminated argv (docker: what the
 	                            * container runs and its history text) */
@@ -177,8 +178,22 @@ struct engine_push_spec {
 int engine_push(struct engine *e, const char *name, const struct engine_push_spec *spec,
                 struct engine_push_result *result);
 
-/* A working container from spec->image.  Its ID (malloc'd). */
+/* A working container from spec->image.  Its ID (malloc'd).  Its name
+ * is spec->name, "-N" (N counts this process's containers: names are
+ * unique per engine) and the owner token of this process (owner.h), so
+ * engine_sweep() of a later run can remove it if this process dies
+ * without doing so itself: "yamlcat-wheel-build-0.pbrx-TOKEN". */
 char *engine_container_create(struct engine *e, const struct engine_container_spec *spec);
+/* The engine's working containers, running or not, whoever made them:
+ * an array of {"id": ID, "name": NAME}.  New reference.  buildah: its
+ * own working containers (buildah containers), not Podman's. */
+json_t *engine_container_list(struct engine *e);
+/* Remove the containers that runs of pbrx on this host left behind when
+ * they died (owner_stale(): their process is gone), each said on stderr
+ * whatever the verbosity.  Failures are warnings, and a container that
+ * another run removed first is no failure.  For the start of a stage
+ * that creates containers. */
+void engine_sweep(struct engine *e);
 /* Start container id, so commands can run in it. */
 int engine_container_start(struct engine *e, const char *id);
 /* Run spec->argv in container id, streaming its output live; *exit_code

@@ -93,6 +93,14 @@ void msg_info(const char *fmt, ...)
 	va_end(ap);
 }
 
+void msg_say(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg("", fmt, ap);
+	va_end(ap);
+}
+
 void msg_note(const char *fmt, ...)
 {
 	va_list ap;

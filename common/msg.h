@@ -28,6 +28,10 @@ noreturn void msg_die(int code, const char *fmt, ...)
 void msg_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "prog: message" for progress; silent with -q. */
 void msg_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "prog: message" whatever the verbosity: what a run did beyond
+ * its own job (removing what an earlier run left), which -q must not
+ * hide. */
+void msg_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "prog: message" only with -v. */
 void msg_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -181,7 +181,7 @@ restart_dockerd() {
 	return 1
 }
 
-@test "dockerd killed during wheel-build: exit 1, the container to remove named; restarted, the next build works" {
+@test "dockerd killed during wheel-build: exit 1, the container left named; restarted, the next build removes it and works" {
 	before
 	env TMPDIR="$SCRATCH" "${BUILD[@]}" "$TINY" >"$TMP/out" 2>"$TMP/err" 3>&- &
 	pid=$!
@@ -202,16 +202,25 @@ restart_dockerd() {
 	# what failed, in wheel-build's words, and the container it could
 	# not remove without an engine
 	grep -q "^wheel-build: docker: .*$DOCKER_HOST" "$TMP/err"
-	left=$(sed -n 's/^wheel-build: warning: .*; remove container \([0-9a-f]*\) by hand$/\1/p' "$TMP/err")
+	left=$(sed -n 's/^wheel-build: warning: .*; container \([0-9a-f]*\) is left behind: the next pbrx run on this host removes it$/\1/p' "$TMP/err")
 	[ -n "$left" ]
 	[ "$(ls -A "$SCRATCH")" = "" ]
 	# The restarted engine stopped the builder; it is the one named, and
-	# the only one.  Removed by hand, as the message says.
+	# the only one, named with the token of the wheel-build that died.
 	[ "$("$DOCKER_CLI" ps -aq)" = "$left" ]
 	[ "$("$DOCKER_CLI" ps -q)" = "" ]
-	"$DOCKER_CLI" rm "$left"
-	left_nothing
+	name=$("$DOCKER_CLI" inspect --format '{{.Name}}' "$left")
+	name=${name#/}
+	[[ "$name" == tiny-wheel-build-*.pbrx-* ]]
+	pid=${name%-*}
+	pid=${pid##*-}
+	images_state >"$TMP/images.after"
+	diff -u "$TMP/images.before" "$TMP/images.after"
+	# Not removed by hand: the next build (its first stage) removes it,
+	# says so in one line, and nothing else.
 	next_build
+	[ "$err" = "image-inspect: removing container $name ($left) left by an earlier run (process $pid is gone)" ]
+	[ "$("$DOCKER_CLI" ps -aq)" = "" ]
 }
 
 @test "the wheelhouse on a full tmpfs: exit 1, pip's ENOSPC and the step; nothing half-written" {

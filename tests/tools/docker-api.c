@@ -142,7 +142,8 @@ static int run(const char *image, const char *dir)
 	CHECK((img = docker_commit(d, id, "pbrx-test/committed:one", changes)));
 	printf("commit: %.7s\n", img);
 	CHECK(docker_image_tag(d, img, "pbrx-test/committed:two") == 0);
-	CHECK(docker_image_read_file(d, "pbrx-test/committed:two", "/etc/pbrx-test", &data, &len) == 0);
+	CHECK(docker_image_read_file(d, "pbrx-test/committed:two", "/etc/pbrx-test", NULL, &data,
+	                             &len) == 0);
 	printf("image-read: %s", data);
 	free(data);
 	CHECK(docker_container_remove(d, id) == 0);
