@@ -72,7 +72,7 @@ struct bcontainer {
 	char *id;
 	char *user, *network;
 	char *scratch;            /* host directory mounted at /tmp, or NULL */
-	struct strv volumes;      /* "--volume" values */
+	struct strv volumes;      /* "--volume=..." or "--mount=..." options */
 };
 
 struct buildah {
@@ -393,6 +393,22 @@ static void e_free(struct engine *e)
 	free(b);
 }
 
+/* The "buildah run" option that bind-mounts src on dst: "--volume=SRC:DST"
+ * splits at every ':', "--mount=type=bind,..." at every ',', so a path
+ * with a ':' takes the second.  NULL when a path has both (reported on
+ * e).  Malloc'd. */
+static char *mount_option(struct engine *e, const char *src, const char *dst, bool ro)
+{
+	if (!strchr(src, ':') && !strchr(dst, ':'))
+		return xasprintf("--volume=%s:%s%s", src, dst, ro ? ":ro" : "");
+	if (!strchr(src, ',') && !strchr(dst, ','))
+		/* Read-only unless told: buildah's default for --mount. */
+		return xasprintf("--mount=type=bind,source=%s,destination=%s,%s", src, dst,
+		                 ro ? "ro" : "rw");
+	engine_fail(e, false, "%s: buildah can't mount a path with both ':' and ','", src);
+	return NULL;
+}
+
 static void e_cancel(struct engine *e)
 {
 	atomic_store(&B(e)->cancel, true);
@@ -683,8 +699,12 @@ static char *e_container_create(struct engine *e, const struct engine_container_
 	sv_add(&c.argv, "--");
 	sv_add(&c.argv, bare(s->image));
 	for (size_t i = 0; i < s->nmounts; i++) {
-		char *v = xasprintf("%s:%s%s", s->mounts[i].source, s->mounts[i].target,
-		                    s->mounts[i].read_only ? ":ro" : "");
+		char *v = mount_option(e, s->mounts[i].source, s->mounts[i].target,
+		                       s->mounts[i].read_only);
+		if (!v) {
+			bc_free(&bc);
+			goto out;
+		}
 		sv_add(&bc.volumes, v);
 		free(v);
 	}
@@ -702,7 +722,9 @@ static char *e_container_create(struct engine *e, const struct engine_container_
 		bc.scratch = scratch_dir(id);
 		if (mkdir(bc.scratch, 01777) < 0 || chmod(bc.scratch, 01777) < 0)
 			msg_die(EXIT_FAIL, "%s: %s", bc.scratch, strerror(errno));
-		v = xasprintf("%s:/tmp", bc.scratch);
+		v = mount_option(e, bc.scratch, "/tmp", false);
+		if (!v)
+			msg_die(EXIT_FAIL, "%s", e->error);
 		xgrow((void **)&bc.volumes.v, &bc.volumes.cap, bc.volumes.n + 2, sizeof(char *));
 		/* A container without mounts had no vector, so no NULL yet. */
 		bc.volumes.v[bc.volumes.n] = NULL;
@@ -796,10 +818,8 @@ static int e_run(struct engine *e, const char *id, const struct engine_run_spec 
 		sv_add(&c.argv, "--env");
 		sv_add(&c.argv, *v);
 	}
-	for (size_t i = 0; i < bc->volumes.n; i++) {
-		sv_add(&c.argv, "--volume");
+	for (size_t i = 0; i < bc->volumes.n; i++)
 		sv_add(&c.argv, bc->volumes.v[i]);
-	}
 	sv_add(&c.argv, "--");
 	sv_add(&c.argv, id);
 	sv_addv(&c.argv, s->argv);

@@ -42,6 +42,7 @@ teardown() {
 @test "image-assemble: a failing pip step names image, step and command; nothing left; old tags kept" { e2e_test_assemble_failure; }
 @test "image-assemble: SIGTERM during a step removes containers and temporary images" { e2e_test_assemble_sigterm; }
 @test "image-assemble: script images side by side: one fails, the other is stopped; one message, nothing left" { e2e_test_assemble_parallel_failure; }
+@test "paths with ':' and ' ': the project, the wheelhouse and find-links mounted all the same" { e2e_test_odd_paths; }
 @test "pbrx-build-images: a failing pip step stops the run with the stage's status" { e2e_test_build_failure; }
 @test "--plan-only: a plan, no build; without an engine, the host's platform" { e2e_test_plan_only DOCKER_HOST=unix:///nonexistent/docker.sock; }
 @test "Dockerfile.SCRIPT: built by the engine FROM this run's base, even with a prefix" { e2e_test_dockerfile; }

@@ -495,6 +495,31 @@ acme/yamlcat-lint:v2" ]
 	[ "$(ids yamlcat-base:latest yamlcat:latest yamlcat-lint:latest)" = "$before" ]
 }
 
+# A project, wheelhouse and find-links directory whose paths have a ':'
+# (buildah's --volume splits there) and a space: mounted all the same.
+e2e_test_odd_paths() {
+	local odd="$TMP/odd: dir"
+	mkdir -p "$odd"
+	cp -a "$PROJ" "$odd/yamlcat"
+	mkdir "$odd/deps:1" "$odd/wheels:2"
+	cp "$W/deps"/*.whl "$odd/deps:1/"
+	chown -R --reference="$TMP" "$odd"
+	local -a build=()
+	for a in "${BUILD[@]}"; do
+		if [ "$a" = "$W/deps" ]; then
+			a="$odd/deps:1"
+		fi
+		build+=("$a")
+	done
+	run_split as_user env "${build[@]}" -q --tag odd --wheelhouse "$odd/wheels:2" "$odd/yamlcat"
+	echo "$err"
+	[ "$status" -eq 0 ]
+	compgen -G "$odd/wheels:2/yamlcat-1.0-*.whl" >/dev/null
+	run_split img_run yamlcat-lint:odd /usr/local/bin/yamlcat-lint --version
+	[ "$out" = "yamlcat-lint 1.0 (libyaml 0.2.5)" ]
+	[ "$(containers)" = "" ]
+}
+
 # failing_doc ARGV-JSON: the first build's wheel-build document with the
 # yamlcat-lint image's step replaced by ARGV-JSON, on stdout.
 failing_doc() {
