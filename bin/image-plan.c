@@ -874,8 +874,11 @@ static void install_steps(json_t *steps, const char *pm, json_t *pkgs)
 	if (strcmp(pm, "apk") == 0) {
 		INSTALL("apk", "add", "--no-cache");
 	} else if (strcmp(pm, "apt-get") == 0) {
-		/* apt-get update exits 0 after failed downloads unless told. */
-		RUN("env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "update", "--error-on=any");
+		/* apt-get update exits 0 after failed downloads unless told.
+		 * No translated descriptions: 40% of the lists' bytes, read by
+		 * nothing an install does (0.6 s of each update here). */
+		RUN("env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "update", "--error-on=any",
+		    "-o", "Acquire::Languages=none");
 		/* No dpkg-preconfigure: it opens debconf's databases read-write
 		 * even when it has nothing to do (always, without apt-utils),
 		 * which copies all of them, some 800 kB, into the layer.  With
