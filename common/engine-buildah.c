@@ -754,7 +754,7 @@ static json_t *e_container_list(struct engine *e)
 	sv_add(&c.argv, "--json");
 	if (call_check(e, &c) < 0)
 		goto out;
-	all = json_loads(c.out.p, 0, &jerr);
+	all = json_loads(c.out.p, JSON_DECODE_ANY, &jerr);
 	if (!json_is_array(all) && !json_is_null(all)) {
 		engine_fail(e, false, "containers (--json): %s",
 		            all ? "expected an array" : jerr.text);

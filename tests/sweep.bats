@@ -45,6 +45,7 @@ setup() {
 	# This test's shell: alive all along.
 	LIVE=$$
 	LIVE_START=$(start_time "$LIVE")
+	echo "dead $DEAD started at $DEAD_START; live $LIVE at $LIVE_START"
 	[ -n "$DEAD_START" ] && [ -n "$LIVE_START" ]
 }
 
@@ -56,7 +57,10 @@ teardown() {
 # start_time PID: field 22 of /proc/PID/stat (the fields after the
 # command name, which is in parentheses).
 start_time() {
-	sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f20
+	local stat
+	stat=$(cat "/proc/$1/stat") || return 1
+	stat=${stat##*) }
+	cut -d' ' -f20 <<<"$stat"
 }
 
 # token PID START [BOOT [NS]]: an owner token, ours unless told.
@@ -216,6 +220,11 @@ $KEEP")" ]
 		buildah_start
 		trap buildah_stop EXIT
 		buildah_base_image
+		# no container at all (buildah says "null"): nothing to say
+		[ "$(buildah containers --quiet)" = "" ]
+		run_split image-inspect --engine buildah -q "$PBRX_BASE_IMAGE" </dev/null
+		[ "$status" -eq 0 ]
+		[ "$err" = "" ]
 		make_containers buildah_create
 		want=$(removal_lines image-inspect buildah_id)
 		run_split image-inspect --engine buildah -q "$PBRX_BASE_IMAGE" </dev/null
