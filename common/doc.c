@@ -86,10 +86,8 @@ struct text {
 /* Room for n more bytes and a NUL.  doc_write's buffer is written out
  * rather than grown: a large document (500 images: 800 kB) would
  * otherwise be copied as it doubles, on pages touched for nothing. */
-static void room(struct text *t, size_t n)
+static void room_slow(struct text *t, size_t n)
 {
-	if (t->len + n + 1 <= t->cap)
-		return;
 	if (t->out) {
 		if (fwrite(t->buf, 1, t->len, t->out) != t->len)
 			t->failed = true;
@@ -98,6 +96,12 @@ static void room(struct text *t, size_t n)
 			return;
 	}
 	xgrow((void **)&t->buf, &t->cap, t->len + n + 1, 1);
+}
+
+static inline void room(struct text *t, size_t n)
+{
+	if (t->len + n + 1 > t->cap)
+		room_slow(t, n);
 }
 
 static void put(struct text *t, const char *s, size_t n)
@@ -121,10 +125,21 @@ static void put_indent(struct text *t, int depth)
 static void put_string(struct text *t, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	size_t run = 0;
+	size_t run = 0, plain = 0;
 
+	while (plain < n && (unsigned char)s[plain] >= 0x20 && s[plain] != '"' && s[plain] != '\\')
+		plain++;
+	if (plain == n) {
+		/* Nearly every string: nothing to escape, one copy. */
+		room(t, n + 2);
+		t->buf[t->len++] = '"';
+		memcpy(t->buf + t->len, s, n);
+		t->len += n;
+		t->buf[t->len++] = '"';
+		return;
+	}
 	put(t, "\"", 1);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = plain; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		char esc[6] = {'\\', 0};
 		size_t elen = 2;
