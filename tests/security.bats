@@ -11,35 +11,10 @@ true
 
 load helpers
 load lib/dockerd
-
-# tiny_project DIR NAME: a pure-Python project with one console script.
-tiny_project() {
-	mkdir -p "$1/$2"
-	cat >"$1/setup.cfg" <<EOF
-[metadata]
-name = $2
-version = 0.1
-
-[options]
-packages = $2
-
-[options.entry_points]
-console_scripts =
-    $2 = $2:main
-EOF
-	printf 'from setuptools import setup\nsetup()\n' >"$1/setup.py"
-	printf 'def main():\n    print("%s says hello")\n' "$2" >"$1/$2/__init__.py"
-	printf '# no packages\n' >"$1/bindep.txt"
-}
+load lib/tiny
 
 setup_file() {
-	dockerd_start
-	dockerd_base_image
-	export PATH="$PBRX_ROOT/build/bin:$PATH" LC_ALL=C
-	export PIP_NO_INDEX=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-	DEPS=$BATS_FILE_TMPDIR/deps
-	"$PBRX_ROOT/examples/make-deps-wheelhouse" "$DEPS"
-	export DEPS
+	tiny_setup_file
 }
 
 teardown_file() {
