@@ -878,8 +878,6 @@ static void wait_remover(void)
 	run.remover = 0;
 }
 
-/* msg_die's hook: the job failed, leave nothing behind but a wheelhouse
- * the user named. */
 /* Does the file end with a zip's end of central directory record?  The
  * copy pip was making when the disk filled up does not. */
 static bool zip_complete(int fd, off_t size)
@@ -926,6 +924,8 @@ static void remove_partial_wheels(void)
 	closedir(dir);
 }
 
+/* msg_die's hook: the job failed, leave nothing behind but a wheelhouse
+ * the user named. */
 static void cleanup(void)
 {
 	if (run.in_child)
