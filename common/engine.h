@@ -192,7 +192,9 @@ json_t *engine_container_list(struct engine *e);
  * they died (owner_stale(): their process is gone), each said on stderr
  * whatever the verbosity.  Failures are warnings, and a container that
  * another run removed first is no failure.  For the start of a stage
- * that creates containers. */
+ * that creates containers.  Nothing when PBRX_SWEPT is set: an earlier
+ * stage of the same run swept (pbrx-build-images sets it after
+ * image-inspect), and listing again would only cost each stage a call. */
 void engine_sweep(struct engine *e);
 /* Start container id, so commands can run in it. */
 int engine_container_start(struct engine *e, const char *id);

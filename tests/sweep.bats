@@ -198,6 +198,51 @@ buildah_names() {
 $KEEP")" ]
 }
 
+@test "docker: with PBRX_SWEPT (an earlier stage of the run swept) a stage does not look" {
+	make_containers docker_create
+	for stage in image-inspect wheel-build image-assemble; do
+		jq '.plan.builder.from = "pbrx-test/no-such-image:1" | .plan.images[0].from = "pbrx-test/no-such-image:1"' \
+			"$PLAN" >"$TMP/doc.json"
+		if [ "$stage" = image-inspect ]; then
+			run_split env PBRX_SWEPT=1 image-inspect -q "$PBRX_BASE_IMAGE" </dev/null
+		else
+			run_split env PBRX_SWEPT=1 "$stage" -q <"$TMP/doc.json"
+		fi
+		echo "$err"
+		refute grep -q 'left by an earlier run' <<<"$err"
+		[ "$(docker_names)" = "$(sort <<<"$STALE
+$KEEP")" ]
+	done
+}
+
+@test "pbrx-build-images: image-inspect sweeps, the stages after it are given PBRX_SWEPT" {
+	make_containers docker_create
+	want=$(removal_lines image-inspect docker_id)
+	# The driver beside the real stages but wheel-build and
+	# image-assemble, which say what they were given.
+	mkdir "$TMP/bin"
+	cp "$PBRX_ROOT/build/bin/pbrx-build-images" "$TMP/bin/"
+	for t in cfg-extras image-inspect bindep-filter image-plan; do
+		ln -s "$PBRX_ROOT/build/bin/$t" "$TMP/bin/$t"
+	done
+	printf '#!/bin/sh
+echo "wheel-build: PBRX_SWEPT=${PBRX_SWEPT:-}" >&2
+exit 1
+' >"$TMP/bin/wheel-build"
+	printf '#!/bin/sh
+echo "image-assemble: PBRX_SWEPT=${PBRX_SWEPT:-}" >&2
+cat
+' >"$TMP/bin/image-assemble"
+	chmod +x "$TMP/bin/wheel-build" "$TMP/bin/image-assemble"
+	run_split "$TMP/bin/pbrx-build-images" -q --base-image "$PBRX_BASE_IMAGE" "$PBRX_ROOT/examples/yamlcat"
+	echo "$err"
+	[ "$status" -eq 1 ]
+	[ "$(grep 'left by an earlier run' <<<"$err" | sort)" = "$want" ]
+	grep -qx 'wheel-build: PBRX_SWEPT=1' <<<"$err"
+	grep -qx 'image-assemble: PBRX_SWEPT=1' <<<"$err"
+	[ "$(docker_names)" = "$KEEP" ]
+}
+
 @test "docker: two stages sweeping at once: every stale container goes, no warning" {
 	# When both list a container before either removes it, one removal
 	# fails (no such container): that is no failure.  Whether they do
