@@ -9,7 +9,7 @@ DESTDIR ?=
 PKG_CONFIG ?= pkg-config
 CC ?= cc
 CFLAGS ?= -std=c11 -O2 -g
-WARN = -Wall -Wextra -Werror
+WARN = -Wall -Wextra -Wshadow -Wmissing-prototypes -Werror
 CPPFLAGS += -D_GNU_SOURCE -Icommon
 VERSION = 0.1.0
 
@@ -38,15 +38,16 @@ LIBS_image-assemble = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) $(SSL_LIBS) -
 LIBS_image-push = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS)
 SCRIPTS = pbrx-build-images pbrx-push-images
 
-COMMON_SRC = $(wildcard common/*.c)
+COMMON_SRC = $(wildcard common/*/*.c)
 COMMON_OBJ = $(COMMON_SRC:common/%.c=build/common/%.o)
-COMMON_HDR = $(wildcard common/*.h)
+COMMON_HDR = $(wildcard common/*/*.h)
 
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS) $(JANSSON_CFLAGS) -DPBRX_VERSION='"$(VERSION)"'
 
 all: $(C_TOOLS:%=build/bin/%) $(SCRIPTS:%=build/bin/%)
 
-build/common/%.o: common/%.c $(COMMON_HDR) | build/common
+build/common/%.o: common/%.c $(COMMON_HDR)
+	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 build/libcommon.a: $(COMMON_OBJ)
@@ -58,7 +59,7 @@ build/bin/%: bin/%.c build/libcommon.a $(COMMON_HDR) | build/bin
 $(SCRIPTS:%=build/bin/%): build/bin/%: bin/% | build/bin
 	cp $< $@ && chmod +x $@
 
-build/common build/bin:
+build/bin:
 	mkdir -p $@
 
 check: all

@@ -10,12 +10,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bindep.h"
-#include "doc.h"
-#include "msg.h"
-#include "osrelease.h"
-#include "similar.h"
-#include "xalloc.h"
+#include "distro/bindep.h"
+#include "doc/doc.h"
+#include "base/msg.h"
+#include "distro/osrelease.h"
+#include "base/similar.h"
+#include "base/xalloc.h"
 
 static void usage(FILE *out)
 {

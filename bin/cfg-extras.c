@@ -13,10 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cfg.h"
-#include "doc.h"
-#include "msg.h"
-#include "xalloc.h"
+#include "py/cfg.h"
+#include "doc/doc.h"
+#include "base/msg.h"
+#include "base/xalloc.h"
 
 #ifndef PBRX_VERSION
 #define PBRX_VERSION "unknown"

@@ -19,12 +19,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "doc.h"
-#include "engine.h"
-#include "layercache.h"
-#include "msg.h"
-#include "pyname.h"
-#include "xalloc.h"
+#include "doc/doc.h"
+#include "engine/engine.h"
+#include "engine/layercache.h"
+#include "base/msg.h"
+#include "py/pyname.h"
+#include "base/xalloc.h"
 
 static void usage(FILE *f)
 {
@@ -768,7 +768,7 @@ static const char *layer_of(const struct image *img, const json_t *steps, size_t
  * is never started: its commit adds no layer, only config. */
 static char *commit_steps(struct engine *d, const struct image *img, const char *from,
                           const json_t *steps, size_t first, const char *wheelhouse,
-                          bool wheels, struct command c, char *const *changes,
+                          bool with_wheels, struct command c, char *const *changes,
                           const char *repo_tag, bool check)
 {
 	static char *const keep_alive[] = {"/bin/sh", "-c", "exec tail -f /dev/null", NULL};
@@ -794,7 +794,7 @@ static char *commit_steps(struct engine *d, const struct image *img, const char 
 		spec.cmd = full;
 	}
 	if (json_array_size(steps))
-		spec.mounts = mounts_of(img, wheelhouse, wheels, &spec.nmounts);
+		spec.mounts = mounts_of(img, wheelhouse, with_wheels, &spec.nmounts);
 
 	rb_lock();
 	cid = engine_container_create(d, &spec);

@@ -13,11 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "doc.h"
-#include "engine.h"
-#include "msg.h"
-#include "osrelease.h"
-#include "xalloc.h"
+#include "doc/doc.h"
+#include "engine/engine.h"
+#include "base/msg.h"
+#include "distro/osrelease.h"
+#include "base/xalloc.h"
 
 #define DEFAULT_IMAGE "python:alpine"
 

@@ -18,13 +18,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "doc.h"
-#include "intern.h"
-#include "msg.h"
-#include "osrelease.h"
-#include "pyname.h"
-#include "similar.h"
-#include "xalloc.h"
+#include "doc/doc.h"
+#include "base/intern.h"
+#include "base/msg.h"
+#include "distro/osrelease.h"
+#include "py/pyname.h"
+#include "base/similar.h"
+#include "base/xalloc.h"
 
 #ifndef PBRX_VERSION
 #define PBRX_VERSION "unknown"

@@ -13,11 +13,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "doc.h"
-#include "engine.h"
-#include "msg.h"
-#include "regauth.h"
-#include "xalloc.h"
+#include "doc/doc.h"
+#include "engine/engine.h"
+#include "base/msg.h"
+#include "engine/regauth.h"
+#include "base/xalloc.h"
 
 static void usage(FILE *f)
 {

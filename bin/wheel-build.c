@@ -20,14 +20,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "doc.h"
-#include "engine.h"
-#include "layercache.h"
-#include "msg.h"
-#include "owner.h"
-#include "pyname.h"
-#include "wheel.h"
-#include "xalloc.h"
+#include "doc/doc.h"
+#include "engine/engine.h"
+#include "engine/layercache.h"
+#include "base/msg.h"
+#include "engine/owner.h"
+#include "py/pyname.h"
+#include "py/wheel.h"
+#include "base/xalloc.h"
 
 /* Where --find-links directories and a PIP_CONFIG_FILE appear inside the
  * builder: under /tmp, its tmpfs. */

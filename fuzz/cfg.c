@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cfg.h"
+#include "py/cfg.h"
 #include "fuzz.h"
 
 static char dir[] = "/tmp/pbrx-fuzz-cfg.XXXXXX";

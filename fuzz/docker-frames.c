@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "docker.h"
+#include "engine/docker.h"
 #include "fuzz.h"
 
 static size_t total;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "doc.h"
+#include "doc/doc.h"
 #include "fuzz.h"
 
 static void walk(const json_t *doc)

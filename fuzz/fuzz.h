@@ -7,7 +7,7 @@
 
 #include <setjmp.h>
 
-#include "msg.h"
+#include "base/msg.h"
 
 static jmp_buf fuzz_jump;
 

@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #include "fuzz.h"
-#include "osrelease.h"
+#include "distro/osrelease.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

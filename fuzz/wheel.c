@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "fuzz.h"
-#include "wheel.h"
+#include "py/wheel.h"
 
 static char dir[] = "/tmp/pbrx-fuzz-wheel.XXXXXX";
 static char path[64];

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "intern.h"
+#include "base/intern.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "xalloc.h"
+#include "base/xalloc.h"
 
 /* FNV-1a: short names, no adversary worth a keyed hash (the input is the
  * project's own files, and a bad spread costs time, never correctness). */

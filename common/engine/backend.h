@@ -4,7 +4,7 @@
 #ifndef PBRX_ENGINE_IMPL_H
 #define PBRX_ENGINE_IMPL_H
 
-#include "engine.h"
+#include "engine/engine.h"
 
 /* One back end: the functions of engine.h, minus the common part. */
 struct engine_ops {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "msg.h"
+#include "base/msg.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "cfg.h"
+#include "py/cfg.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "msg.h"
-#include "pyname.h"
-#include "xalloc.h"
+#include "base/msg.h"
+#include "py/pyname.h"
+#include "base/xalloc.h"
 
 /* What we keep while inih walks the file. */
 struct cfg {

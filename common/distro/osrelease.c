@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "osrelease.h"
+#include "distro/osrelease.h"
 
 #include <ctype.h>
 #include <stdbool.h>
@@ -7,8 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "similar.h"
-#include "xalloc.h"
+#include "base/similar.h"
+#include "base/xalloc.h"
 
 struct sbuf {
 	char *s;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "xalloc.h"
+#include "base/xalloc.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "msg.h"
+#include "base/msg.h"
 
 static void *check(void *p)
 {

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "intern.h"
+#include "base/intern.h"
 
 struct bindep_profile {
 	bool positive; /* false for "!name" */

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "pyname.h"
+#include "py/pyname.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "xalloc.h"
+#include "base/xalloc.h"
 
 char *pyname_canonical(const char *s, size_t len)
 {

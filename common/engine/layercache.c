@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
-#include "layercache.h"
-#include "msg.h"
-#include "xalloc.h"
+#include "engine/engine.h"
+#include "engine/layercache.h"
+#include "base/msg.h"
+#include "base/xalloc.h"
 
 /* Hex digits of the key in a tag: 160 bits, collision-free for a cache,
  * and short enough to read in `docker images`. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* docker: Docker Engine API client.  Reference: the Engine API v1.41
  * documentation (https://docs.docker.com/engine/api/v1.41/). */
-#include "docker.h"
+#include "engine/docker.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -14,8 +14,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "msg.h"
-#include "xalloc.h"
+#include "base/msg.h"
+#include "base/xalloc.h"
 
 /* An answer we keep in memory (a file out of an archive, an inspect) is
  * never larger than this. */

@@ -4,7 +4,7 @@
  * protocol (docker-credential-helpers: "get", the server on stdin, JSON
  * on stdout), the Engine API's "Authentication" section (X-Registry-Auth)
  * and containers-auth.json(5), containers-certs.d(5). */
-#include "regauth.h"
+#include "engine/regauth.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,8 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "msg.h"
-#include "xalloc.h"
+#include "base/msg.h"
+#include "base/xalloc.h"
 
 char *regauth_registry(const char *ref)
 {
@@ -355,14 +355,14 @@ out:
 
 /* j as compact JSON, base64url-encoded when b64 (else as is), then j
  * freed.  Malloc'd; holds a secret. */
-static char *dump_secret(json_t *j, bool b64)
+static char *dump_secret(json_t *j, bool encode)
 {
 	char *text = json_dumps(j, JSON_COMPACT), *v;
 
 	json_decref(j);  /* jansson frees the strings; they live no longer */
 	if (!text)
 		msg_die(EXIT_FAIL, "out of memory");
-	if (!b64)
+	if (!encode)
 		return text;
 	v = b64_encode((const unsigned char *)text, strlen(text), true);
 	regauth_free_secret(text);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "wheel.h"
+#include "py/wheel.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -12,9 +12,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "cfg.h"
-#include "pyname.h"
-#include "xalloc.h"
+#include "py/cfg.h"
+#include "py/pyname.h"
+#include "base/xalloc.h"
 
 /* Members larger than this are not read: no METADATA or extension of a
  * sane wheel comes near it, and a crafted zip must not take the memory. */

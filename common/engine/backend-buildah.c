@@ -32,10 +32,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine-impl.h"
-#include "msg.h"
-#include "regauth.h"
-#include "xalloc.h"
+#include "engine/backend.h"
+#include "base/msg.h"
+#include "engine/regauth.h"
+#include "base/xalloc.h"
 
 extern char **environ;
 

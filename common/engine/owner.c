@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "owner.h"
-#include "xalloc.h"
+#include "engine/owner.h"
+#include "base/xalloc.h"
 
 #define MARK ".pbrx-"
 #define BOOT_DIGITS 16

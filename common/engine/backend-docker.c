@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "docker.h"
-#include "engine-impl.h"
-#include "regauth.h"
-#include "xalloc.h"
+#include "engine/docker.h"
+#include "engine/backend.h"
+#include "engine/regauth.h"
+#include "base/xalloc.h"
 
 #define D(e) ((struct docker *)(e)->impl)
 

@@ -8,10 +8,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine-impl.h"
-#include "msg.h"
-#include "owner.h"
-#include "xalloc.h"
+#include "engine/backend.h"
+#include "base/msg.h"
+#include "engine/owner.h"
+#include "base/xalloc.h"
 
 struct engine *engine_new(const struct engine_ops *ops, void *impl)
 {

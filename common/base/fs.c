@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "base/fs.h"
+#include "base/msg.h"
+#include "base/xalloc.h"
+
+char *fs_read(const char *path, size_t *len, struct pbrx_error *e)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	size_t cap = 0, n = 0, got;
+	char *text = NULL;
+	int saved;
+
+	if (!f) {
+		error_set(e, EXIT_USAGE, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	do {
+		xgrow((void **)&text, &cap, n + 65536, 1);
+		got = fread(text + n, 1, cap - n - 1, f);
+		n += got;
+	} while (got > 0);
+	saved = ferror(f) ? errno : 0;
+	if (f != stdin)
+		fclose(f);
+	if (saved) {
+		free(text);
+		error_set(e, EXIT_USAGE, "%s: %s", path, strerror(saved));
+		return NULL;
+	}
+	text[n] = '\0';
+	if (len)
+		*len = n;
+	return text;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	if (remove(path) < 0 && errno != ENOENT)
+		msg_warn("%s: %s", path, strerror(errno));
+	return 0;
+}
+
+void fs_remove_tree(const char *path)
+{
+	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}

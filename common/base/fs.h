@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* fs: whole files in and out of memory, and trees removed. */
+#ifndef PBRX_FS_H
+#define PBRX_FS_H
+
+#include <stddef.h>
+
+struct pbrx_error;
+
+/* The whole text of path ("-": stdin), NUL-terminated, *len (may be
+ * NULL) its length.  Malloc'd; NULL with *e (EXIT_USAGE: "PATH: why")
+ * when it can't be read. */
+char *fs_read(const char *path, size_t *len, struct pbrx_error *e);
+/* rm -rf path without following symlinks; what can't be removed is
+ * warned about, a missing path is fine. */
+void fs_remove_tree(const char *path);
+
+#endif
