@@ -11,6 +11,11 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+/* The base image when neither --base-image nor the document names one:
+ * the original pbrx's default.  image-inspect looks it up, image-plan
+ * plans on it; this is its one spelling. */
+#define DOC_DEFAULT_BASE_IMAGE "python:alpine"
+
 /* Read the document from stdin: a JSON object, or {} when stdin is a
  * terminal or empty.  New reference.  Dies on bad JSON with
  * "<stdin>:LINE:COL: message". */

@@ -211,4 +211,10 @@ char *engine_commit(struct engine *e, const char *id, const char *repo_tag,
 /* Stop container id, kill what runs in it, and remove it. */
 int engine_container_remove(struct engine *e, const char *id);
 
+/* The command that keeps a working container alive while steps run in
+ * it by exec: sh's exec of sleep, so it holds no pipe and costs no CPU.
+ * Every container a stage makes runs it (or has its entrypoint set to
+ * it); its commit then sets the image's real Cmd and Entrypoint. */
+#define ENGINE_KEEP_ALIVE {"/bin/sh", "-c", "exec sleep infinity", NULL}
+
 #endif
