@@ -11,21 +11,29 @@
 #include "base/xalloc.h"
 #include "py/pipconf.h"
 
-/* pip's options whose values are local paths (pip's cmdoptions: cert,
- * client_cert, constraints, requirements, build constraints, find_links),
- * by their configuration-file spelling: the long option without "--".
- * Values of the append options are split on white space, as pip's
+/* pip's options whose values are local paths, by their configuration
+ * spelling (the long option without "--") and their variable.  The
+ * append options' values are split on white space, as pip's
  * ConfigOptionParser splits them. */
-static const char *const path_options[] = {
-	"cert", "client-cert", "constraint", "requirement", "build-constraint", "find-links",
-	NULL,
+static const struct {
+	const char *option, *variable;
+} path_options[] = {
+	{"cert", "PIP_CERT"},
+	{"client-cert", "PIP_CLIENT_CERT"},
+	{"constraint", "PIP_CONSTRAINT"},
+	{"requirement", "PIP_REQUIREMENT"},
+	{"build-constraint", "PIP_BUILD_CONSTRAINT"},
+	{"find-links", "PIP_FIND_LINKS"},
 };
+#define NOPTIONS (sizeof path_options / sizeof path_options[0])
+#define FIND_LINKS (NOPTIONS - 1)
 
-/* Is key (length n) one of path_options?  pip also accepts '_' for '-'. */
-static const char *path_option(const char *key, size_t n)
+/* The number of the option spelt key[0..n) (pip takes '_' for '-' and
+ * any case), or NOPTIONS. */
+static size_t option_number(const char *key, size_t n)
 {
-	for (size_t i = 0; path_options[i]; i++) {
-		const char *o = path_options[i];
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		const char *o = path_options[i].option;
 		size_t k;
 
 		if (strlen(o) != n)
@@ -34,104 +42,145 @@ static const char *path_option(const char *key, size_t n)
 			if (tolower((unsigned char)key[k]) != o[k] && !(o[k] == '-' && key[k] == '_'))
 				break;
 		if (k == n)
-			return o;
+			return i;
 	}
-	return NULL;
+	return NOPTIONS;
 }
 
-/* Report each white-space separated word of value that is an existing
- * absolute path, or a file:// URL of one. */
-static void report_words(const char *option, const char *value, pipconf_path_fn *fn, void *arg)
+static void set_value(char **values, size_t i, const char *v, size_t n)
 {
-	const char *p = value;
-
-	while (*p) {
-		size_t n;
-		char *word;
-		const char *path;
-		struct stat st;
-
-		p += strspn(p, " \t\r\n");
-		n = strcspn(p, " \t\r\n");
-		if (!n)
-			break;
-		word = xstrndup(p, n);
-		path = strncmp(word, "file://", 7) == 0 ? word + 7 : word;
-		if (path[0] == '/' && stat(path, &st) == 0)
-			fn(option, path, arg);
-		free(word);
-		p += n;
-	}
+	free(values[i]);
+	values[i] = xstrndup(v, n);
 }
 
-void pipconf_file_paths(const char *file, pipconf_path_fn *fn, void *arg)
+/* configparser's syntax: "key = value" or "key: value" in any section; a
+ * line that starts with white space continues the value before it; '#'
+ * and ';' begin comment lines.  A later file's value replaces an earlier
+ * one, as pip loads them. */
+static void read_file(const char *file, char **values)
 {
 	struct pbrx_error e = {0};
 	char *text = fs_read(file, NULL, &e), *line, *save;
-	const char *option = NULL; /* the option whose value continues */
-	struct buf value = {0};
+	size_t current = NOPTIONS; /* the option whose value continues */
 
 	if (!text) {
 		error_free(&e);
 		return;
 	}
-	/* configparser: "key = value" or "key: value"; a line that starts
-	 * with white space continues the value before; '#' and ';' begin
-	 * comment lines. */
-	for (line = strtok_r(text, "\n", &save); ; line = strtok_r(NULL, "\n", &save)) {
-		bool continued = line && (*line == ' ' || *line == '\t') &&
-		                 line[strspn(line, " \t\r")] != '\0';
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		const char *s = line + strspn(line, " \t\r");
 		size_t key_len;
-		const char *s;
 
-		if (continued) {
-			if (option) {
-				buf_addc(&value, ' ');
-				buf_adds(&value, line);
+		if (s != line && *s) {
+			if (current < NOPTIONS) {
+				char *joined = xconcat(values[current], " ", s, (char *)NULL);
+				free(values[current]);
+				values[current] = joined;
 			}
 			continue;
 		}
-		if (option && value.p)
-			report_words(option, value.p, fn, arg);
-		option = NULL;
-		value.len = 0;
-		if (value.p)
-			value.p[0] = '\0';
-		if (!line)
-			break;
-		s = line + strspn(line, " \t");
+		current = NOPTIONS;
 		if (*s == '#' || *s == ';' || *s == '[' || !*s)
 			continue;
 		key_len = strcspn(s, "=:");
 		if (!s[key_len])
 			continue;
-		while (key_len && isspace((unsigned char)s[key_len - 1]))
-			key_len--;
-		option = path_option(s, key_len);
-		if (option)
-			buf_adds(&value, s + strcspn(s, "=:") + 1);
+		current = option_number(s, strcspn(s, " \t=:"));
+		if (current < NOPTIONS)
+			set_value(values, current, s + key_len + 1, strlen(s + key_len + 1));
 	}
-	buf_free(&value);
 	free(text);
 }
 
-void pipconf_env_paths(const char *entry, pipconf_path_fn *fn, void *arg, bool *is_path)
+/* The path a word of a value names, when it is an existing absolute path
+ * or a file:// URL of one; NULL otherwise (an index URL, a relative path
+ * pip would not find from the container's directory either). */
+static const char *local_path(const char *word)
 {
-	const char *eq = strchr(entry, '=');
-	const char *option;
-	char *key;
+	const char *path = strncmp(word, "file://", 7) == 0 ? word + 7 : word;
+	struct stat st;
 
-	if (is_path)
-		*is_path = false;
-	if (!eq || strncmp(entry, "PIP_", 4))
-		return;
-	/* PIP_CLIENT_CERT is client-cert: pip maps '_' to '-'. */
-	key = xstrndup(entry + 4, (size_t)(eq - entry - 4));
-	option = path_option(key, strlen(key));
-	free(key);
-	if (!option || !strcmp(option, "find-links"))
-		return;
-	if (is_path)
-		*is_path = true;
-	report_words(option, eq + 1, fn, arg);
+	return path[0] == '/' && stat(path, &st) == 0 ? path : NULL;
+}
+
+/* Each word of value: the find-links directories go to pc->find_links;
+ * for the other options, each local path is mounted and the variable
+ * names the copies. */
+static void carry(struct pipconf *pc, size_t i, const char *value, const char *target_dir)
+{
+	struct buf out = {0};
+	char *copy = xstrdup(value), *save, *word;
+	int mapped = 0;
+
+	for (word = strtok_r(copy, " \t\r\n", &save); word; word = strtok_r(NULL, " \t\r\n", &save)) {
+		const char *path = local_path(word);
+
+		if (i == FIND_LINKS) {
+			if (path)
+				strv_add(&pc->find_links, path);
+			continue;
+		}
+		if (out.len)
+			buf_addc(&out, ' ');
+		if (path) {
+			const char *slash = strrchr(path, '/');
+			char *target = xasprintf("%s/%zu/%s", target_dir, pc->targets.n + 1,
+			                         slash[1] ? slash + 1 : "file");
+			strv_add(&pc->sources, path);
+			buf_adds(&out, target);
+			strv_push(&pc->targets, target);
+			mapped = 1;
+		} else {
+			buf_adds(&out, word);
+		}
+	}
+	if (mapped)
+		strv_push(&pc->env, xconcat(path_options[i].variable, "=", out.p, (char *)NULL));
+	buf_free(&out);
+	free(copy);
+}
+
+void pipconf_collect(struct pipconf *pc, char *const *files, char *const *env,
+                     const char *target_dir)
+{
+	char *values[NOPTIONS] = {0}, *from_env[NOPTIONS] = {0};
+
+	*pc = (struct pipconf){0};
+	for (; files && *files; files++)
+		read_file(*files, values);
+	for (; env && *env; env++) {
+		const char *eq = strchr(*env, '=');
+		for (size_t i = 0; eq && i < NOPTIONS; i++)
+			if (!strncmp(*env, path_options[i].variable, (size_t)(eq - *env)) &&
+			    !path_options[i].variable[eq - *env])
+				set_value(from_env, i, eq + 1, strlen(eq + 1));
+	}
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		/* A variable replaces the files' value; find-links variables are
+		 * the caller's (it merges them with its own). */
+		if (from_env[i] && i != FIND_LINKS)
+			carry(pc, i, from_env[i], target_dir);
+		else if (values[i])
+			carry(pc, i, values[i], target_dir);
+		free(values[i]);
+		free(from_env[i]);
+	}
+}
+
+void pipconf_free(struct pipconf *pc)
+{
+	strv_free(&pc->env);
+	strv_free(&pc->sources);
+	strv_free(&pc->targets);
+	strv_free(&pc->find_links);
+}
+
+int pipconf_is_path_variable(const char *entry)
+{
+	size_t n = strcspn(entry, "=");
+
+	for (size_t i = 0; i < FIND_LINKS; i++)
+		if (!strncmp(entry, path_options[i].variable, n) && !path_options[i].variable[n])
+			return 1;
+	return 0;
 }

@@ -1,33 +1,51 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* pipconf: the host files a user's pip settings name, so that a build
- * container's pip finds them where the host's pip does.
+/* pipconf: the host files a user's pip settings name, carried into a
+ * build container so that pip there finds them.
  *
- * pip's configuration files and PIP_* variables may name files and
- * directories by host path: a CA bundle (cert), a client certificate
- * (client-cert), constraints and requirements files, local find-links
- * directories.  Mounting only the configuration file into a container
- * leaves pip there with a dangling path: "Could not open requirements
- * file", or a CA it lacks behind a TLS-inspecting proxy.  So every path
- * they name that exists on the host is mounted read-only at the same
- * path. */
+ * pip's configuration files and PIP_* variables may name files by host
+ * path: a CA bundle (cert), a client certificate (client-cert),
+ * constraints and requirements files.  Mounting only the configuration
+ * file into a container leaves pip there with a dangling path ("Could
+ * not open requirements file"), or with the image's CA bundle where the
+ * host's names a TLS-inspecting proxy's CA.  Mounting them at the same
+ * path would shadow the image's own files (its CA bundle, which a
+ * package install may want to rewrite).  So each one is mounted
+ * read-only under a directory of the container's /tmp (a tmpfs: never
+ * in a layer), and the setting is passed as its PIP_ variable naming
+ * that copy: pip reads variables after every configuration file, so
+ * the variable wins for that one setting and the files still give all
+ * the others.
+ *
+ * Local find-links directories are left to the caller, which mounts
+ * them with its own --find-links (pipconf_collect lists them). */
 #ifndef PBRX_PIPCONF_H
 #define PBRX_PIPCONF_H
 
-#include <stdbool.h>
+#include <stddef.h>
 
-/* Called for each host path a setting names: option is the setting
- * ("cert", "PIP_CONSTRAINT"...), path an absolute path that exists
- * (borrowed for the call). */
-typedef void pipconf_path_fn(const char *option, const char *path, void *arg);
+#include "base/buf.h"
 
-/* The paths that the pip configuration file at file names (configparser
- * syntax, any section: [global], [install], [wheel]...).  An unreadable
- * file names nothing (pip skips it too). */
-void pipconf_file_paths(const char *file, pipconf_path_fn *fn, void *arg);
-/* The paths that the environment entry "PIP_NAME=VALUE" names, for the
- * PIP_ variables that take paths (find-links excepted: PIP_FIND_LINKS
- * has its own mounts).  *is_path (may be NULL) tells whether NAME takes
- * paths at all. */
-void pipconf_env_paths(const char *entry, pipconf_path_fn *fn, void *arg, bool *is_path);
+struct pipconf {
+	/* "PIP_NAME=VALUE" to set in the container, paths rewritten. */
+	struct strv env;
+	/* Host path i is mounted read-only at target i. */
+	struct strv sources, targets;
+	/* The local find-links directories the configuration files name,
+	 * host paths in their order. */
+	struct strv find_links;
+};
+
+/* Read what pip would: the configuration files in files (NULL-terminated,
+ * in pip's order of loading: global, user, PIP_CONFIG_FILE; missing ones
+ * are skipped), then the PIP_ variables of env (NULL-terminated
+ * "KEY=VALUE").  Fill *pc (zeroed first) with the settings that name
+ * existing absolute paths, mounted under target_dir/N.  Free with
+ * pipconf_free. */
+void pipconf_collect(struct pipconf *pc, char *const *files, char *const *env,
+                     const char *target_dir);
+void pipconf_free(struct pipconf *pc);
+/* Is entry ("PIP_NAME=VALUE") a variable pipconf_collect rewrites (its
+ * value a path)?  The caller passes the others through as they are. */
+int pipconf_is_path_variable(const char *entry);
 
 #endif
