@@ -23,8 +23,10 @@
 #include "doc/doc.h"
 #include "engine/engine.h"
 #include "engine/layercache.h"
+#include "base/buf.h"
 #include "base/msg.h"
 #include "engine/owner.h"
+#include "py/pipconf.h"
 #include "py/pyname.h"
 #include "py/wheel.h"
 #include "base/xalloc.h"
@@ -33,6 +35,8 @@
  * builder: under /tmp, its tmpfs. */
 #define FIND_LINKS_DIR "/tmp/pbrx/find-links"
 #define PIP_CONFIG_TARGET "/tmp/pbrx/pip/pip.conf"
+/* Where the files pip's settings name are mounted (py/pipconf.h). */
+#define PIP_FILES_DIR "/tmp/pbrx/pip/files"
 /* Output kept with -q, shown when a step fails: the last this many bytes. */
 #define QUIET_KEEP (256 * 1024)
 
@@ -43,27 +47,6 @@ static void usage(FILE *f)
 	fputs("usage: wheel-build [-hqv] [--version] [--engine ENGINE] [--wheelhouse DIR]"
 	      " [--find-links DIR ...]"
 	      " [--no-cache]\n", f);
-}
-
-/* A NULL-terminated, growable vector of malloc'd strings. */
-struct strv {
-	char **v;
-	size_t n, cap;
-};
-
-static void strv_add(struct strv *s, char *str)
-{
-	xgrow((void **)&s->v, &s->cap, s->n + 2, sizeof *s->v);
-	s->v[s->n++] = str;
-	s->v[s->n] = NULL;
-}
-
-static void strv_free(struct strv *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	*s = (struct strv){0};
 }
 
 /* Everything the cleanup paths need: msg_die's hook and the signal path
@@ -162,7 +145,7 @@ static void list_wheels(struct strv *names)
 		msg_die(EXIT_FAIL, "%s: %s", run.wheelhouse, strerror(errno));
 	while ((e = readdir(dir)))
 		if (is_wheel_name(e->d_name))
-			strv_add(names, xstrdup(e->d_name));
+			strv_add(names, e->d_name);
 	closedir(dir);
 	if (names->n)
 		qsort(names->v, names->n, sizeof *names->v, cmp_str);
@@ -330,7 +313,7 @@ static char *project_wheel(void)
 			found = xstrdup(names.v[i]);
 			found_built = built;
 		} else if (!want && built && !in_find_links(names.v[i])) {
-			strv_add(&cands, xstrdup(names.v[i]));
+			strv_add(&cands, names.v[i]);
 		}
 		free(dist);
 		free(version);
@@ -479,7 +462,7 @@ static void read_steps(const json_t *builder, struct step **steps, size_t *n)
 			doc_die(path, "expected a command");
 		free(path);
 		json_array_foreach(argv, j, a)
-			strv_add(&(*steps)[i].argv, xstrdup(json_string_value(a)));
+			strv_add(&(*steps)[i].argv, json_string_value(a));
 	}
 }
 
@@ -544,8 +527,8 @@ static const char *find_links_mount(const char *dir, struct strv *keep,
 		msg_die(EXIT_USAGE, "--find-links %s: %s", dir, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		msg_die(EXIT_USAGE, "--find-links %s: not a directory", dir);
-	strv_add(keep, xstrdup(buf));
-	strv_add(keep, xasprintf("%s/%zu", FIND_LINKS_DIR, ++run.nlinks));
+	strv_add(keep, buf);
+	strv_push(keep, xasprintf("%s/%zu", FIND_LINKS_DIR, ++run.nlinks));
 	add_mount(m, n, cap, keep->v[keep->n - 2], keep->v[keep->n - 1], true);
 	return keep->v[keep->n - 1];
 }
@@ -558,50 +541,99 @@ static bool mount_if_file(const char *path, const char *target, struct strv *kee
 
 	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
 		return false;
-	strv_add(keep, xstrdup(path));
-	strv_add(keep, xstrdup(target));
+	strv_add(keep, path);
+	strv_add(keep, target);
 	add_mount(m, n, cap, keep->v[keep->n - 2], keep->v[keep->n - 1], true);
 	msg_note("pip configuration %s mounted at %s", path, target);
 	return true;
 }
 
 /* pip's configuration files on the host, where pip inside (as root) looks
- * for them: https://pip.pypa.io/en/stable/topics/configuration/ */
-static void pip_config_mounts(struct strv *keep, struct engine_mount **m, size_t *n,
-                              size_t *cap)
+ * for them: https://pip.pypa.io/en/stable/topics/configuration/ (global,
+ * then user: the order pip loads them in).  Each existing one is mounted
+ * and its host path added to files. */
+static void pip_config_mounts(struct strv *files, struct strv *keep, struct engine_mount **m,
+                              size_t *n, size_t *cap)
 {
 	const char *home = getenv("HOME"), *xdg = getenv("XDG_CONFIG_HOME");
 	struct passwd *pw;
-	char *path;
+	char *user[2];
 
 	if (!home || !*home)
 		home = (pw = getpwuid(getuid())) ? pw->pw_dir : "/";
-	mount_if_file("/etc/pip.conf", "/etc/pip.conf", keep, m, n, cap);
-	mount_if_file("/etc/xdg/pip/pip.conf", "/etc/xdg/pip/pip.conf", keep, m, n, cap);
-	path = xdg && *xdg ? xasprintf("%s/pip/pip.conf", xdg)
-	                   : xasprintf("%s/.config/pip/pip.conf", home);
-	mount_if_file(path, "/root/.config/pip/pip.conf", keep, m, n, cap);
-	free(path);
-	path = xasprintf("%s/.pip/pip.conf", home);
-	mount_if_file(path, "/root/.pip/pip.conf", keep, m, n, cap);
-	free(path);
+	user[0] = xasprintf("%s/.pip/pip.conf", home);
+	user[1] = xdg && *xdg ? xasprintf("%s/pip/pip.conf", xdg)
+	                      : xasprintf("%s/.config/pip/pip.conf", home);
+	if (mount_if_file("/etc/xdg/pip/pip.conf", "/etc/xdg/pip/pip.conf", keep, m, n, cap))
+		strv_add(files, "/etc/xdg/pip/pip.conf");
+	if (mount_if_file("/etc/pip.conf", "/etc/pip.conf", keep, m, n, cap))
+		strv_add(files, "/etc/pip.conf");
+	if (mount_if_file(user[0], "/root/.pip/pip.conf", keep, m, n, cap))
+		strv_add(files, user[0]);
+	if (mount_if_file(user[1], "/root/.config/pip/pip.conf", keep, m, n, cap))
+		strv_add(files, user[1]);
+	free(user[0]);
+	free(user[1]);
+}
+
+/* The host files pip's settings name (a CA bundle, constraints...):
+ * mounted read-only under PIP_FILES_DIR and named by their PIP_
+ * variables (py/pipconf.h); the configuration files' local find-links
+ * directories join links.  files are the configuration files pip reads. */
+static void pip_setting_files(const struct strv *files, struct strv *env, struct strv *links,
+                              struct strv *keep, struct engine_mount **m, size_t *n,
+                              size_t *cap)
+{
+	struct pipconf pc;
+
+	pipconf_collect(&pc, files->v, environ, PIP_FILES_DIR);
+	for (size_t i = 0; i < pc.sources.n; i++) {
+		strv_add(keep, pc.sources.v[i]);
+		strv_add(keep, pc.targets.v[i]);
+		add_mount(m, n, cap, keep->v[keep->n - 2], keep->v[keep->n - 1], true);
+		msg_note("pip setting's file %s mounted at %s", pc.sources.v[i], pc.targets.v[i]);
+	}
+	for (size_t i = 0; i < pc.env.n; i++)
+		strv_add(env, pc.env.v[i]);
+	/* A path variable naming nothing local (or nothing that exists)
+	 * passes as it is. */
+	for (char **e = environ; *e; e++) {
+		size_t len = strcspn(*e, "=") + 1;
+		bool rewritten = false;
+
+		if (!pipconf_is_path_variable(*e))
+			continue;
+		for (size_t i = 0; i < pc.env.n; i++)
+			rewritten |= !strncmp(pc.env.v[i], *e, len);
+		if (!rewritten)
+			strv_add(env, *e);
+	}
+	for (size_t i = 0; i < pc.find_links.n; i++)
+		strv_add(links, find_links_mount(pc.find_links.v[i], keep, m, n, cap));
+	pipconf_free(&pc);
 }
 
 /* The environment of every step: the host's PIP_* variables, with host
- * paths in PIP_FIND_LINKS and PIP_CONFIG_FILE replaced by mounts.  Values
- * are never printed: PIP_INDEX_URL may hold a password. */
+ * paths in PIP_FIND_LINKS and PIP_CONFIG_FILE replaced by mounts, and
+ * the files pip's settings name mounted.  Values are never printed:
+ * PIP_INDEX_URL may hold a password. */
 static void step_env(struct strv *env, const struct strv *find_links, struct strv *keep,
                      struct engine_mount **m, size_t *n, size_t *cap)
 {
-	struct strv links = {0};
-	bool version_check = false;
+	struct strv links = {0}, files = {0};
+	bool version_check = false, no_files = false;
 	char *joined;
 	size_t len = 0;
 
 	for (size_t i = 0; i < find_links->n; i++)
-		strv_add(&links, xstrdup(find_links->v[i]));
+		strv_add(&links, find_links->v[i]);
+	/* pip reads no configuration file at all when PIP_CONFIG_FILE is
+	 * os.devnull. */
+	no_files = getenv("PIP_CONFIG_FILE") && !strcmp(getenv("PIP_CONFIG_FILE"), "/dev/null");
+	if (!no_files)
+		pip_config_mounts(&files, keep, m, n, cap);
 	for (char **e = environ; *e; e++) {
-		if (strncmp(*e, "PIP_", 4))
+		if (strncmp(*e, "PIP_", 4) || pipconf_is_path_variable(*e))
 			continue;
 		if (!strncmp(*e, "PIP_FIND_LINKS=", 15)) {
 			/* pip splits the value on whitespace; host directories
@@ -609,24 +641,25 @@ static void step_env(struct strv *env, const struct strv *find_links, struct str
 			char *copy = xstrdup(*e + 15), *save, *tok;
 			for (tok = strtok_r(copy, " \t\n", &save); tok;
 			     tok = strtok_r(NULL, " \t\n", &save))
-				strv_add(&links, xstrdup(tok[0] == '/' ? find_links_mount(tok, keep, m, n, cap)
-				                                       : tok));
+				strv_add(&links, tok[0] == '/' ? find_links_mount(tok, keep, m, n, cap) : tok);
 			free(copy);
 			continue;
 		}
-		if (!strncmp(*e, "PIP_CONFIG_FILE=", 16) &&
+		if (!strncmp(*e, "PIP_CONFIG_FILE=", 16) && !no_files &&
 		    mount_if_file(*e + 16, PIP_CONFIG_TARGET, keep, m, n, cap)) {
-			strv_add(env, xstrdup("PIP_CONFIG_FILE=" PIP_CONFIG_TARGET));
+			strv_add(env, "PIP_CONFIG_FILE=" PIP_CONFIG_TARGET);
+			strv_add(&files, *e + 16);
 			continue;
 		}
 		if (!strncmp(*e, "PIP_DISABLE_PIP_VERSION_CHECK=", 30))
 			version_check = true;
-		strv_add(env, xstrdup(*e));
+		strv_add(env, *e);
 		msg_note("passing %.*s to pip", (int)(strcspn(*e, "=")), *e);
 	}
+	pip_setting_files(&files, env, &links, keep, m, n, cap);
 	/* The check would look for an index on every pip run. */
 	if (!version_check)
-		strv_add(env, xstrdup("PIP_DISABLE_PIP_VERSION_CHECK=1"));
+		strv_add(env, "PIP_DISABLE_PIP_VERSION_CHECK=1");
 	if (links.n) {
 		for (size_t i = 0; i < links.n; i++)
 			len += strlen(links.v[i]) + 1;
@@ -637,9 +670,10 @@ static void step_env(struct strv *env, const struct strv *find_links, struct str
 				strcat(joined, " ");
 			strcat(joined, links.v[i]);
 		}
-		strv_add(env, joined);
+		strv_push(env, joined);
 	}
 	strv_free(&links);
+	strv_free(&files);
 }
 
 /* Output of a step with -q: kept, and shown only when the step fails. */
@@ -679,7 +713,7 @@ static void add_needed(struct strv *out, const json_t *wx, const char *want)
 		for (i = 0; i < out->n; i++)
 			have |= !strcmp(out->v[i], key);
 		if (!have)
-			strv_add(out, xstrdup(key));
+			strv_add(out, key);
 	}
 }
 
@@ -714,15 +748,15 @@ static void extras_step(struct strv *argv)
 			free(req);
 			req = t;
 		}
-		strv_add(argv, xstrdup("python3"));
-		strv_add(argv, xstrdup("-m"));
-		strv_add(argv, xstrdup("pip"));
-		strv_add(argv, xstrdup("wheel"));
-		strv_add(argv, xstrdup("--wheel-dir"));
-		strv_add(argv, xstrdup(run.target));
-		strv_add(argv, xstrdup("--find-links"));
-		strv_add(argv, xstrdup(run.target));
-		strv_add(argv, xasprintf("%s]", req));
+		strv_add(argv, "python3");
+		strv_add(argv, "-m");
+		strv_add(argv, "pip");
+		strv_add(argv, "wheel");
+		strv_add(argv, "--wheel-dir");
+		strv_add(argv, run.target);
+		strv_add(argv, "--find-links");
+		strv_add(argv, run.target);
+		strv_push(argv, xasprintf("%s]", req));
 		free(req);
 	}
 	strv_free(&need);
@@ -1065,10 +1099,8 @@ static int build(const json_t *builder, const struct strv *find_links,
 	run.step_total = nsteps;
 	plan_mounts(builder, &mounts, &nmounts, &cap);
 	for (size_t i = 0; i < find_links->n; i++)
-		strv_add(&links, xstrdup(find_links_mount(find_links->v[i], &keep, &mounts,
-		                                          &nmounts, &cap)));
+		strv_add(&links, find_links_mount(find_links->v[i], &keep, &mounts, &nmounts, &cap));
 	step_env(&env, &links, &keep, &mounts, &nmounts, &cap);
-	pip_config_mounts(&keep, &mounts, &nmounts, &cap);
 
 	/* From here on a signal is handled only by wait_steps, so the
 	 * builder can't be left behind. */
@@ -1190,7 +1222,7 @@ int main(int argc, char **argv)
 			wheelhouse = optarg;
 			break;
 		case 'f':
-			strv_add(&find_links, xstrdup(optarg));
+			strv_add(&find_links, optarg);
 			break;
 		case 'C':
 			run.no_cache = true;

@@ -255,6 +255,35 @@ wheel-build: builder: step 2 of 2 (two) failed with exit code 3: sh -c 'echo bro
 	[ "$($DOCKER_CLI ps -aq)" = "" ]
 }
 
+@test "files pip's settings name (constraint, cert, find-links) reach pip, mounted read-only, never over the image's" {
+	mkdir -p "$TMP/home/.config/pip" "$TMP/conf-links" "$TMP/etc"
+	printf 'pyyaml<99\n' >"$TMP/constraints.txt"
+	printf -- '-----BEGIN CERTIFICATE-----\nnot a real CA\n' >"$TMP/etc/ca.pem"
+	touch "$TMP/conf-links/conf-marker"
+	# The host's configuration as a user's may be: a constraints file,
+	# a CA bundle and a find-links directory, by host path.
+	printf '[global]\nconstraint = %s\nfind-links = %s\n  https://example.invalid/more\n[install]\ncert: %s\n' \
+		"$TMP/constraints.txt" "$TMP/conf-links" "$TMP/etc/ca.pem" >"$TMP/home/.config/pip/pip.conf"
+	jq '.plan.builder.steps = [
+		{"name": "files", "argv": ["sh", "-c", "cat \"$PIP_CONSTRAINT\"; head -n 2 \"$PIP_CERT\"; echo \"$PIP_FIND_LINKS\"; ls /tmp/pbrx/find-links/1; touch \"$PIP_CONSTRAINT\" 2>/dev/null || echo read-only; case $PIP_CERT in /tmp/pbrx/*) echo under-tmp;; esac"]},
+		{"name": "pip", "argv": ["python3", "-m", "pip", "config", "list"]},
+		{"name": "wheel", "argv": ["touch", "/tmp/pbrx/wheels/yamlcat-1.0-py3-none-any.whl"]}]' \
+		"$PLAN" >"$TMP/plan"
+	PIP_NO_INDEX=1 PIP_CERT="$TMP/etc/ca.pem" HOME=$TMP/home XDG_CONFIG_HOME='' \
+		run_split wheel-build -v <"$TMP/plan"
+	echo "$err"
+	[ "$status" -eq 0 ]
+	grep -qx 'pyyaml<99' <<<"$err"
+	grep -qx 'not a real CA' <<<"$err"
+	grep -qx '/tmp/pbrx/find-links/1' <<<"$err"
+	grep -qx conf-marker <<<"$err"
+	grep -qx read-only <<<"$err"
+	grep -qx under-tmp <<<"$err"
+	[[ "$err" == *"pip setting's file $TMP/constraints.txt mounted at /tmp/pbrx/pip/files/"* ]]
+	rm -rf "$(jq -r .wheels.wheelhouse <<<"$out")"
+	[ "$($DOCKER_CLI ps -aq)" = "" ]
+}
+
 @test "usage, the man page's synopsis, and bad input" {
 	run_split wheel-build -h
 	[ "$status" -eq 0 ]
