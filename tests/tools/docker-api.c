@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "docker.h"
-#include "msg.h"
-#include "xalloc.h"
+#include "engine/docker.h"
+#include "base/msg.h"
+#include "base/xalloc.h"
 
 static char *slurp(FILE *f, size_t *len)
 {
