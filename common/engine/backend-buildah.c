@@ -250,19 +250,19 @@ bool engine_buildah_installed(void)
 	return found;
 }
 
-struct engine *engine_buildah_open(char **why)
+struct engine *engine_buildah_open(struct pbrx_error *err)
 {
 	struct engine *e;
 	struct call c;
 
 	if (!engine_buildah_installed()) {
-		*why = xstrdup("buildah is not on PATH");
+		error_set(err, EXIT_FAIL, "buildah is not on PATH");
 		return NULL;
 	}
 	e = engine_new(&ops, xcalloc(1, sizeof(struct buildah)));
 	c = call_new("version", "buildah");
 	if (call_check(e, &c) < 0) {
-		*why = xstrdup(engine_error(e) + strlen("buildah: "));
+		error_set(err, EXIT_FAIL, "%s", engine_error(e) + strlen("buildah: "));
 		call_free(&c);
 		engine_free(e);
 		return NULL;
@@ -442,15 +442,19 @@ static int e_image_remove(struct engine *e, const char *name, bool force)
 	return rc;
 }
 
-/* A temporary file name in TMPDIR (the file is made, empty).  Malloc'd. */
-static char *temp_file(const char *what)
+/* A temporary file name in TMPDIR (the file is made, empty).  Malloc'd;
+ * NULL (e's error set, "op (obj): PATH: why") when it can't be made. */
+static char *temp_file(struct engine *e, const char *op, const char *obj, const char *what)
 {
 	const char *tmp = getenv("TMPDIR");
 	char *path = xasprintf("%s/pbrx-%s.XXXXXX", tmp && *tmp ? tmp : "/tmp", what);
 	int fd = mkstemp(path);
 
-	if (fd < 0)
-		msg_die(EXIT_FAIL, "%s: %s", path, strerror(errno));
+	if (fd < 0) {
+		engine_fail(e, false, "%s (%s): %s: %s", op, obj, path, strerror(errno));
+		free(path);
+		return NULL;
+	}
 	close(fd);
 	return path;
 }
@@ -472,10 +476,12 @@ static char *read_small(const char *path)
 static char *e_build(struct engine *e, const struct engine_build_spec *s)
 {
 	struct call c = call_new("build", s->dockerfile ? s->dockerfile : s->context_dir);
-	char *iid = temp_file("iid"), *file = NULL, *id = NULL, *text;
+	char *iid = temp_file(e, "build", c.obj, "iid"), *file = NULL, *id = NULL, *text;
 	const char *key;
 	json_t *v;
 
+	if (!iid)
+		goto out;
 	if (!isolation_set()) {
 		strv_add(&c.argv, "--isolation");
 		strv_add(&c.argv, "chroot");
@@ -503,10 +509,13 @@ static char *e_build(struct engine *e, const struct engine_build_spec *s)
 	if (s->dockerfile_text) {
 		/* Outside the context: the project's tree stays as it was. */
 		FILE *f;
-		file = temp_file("Dockerfile");
+		if (!(file = temp_file(e, "build", c.obj, "Dockerfile")))
+			goto out;
 		f = fopen(file, "w");
-		if (!f || fputs(s->dockerfile_text, f) == EOF || fclose(f) == EOF)
-			msg_die(EXIT_FAIL, "%s: %s", file, strerror(errno));
+		if (!f || fputs(s->dockerfile_text, f) == EOF || fclose(f) == EOF) {
+			engine_fail(e, false, "build (%s): %s: %s", c.obj, file, strerror(errno));
+			goto out;
+		}
 	}
 	strv_add(&c.argv, "--file");
 	strv_add(&c.argv, file ? file : s->dockerfile);
@@ -523,7 +532,9 @@ static char *e_build(struct engine *e, const struct engine_build_spec *s)
 			engine_fail(e, false, "build (%s): no image ID in %s", c.obj, iid);
 		free(text);
 	}
-	unlink(iid);
+out:
+	if (iid)
+		unlink(iid);
 	free(iid);
 	if (file) {
 		unlink(file);
@@ -580,6 +591,8 @@ static char *scratch_dir(const char *id)
 	return xasprintf("%s/pbrx-buildah-tmp-%s", tmp && *tmp ? tmp : "/tmp", id);
 }
 
+static int e_container_remove(struct engine *e, const char *id);
+
 static char *e_container_create(struct engine *e, const struct engine_container_spec *s)
 {
 	struct call c = call_new("from", s->image);
@@ -617,11 +630,23 @@ static char *e_container_create(struct engine *e, const struct engine_container_
 		 * its own).  Mounted first: the others go under it. */
 		char *v;
 		bc.scratch = scratch_dir(id);
-		if (mkdir(bc.scratch, 01777) < 0 || chmod(bc.scratch, 01777) < 0)
-			msg_die(EXIT_FAIL, "%s: %s", bc.scratch, strerror(errno));
-		v = mount_option(e, bc.scratch, "/tmp", false);
-		if (!v)
-			msg_die(EXIT_FAIL, "%s", e->error);
+		if (mkdir(bc.scratch, 01777) < 0 || chmod(bc.scratch, 01777) < 0) {
+			engine_fail(e, false, "from (%s): %s: %s", s->image, bc.scratch,
+			            strerror(errno));
+			v = NULL;
+		} else {
+			v = mount_option(e, bc.scratch, "/tmp", false);
+		}
+		if (!v) {
+			/* The container is made: it goes, the failure stays. */
+			struct pbrx_error saved = engine_error_save(e);
+			e_container_remove(e, id);
+			engine_error_restore(e, &saved, false);
+			bc_free(&bc);
+			free(id);
+			id = NULL;
+			goto out;
+		}
 		xgrow((void **)&bc.volumes.v, &bc.volumes.cap, bc.volumes.n + 2, sizeof(char *));
 		/* A container without mounts had no vector, so no NULL yet. */
 		bc.volumes.v[bc.volumes.n] = NULL;
@@ -783,12 +808,10 @@ static int e_image_read_file(struct engine *e, const char *image, const char *pa
 	call_free(&c);
 	{
 		/* Keep the reason of the failure, not the removal's. */
-		char *err = xstrdup(e->error);
-		bool missing = e->missing;
+		struct pbrx_error saved = engine_error_save(e);
+		bool missing = engine_missing(e);
 		engine_container_remove(e, id);
-		free(e->error);
-		e->error = err;
-		e->missing = missing;
+		engine_error_restore(e, &saved, missing);
 	}
 	free(id);
 	return rc;
@@ -875,8 +898,9 @@ static char *e_commit(struct engine *e, const char *id, const char *repo_tag,
 		goto out;
 	call_free(&c);
 
-	iid = temp_file("iid");
 	c = call_new("commit", id);
+	if (!(iid = temp_file(e, "commit", id, "iid")))
+		goto out;
 	strv_add(&c.argv, "--quiet");
 	strv_add(&c.argv, "--identity-label=false");
 	strv_add(&c.argv, "--iidfile");
@@ -1030,14 +1054,17 @@ static int e_push(struct engine *e, const char *name, const struct engine_push_s
 	struct push_out po = {name};
 	char *registry = regauth_registry(name), *certs = NULL;
 	struct pbrx_error err = {0};
-	char *digestfile = temp_file("digest"), *dest = xasprintf("docker://%s", name);
+	char *digestfile = temp_file(e, "push", name, "digest"), *dest = xasprintf("docker://%s", name);
 	const char *env = getenv("REGISTRY_AUTH_FILE");
 	char *authfile = NULL;
 	int rc = -1;
 
 	*result = (struct engine_push_result){0};
+	if (!digestfile)
+		goto out;
 	if (!env || !*env) {
-		authfile = temp_file("auth");
+		if (!(authfile = temp_file(e, "push", name, "auth")))
+			goto out;
 		if (regauth_authfile(registry, authfile, &err) < 0) {
 			engine_fail(e, false, "push (%s): %s", name, err.msg);
 			goto out;
@@ -1072,7 +1099,8 @@ static int e_push(struct engine *e, const char *name, const struct engine_push_s
 			free(d);
 	}
 out:
-	unlink(digestfile);
+	if (digestfile)
+		unlink(digestfile);
 	if (authfile)
 		unlink(authfile);
 	free(authfile);

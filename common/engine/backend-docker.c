@@ -7,6 +7,7 @@
 #include "engine/docker.h"
 #include "engine/backend.h"
 #include "base/error.h"
+#include "base/msg.h"
 #include "engine/regauth.h"
 #include "base/xalloc.h"
 
@@ -33,21 +34,16 @@ static char *full_id(char *id)
 	return s;
 }
 
-static struct engine *open_docker(char **why)
+struct engine *engine_docker_open(struct pbrx_error *err)
 {
 	struct docker *d = docker_new();
 
 	if (docker_ping(d) < 0) {
-		*why = xstrdup(docker_error(d));
+		error_set(err, EXIT_FAIL, "%s", docker_error(d));
 		docker_free(d);
 		return NULL;
 	}
 	return engine_new(&ops, d);
-}
-
-struct engine *engine_docker_open(char **why)
-{
-	return open_docker(why);
 }
 
 static void e_free(struct engine *e)

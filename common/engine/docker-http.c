@@ -74,6 +74,7 @@ struct docker *docker_new(void)
 	struct docker *d = xcalloc(1, sizeof *d);
 
 	if (curl_users++ == 0 && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		/* Only out of memory makes libcurl fail here. */
 		msg_die(EXIT_FAIL, "docker: cannot initialise libcurl");
 	d->curl = curl_easy_init();
 	if (!d->curl)
@@ -105,10 +106,6 @@ const char *docker_endpoint(const struct docker *d) { return d->host; }
 const char *docker_error(const struct docker *d) { return d->err; }
 long docker_status(const struct docker *d) { return d->status; }
 
-void docker_die(const struct docker *d)
-{
-	msg_die(EXIT_FAIL, "docker: %s", d->err);
-}
 
 int http_fail(struct docker *d, const char *method, const char *op, const char *obj,
                 const char *fmt, ...)

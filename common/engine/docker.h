@@ -86,8 +86,6 @@ const char *docker_endpoint(const struct docker *d);
 const char *docker_error(const struct docker *d);
 /* The HTTP status of the last request; 0 when there was no answer. */
 long docker_status(const struct docker *d);
-/* Die (EXIT_FAIL) with "docker: " and the message of the last failure. */
-noreturn void docker_die(const struct docker *d);
 
 /* GET /_ping, then negotiate the API version with GET /version. */
 int docker_ping(struct docker *d);

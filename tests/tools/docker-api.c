@@ -95,6 +95,12 @@ static void capture(int stream, const char *data, size_t len, void *arg)
 	snprintf(text + have, sizeof c->out - have, "%.*s", (int)len, data);
 }
 
+/* Die (EXIT_FAIL) with "docker: " and the message of the last failure. */
+static void docker_die(const struct docker *d)
+{
+	msg_die(EXIT_FAIL, "docker: %s", docker_error(d));
+}
+
 #define CHECK(x) do { if (!(x)) docker_die(d); } while (0)
 
 /* The life cycle wheel-build and image-assemble use. */
