@@ -39,7 +39,7 @@ teardown() {
 	[ "$(jq -r .base.os_release.VERSION_CODENAME <<<"$out")" = bookworm ]
 	[ "$(jq -c .base.config <<<"$out")" = '{"user":"","env":["LANG=C.UTF-8","PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"workdir":"","cmd":["python3"],"entrypoint":null}' ]
 	# The key order is part of the contract (pbrx-document(5)).
-	[ "$(jq -c '.base | keys_unsorted' <<<"$out")" = '["image","id","repo_digest","os_release","config"]' ]
+	[ "$(jq -c '.base | keys_unsorted' <<<"$out")" = '["image","id","repo_digest","os_release","config","swept"]' ]
 	# Reading the file leaves no container behind.
 	[ "$($DOCKER_CLI ps -aq)" = "" ]
 }
@@ -100,11 +100,22 @@ venv
 clean" ]]
 }
 
-@test "the plan's base image is the default" {
-	run_split image-inspect <<<"{\"plan\": {\"base_image\": \"$IMAGE\"}}"
+@test "the default image is python:alpine, not the plan's (written downstream)" {
+	docker tag "$IMAGE" python:alpine
+	run_split image-inspect <<<'{"plan": {"base_image": "pbrx-test/no-such:never"}}'
+	docker rmi python:alpine >/dev/null
 	[ "$status" -eq 0 ]
-	[ "$(jq -r .base.image <<<"$out")" = "$IMAGE" ]
+	[ "$(jq -r .base.image <<<"$out")" = python:alpine ]
 	[ "$(jq -r .base.os_release.ID <<<"$out")" = debian ]
+}
+
+@test "swept: true when it swept, absent under PBRX_SWEPT" {
+	run_split image-inspect "$IMAGE" </dev/null
+	[ "$status" -eq 0 ]
+	[ "$(jq -c .base.swept <<<"$out")" = true ]
+	run_split env PBRX_SWEPT=1 image-inspect "$IMAGE" </dev/null
+	[ "$status" -eq 0 ]
+	[ "$(jq -c .base.swept <<<"$out")" = null ]
 }
 
 @test "other sections pass through in order; a second run replaces base in place" {
