@@ -1,5 +1,4 @@
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck shell=bash
 # shellcheck shell=bash disable=SC2154 # out, err and status: set by run_split
 # The engine contract (tests/tools/engine-contract.c) against one back
 # end: contract_setup_file ENGINE starts it (dockerd, podman or buildah
