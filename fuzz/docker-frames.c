@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/docker.h"
+#include "engine/docker-stream.h"
 #include "fuzz.h"
 
 static size_t total;

@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
-# image-inspect and the docker client (common/docker.c), end to end against
-# a private dockerd and a real Debian base image (scripts/
-# make-python-base-image), and the client's stream parsers on their own.
+# image-inspect end to end against a private dockerd and a real Debian
+# base image (scripts/make-python-base-image).  The Docker client itself:
+# docker-client.bats.
 
 load helpers
 load lib/dockerd
@@ -10,7 +10,6 @@ load lib/dockerd
 setup_file() {
 	dockerd_start --tls "$(dockerd_free_port)"
 	dockerd_base_image
-	docker_api_build
 }
 
 teardown_file() {
@@ -39,7 +38,7 @@ teardown() {
 	[ "$(jq -r .base.os_release.VERSION_CODENAME <<<"$out")" = bookworm ]
 	[ "$(jq -c .base.config <<<"$out")" = '{"user":"","env":["LANG=C.UTF-8","PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"workdir":"","cmd":["python3"],"entrypoint":null}' ]
 	# The key order is part of the contract (pbrx-document(5)).
-	[ "$(jq -c '.base | keys_unsorted' <<<"$out")" = '["image","id","repo_digest","os_release","config"]' ]
+	[ "$(jq -c '.base | keys_unsorted' <<<"$out")" = '["image","id","repo_digest","os_release","config","swept"]' ]
 	# Reading the file leaves no container behind.
 	[ "$($DOCKER_CLI ps -aq)" = "" ]
 }
@@ -100,11 +99,22 @@ venv
 clean" ]]
 }
 
-@test "the plan's base image is the default" {
-	run_split image-inspect <<<"{\"plan\": {\"base_image\": \"$IMAGE\"}}"
+@test "the default image is python:alpine, not the plan's (written downstream)" {
+	"$DOCKER_CLI" tag "$IMAGE" python:alpine
+	run_split image-inspect <<<'{"plan": {"base_image": "pbrx-test/no-such:never"}}'
+	"$DOCKER_CLI" rmi python:alpine >/dev/null
 	[ "$status" -eq 0 ]
-	[ "$(jq -r .base.image <<<"$out")" = "$IMAGE" ]
+	[ "$(jq -r .base.image <<<"$out")" = python:alpine ]
 	[ "$(jq -r .base.os_release.ID <<<"$out")" = debian ]
+}
+
+@test "swept: true when it swept, absent under PBRX_SWEPT" {
+	run_split image-inspect "$IMAGE" </dev/null
+	[ "$status" -eq 0 ]
+	[ "$(jq -c .base.swept <<<"$out")" = true ]
+	run_split env PBRX_SWEPT=1 image-inspect "$IMAGE" </dev/null
+	[ "$status" -eq 0 ]
+	[ "$(jq -c .base.swept <<<"$out")" = null ]
 }
 
 @test "other sections pass through in order; a second run replaces base in place" {
@@ -231,72 +241,4 @@ image-inspect: docker: POST /images/create (127.0.0.1:9/pbrx/missing:1): Get "ht
 		got=$(bash -o pipefail -c "$cmd")
 		[ "$got" = "$want" ]
 	done <"$TMP/examples"
-}
-
-@test "docker client: frame demultiplexer" {
-	api=$BATS_FILE_TMPDIR/docker-api
-	printf '\001\000\000\000\000\000\000\006stdout\002\000\000\000\000\000\000\007stderr\n\001\000\000\000\000\000\000\000\001\000\000\000\000\000\000\001!' \
-		>"$TMP/frames"
-	run_split "$api" demux <"$TMP/frames"
-	[ "$status" -eq 0 ]
-	[ "$out" = "stdout!" ]
-	[ "$err" = "stderr" ]
-	printf '\001\000\000\000\000\000\000\011cut' >"$TMP/frames"
-	run_split "$api" demux <"$TMP/frames"
-	[ "$status" -eq 3 ]
-	[ "$out" = "cut" ]
-	printf 'not a frame stream' >"$TMP/frames"
-	run_split "$api" demux <"$TMP/frames"
-	[ "$status" -eq 1 ]
-	[ "$err" = malformed ]
-}
-
-@test "docker client: JSON progress lines, errors inside a 200 answer" {
-	run_split "$BATS_FILE_TMPDIR/docker-api" progress <<'EOF'
-{"status":"Pulling from library/python","id":"alpine"}
-{"status":"Downloading","progressDetail":{"current":10,"total":100},"progress":"[=>  ]","id":"abc"}
-{"status":"Download complete","progressDetail":{},"id":"abc"}
-{"stream":"Step 1/2 : FROM x\n"}
-
-{"aux":{"ID":"sha256:0123"}}
-{"errorDetail":{"message":"manifest unknown"},"error":"manifest unknown"}
-{"error":"second"}
-not json
-[1]
-EOF
-	[ "$status" -eq 0 ]
-	[ "$out" = 'alpine: Pulling from library/python
-abc: Download complete
-Step 1/2 : FROM x
-manifest unknown
-second
-error: manifest unknown
-aux: sha256:0123
-bad: 2' ]
-}
-
-@test "docker client: create, exec, read, commit, tag, wait, build, remove" {
-	mkdir "$TMP/ctx"
-	printf 'FROM %s\nRUN echo built >/built\nCMD ["cat", "/built"]\n' "$IMAGE" >"$TMP/ctx/Dockerfile"
-	printf 'FROM %s\nRUN exit 7\n' "$IMAGE" >"$TMP/ctx/Dockerfile.fail"
-	run_split "$BATS_FILE_TMPDIR/docker-api" run "$IMAGE" "$TMP/ctx"
-	echo "$out$err"
-	[ "$status" -eq 0 ]
-	[ "$(sed -n '/^exec:/,/^exec-err:/p' <<<"$out")" = "exec: 3
-exec-out: out
-yes
-exec-err: err" ]
-	[ "$(grep '^write-ro:' <<<"$out")" = "write-ro: 1" ]
-	[ "$(grep '^read:' <<<"$out")" = "read: 6 hello" ]
-	[[ "$(grep '^read-missing:' <<<"$out")" == "read-missing: 404 GET /containers/{id}/archive ("*":/nonexistent): "* ]]
-	[ "$(grep '^image-read:' <<<"$out")" = "image-read: hello" ]
-	[ "$(grep '^wait:' <<<"$out")" = "wait: 0" ]
-	[ "$(grep '^build:' <<<"$out")" = "build: ok" ]
-	[ "$(grep '^build-fail:' <<<"$out")" = "build-fail: POST /build (pbrx-test/fail:latest): The command '/bin/sh -c exit 7' returned a non-zero code: 7" ]
-	[ "$(grep '^create-missing:' <<<"$out")" = "create-missing: POST /containers/create (pbrx-missing): No such image: pbrx-test/no-such-image:1" ]
-	[ "$(grep '^removed:' <<<"$out")" = "removed: 404" ]
-	[[ "$err" == *"touch: cannot touch '/tmp/ro/x': Read-only file system"* ]]
-	[ "$($DOCKER_CLI ps -aq)" = "" ]
-	[ "$($DOCKER_CLI images -q 'pbrx-test/committed')" = "" ]
-	[ "$($DOCKER_CLI images -q 'pbrx-test/built')" = "" ]
 }

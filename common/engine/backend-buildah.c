@@ -19,10 +19,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
-#include <poll.h>
-#include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,38 +30,12 @@
 #include <unistd.h>
 
 #include "engine/backend.h"
+#include "base/buf.h"
+#include "base/error.h"
 #include "base/msg.h"
+#include "base/spawn.h"
 #include "engine/regauth.h"
 #include "base/xalloc.h"
-
-extern char **environ;
-
-/* A NULL-terminated, growable vector of malloc'd strings. */
-struct strv {
-	char **v;
-	size_t n, cap;
-};
-
-static void sv_add(struct strv *s, const char *str)
-{
-	xgrow((void **)&s->v, &s->cap, s->n + 2, sizeof *s->v);
-	s->v[s->n++] = xstrdup(str);
-	s->v[s->n] = NULL;
-}
-
-static void sv_addv(struct strv *s, char *const *v)
-{
-	for (; v && *v; v++)
-		sv_add(s, *v);
-}
-
-static void sv_free(struct strv *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	*s = (struct strv){0};
-}
 
 /* A working container as "buildah from" made it, with what each run
  * needs. */
@@ -87,19 +58,6 @@ static const struct engine_ops ops;
 
 /* ---- running buildah ------------------------------------------------ */
 
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-	xgrow((void **)&b->p, &b->cap, b->len + n + 1, 1);
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
 /* One buildah command. */
 struct call {
 	const char *what;          /* the subcommand, for messages */
@@ -118,17 +76,17 @@ static struct call call_new(const char *what, const char *obj)
 {
 	struct call c = {.what = what, .obj = obj};
 
-	sv_add(&c.argv, "buildah");
-	sv_add(&c.argv, what);
+	strv_add(&c.argv, "buildah");
+	strv_add(&c.argv, what);
 	return c;
 }
 
 static void call_free(struct call *c)
 {
-	sv_free(&c->argv);
-	free(c->out.p);
-	free(c->err.p);
-	free(c->line.p);
+	strv_free(&c->argv);
+	buf_free(&c->out);
+	buf_free(&c->err);
+	buf_free(&c->line);
 }
 
 /* buildah's own lines in a stream: kept for the error message, not
@@ -180,102 +138,41 @@ static void stream_feed(struct call *c, const char *s, size_t n, bool eof)
 	c->line.len -= start;
 }
 
+/* spawn's stream: buildah's stdout and stderr, interleaved. */
+static void stream_piece(int stream, const char *data, size_t len, void *arg)
+{
+	(void)stream;
+	stream_feed(arg, data, len, false);
+}
+
 /* Run c; its exit status, or -1 (with e's error set) when it could not
- * run or died of a signal. */
+ * run, was cancelled or died of a signal. */
 static int call_run(struct engine *e, struct call *c)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	int out[2], err[2], status, rc;
-	pid_t pid;
-	struct pollfd pf[2];
-	bool cancelled = false;
-	char chunk[16384];
+	struct spawn_spec s = {
+		.argv = c->argv.v,
+		.out = c->stream ? SPAWN_STREAM : SPAWN_CAPTURE,
+		.err = c->stream ? SPAWN_MERGE : SPAWN_CAPTURE,
+		.output = stream_piece,
+		.arg = c,
+		.own_group = c->own_group,
+		.cancel = &B(e)->cancel,
+	};
+	struct spawn_result r = {0};
+	struct pbrx_error err = {0};
+	int status = spawn_run(&s, &r, &err);
 
-	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
-		msg_die(EXIT_FAIL, "pipe: %s", strerror(errno));
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, c->stream ? out[1] : err[1], 2);
-	posix_spawnattr_init(&at);
-	{
-		/* The stages ignore SIGPIPE and block signals they wait for:
-		 * buildah gets the defaults. */
-		sigset_t none, all;
-		sigemptyset(&none);
-		sigfillset(&all);
-		posix_spawnattr_setsigmask(&at, &none);
-		posix_spawnattr_setsigdefault(&at, &all);
-		posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-		                         (c->own_group ? POSIX_SPAWN_SETPGROUP : 0));
-		posix_spawnattr_setpgroup(&at, 0);
+	if (c->stream)
+		stream_feed(c, "", 0, true);
+	buf_add(&c->out, r.out.p ? r.out.p : "", r.out.len);
+	if (r.err.len)
+		buf_add(&c->err, r.err.p, r.err.len);
+	spawn_result_free(&r);
+	if (status < 0) {
+		engine_fail(e, false, "%s (%s): %s", c->what, c->obj, err.msg);
+		error_free(&err);
 	}
-	rc = posix_spawnp(&pid, "buildah", &fa, &at, c->argv.v, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	close(out[1]);
-	close(err[1]);
-	if (rc != 0) {
-		close(out[0]);
-		close(err[0]);
-		engine_fail(e, false, "%s (%s): cannot run buildah: %s", c->what, c->obj,
-		            strerror(rc));
-		return -1;
-	}
-	pf[0] = (struct pollfd){.fd = out[0], .events = POLLIN};
-	pf[1] = (struct pollfd){.fd = err[0], .events = POLLIN};
-	while (pf[0].fd >= 0 || pf[1].fd >= 0) {
-		int ready = poll(pf, 2, 250);
-
-		if (ready < 0) {
-			if (errno == EINTR)
-				continue;
-			msg_die(EXIT_FAIL, "poll: %s", strerror(errno));
-		}
-		/* Looked at four times a second: buildah, told to stop, ends
-		 * its own work (a build's RUN) before it exits. */
-		if (atomic_load(&B(e)->cancel) && !cancelled) {
-			kill(c->own_group ? -pid : pid, SIGTERM);
-			cancelled = true;
-		}
-		if (ready == 0)
-			continue;
-		for (int i = 0; i < 2; i++) {
-			ssize_t n;
-			if (pf[i].fd < 0 || !pf[i].revents)
-				continue;
-			n = read(pf[i].fd, chunk, sizeof chunk);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				close(pf[i].fd);
-				pf[i].fd = -1;
-				if (i == 0 && c->stream)
-					stream_feed(c, "", 0, true);
-				continue;
-			}
-			if (i == 0 && c->stream)
-				stream_feed(c, chunk, (size_t)n, false);
-			else
-				buf_add(i == 0 ? &c->out : &c->err, chunk, (size_t)n);
-		}
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			msg_die(EXIT_FAIL, "waitpid: %s", strerror(errno));
-	if (!c->out.p)
-		buf_add(&c->out, "", 0);
-	if (cancelled) {
-		engine_fail(e, false, "%s (%s): cancelled", c->what, c->obj);
-		return -1;
-	}
-	if (WIFSIGNALED(status)) {
-		engine_fail(e, false, "%s (%s): buildah died of %s", c->what, c->obj,
-		            strsignal(WTERMSIG(status)));
-		return -1;
-	}
-	return WEXITSTATUS(status);
+	return status;
 }
 
 /* The message buildah gave: its last "Error: " line without the prefix,
@@ -353,19 +250,19 @@ bool engine_buildah_installed(void)
 	return found;
 }
 
-struct engine *engine_buildah_open(char **why)
+struct engine *engine_buildah_open(struct pbrx_error *err)
 {
 	struct engine *e;
 	struct call c;
 
 	if (!engine_buildah_installed()) {
-		*why = xstrdup("buildah is not on PATH");
+		error_set(err, EXIT_FAIL, "buildah is not on PATH");
 		return NULL;
 	}
 	e = engine_new(&ops, xcalloc(1, sizeof(struct buildah)));
 	c = call_new("version", "buildah");
 	if (call_check(e, &c) < 0) {
-		*why = xstrdup(engine_error(e) + strlen("buildah: "));
+		error_set(err, EXIT_FAIL, "%s", engine_error(e) + strlen("buildah: "));
 		call_free(&c);
 		engine_free(e);
 		return NULL;
@@ -380,7 +277,7 @@ static void bc_free(struct bcontainer *c)
 	free(c->user);
 	free(c->network);
 	free(c->scratch);
-	sv_free(&c->volumes);
+	strv_free(&c->volumes);
 }
 
 static void e_free(struct engine *e)
@@ -431,7 +328,7 @@ static struct engine *e_dup(const struct engine *e)
 		d->user = dup_or_null(s->user);
 		d->network = dup_or_null(s->network);
 		d->scratch = dup_or_null(s->scratch);
-		sv_addv(&d->volumes, s->volumes.v);
+		strv_addv(&d->volumes, s->volumes.v);
 	}
 	return engine_new(&ops, b);
 }
@@ -454,10 +351,10 @@ static json_t *e_image_inspect(struct engine *e, const char *name)
 	json_int_t size = 0;
 	size_t i;
 
-	sv_add(&c.argv, "--type");
-	sv_add(&c.argv, "image");
-	sv_add(&c.argv, "--");
-	sv_add(&c.argv, bare(name));
+	strv_add(&c.argv, "--type");
+	strv_add(&c.argv, "image");
+	strv_add(&c.argv, "--");
+	strv_add(&c.argv, bare(name));
 	if (call_check(e, &c) < 0)
 		goto out;
 	j = json_loads(c.out.p, 0, &jerr);
@@ -509,9 +406,9 @@ static int e_image_pull(struct engine *e, const char *name, bool quiet)
 	int rc;
 
 	if (quiet)
-		sv_add(&c.argv, "--quiet");
-	sv_add(&c.argv, "--");
-	sv_add(&c.argv, name);
+		strv_add(&c.argv, "--quiet");
+	strv_add(&c.argv, "--");
+	strv_add(&c.argv, name);
 	c.stream = !quiet;
 	rc = call_check(e, &c);
 	call_free(&c);
@@ -523,9 +420,9 @@ static int e_image_tag(struct engine *e, const char *image, const char *repo_tag
 	struct call c = call_new("tag", image);
 	int rc;
 
-	sv_add(&c.argv, "--");
-	sv_add(&c.argv, bare(image));
-	sv_add(&c.argv, repo_tag);
+	strv_add(&c.argv, "--");
+	strv_add(&c.argv, bare(image));
+	strv_add(&c.argv, repo_tag);
 	rc = call_check(e, &c);
 	call_free(&c);
 	return rc;
@@ -537,23 +434,27 @@ static int e_image_remove(struct engine *e, const char *name, bool force)
 	int rc;
 
 	if (force)
-		sv_add(&c.argv, "--force");
-	sv_add(&c.argv, "--");
-	sv_add(&c.argv, bare(name));
+		strv_add(&c.argv, "--force");
+	strv_add(&c.argv, "--");
+	strv_add(&c.argv, bare(name));
 	rc = call_check(e, &c);
 	call_free(&c);
 	return rc;
 }
 
-/* A temporary file name in TMPDIR (the file is made, empty).  Malloc'd. */
-static char *temp_file(const char *what)
+/* A temporary file name in TMPDIR (the file is made, empty).  Malloc'd;
+ * NULL (e's error set, "op (obj): PATH: why") when it can't be made. */
+static char *temp_file(struct engine *e, const char *op, const char *obj, const char *what)
 {
 	const char *tmp = getenv("TMPDIR");
 	char *path = xasprintf("%s/pbrx-%s.XXXXXX", tmp && *tmp ? tmp : "/tmp", what);
 	int fd = mkstemp(path);
 
-	if (fd < 0)
-		msg_die(EXIT_FAIL, "%s: %s", path, strerror(errno));
+	if (fd < 0) {
+		engine_fail(e, false, "%s (%s): %s: %s", op, obj, path, strerror(errno));
+		free(path);
+		return NULL;
+	}
 	close(fd);
 	return path;
 }
@@ -575,46 +476,51 @@ static char *read_small(const char *path)
 static char *e_build(struct engine *e, const struct engine_build_spec *s)
 {
 	struct call c = call_new("build", s->dockerfile ? s->dockerfile : s->context_dir);
-	char *iid = temp_file("iid"), *file = NULL, *id = NULL, *text;
+	char *iid = temp_file(e, "build", c.obj, "iid"), *file = NULL, *id = NULL, *text;
 	const char *key;
 	json_t *v;
 
+	if (!iid)
+		goto out;
 	if (!isolation_set()) {
-		sv_add(&c.argv, "--isolation");
-		sv_add(&c.argv, "chroot");
+		strv_add(&c.argv, "--isolation");
+		strv_add(&c.argv, "chroot");
 	}
 	/* No io.buildah.version label: the image's labels are the plan's. */
-	sv_add(&c.argv, "--identity-label=false");
+	strv_add(&c.argv, "--identity-label=false");
 	if (s->network_mode) {
-		sv_add(&c.argv, "--network");
-		sv_add(&c.argv, s->network_mode);
+		strv_add(&c.argv, "--network");
+		strv_add(&c.argv, s->network_mode);
 	}
 	if (s->quiet)
-		sv_add(&c.argv, "--quiet");
-	sv_add(&c.argv, "--iidfile");
-	sv_add(&c.argv, iid);
+		strv_add(&c.argv, "--quiet");
+	strv_add(&c.argv, "--iidfile");
+	strv_add(&c.argv, iid);
 	if (s->repo_tag) {
-		sv_add(&c.argv, "--tag");
-		sv_add(&c.argv, s->repo_tag);
+		strv_add(&c.argv, "--tag");
+		strv_add(&c.argv, s->repo_tag);
 	}
 	json_object_foreach((json_t *)s->labels, key, v) {
 		char *l = xasprintf("%s=%s", key, json_string_value(v) ? json_string_value(v) : "");
-		sv_add(&c.argv, "--label");
-		sv_add(&c.argv, l);
+		strv_add(&c.argv, "--label");
+		strv_add(&c.argv, l);
 		free(l);
 	}
 	if (s->dockerfile_text) {
 		/* Outside the context: the project's tree stays as it was. */
 		FILE *f;
-		file = temp_file("Dockerfile");
+		if (!(file = temp_file(e, "build", c.obj, "Dockerfile")))
+			goto out;
 		f = fopen(file, "w");
-		if (!f || fputs(s->dockerfile_text, f) == EOF || fclose(f) == EOF)
-			msg_die(EXIT_FAIL, "%s: %s", file, strerror(errno));
+		if (!f || fputs(s->dockerfile_text, f) == EOF || fclose(f) == EOF) {
+			engine_fail(e, false, "build (%s): %s: %s", c.obj, file, strerror(errno));
+			goto out;
+		}
 	}
-	sv_add(&c.argv, "--file");
-	sv_add(&c.argv, file ? file : s->dockerfile);
-	sv_add(&c.argv, "--");
-	sv_add(&c.argv, s->context_dir);
+	strv_add(&c.argv, "--file");
+	strv_add(&c.argv, file ? file : s->dockerfile);
+	strv_add(&c.argv, "--");
+	strv_add(&c.argv, s->context_dir);
 	c.stream = true;
 	if (!s->quiet)
 		c.output = NULL;
@@ -626,7 +532,9 @@ static char *e_build(struct engine *e, const struct engine_build_spec *s)
 			engine_fail(e, false, "build (%s): no image ID in %s", c.obj, iid);
 		free(text);
 	}
-	unlink(iid);
+out:
+	if (iid)
+		unlink(iid);
 	free(iid);
 	if (file) {
 		unlink(file);
@@ -667,10 +575,10 @@ static void remove_scratch(struct engine *e, const char *dir)
 	if (lstat(dir, &st) < 0)
 		return;
 	c = call_new("unshare", dir);
-	sv_add(&c.argv, "rm");
-	sv_add(&c.argv, "-rf");
-	sv_add(&c.argv, "--");
-	sv_add(&c.argv, dir);
+	strv_add(&c.argv, "rm");
+	strv_add(&c.argv, "-rf");
+	strv_add(&c.argv, "--");
+	strv_add(&c.argv, dir);
 	if (call_check(e, &c) < 0)
 		msg_warn("%s; remove %s by hand", engine_error(e), dir);
 	call_free(&c);
@@ -683,6 +591,8 @@ static char *scratch_dir(const char *id)
 	return xasprintf("%s/pbrx-buildah-tmp-%s", tmp && *tmp ? tmp : "/tmp", id);
 }
 
+static int e_container_remove(struct engine *e, const char *id);
+
 static char *e_container_create(struct engine *e, const struct engine_container_spec *s)
 {
 	struct call c = call_new("from", s->image);
@@ -690,14 +600,14 @@ static char *e_container_create(struct engine *e, const struct engine_container_
 	struct bcontainer bc = {0};
 	char *id = NULL;
 
-	sv_add(&c.argv, "--pull=never");
-	sv_add(&c.argv, "--quiet");
+	strv_add(&c.argv, "--pull=never");
+	strv_add(&c.argv, "--quiet");
 	if (s->name) {
-		sv_add(&c.argv, "--name");
-		sv_add(&c.argv, s->name);
+		strv_add(&c.argv, "--name");
+		strv_add(&c.argv, s->name);
 	}
-	sv_add(&c.argv, "--");
-	sv_add(&c.argv, bare(s->image));
+	strv_add(&c.argv, "--");
+	strv_add(&c.argv, bare(s->image));
 	for (size_t i = 0; i < s->nmounts; i++) {
 		char *v = mount_option(e, s->mounts[i].source, s->mounts[i].target,
 		                       s->mounts[i].read_only);
@@ -705,7 +615,7 @@ static char *e_container_create(struct engine *e, const struct engine_container_
 			bc_free(&bc);
 			goto out;
 		}
-		sv_add(&bc.volumes, v);
+		strv_add(&bc.volumes, v);
 		free(v);
 	}
 	if (call_check(e, &c) < 0) {
@@ -720,11 +630,23 @@ static char *e_container_create(struct engine *e, const struct engine_container_
 		 * its own).  Mounted first: the others go under it. */
 		char *v;
 		bc.scratch = scratch_dir(id);
-		if (mkdir(bc.scratch, 01777) < 0 || chmod(bc.scratch, 01777) < 0)
-			msg_die(EXIT_FAIL, "%s: %s", bc.scratch, strerror(errno));
-		v = mount_option(e, bc.scratch, "/tmp", false);
-		if (!v)
-			msg_die(EXIT_FAIL, "%s", e->error);
+		if (mkdir(bc.scratch, 01777) < 0 || chmod(bc.scratch, 01777) < 0) {
+			engine_fail(e, false, "from (%s): %s: %s", s->image, bc.scratch,
+			            strerror(errno));
+			v = NULL;
+		} else {
+			v = mount_option(e, bc.scratch, "/tmp", false);
+		}
+		if (!v) {
+			/* The container is made: it goes, the failure stays. */
+			struct pbrx_error saved = engine_error_save(e);
+			e_container_remove(e, id);
+			engine_error_restore(e, &saved, false);
+			bc_free(&bc);
+			free(id);
+			id = NULL;
+			goto out;
+		}
 		xgrow((void **)&bc.volumes.v, &bc.volumes.cap, bc.volumes.n + 2, sizeof(char *));
 		/* A container without mounts had no vector, so no NULL yet. */
 		bc.volumes.v[bc.volumes.n] = NULL;
@@ -751,7 +673,7 @@ static json_t *e_container_list(struct engine *e)
 	json_error_t jerr;
 	size_t i;
 
-	sv_add(&c.argv, "--json");
+	strv_add(&c.argv, "--json");
 	if (call_check(e, &c) < 0)
 		goto out;
 	all = json_loads(c.out.p, JSON_DECODE_ANY, &jerr);
@@ -792,37 +714,37 @@ static int e_run(struct engine *e, const char *id, const struct engine_run_spec 
 		return -1;
 	c = call_new("run", id);
 	if (!isolation_set()) {
-		sv_add(&c.argv, "--isolation");
-		sv_add(&c.argv, "chroot");
+		strv_add(&c.argv, "--isolation");
+		strv_add(&c.argv, "chroot");
 	}
 	/* Else buildah makes an empty /etc/hosts to mount on, and it stays
 	 * in the layer. */
-	sv_add(&c.argv, "--no-hosts");
+	strv_add(&c.argv, "--no-hosts");
 	/* chroot isolation has the host's network and takes no other. */
 	if (bc->network && isolation_set()) {
-		sv_add(&c.argv, "--network");
-		sv_add(&c.argv, bc->network);
+		strv_add(&c.argv, "--network");
+		strv_add(&c.argv, bc->network);
 	}
 	user = s->user ? s->user : bc->user;
 	if (user) {
-		sv_add(&c.argv, "--user");
-		sv_add(&c.argv, user);
+		strv_add(&c.argv, "--user");
+		strv_add(&c.argv, user);
 	}
 	if (s->workdir) {
-		sv_add(&c.argv, "--workingdir");
-		sv_add(&c.argv, s->workdir);
+		strv_add(&c.argv, "--workingdir");
+		strv_add(&c.argv, s->workdir);
 	}
 	/* buildah run takes no variable from its own environment: the
 	 * values go on its command line (readable in /proc by this user). */
 	for (char *const *v = s->env; v && *v; v++) {
-		sv_add(&c.argv, "--env");
-		sv_add(&c.argv, *v);
+		strv_add(&c.argv, "--env");
+		strv_add(&c.argv, *v);
 	}
 	for (size_t i = 0; i < bc->volumes.n; i++)
-		sv_add(&c.argv, bc->volumes.v[i]);
-	sv_add(&c.argv, "--");
-	sv_add(&c.argv, id);
-	sv_addv(&c.argv, s->argv);
+		strv_add(&c.argv, bc->volumes.v[i]);
+	strv_add(&c.argv, "--");
+	strv_add(&c.argv, id);
+	strv_addv(&c.argv, s->argv);
 	c.stream = true;
 	c.own_group = true;
 	c.output = s->output;
@@ -861,15 +783,15 @@ static int e_image_read_file(struct engine *e, const char *image, const char *pa
 	 * unshare" when rootless; symlinks resolve inside the image. */
 	c = call_new("run", image);
 	if (!isolation_set()) {
-		sv_add(&c.argv, "--isolation");
-		sv_add(&c.argv, "chroot");
+		strv_add(&c.argv, "--isolation");
+		strv_add(&c.argv, "chroot");
 	}
-	sv_add(&c.argv, "--no-hosts");
-	sv_add(&c.argv, "--");
-	sv_add(&c.argv, id);
-	sv_add(&c.argv, "cat");
-	sv_add(&c.argv, "--");
-	sv_add(&c.argv, path);
+	strv_add(&c.argv, "--no-hosts");
+	strv_add(&c.argv, "--");
+	strv_add(&c.argv, id);
+	strv_add(&c.argv, "cat");
+	strv_add(&c.argv, "--");
+	strv_add(&c.argv, path);
 	status = call_run(e, &c);
 	if (status == 0) {
 		*len = c.out.len;
@@ -886,12 +808,10 @@ static int e_image_read_file(struct engine *e, const char *image, const char *pa
 	call_free(&c);
 	{
 		/* Keep the reason of the failure, not the removal's. */
-		char *err = xstrdup(e->error);
-		bool missing = e->missing;
+		struct pbrx_error saved = engine_error_save(e);
+		bool missing = engine_missing(e);
 		engine_container_remove(e, id);
-		free(e->error);
-		e->error = err;
-		e->missing = missing;
+		engine_error_restore(e, &saved, missing);
 	}
 	free(id);
 	return rc;
@@ -911,9 +831,9 @@ static int config_change(struct engine *e, struct call *c, const char *line)
 			engine_fail(e, false, "config (%s): not a JSON array: %s", c->obj, line);
 			return -1;
 		}
-		sv_add(&c->argv, *line == 'C' ? "--cmd" : "--entrypoint");
+		strv_add(&c->argv, *line == 'C' ? "--cmd" : "--entrypoint");
 		/* An empty one is none: "" for buildah. */
-		sv_add(&c->argv, json_array_size(a) ? rest : "");
+		strv_add(&c->argv, json_array_size(a) ? rest : "");
 		json_decref(a);
 	} else if (!strncmp(line, "LABEL", kw)) {
 		/* LABEL "k"="v": JSON strings. */
@@ -942,20 +862,20 @@ static int config_change(struct engine *e, struct call *c, const char *line)
 			return -1;
 		}
 		arr = xasprintf("%s=%s", json_string_value(k), json_string_value(v));
-		sv_add(&c->argv, "--label");
-		sv_add(&c->argv, arr);
+		strv_add(&c->argv, "--label");
+		strv_add(&c->argv, arr);
 		free(arr);
 		json_decref(k);
 		json_decref(v);
 	} else if (!strncmp(line, "ENV", kw)) {
-		sv_add(&c->argv, "--env");
-		sv_add(&c->argv, rest);
+		strv_add(&c->argv, "--env");
+		strv_add(&c->argv, rest);
 	} else if (!strncmp(line, "USER", kw)) {
-		sv_add(&c->argv, "--user");
-		sv_add(&c->argv, rest);
+		strv_add(&c->argv, "--user");
+		strv_add(&c->argv, rest);
 	} else if (!strncmp(line, "WORKDIR", kw)) {
-		sv_add(&c->argv, "--workingdir");
-		sv_add(&c->argv, rest);
+		strv_add(&c->argv, "--workingdir");
+		strv_add(&c->argv, rest);
 	} else {
 		engine_fail(e, false, "config (%s): unsupported change: %s", c->obj, line);
 		return -1;
@@ -972,22 +892,23 @@ static char *e_commit(struct engine *e, const char *id, const char *repo_tag,
 	for (char *const *l = changes; l && *l; l++)
 		if (config_change(e, &c, *l) < 0)
 			goto out;
-	sv_add(&c.argv, "--");
-	sv_add(&c.argv, id);
+	strv_add(&c.argv, "--");
+	strv_add(&c.argv, id);
 	if (changes && *changes && call_check(e, &c) < 0)
 		goto out;
 	call_free(&c);
 
-	iid = temp_file("iid");
 	c = call_new("commit", id);
-	sv_add(&c.argv, "--quiet");
-	sv_add(&c.argv, "--identity-label=false");
-	sv_add(&c.argv, "--iidfile");
-	sv_add(&c.argv, iid);
-	sv_add(&c.argv, "--");
-	sv_add(&c.argv, id);
+	if (!(iid = temp_file(e, "commit", id, "iid")))
+		goto out;
+	strv_add(&c.argv, "--quiet");
+	strv_add(&c.argv, "--identity-label=false");
+	strv_add(&c.argv, "--iidfile");
+	strv_add(&c.argv, iid);
+	strv_add(&c.argv, "--");
+	strv_add(&c.argv, id);
 	if (repo_tag)
-		sv_add(&c.argv, repo_tag);
+		strv_add(&c.argv, repo_tag);
 	if (call_check(e, &c) < 0)
 		goto out;
 	text = read_small(iid);
@@ -1078,8 +999,8 @@ static int e_container_remove(struct engine *e, const char *id)
 	int rc;
 
 	kill_runs(id);
-	sv_add(&c.argv, "--");
-	sv_add(&c.argv, id);
+	strv_add(&c.argv, "--");
+	strv_add(&c.argv, id);
 	rc = call_check(e, &c);
 	call_free(&c);
 	for (size_t i = 0; i < b->n; i++) {
@@ -1131,36 +1052,40 @@ static int e_push(struct engine *e, const char *name, const struct engine_push_s
 {
 	struct call c = call_new("push", name);
 	struct push_out po = {name};
-	char *registry = regauth_registry(name), *certs = NULL, *err = NULL;
-	char *digestfile = temp_file("digest"), *dest = xasprintf("docker://%s", name);
+	char *registry = regauth_registry(name), *certs = NULL;
+	struct pbrx_error err = {0};
+	char *digestfile = temp_file(e, "push", name, "digest"), *dest = xasprintf("docker://%s", name);
 	const char *env = getenv("REGISTRY_AUTH_FILE");
 	char *authfile = NULL;
 	int rc = -1;
 
 	*result = (struct engine_push_result){0};
+	if (!digestfile)
+		goto out;
 	if (!env || !*env) {
-		authfile = temp_file("auth");
+		if (!(authfile = temp_file(e, "push", name, "auth")))
+			goto out;
 		if (regauth_authfile(registry, authfile, &err) < 0) {
-			engine_fail(e, false, "push (%s): %s", name, err);
+			engine_fail(e, false, "push (%s): %s", name, err.msg);
 			goto out;
 		}
-		sv_add(&c.argv, "--authfile");
-		sv_add(&c.argv, authfile);
+		strv_add(&c.argv, "--authfile");
+		strv_add(&c.argv, authfile);
 	}
 	if (spec->cert_dir) {
-		sv_add(&c.argv, "--cert-dir");
-		sv_add(&c.argv, spec->cert_dir);
-		sv_add(&c.argv, "--tls-verify=true");
+		strv_add(&c.argv, "--cert-dir");
+		strv_add(&c.argv, spec->cert_dir);
+		strv_add(&c.argv, "--tls-verify=true");
 	} else if (regauth_loopback(registry) && !(certs = regauth_certs_dir(registry))) {
-		sv_add(&c.argv, "--tls-verify=false");
+		strv_add(&c.argv, "--tls-verify=false");
 	}
-	sv_add(&c.argv, "--digestfile");
-	sv_add(&c.argv, digestfile);
+	strv_add(&c.argv, "--digestfile");
+	strv_add(&c.argv, digestfile);
 	if (spec->quiet)
-		sv_add(&c.argv, "--quiet");
-	sv_add(&c.argv, "--");
-	sv_add(&c.argv, bare(name));
-	sv_add(&c.argv, dest);
+		strv_add(&c.argv, "--quiet");
+	strv_add(&c.argv, "--");
+	strv_add(&c.argv, bare(name));
+	strv_add(&c.argv, dest);
 	c.stream = !spec->quiet;
 	c.output = push_output;
 	c.arg = &po;
@@ -1174,13 +1099,14 @@ static int e_push(struct engine *e, const char *name, const struct engine_push_s
 			free(d);
 	}
 out:
-	unlink(digestfile);
+	if (digestfile)
+		unlink(digestfile);
 	if (authfile)
 		unlink(authfile);
 	free(authfile);
 	call_free(&c);
 	free(certs);
-	free(err);
+	error_free(&err);
 	free(registry);
 	free(digestfile);
 	free(dest);

@@ -6,6 +6,8 @@
 
 #include "engine/docker.h"
 #include "engine/backend.h"
+#include "base/error.h"
+#include "base/msg.h"
 #include "engine/regauth.h"
 #include "base/xalloc.h"
 
@@ -32,21 +34,16 @@ static char *full_id(char *id)
 	return s;
 }
 
-static struct engine *open_docker(char **why)
+struct engine *engine_docker_open(struct pbrx_error *err)
 {
 	struct docker *d = docker_new();
 
 	if (docker_ping(d) < 0) {
-		*why = xstrdup(docker_error(d));
+		error_set(err, EXIT_FAIL, "%s", docker_error(d));
 		docker_free(d);
 		return NULL;
 	}
 	return engine_new(&ops, d);
-}
-
-struct engine *engine_docker_open(char **why)
-{
-	return open_docker(why);
 }
 
 static void e_free(struct engine *e)
@@ -239,12 +236,13 @@ static int e_push(struct engine *e, const char *name, const struct engine_push_s
                   struct engine_push_result *result)
 {
 	struct docker_push_result r;
-	char *registry = regauth_registry(name), *auth = NULL, *err = NULL;
+	char *registry = regauth_registry(name), *auth = NULL;
+	struct pbrx_error err = {0};
 	int ret = -1;
 
 	*result = (struct engine_push_result){0};
 	if (regauth_header(registry, &auth, &err) < 0) {
-		engine_fail(e, false, "push (%s): %s", name, err);
+		engine_fail(e, false, "push (%s): %s", name, err.msg);
 		goto out;
 	}
 	if (docker_image_push(D(e), name, auth, regauth_loopback(registry), spec->quiet, &r) < 0) {
@@ -256,7 +254,7 @@ static int e_push(struct engine *e, const char *name, const struct engine_push_s
 	ret = 0;
 out:
 	regauth_free_secret(auth);
-	free(err);
+	error_free(&err);
 	free(registry);
 	return ret;
 }

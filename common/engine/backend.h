@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* engine-impl: what common/engine.c shares with its back ends
- * (engine-docker.c, engine-buildah.c); not for the tools. */
+/* backend: what engine.c shares with its back ends (backend-docker.c,
+ * backend-buildah.c) and the janitor; not for the tools. */
 #ifndef PBRX_ENGINE_IMPL_H
 #define PBRX_ENGINE_IMPL_H
 
+#include "base/error.h"
 #include "engine/engine.h"
 
 /* One back end: the functions of engine.h, minus the common part. */
@@ -33,14 +34,15 @@ struct engine_ops {
 
 struct engine {
 	const struct engine_ops *ops;
-	char *error;     /* "NAME: ..." */
+	struct pbrx_error err;  /* the last failure, "NAME: ..." */
 	bool missing;
 	void *impl;      /* the back end's own state */
 };
 
 /* A new engine of ops with impl (stolen). */
 struct engine *engine_new(const struct engine_ops *ops, void *impl);
-/* Record a failure: the message is prefixed with the engine's name. */
+/* Record a failure: the message is prefixed with the engine's name.
+ * The one way a back end reports one. */
 void engine_fail(struct engine *e, bool missing, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -49,10 +51,17 @@ void engine_fail(struct engine *e, bool missing, const char *fmt, ...)
  * containers a back end makes for itself too (reading an image's file). */
 char *engine_container_name(const char *prefix);
 
+/* Put *saved (a copy made with engine_error_save()) back as e's last
+ * failure: for cleanup after a failure, which must not hide it. */
+void engine_error_restore(struct engine *e, struct pbrx_error *saved, bool missing);
+/* A copy of e's last failure, for engine_error_restore(). */
+struct pbrx_error engine_error_save(const struct engine *e);
+
 /* The back ends.  engine_docker_open() and engine_buildah_open() return
- * NULL with *why set (malloc'd) when the engine does not answer. */
-struct engine *engine_docker_open(char **why);
-struct engine *engine_buildah_open(char **why);
+ * NULL with *err ("why", without the engine's name) when the engine
+ * does not answer. */
+struct engine *engine_docker_open(struct pbrx_error *err);
+struct engine *engine_buildah_open(struct pbrx_error *err);
 /* Is buildah on PATH? */
 bool engine_buildah_installed(void);
 

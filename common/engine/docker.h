@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* docker: a client of the Docker Engine API (JSON over HTTP) with libcurl
- * and jansson.  It talks to dockerd and to Podman's Docker-compatible
+ * and jansson: docker-http.c the connection, docker-api.c the
+ * endpoints, docker-stream.c the parsers of what they stream.  It talks to dockerd and to Podman's Docker-compatible
  * service alike.
  *
  * The endpoint is found as the docker CLI finds it: DOCKER_HOST is
@@ -26,6 +27,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdnoreturn.h>
+
+#include "engine/docker-stream.h"
 
 /* The newest Engine API version this client knows; the daemon's is used
  * when it is older. */
@@ -56,9 +59,6 @@ struct docker_container_spec {
 	bool tmpfs_tmp;            /* mount a fresh tmpfs on /tmp */
 };
 
-/* Where the output of an exec goes: stream is 1 (stdout) or 2 (stderr). */
-typedef void docker_output_fn(int stream, const char *data, size_t len, void *arg);
-
 /* What POST /containers/{id}/exec needs; NULL members are left out. */
 struct docker_exec_spec {
 	char *const *argv;         /* required, NULL-terminated */
@@ -86,8 +86,6 @@ const char *docker_endpoint(const struct docker *d);
 const char *docker_error(const struct docker *d);
 /* The HTTP status of the last request; 0 when there was no answer. */
 long docker_status(const struct docker *d);
-/* Die (EXIT_FAIL) with "docker: " and the message of the last failure. */
-noreturn void docker_die(const struct docker *d);
 
 /* GET /_ping, then negotiate the API version with GET /version. */
 int docker_ping(struct docker *d);
@@ -192,33 +190,5 @@ char *docker_commit(struct docker *d, const char *id, const char *repo_tag,
 /* Split an image reference "[host[:port]/]repo[:tag][@digest]" into
  * repository and tag (or digest); both malloc'd, *tag "" when absent. */
 void docker_split_ref(const char *ref, char **repo, char **tag);
-
-/* Incremental parser of the 8-byte frame headers of a non-TTY attach or
- * exec stream (byte 0 the stream, 0 stdin, 1 stdout, 2 stderr; bytes 4-7
- * the big-endian payload length).  Zero-initialise it. */
-struct docker_demux {
-	unsigned char hdr[8];
-	size_t have;    /* header bytes gathered so far */
-	uint32_t left;  /* payload bytes left in the current frame */
-	int stream;
-};
-/* Feed len bytes of the stream; out gets each payload piece as it comes.
- * -1 on a malformed header (the stream is not framed). */
-int docker_demux_feed(struct docker_demux *m, const char *buf, size_t len,
-                      docker_output_fn *out, void *arg);
-/* True when the stream so far ends on a frame boundary. */
-bool docker_demux_complete(const struct docker_demux *m);
-
-/* What one line of a JSON progress stream (pull, push, build) said. */
-struct docker_progress {
-	char *error;   /* errorDetail.message or error: the stream failed */
-	char *aux_id;  /* aux.ID: the image a build made */
-};
-/* Parse one line (no newline needed) of a progress stream, print its
- * human part to out (NULL: nowhere), and fill p, whose members the caller
- * frees; members already set are kept.  -1 when the line is not a JSON
- * object (p untouched). */
-int docker_progress_line(const char *line, size_t len, FILE *out,
-                         struct docker_progress *p);
 
 #endif

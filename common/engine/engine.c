@@ -5,13 +5,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "engine/backend.h"
+#include "base/error.h"
 #include "base/msg.h"
-#include "engine/owner.h"
+#include "base/stage.h"
 #include "base/xalloc.h"
+#include "doc/doc.h"
+#include "engine/backend.h"
+#include "engine/janitor.h"
+#include "engine/owner.h"
 
 struct engine *engine_new(const struct engine_ops *ops, void *impl)
 {
@@ -19,7 +22,6 @@ struct engine *engine_new(const struct engine_ops *ops, void *impl)
 
 	e->ops = ops;
 	e->impl = impl;
-	e->error = xstrdup("");
 	return e;
 }
 
@@ -32,10 +34,28 @@ void engine_fail(struct engine *e, bool missing, const char *fmt, ...)
 	if (vasprintf(&s, fmt, ap) < 0)
 		msg_die(EXIT_FAIL, "out of memory");
 	va_end(ap);
-	free(e->error);
-	e->error = xasprintf("%s: %s", e->ops->name, s);
+	error_free(&e->err);
+	error_set(&e->err, EXIT_FAIL, "%s: %s", e->ops->name, s);
 	e->missing = missing;
 	free(s);
+}
+
+struct pbrx_error engine_error_save(const struct engine *e)
+{
+	return (struct pbrx_error){e->err.status, e->err.msg ? xstrdup(e->err.msg) : NULL};
+}
+
+void engine_error_restore(struct engine *e, struct pbrx_error *saved, bool missing)
+{
+	error_free(&e->err);
+	e->err = *saved;
+	*saved = (struct pbrx_error){0};
+	e->missing = missing;
+}
+
+int engine_error_to(const struct engine *e, struct pbrx_error *err)
+{
+	return error_set(err, EXIT_FAIL, "%s", engine_error(e));
 }
 
 bool engine_name_valid(const char *name)
@@ -68,49 +88,102 @@ enum engine_opt engine_stage_option(int ch, const char *arg, const char **engine
 	return ENGINE_OPT_NONE;
 }
 
-struct engine *engine_open(const char *name)
+int engine_stage_args(int argc, char **argv, const struct option *longopts,
+                      void (*usage)(FILE *), engine_own_option_fn *own, void *ctx,
+                      const char **engine)
+{
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, STAGE_SHORTOPTS, longopts, NULL)) != -1) {
+		switch (engine_stage_option(ch, optarg, engine)) {
+		case ENGINE_OPT_TAKEN:
+			continue;
+		case ENGINE_OPT_BAD:
+			stage_usage_error(usage);
+		case ENGINE_OPT_NONE:
+			break;
+		}
+		/* Shared options, and getopt's misuse ('?', ':'). */
+		if (stage_option(ch, usage))
+			continue;
+		if (!own || own(ch, optarg, ctx) < 0)
+			stage_usage_error(usage);
+	}
+	return optind;
+}
+
+int engine_stage_begin(struct engine_stage *st, const char *name,
+                       void (*check)(const json_t *doc, void *ctx), void *ctx,
+                       struct pbrx_error *err)
+{
+	st->doc = doc_read();
+	if (check)
+		check(st->doc, ctx);
+	st->e = engine_connect(name, err);
+	if (!st->e) {
+		json_decref(st->doc);
+		st->doc = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void engine_stage_end(struct engine_stage *st)
+{
+	doc_write(st->doc);
+	json_decref(st->doc);
+	engine_free(st->e);
+	*st = (struct engine_stage){0};
+}
+
+struct engine *engine_connect(const char *name, struct pbrx_error *err)
 {
 	struct engine *e;
-	char *why = NULL, *why_buildah = NULL;
+	struct pbrx_error why = {0};
 	const char *host;
 
 	if (!name || !*name)
 		name = getenv("PBRX_ENGINE");
 	if (!name || !*name)
 		name = "auto";
-	if (!engine_name_valid(name))
-		msg_die(EXIT_USAGE, "unknown engine '%s' (docker, buildah or auto)", name);
-	if (!strcmp(name, "docker")) {
-		if (!(e = engine_docker_open(&why)))
-			msg_die(EXIT_FAIL, "docker: %s", why);
-		return e;
+	if (!engine_name_valid(name)) {
+		error_set(err, EXIT_USAGE, "unknown engine '%s' (docker, buildah or auto)", name);
+		return NULL;
 	}
-	if (!strcmp(name, "buildah")) {
-		if (!(e = engine_buildah_open(&why)))
-			msg_die(EXIT_FAIL, "buildah: %s", why);
-		return e;
-	}
-	/* auto: the Docker API when it is configured or answers. */
 	host = getenv("DOCKER_HOST");
-	if (host && *host) {
-		if (!(e = engine_docker_open(&why)))
-			msg_die(EXIT_FAIL, "docker: %s", why);
-		msg_note("engine: docker (DOCKER_HOST=%s)", host);
+	/* auto: the Docker API when it is configured or answers. */
+	if (!strcmp(name, "docker") || (!strcmp(name, "auto") && host && *host)) {
+		if (!(e = engine_docker_open(err)))
+			error_wrap(err, "docker");
+		else if (strcmp(name, "docker"))
+			msg_note("engine: docker (DOCKER_HOST=%s)", host);
 		return e;
 	}
-	if ((e = engine_docker_open(&why))) {
+	if (!strcmp(name, "auto") && (e = engine_docker_open(&why))) {
 		msg_note("engine: docker (the default socket answers)");
 		return e;
 	}
-	if (engine_buildah_installed()) {
-		if (!(e = engine_buildah_open(&why_buildah)))
-			msg_die(EXIT_FAIL, "buildah: %s", why_buildah);
-		msg_note("engine: buildah");
-		free(why);
+	error_free(&why);
+	if (!strcmp(name, "buildah") || engine_buildah_installed()) {
+		if (!(e = engine_buildah_open(err)))
+			error_wrap(err, "buildah");
+		else if (strcmp(name, "buildah"))
+			msg_note("engine: buildah");
 		return e;
 	}
-	msg_die(EXIT_FAIL, "no container engine: DOCKER_HOST is not set, "
-	        "unix:///var/run/docker.sock does not answer /_ping, and buildah is not on PATH");
+	error_set(err, EXIT_FAIL, "no container engine: DOCKER_HOST is not set, "
+	          "unix:///var/run/docker.sock does not answer /_ping, and buildah is not on PATH");
+	return NULL;
+}
+
+struct engine *engine_open(const char *name)
+{
+	struct pbrx_error err = {0};
+	struct engine *e = engine_connect(name, &err);
+
+	if (!e)
+		error_exit(&err);
+	return e;
 }
 
 struct engine *engine_dup(const struct engine *e)
@@ -123,7 +196,7 @@ void engine_free(struct engine *e)
 	if (!e)
 		return;
 	e->ops->free(e);
-	free(e->error);
+	error_free(&e->err);
 	free(e);
 }
 
@@ -139,7 +212,7 @@ const char *engine_name(const struct engine *e)
 
 const char *engine_error(const struct engine *e)
 {
-	return e->error;
+	return e->err.msg ? e->err.msg : "";
 }
 
 bool engine_missing(const struct engine *e)
@@ -157,7 +230,7 @@ void engine_host_ids(const struct engine *e, unsigned long *uid, unsigned long *
 
 noreturn void engine_die(const struct engine *e)
 {
-	msg_die(EXIT_FAIL, "%s", e->error);
+	msg_die(EXIT_FAIL, "%s", engine_error(e));
 }
 
 json_t *engine_image_inspect(struct engine *e, const char *name)
@@ -218,75 +291,13 @@ json_t *engine_container_list(struct engine *e)
 	return e->ops->container_list(e);
 }
 
-/* Is container id listed?  -1 when the list fails. */
-static int listed(struct engine *e, const char *id)
-{
-	json_t *list = engine_container_list(e), *c;
-	int found = 0;
-	size_t i;
-
-	if (!list)
-		return -1;
-	json_array_foreach(list, i, c)
-		if (!strcmp(json_string_value(json_object_get(c, "id")), id))
-			found = 1;
-	json_decref(list);
-	return found;
-}
-
-/* After a removal of container id failed: is it gone, another run's
- * sweep having removed it first?  dockerd answers 404 when that run was
- * done, 409 ("removal ... already in progress") while it is at it: then
- * the container goes within seconds.  False when that can't be told.
- * e's error stays the removal's. */
-static bool removed_meanwhile(struct engine *e, const char *id)
-{
-	char *err;
-	bool missing = e->missing;
-	int found = 1;
-
-	if (missing)
-		return true;
-	err = xstrdup(e->error);
-	for (int tries = 0; tries < 100 && found == 1; tries++) {
-		if (tries)
-			nanosleep(&(struct timespec){.tv_nsec = 100000000}, NULL);
-		found = listed(e, id);
-	}
-	free(e->error);
-	e->error = err;
-	e->missing = missing;
-	return found == 0;
-}
-
 void engine_sweep(struct engine *e)
 {
-	json_t *list, *c;
-	size_t i;
-
+	/* Until every stage reads .base.swept: the driver's word that
+	 * image-inspect swept for this run. */
 	if (getenv("PBRX_SWEPT"))
 		return;
-	list = engine_container_list(e);
-	if (!list) {
-		msg_warn("%s; containers left by earlier runs are not looked for", e->error);
-		return;
-	}
-	json_array_foreach(list, i, c) {
-		const char *id = json_string_value(json_object_get(c, "id"));
-		const char *name = json_string_value(json_object_get(c, "name"));
-		long pid = 0;
-
-		if (!owner_stale(name, &pid))
-			continue;
-		msg_say("removing container %s (%.12s) left by an earlier run (process %ld is gone)",
-		        name, id, pid);
-		/* By name: buildah keys the runs and the /tmp directory of a
-		 * container by it, and no live process can make another
-		 * container of this name. */
-		if (engine_container_remove(e, name) < 0 && !removed_meanwhile(e, id))
-			msg_warn("%s; container %s stays", e->error, name);
-	}
-	json_decref(list);
+	janitor_sweep(e);
 }
 
 int engine_container_start(struct engine *e, const char *id)

@@ -1,31 +1,38 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* engine: the container engine behind the stages, whichever it is.
  *
- * Two back ends: "docker", the Docker Engine API through common/docker.c
+ * Two back ends: "docker", the Docker Engine API through engine/docker.h
  * (dockerd, or Podman's Docker-compatible service through DOCKER_HOST),
  * and "buildah", the buildah command run as argv arrays through
- * posix_spawn, with no daemon (common/engine-buildah.c).  engine_open()
+ * base/spawn.h, with no daemon (backend-buildah.c).  engine_connect()
  * picks one; see pbrx-build-images(1), ENGINES.
  *
  * Errors: functions returning int give 0 on success and -1 on failure;
  * functions returning a pointer give NULL on failure.  After a failure
  * engine_error() says what failed, starting with the engine's name:
  * "docker: POST /containers/create (NAME): <daemon message>" or
- * "buildah: from (IMAGE): <buildah's message>".  Nothing here exits,
- * except engine_open(), engine_die() and allocation failures.
+ * "buildah: from (IMAGE): <buildah's message>"; engine_error_to() hands
+ * it on as a struct pbrx_error.  Nothing here exits, except allocation
+ * failures and the two callers ask to exit: engine_open() (new code:
+ * engine_connect()) and engine_die().
  *
  * Ownership: every json_t * returned is a new reference and every char *
  * returned is malloc'd; the caller frees both.  Arguments are borrowed. */
 #ifndef PBRX_ENGINE_H
 #define PBRX_ENGINE_H
 
+#include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdnoreturn.h>
+
+#include "base/stage.h"
 
 /* One connection to one engine. */
 struct engine;
+struct pbrx_error;
 
 /* A bind mount of host path source at target inside a container. */
 struct engine_mount {
@@ -84,6 +91,9 @@ struct engine_build_spec {
  * unknown name and EXIT_FAIL when no engine is found.  Free with
  * engine_free(). */
 struct engine *engine_open(const char *name);
+/* engine_open() that returns NULL with *err (the same message and exit
+ * status) instead of dying. */
+struct engine *engine_connect(const char *name, struct pbrx_error *err);
 /* Is name one engine_open() knows? */
 bool engine_name_valid(const char *name);
 
@@ -97,6 +107,42 @@ enum engine_opt {
  * returns them: 'e' (--engine NAME, stored in *engine), 'q', 'v', and
  * 'V' (--version: prints "PROG VERSION" and exits). */
 enum engine_opt engine_stage_option(int ch, const char *arg, const char **engine);
+/* ---- what the mains of the engine stages share ----
+ * The option loop, and the "read the document, open the engine ... write
+ * the document, close" frame around a stage's one job. */
+
+/* The long options every engine stage has (--engine, --help,
+ * --version); end a tool's struct option list with ENGINE_LONGOPTS and
+ * {NULL, 0, NULL, 0}. */
+#define ENGINE_LONGOPTS {"engine", required_argument, NULL, 'e'}, STAGE_LONGOPTS
+/* A tool's own option ch (its argument arg, or NULL), for
+ * engine_stage_args(): 0 when taken, -1 for misuse (usage, exit 2). */
+typedef int engine_own_option_fn(int ch, const char *arg, void *ctx);
+/* getopt_long over argv with STAGE_SHORTOPTS and longopts: the shared
+ * options (stage_option(), engine_stage_option(): --engine stored in
+ * *engine) and the tool's own through own(ch, optarg, ctx) (NULL: none).
+ * -h and --version exit 0, misuse prints usage and exits 2.  Returns
+ * optind: the operands are the caller's to check. */
+int engine_stage_args(int argc, char **argv, const struct option *longopts,
+                      void (*usage)(FILE *), engine_own_option_fn *own, void *ctx,
+                      const char **engine);
+/* One run of an engine stage: its document and its engine. */
+struct engine_stage {
+	json_t *doc;        /* the document read (owned) */
+	struct engine *e;   /* owned */
+};
+/* Read the document from stdin (bad input dies, as doc_read()), let
+ * check (NULL: none) look at it before any engine is asked (its bad
+ * input dies with the JSON path, as doc_need()), then connect to the
+ * engine named by name (engine_connect()).  0, or -1 with *err (the
+ * document is then freed). */
+int engine_stage_begin(struct engine_stage *st, const char *name,
+                       void (*check)(const json_t *doc, void *ctx), void *ctx,
+                       struct pbrx_error *err);
+/* Write st's document to stdout (doc_write()), then free it and close
+ * the engine. */
+void engine_stage_end(struct engine_stage *st);
+
 /* A new connection to the same engine as e, knowing e's containers: for
  * a forked child.  Free with engine_free(). */
 struct engine *engine_dup(const struct engine *e);
@@ -113,6 +159,8 @@ const char *engine_name(const struct engine *e);
 /* The message of the last failure (see above).  Borrowed, valid until
  * the next call on e. */
 const char *engine_error(const struct engine *e);
+/* Fill *err (clear) with the message of the last failure.  -1. */
+int engine_error_to(const struct engine *e, struct pbrx_error *err);
 /* True when the last failure was a missing image or file. */
 bool engine_missing(const struct engine *e);
 /* The user and group IDs that, inside a container, are the invoking user
@@ -188,13 +236,11 @@ char *engine_container_create(struct engine *e, const struct engine_container_sp
  * an array of {"id": ID, "name": NAME}.  New reference.  buildah: its
  * own working containers (buildah containers), not Podman's. */
 json_t *engine_container_list(struct engine *e);
-/* Remove the containers that runs of pbrx on this host left behind when
- * they died (owner_stale(): their process is gone), each said on stderr
- * whatever the verbosity.  Failures are warnings, and a container that
- * another run removed first is no failure.  For the start of a stage
- * that creates containers.  Nothing when PBRX_SWEPT is set: an earlier
- * stage of the same run swept (pbrx-build-images sets it after
- * image-inspect), and listing again would only cost each stage a call. */
+/* janitor_sweep() (see janitor.h), for the start of a stage that
+ * creates containers, unless PBRX_SWEPT is set: an earlier stage of the
+ * same run swept (pbrx-build-images sets it after image-inspect, which
+ * also records "swept": true in .base), and listing again would only
+ * cost each stage a call. */
 void engine_sweep(struct engine *e);
 /* Start container id, so commands can run in it. */
 int engine_container_start(struct engine *e, const char *id);

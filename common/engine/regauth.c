@@ -8,17 +8,16 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/error.h"
 #include "base/msg.h"
+#include "base/spawn.h"
 #include "base/xalloc.h"
 
 char *regauth_registry(const char *ref)
@@ -174,79 +173,49 @@ static const char *helper_server(const char *registry)
 }
 
 /* Run docker-credential-NAME get for registry into *c.  Its stdout is
- * read whole (up to 64 KiB) and never quoted: it holds the secret, or
- * the helper's own error text.  0 (with no credentials when the helper
- * has none: "credentials not found", as the docker CLI takes it), or -1
- * with *err. */
+ * read whole (up to 64 KiB, in a buffer that never moves, wiped after)
+ * and never quoted: it holds the secret, or the helper's own error text.
+ * 0 (with no credentials when the helper has none: "credentials not
+ * found", as the docker CLI takes it), or -1 with *e. */
 static int run_helper(const char *name, const char *registry, const char *where,
-                      struct cred *c, char **err)
+                      struct cred *c, struct pbrx_error *e)
 {
-	char *prog = xasprintf("docker-credential-%s", name), *out = xmalloc(65536);
+	char *prog = xasprintf("docker-credential-%s", name);
 	char *argv[] = {prog, "get", NULL};
 	const char *server = helper_server(registry);
-	int in[2] = {-1, -1}, outp[2] = {-1, -1}, status, rc = -1, e;
-	size_t len = 0;
-	ssize_t n;
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
+	struct spawn_spec s = {.argv = argv, .in = server, .in_len = strlen(server),
+	                       .out = SPAWN_CAPTURE, .out_max = 65535};
+	struct spawn_result r = {.out = {.p = xmalloc(65536), .cap = 65536}};
+	int status, rc = -1;
 	json_t *j = NULL;
 	const char *user, *secret;
 
-	*out = '\0';
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(outp, O_CLOEXEC) < 0) {
-		*err = xasprintf("%s: %s: pipe: %s", where, prog, strerror(errno));
+	r.out.p[0] = '\0';
+	status = spawn_run(&s, &r, e);
+	if (status < 0) {
+		/* "killed by signal": what the helper's death was called here. */
+		if (r.signal) {
+			error_free(e);
+			error_set(e, EXIT_FAIL, "%s get: killed by signal %d", prog, r.signal);
+		}
+		error_wrap(e, "%s", where);
 		goto out;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	e = posix_spawnp(&pid, prog, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(in[0]);
-	close(outp[1]);
-	in[0] = outp[1] = -1;
-	if (e) {
-		*err = e == ENOENT ? xasprintf("%s: %s: not found on PATH", where, prog)
-		                   : xasprintf("%s: %s: %s", where, prog, strerror(e));
-		goto out;
-	}
-	/* A short write: the helper may not read it all, or at all
-	 * (EPIPE, SIGPIPE ignored); its exit status tells. */
-	n = write(in[1], server, strlen(server));
-	(void)n;
-	close(in[1]);
-	in[1] = -1;
-	while (len < 65535 && (n = read(outp[0], out + len, 65535 - len)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		len += (size_t)n;
-	}
-	out[len] = '\0';
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
-			*err = xasprintf("%s: %s: waitpid: %s", where, prog, strerror(errno));
-			goto out;
-		}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		if (WIFEXITED(status) && strstr(out, "credentials not found")) {
+	if (status != 0) {
+		if (strstr(r.out.p, "credentials not found")) {
 			rc = 0;  /* none stored: anonymous */
 			goto out;
 		}
-		*err = WIFEXITED(status)
-		           ? xasprintf("%s: %s get: exit status %d", where, prog, WEXITSTATUS(status))
-		           : xasprintf("%s: %s get: killed by signal %d", where, prog, WTERMSIG(status));
+		error_set(e, EXIT_FAIL, "%s: %s get: exit status %d", where, prog, status);
 		goto out;
 	}
-	j = json_loads(out, 0, NULL);
+	j = json_loads(r.out.p, 0, NULL);
 	user = json_string_value(json_object_get(j, "Username"));
 	secret = json_string_value(json_object_get(j, "Secret"));
 	if (!json_is_object(j) || !user || !secret) {
-		*err = xasprintf("%s: %s get: expected {\"Username\": ..., \"Secret\": ...} on its stdout",
-		                 where, prog);
+		error_set(e, EXIT_FAIL,
+		          "%s: %s get: expected {\"Username\": ..., \"Secret\": ...} on its stdout",
+		          where, prog);
 		goto out;
 	}
 	/* "<token>" as the user name: the secret is an identity token. */
@@ -258,12 +227,6 @@ static int run_helper(const char *name, const char *registry, const char *where,
 	}
 	rc = 0;
 out:
-	for (int i = 0; i < 2; i++) {
-		if (in[i] >= 0)
-			close(in[i]);
-		if (outp[i] >= 0)
-			close(outp[i]);
-	}
 	if (j) {
 		/* jansson's copies of the secret: wiped before they are freed. */
 		const char *k;
@@ -273,8 +236,8 @@ out:
 				explicit_bzero((char *)json_string_value(v), json_string_length(v));
 		json_decref(j);
 	}
-	explicit_bzero(out, 65536);
-	free(out);
+	explicit_bzero(r.out.p, r.out.cap);
+	spawn_result_free(&r);
 	free(prog);
 	return rc;
 }
@@ -282,7 +245,7 @@ out:
 /* The credentials the configuration gives registry, into *c (zeroed
  * first): its credHelpers entry, else credsStore, else its "auths"
  * entry, as the docker CLI chooses.  0, or -1 with *err. */
-static int lookup(const char *registry, struct cred *c, char **err)
+static int lookup(const char *registry, struct cred *c, struct pbrx_error *err)
 {
 	char *path = regauth_config_path(), *plain = NULL, *colon, *where = NULL;
 	json_t *cfg, *entry;
@@ -291,7 +254,6 @@ static int lookup(const char *registry, struct cred *c, char **err)
 	int ret = -1;
 
 	*c = (struct cred){0};
-	*err = NULL;
 	cfg = json_load_file(path, 0, &je);
 	if (!cfg) {
 		FILE *f = fopen(path, "r");
@@ -299,15 +261,18 @@ static int lookup(const char *registry, struct cred *c, char **err)
 			ret = 0;  /* no configuration: anonymous */
 		} else {
 			/* je.text may quote the file: only where it went wrong. */
-			*err = f ? xasprintf("%s:%d:%d: not valid JSON", path, je.line, je.column)
-			         : xasprintf("%s: %s", path, strerror(errno));
+			if (f)
+				error_set(err, EXIT_FAIL, "%s:%d:%d: not valid JSON", path, je.line,
+				          je.column);
+			else
+				error_set(err, EXIT_FAIL, "%s: %s", path, strerror(errno));
 		}
 		if (f)
 			fclose(f);
 		goto out;
 	}
 	if (!json_is_object(cfg)) {
-		*err = xasprintf("%s: expected an object", path);
+		error_set(err, EXIT_FAIL, "%s: expected an object", path);
 		goto out;
 	}
 	helper = json_string_value(json_object_get(json_object_get(cfg, "credHelpers"),
@@ -332,8 +297,9 @@ static int lookup(const char *registry, struct cred *c, char **err)
 	if (auth && *auth) {
 		plain = b64_decode(auth);
 		if (!plain || !(colon = strchr(plain, ':'))) {
-			*err = xasprintf("%s: .auths[\"%s\"].auth: expected base64 of user:password",
-			                 path, registry);
+			error_set(err, EXIT_FAIL,
+			          "%s: .auths[\"%s\"].auth: expected base64 of user:password", path,
+			          registry);
 			goto out;
 		}
 		*colon = '\0';
@@ -369,7 +335,7 @@ static char *dump_secret(json_t *j, bool encode)
 	return v;
 }
 
-int regauth_header(const char *registry, char **value, char **err)
+int regauth_header(const char *registry, char **value, struct pbrx_error *err)
 {
 	struct cred c;
 	json_t *out;
@@ -391,7 +357,7 @@ int regauth_header(const char *registry, char **value, char **err)
 	return 0;
 }
 
-int regauth_authfile(const char *registry, const char *path, char **err)
+int regauth_authfile(const char *registry, const char *path, struct pbrx_error *err)
 {
 	struct cred c;
 	json_t *auths = json_object(), *entry = json_object();
@@ -421,11 +387,11 @@ int regauth_authfile(const char *registry, const char *path, char **err)
 	text = dump_secret(json_pack("{s:o}", "auths", auths), false);
 	f = fopen(path, "w");
 	if (!f || fputs(text, f) < 0 || fputc('\n', f) < 0) {
-		*err = xasprintf("%s: %s", path, strerror(errno));
+		error_set(err, EXIT_FAIL, "%s: %s", path, strerror(errno));
 		if (f)
 			fclose(f);
 	} else if (fclose(f) != 0) {
-		*err = xasprintf("%s: %s", path, strerror(errno));
+		error_set(err, EXIT_FAIL, "%s: %s", path, strerror(errno));
 	} else {
 		ret = 0;
 	}

@@ -22,6 +22,8 @@
 
 #include <stdbool.h>
 
+struct pbrx_error;
+
 /* The registry host[:port] of image reference ref, as the docker CLI
  * splits it: the part before the first '/' when it has a '.' or ':' or is
  * "localhost", else "docker.io".  Malloc'd. */
@@ -37,15 +39,15 @@ char *regauth_config_path(void);
  * registry: base64url of {"username","password","serveraddress"} (or
  * {"identitytoken",...}), or of {} when there are no credentials.
  * *value is malloc'd and holds a secret: free it with
- * regauth_free_secret().  0, or -1 with *err (malloc'd, one line) when
+ * regauth_free_secret().  0, or -1 with *err (one line) when
  * the configuration file cannot be read or is not valid, or a helper
  * fails. */
-int regauth_header(const char *registry, char **value, char **err);
+int regauth_header(const char *registry, char **value, struct pbrx_error *err);
 /* Write the credentials for registry to path (which the caller made,
  * mode 0600) as a containers auth.json, {"auths":{registry:{"auth":...}}}
  * or {"auths":{}} when there are none, for buildah --authfile.  0, or -1
  * with *err as for regauth_header(). */
-int regauth_authfile(const char *registry, const char *path, char **err);
+int regauth_authfile(const char *registry, const char *path, struct pbrx_error *err);
 /* The certs.d directory that the containers tools (buildah, Podman) read
  * for registry, when there is one: $HOME/.config/containers/certs.d/
  * REGISTRY when not root, /etc/containers/certs.d/REGISTRY,

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "docker.h"
-#include "msg.h"
-#include "xalloc.h"
+#include "engine/docker.h"
+#include "base/msg.h"
+#include "base/xalloc.h"
 
 static char *slurp(FILE *f, size_t *len)
 {
@@ -93,6 +93,12 @@ static void capture(int stream, const char *data, size_t len, void *arg)
 	size_t have = strlen(text);
 
 	snprintf(text + have, sizeof c->out - have, "%.*s", (int)len, data);
+}
+
+/* Die (EXIT_FAIL) with "docker: " and the message of the last failure. */
+static void docker_die(const struct docker *d)
+{
+	msg_die(EXIT_FAIL, "docker: %s", docker_error(d));
 }
 
 #define CHECK(x) do { if (!(x)) docker_die(d); } while (0)

@@ -1,0 +1,13 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+# The engine contract (tests/lib/contract.bash) against podman.
+
+load helpers
+load lib/contract
+
+setup_file() { contract_setup_file podman; }
+teardown_file() { contract_teardown_file; }
+setup() { common_setup; }
+teardown() { common_teardown; }
+
+@test "engine contract: podman" { contract_test; }

@@ -1,0 +1,185 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash disable=SC2154 # out, err and status: set by run_split
+# The engine contract (tests/tools/engine-contract.c) against one back
+# end: contract_setup_file ENGINE starts it (dockerd, podman or buildah
+# as root), and contract_test runs the program over the base image.
+# Loaded by tests/engine-contract-ENGINE.bats, each a few lines.
+
+load lib/dockerd
+load lib/podman
+load lib/buildah
+
+# contract_setup_file docker|podman|buildah
+contract_setup_file() {
+	local root
+	CONTRACT_ENGINE=$1
+	case $1 in
+	docker)
+		dockerd_start
+		dockerd_base_image
+		PBRX_ENGINE=docker ;;
+	podman)
+		command -v podman >/dev/null || {
+			echo "podman is not installed" >&2
+			return 1
+		}
+		podman_start
+		dockerd_base_image
+		PBRX_ENGINE=docker ;;
+	buildah)
+		buildah_start
+		buildah_base_image
+		PBRX_ENGINE=buildah ;;
+	esac
+	export CONTRACT_ENGINE PBRX_ENGINE
+	root=$BATS_TEST_DIRNAME/..
+	# shellcheck disable=SC2046 # the sanitizers' flags, when built so
+	cc -D_GNU_SOURCE -I"$root/common" -std=c11 -g -Wall -Wextra -Werror \
+		$(nm "$root/build/libcommon.a" 2>/dev/null | grep -q __asan &&
+			echo -fsanitize=address,undefined -fno-sanitize-recover=all) \
+		-o "$BATS_FILE_TMPDIR/engine-contract" "$root/tests/tools/engine-contract.c" \
+		"$root/build/libcommon.a" -ljansson -lcurl -larchive
+}
+
+contract_teardown_file() {
+	case $CONTRACT_ENGINE in
+	docker) dockerd_stop ;;
+	podman) podman_stop ;;
+	buildah) buildah_stop ;;
+	esac
+}
+
+# Every step of the contract, in order, and nothing on stdout but them.
+contract_test() {
+	mkdir -p "$TMP/in"
+	echo "hello from the host" >"$TMP/in/hello"
+	run_split "$BATS_FILE_TMPDIR/engine-contract" "$PBRX_ENGINE" "$PBRX_BASE_IMAGE" \
+		"$TMP/in" "pbrx-test/contract:$$"
+	echo "$out"
+	echo "$err" >&2
+	[ "$status" -eq 0 ]
+	[ "$out" = "ok: open $PBRX_ENGINE
+ok: image inspect
+ok: missing image
+ok: container create
+ok: container start
+ok: run
+ok: exit code
+ok: output
+ok: sweep leaves a live container
+ok: commit
+ok: commit changes
+ok: tag
+ok: tagged image is the commit
+ok: container remove
+ok: container gone
+ok: image remove" ]
+}
+
+# ---- the Docker client (tests/tools/docker-api.c) -------------------
+# client_setup_file docker|podman: the service the client talks to
+# (dockerd over TCP with TLS, or Podman's service on its socket) with
+# the base image, and the client's test driver built.
+client_setup_file() {
+	CLIENT_ENGINE=$1
+	case $1 in
+	docker)
+		dockerd_start --tls "$(dockerd_free_port)" ;;
+	podman)
+		command -v podman >/dev/null || {
+			echo "podman is not installed (scripts/install-deps installs it)" >&2
+			return 1
+		}
+		podman_start ;;
+	esac
+	export CLIENT_ENGINE
+	dockerd_base_image
+	docker_api_build
+}
+
+client_teardown_file() {
+	case $CLIENT_ENGINE in
+	docker) dockerd_stop ;;
+	podman) podman_stop ;;
+	esac
+}
+
+# The stream parsers on their own: no service needed.
+client_test_demux() {
+	api=$BATS_FILE_TMPDIR/docker-api
+	printf '\001\000\000\000\000\000\000\006stdout\002\000\000\000\000\000\000\007stderr\n\001\000\000\000\000\000\000\000\001\000\000\000\000\000\000\001!' \
+		>"$TMP/frames"
+	run_split "$api" demux <"$TMP/frames"
+	[ "$status" -eq 0 ]
+	[ "$out" = "stdout!" ]
+	[ "$err" = "stderr" ]
+	printf '\001\000\000\000\000\000\000\011cut' >"$TMP/frames"
+	run_split "$api" demux <"$TMP/frames"
+	[ "$status" -eq 3 ]
+	[ "$out" = "cut" ]
+	printf 'not a frame stream' >"$TMP/frames"
+	run_split "$api" demux <"$TMP/frames"
+	[ "$status" -eq 1 ]
+	[ "$err" = malformed ]
+}
+
+client_test_progress() {
+	run_split "$BATS_FILE_TMPDIR/docker-api" progress <<'JSON'
+{"status":"Pulling from library/python","id":"alpine"}
+{"status":"Downloading","progressDetail":{"current":10,"total":100},"progress":"[=>  ]","id":"abc"}
+{"status":"Download complete","progressDetail":{},"id":"abc"}
+{"stream":"Step 1/2 : FROM x\n"}
+
+{"aux":{"ID":"sha256:0123"}}
+{"errorDetail":{"message":"manifest unknown"},"error":"manifest unknown"}
+{"error":"second"}
+not json
+[1]
+JSON
+	[ "$status" -eq 0 ]
+	[ "$out" = 'alpine: Pulling from library/python
+abc: Download complete
+Step 1/2 : FROM x
+manifest unknown
+second
+error: manifest unknown
+aux: sha256:0123
+bad: 2' ]
+}
+
+# The life cycle wheel-build and image-assemble use, against the
+# service: the same steps for both, each service's own words checked.
+client_test_lifecycle() {
+	local image=$PBRX_BASE_IMAGE
+	mkdir "$TMP/ctx"
+	printf 'FROM %s\nRUN echo built >/built\nCMD ["cat", "/built"]\n' "$image" >"$TMP/ctx/Dockerfile"
+	printf 'FROM %s\nRUN exit 7\n' "$image" >"$TMP/ctx/Dockerfile.fail"
+	run_split "$BATS_FILE_TMPDIR/docker-api" run "$image" "$TMP/ctx"
+	echo "$out$err"
+	[ "$status" -eq 0 ]
+	[ "$(sed -n '/^exec:/,/^exec-err:/p' <<<"$out")" = "exec: 3
+exec-out: out
+yes
+exec-err: err" ]
+	[ "$(grep '^write-ro:' <<<"$out")" = "write-ro: 1" ]
+	[ "$(grep '^read:' <<<"$out")" = "read: 6 hello" ]
+	[[ "$(grep '^read-missing:' <<<"$out")" == "read-missing: 404 GET /containers/{id}/archive ("*":/nonexistent): "* ]]
+	[ "$(grep '^image-read:' <<<"$out")" = "image-read: hello" ]
+	[ "$(grep '^wait:' <<<"$out")" = "wait: 0" ]
+	[ "$(grep '^build:' <<<"$out")" = "build: ok" ]
+	[ "$(grep '^removed:' <<<"$out")" = "removed: 404" ]
+	[ "$($DOCKER_CLI ps -aq)" = "" ]
+	case $CLIENT_ENGINE in
+	docker)
+		[ "$(grep '^build-fail:' <<<"$out")" = "build-fail: POST /build (pbrx-test/fail:latest): The command '/bin/sh -c exit 7' returned a non-zero code: 7" ]
+		[ "$(grep '^create-missing:' <<<"$out")" = "create-missing: POST /containers/create (pbrx-missing): No such image: pbrx-test/no-such-image:1" ]
+		[[ "$err" == *"touch: cannot touch '/tmp/ro/x': Read-only file system"* ]]
+		[ "$($DOCKER_CLI images -q 'pbrx-test/committed')" = "" ]
+		[ "$($DOCKER_CLI images -q 'pbrx-test/built')" = "" ]
+		;;
+	podman)
+		[[ "$(grep '^build-fail:' <<<"$out")" == "build-fail: POST /build (pbrx-test/fail:latest): "*"exit status 7" ]]
+		[[ "$(grep '^create-missing:' <<<"$out")" == "create-missing: POST /containers/create (pbrx-missing): "*"pbrx-test/no-such-image:1"* ]]
+		;;
+	esac
+}
