@@ -285,22 +285,30 @@ json_t *docker_container_list(struct docker *d)
 	return out;
 }
 
-int docker_container_start(struct docker *d, const char *id)
+/* "method /containers/ID suffix", no body, the answer into *out (NULL:
+ * dropped); op names the endpoint in messages. */
+static int container_call(struct docker *d, const char *method, const char *op, const char *id,
+                          const char *suffix, json_t **out)
 {
-	char *p = http_path_with("/containers/", id, "/start"), sid[13];
-	int ret = http_request_json(d, "POST", "/containers/{id}/start", short_id(id, sid), p, true,
-	                       NULL, NULL);
+	char *p = http_path_with("/containers/", id, suffix), sid[13];
+	int ret = http_request_json(d, method, op, short_id(id, sid), p, true, NULL, out);
+
 	free(p);
 	return ret;
 }
 
+int docker_container_start(struct docker *d, const char *id)
+{
+	return container_call(d, "POST", "/containers/{id}/start", id, "/start", NULL);
+}
+
 int docker_container_wait(struct docker *d, const char *id, long *status)
 {
-	char *p = http_path_with("/containers/", id, "/wait"), sid[13];
 	json_t *out = NULL;
-	int ret = http_request_json(d, "POST", "/containers/{id}/wait", short_id(id, sid), p, true,
-	                       NULL, &out);
+	char sid[13];
+	int ret = container_call(d, "POST", "/containers/{id}/wait", id, "/wait", &out);
 
+	short_id(id, sid);
 	if (ret == 0) {
 		json_t *code = json_object_get(out, "StatusCode");
 		if (json_is_integer(code))
@@ -309,17 +317,12 @@ int docker_container_wait(struct docker *d, const char *id, long *status)
 			ret = http_fail(d, "POST", "/containers/{id}/wait", sid, "no StatusCode in the answer");
 	}
 	json_decref(out);
-	free(p);
 	return ret;
 }
 
 int docker_container_remove(struct docker *d, const char *id)
 {
-	char *p = http_path_with("/containers/", id, "?force=1&v=1"), sid[13];
-	int ret = http_request_json(d, "DELETE", "/containers/{id}", short_id(id, sid), p, true,
-	                       NULL, NULL);
-	free(p);
-	return ret;
+	return container_call(d, "DELETE", "/containers/{id}", id, "?force=1&v=1", NULL);
 }
 
 static void to_stderr(int stream, const char *data, size_t len, void *arg)

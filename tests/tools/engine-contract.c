@@ -26,7 +26,8 @@ static void capture(int stream, const char *data, size_t len, void *arg)
 	buf_addf(b, "%d:%.*s", stream, (int)len, data);
 }
 
-/* Is container id in the engine's list? */
+/* Is container id in the engine's list?  By ID or by name: buildah's
+ * create answers with the name. */
 static int listed(const char *id)
 {
 	json_t *list = engine_container_list(e), *c;
@@ -36,7 +37,8 @@ static int listed(const char *id)
 	if (!list)
 		engine_die(e);
 	json_array_foreach(list, i, c)
-		found |= !strcmp(json_string_value(json_object_get(c, "id")), id);
+		found |= !strcmp(json_string_value(json_object_get(c, "id")), id) ||
+		         !strcmp(json_string_value(json_object_get(c, "name")), id);
 	json_decref(list);
 	return found;
 }
