@@ -5,17 +5,12 @@
  * See image-plan(1) and pbrx-document(5). */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <dirent.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "doc/doc.h"
@@ -30,7 +25,6 @@
 #define PBRX_VERSION "unknown"
 #endif
 
-extern char **environ;
 
 /* Everything runs under /tmp, which the engine mounts as a tmpfs, so no
  * mount target or scratch file can land in a committed layer
@@ -74,6 +68,12 @@ struct project {
 	const char *wheel;    /* the project's wheel file (.wheels.project_wheel);
 	                       * NULL before wheel-build */
 	bool requires;        /* the wheel declares Requires-Dist lines */
+	/* The tree's facts, as cfg-extras read them (project.h); absent
+	 * members: no checkout, no time, no git, no Dockerfiles. */
+	const json_t *git;    /* borrowed: {revision, source} or NULL */
+	const char *created;  /* the build time, or NULL */
+	bool needs_git;       /* pip can use git in the builder */
+	json_t *dockerfiles;  /* borrowed: ["Dockerfile.NAME"...] */
 	struct script *scripts;
 	size_t nscripts;
 };
@@ -568,6 +568,42 @@ static void compare_with_wheel(const struct project *cfg, json_t *cfg_scripts, c
 	}
 }
 
+/* The members cfg-extras read from the tree (see project.h), checked. */
+static void read_facts(const json_t *proj, struct project *p)
+{
+	const json_t *g = json_object_get(proj, "git"), *v;
+	const json_t *created = json_object_get(proj, "created");
+	const json_t *need = json_object_get(proj, "needs_git");
+	size_t i;
+
+	p->git = NULL;
+	if (g && !json_is_null(g)) {
+		if (!json_is_object(g))
+			doc_die(".project.git", "expected an object or null");
+		doc_need_string(g, ".project.git", "revision");
+		v = json_object_get(g, "source");
+		if (v && !json_is_null(v) && !json_is_string(v))
+			doc_die(".project.git.source", "expected a string or null");
+		p->git = g;
+	}
+	p->created = NULL;
+	if (created && !json_is_null(created)) {
+		if (!json_is_string(created))
+			doc_die(".project.created", "expected a string or null");
+		p->created = json_string_value(created);
+	}
+	if (need && !json_is_boolean(need))
+		doc_die(".project.needs_git", "expected true or false");
+	p->needs_git = json_is_true(need);
+	p->dockerfiles = doc_want(proj, ".project", "dockerfiles", JSON_ARRAY);
+	json_array_foreach(p->dockerfiles, i, v)
+		if (!json_is_string(v) || strncmp(json_string_value(v), "Dockerfile.", 11) != 0 ||
+		    strchr(json_string_value(v), '/')) {
+			char *path = xasprintf(".project.dockerfiles[%zu]", i);
+			doc_die(path, "expected a string \"Dockerfile.NAME\"");
+		}
+}
+
 static void read_project(const json_t *doc, struct project *p)
 {
 	json_t *proj = doc_need(doc, "", "project", JSON_OBJECT), *scripts;
@@ -590,6 +626,7 @@ static void read_project(const json_t *doc, struct project *p)
 		if ((unsigned char)*c < 0x20)
 			doc_die(".project.dir", "control character in the path");
 
+	read_facts(proj, p);
 	p->extras = p->cfg_extras = doc_want(proj, ".project", "extras", JSON_OBJECT);
 	check_extras_object(p->extras, ".project.extras");
 	scripts = doc_want(proj, ".project", "scripts", JSON_ARRAY);
@@ -999,176 +1036,25 @@ static void mirror_restore_step(json_t *steps, const char *pm)
 	step(steps, "mirror-restore", argv_of("cp", "-a", P_MIRROR "/.", dir, NULL));
 }
 
-/* ---- labels (git via posix_spawn, never a shell) --------------------- */
-
-/* stdout of "git -C dir ARGS..." with trailing newlines removed, or
- * NULL when git is missing, fails or prints nothing. */
-static char *git(const char *dir, const char *const *args)
-{
-	const char *argv[16] = {"git", "-C", dir};
-	size_t n = 3, cap = 0, len = 0;
-	posix_spawn_file_actions_t fa;
-	int fds[2], status;
-	pid_t pid;
-	char *buf = NULL;
-	ssize_t got;
-
-	for (size_t i = 0; args[i] && n < 15; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	if (pipe(fds) != 0)
-		msg_die(EXIT_FAIL, "pipe: %s", strerror(errno));
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addclose(&fa, fds[0]);
-	posix_spawn_file_actions_addclose(&fa, fds[1]);
-	if (posix_spawnp(&pid, "git", &fa, NULL, (char *const *)argv, environ) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		close(fds[0]);
-		close(fds[1]);
-		return NULL;
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	close(fds[1]);
-	for (;;) {
-		xgrow((void **)&buf, &cap, len + 1024, 1);
-		got = read(fds[0], buf + len, cap - len - 1);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		len += (size_t)got;
-	}
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-		len--;
-	buf[len] = '\0';
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || len == 0 || strchr(buf, '\n')) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
-/* A remote URL without credentials: scheme://user:secret@host/... must
- * not end up in an image label. */
-static char *public_url(char *url)
-{
-	char *scheme = strstr(url, "://"), *at, *slash;
-
-	if (!scheme)
-		return url;
-	slash = strchr(scheme + 3, '/');
-	at = strchr(scheme + 3, '@');
-	if (at && (!slash || at < slash))
-		memmove(scheme + 3, at + 1, strlen(at + 1) + 1);
-	return url;
-}
-
-static char *rfc3339(long long t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char buf[64];
-
-	if (!gmtime_r(&tt, &tm) || !strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		msg_die(EXIT_USAGE, "time %lld out of range", t);
-	return xstrdup(buf);
-}
-
-static bool parse_epoch(const char *s, long long *t)
-{
-	char *end;
-
-	if (!*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 12)
-		return false;
-	errno = 0;
-	*t = strtoll(s, &end, 10);
-	return errno == 0 && *end == '\0';
-}
-
-/* Can git find a repository for dir: a .git in it or above, or GIT_DIR
- * set?  Without one, starting git for the labels (a few ms each, the
- * bulk of a plan's time) can only fail. */
-static bool in_work_tree(const char *dir)
-{
-	char *path = xstrdup(dir), *slash;
-	struct stat st;
-	bool found = getenv("GIT_DIR") != NULL;
-
-	while (!found) {
-		char *git_path = xasprintf("%s/.git", path);
-		found = lstat(git_path, &st) == 0;
-		free(git_path);
-		slash = strrchr(path, '/');
-		if (!slash)
-			break;
-		if (slash == path) {
-			if (!path[1])
-				break;
-			path[1] = '\0';
-		} else {
-			*slash = '\0';
-		}
-	}
-	free(path);
-	return found;
-}
+/* ---- labels ---------------------------------------------------------- */
 
 /* The OCI labels every image shares (title is set per image). */
 static json_t *common_labels(const struct project *p)
 {
-	static const char *const head[] = {"rev-parse", "--verify", "-q", "HEAD", NULL};
-	static const char *const when[] = {"log", "-1", "--format=%ct", "HEAD", NULL};
-	static const char *const origin[] = {"config", "--get", "remote.origin.url", NULL};
-	static const char *const remotes[] = {"remote", NULL};
 	json_t *l = json_object();
-	const char *sde = getenv("SOURCE_DATE_EPOCH");
-	char *rev = in_work_tree(p->dir) ? git(p->dir, head) : NULL, *url = NULL, *created = NULL;
-	long long t;
+	const char *url = p->git ? json_string_value(json_object_get(p->git, "source")) : NULL;
+	const char *rev = p->git ? json_string_value(json_object_get(p->git, "revision")) : NULL;
 
 	if (p->name)
 		json_object_set_new(l, "org.opencontainers.image.title", json_string(p->name));
 	if (p->version)
 		json_object_set_new(l, "org.opencontainers.image.version", json_string(p->version));
-	if (rev) {
-		url = git(p->dir, origin);
-		if (!url) {
-			/* No origin: the first remote in name order, if any. */
-			char *names = git(p->dir, remotes);
-			if (names) {
-				char *key = xasprintf("remote.%s.url", names);
-				const char *get[] = {"config", "--get", key, NULL};
-				url = git(p->dir, get);
-				free(key);
-			}
-			free(names);
-		}
-	}
 	if (url)
-		json_object_set_new(l, "org.opencontainers.image.source", json_string(public_url(url)));
+		json_object_set_new(l, "org.opencontainers.image.source", json_string(url));
 	if (rev)
 		json_object_set_new(l, "org.opencontainers.image.revision", json_string(rev));
-	if (sde && *sde) {
-		if (!parse_epoch(sde, &t))
-			msg_die(EXIT_USAGE, "SOURCE_DATE_EPOCH '%s': expected seconds since "
-				"1970-01-01 (digits only)", sde);
-		created = rfc3339(t);
-	} else if (rev) {
-		char *ct = git(p->dir, when);
-		if (ct && parse_epoch(ct, &t))
-			created = rfc3339(t);
-		free(ct);
-	}
-	if (created)
-		json_object_set_new(l, "org.opencontainers.image.created", json_string(created));
-	free(rev);
-	free(url);
-	free(created);
+	if (p->created)
+		json_object_set_new(l, "org.opencontainers.image.created", json_string(p->created));
 	return l;
 }
 
@@ -1308,80 +1194,17 @@ static void check_extras(const struct project *p, const char *base_extra)
 	free(pre);
 }
 
-/* Does pip need git in the builder?  pbr and setuptools-scm run it for
- * the version when the source is a git work tree (only the project
- * directory is mounted, so only its own .git counts), and pip runs it
- * for a "git+" requirement.  pbrx installed git always; it costs the
- * builder some 20 packages (perl among them), so it is left out when
- * neither can happen.  The files are searched as text: a "git+" anywhere
- * in them, even in a comment, keeps git. */
-static bool needs_git(const char *dir)
-{
-	static const char *const files[] = {"setup.cfg", "setup.py", "pyproject.toml",
-					    "requirements.txt", NULL};
-	struct stat st;
-	char *path = xasprintf("%s/.git", dir);
-	bool need = lstat(path, &st) == 0;
-
-	free(path);
-	for (size_t i = 0; !need && files[i]; i++) {
-		FILE *f;
-		char buf[8192];
-		size_t n, keep = 0;
-
-		path = xasprintf("%s/%s", dir, files[i]);
-		f = fopen(path, "r");
-		free(path);
-		if (!f)
-			continue;
-		/* Read in blocks, keeping the last 3 bytes so that a "git+"
-		 * across two blocks is found. */
-		while (!need && (n = fread(buf + keep, 1, sizeof buf - 1 - keep, f)) > 0) {
-			n += keep;
-			buf[n] = '\0';
-			need = memmem(buf, n, "git+", 4) != NULL;
-			keep = n < 3 ? n : 3;
-			memmove(buf, buf + n - keep, keep);
-		}
-		fclose(f);
-	}
-	return need;
-}
-
-/* The names of the project directory's "Dockerfile.*" entries, read once:
- * a stat per console script cost more than planning the script's image.
- * Returns false (look with stat instead) when the directory cannot be
- * listed, as with execute but no read permission. */
-static bool list_dockerfiles(const char *dir, struct intern *names)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	if (!d)
-		return false;
-	while ((e = readdir(d)))
-		if (strncmp(e->d_name, "Dockerfile.", 11) == 0)
-			intern_add(names, e->d_name + 11, strlen(e->d_name + 11), NULL);
-	closedir(d);
-	return true;
-}
-
-/* Does the project have a Dockerfile.SCRIPT (a regular file, or a link to
- * one)?  listed: the names list_dockerfiles found, or NULL to stat. */
+/* Does the project have a Dockerfile.SCRIPT (cfg-extras listed it in
+ * .project.dockerfiles)?  *path: its path then (malloc'd), else NULL. */
 static bool dockerfile_for(const struct project *p, const struct intern *listed,
 			   const char *script, char **path)
 {
-	struct stat st;
+	char *name = xconcat("Dockerfile.", script, NULL);
+	bool found = intern_find(listed, name, strlen(name)) != INTERN_NONE;
 
-	*path = NULL;
-	if (listed && intern_find(listed, script, strlen(script)) == INTERN_NONE)
-		return false;
-	*path = xconcat(p->dir, "/Dockerfile.", script, NULL);
-	if (stat(*path, &st) == 0 && S_ISREG(st.st_mode))
-		return true;
-	free(*path);
-	*path = NULL;
-	return false;
+	free(name);
+	*path = found ? xconcat(p->dir, "/Dockerfile.", script, NULL) : NULL;
+	return found;
 }
 
 /* The console scripts the images are for, each with where it came from. */
@@ -1447,8 +1270,7 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 	bool has_base_extra = found_base != NULL;
 	struct extra_index extras;  /* p->extras by normalised name */
 	struct intern in_all = {0}; /* what all_extras holds */
-	struct intern dockerfiles = {0};
-	bool listed;
+	struct intern dockerfiles = {0}; /* p->dockerfiles */
 
 	tmp = xasprintf("%s-base", base_image_name);
 	free(base_image_name);
@@ -1490,7 +1312,10 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 			 base_extra, base_image_name, p->name);
 	check_extras(p, base_extra);
 	extra_index_init(&extras, p->extras);
-	listed = list_dockerfiles(p->dir, &dockerfiles);
+	for (size_t i = 0; i < json_array_size(p->dockerfiles); i++) {
+		const json_t *df = json_array_get(p->dockerfiles, i);
+		intern_add(&dockerfiles, json_string_value(df), json_string_length(df), NULL);
+	}
 
 	/* {name}-base */
 	img = image_new(o, base_image_name, "base", o->base_image, &base_ref);
@@ -1553,7 +1378,7 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 		const struct script *s = &p->scripts[i];
 		char *dockerfile = NULL, *title;
 		const char *us = p->extras ? extra_index_find(&extras, s->name) : NULL;
-		bool df = dockerfile_for(p, listed ? &dockerfiles : NULL, s->name, &dockerfile);
+		bool df = dockerfile_for(p, &dockerfiles, s->name, &dockerfile);
 		size_t k;
 		json_t *v;
 
@@ -1607,7 +1432,7 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 builder:
 	/* the builder: compile packages, git when it can be used, wheels of
 	 * everything */
-	if (needs_git(p->dir))
+	if (p->needs_git)
 		add_unique(compile, "git");
 	pkgs = sorted(compile);
 	if (o->mirror)
