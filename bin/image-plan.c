@@ -1492,7 +1492,6 @@ static void parse_options(int argc, char **argv, struct options *o)
 	size_t cap = 0;
 	int ch;
 
-	o->base_image = "python:alpine";
 	o->tag = "latest";
 	while ((ch = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -1517,7 +1516,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		usage(stderr);
 		exit(EXIT_USAGE);
 	}
-	if (!ref_full(o->base_image))
+	if (o->base_image && !ref_full(o->base_image))
 		msg_die(EXIT_USAGE, "--base-image '%s': not a valid image reference", o->base_image);
 	if (o->prefix && !ref_name(o->prefix))
 		msg_die(EXIT_USAGE, "--prefix '%s': not a valid repository prefix (lower case "
@@ -1538,6 +1537,20 @@ static void parse_options(int argc, char **argv, struct options *o)
 			msg_die(EXIT_USAGE, "--package-manager '%s': expected apk, apt-get, dnf, "
 				"microdnf, yum, zypper, pacman or emerge", o->pm);
 	}
+}
+
+/* The image everything starts from: --base-image, else the one
+ * image-inspect looked at (.base.image), else the default. */
+static void base_image(const json_t *doc, struct options *o)
+{
+	const json_t *base = doc_want(doc, "", "base", JSON_OBJECT);
+	const char *image = base ? doc_want_string(base, ".base", "image") : NULL;
+
+	if (o->base_image)
+		return;
+	if (image && !ref_full(image))
+		doc_die(".base.image", "'%s': not a valid image reference", image);
+	o->base_image = image ? image : DOC_DEFAULT_BASE_IMAGE;
 }
 
 int main(int argc, char **argv)
@@ -1561,6 +1574,7 @@ int main(int argc, char **argv)
 
 	doc = doc_read();
 	read_project(doc, &p);
+	base_image(doc, &o);
 	bindep = doc_want(doc, "", "bindep", JSON_OBJECT);
 	selections = bindep ? doc_want(bindep, ".bindep", "selections", JSON_OBJECT) : NULL;
 	runtime = selection_names(selections, "runtime");
