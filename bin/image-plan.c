@@ -17,6 +17,7 @@
 #include "base/intern.h"
 #include "base/msg.h"
 #include "distro/osrelease.h"
+#include "py/extras.h"
 #include "py/pyname.h"
 #include "base/similar.h"
 #include "base/xalloc.h"
@@ -471,48 +472,6 @@ static const char *find_extra(const json_t *extras, const char *want)
 		if (pyname_same(key, want))
 			return key;
 	return NULL;
-}
-
-/* The keys of an extras object by normalised name: find_extra without a
- * scan, for the loops over every script and every extra (a project with
- * an extra per script made those quadratic, with two mallocs a compare). */
-struct extra_index {
-	struct intern canon; /* normalised names, numbered in key order */
-	const char **key;    /* by number: the first key so normalised (borrowed) */
-};
-
-static void extra_index_init(struct extra_index *ix, const json_t *extras)
-{
-	const char *key;
-	json_t *v;
-
-	memset(ix, 0, sizeof(*ix));
-	ix->key = xcalloc(json_object_size(extras) + 1, sizeof(*ix->key));
-	json_object_foreach((json_t *)extras, key, v) {
-		char *c = pyname_canonical(key, strlen(key));
-		bool added;
-		size_t id = intern_add(&ix->canon, c, strlen(c), &added);
-
-		if (added)
-			ix->key[id] = key;
-		free(c);
-	}
-}
-
-/* find_extra(extras, want) for the extras ix was made from. */
-static const char *extra_index_find(const struct extra_index *ix, const char *want)
-{
-	char *c = pyname_canonical(want, strlen(want));
-	size_t id = intern_find(&ix->canon, c, strlen(c));
-
-	free(c);
-	return id == INTERN_NONE ? NULL : ix->key[id];
-}
-
-static void extra_index_free(struct extra_index *ix)
-{
-	intern_free(&ix->canon);
-	free(ix->key);
 }
 
 /* Where setup.cfg and the wheel disagree: warn, and follow the wheel.
@@ -1237,19 +1196,28 @@ static json_t *plan_extras(const struct project *p)
 {
 	json_t *obj = json_object(), *v;
 	const char *key;
-	struct extra_index cfg;
+	struct extras_index cfg;
 
-	extra_index_init(&cfg, p->cfg_extras);
+	extras_index_init(&cfg, p->cfg_extras);
 	json_object_foreach(p->extras, key, v) {
-		bool in_cfg = p->cfg_extras && extra_index_find(&cfg, key);
+		bool in_cfg = p->cfg_extras && extras_index_find(&cfg, key);
 		json_t *x = json_object();
 
 		json_object_set_new(x, "from", json_string(in_cfg ? "setup.cfg" : "wheel"));
 		json_object_set(x, "requires", v);
 		json_object_set_new(obj, key, x);
 	}
-	extra_index_free(&cfg);
+	extras_index_free(&cfg);
 	return obj;
+}
+
+/* An entry point's extra that is not declared: a warning. */
+static void warn_unknown(size_t k, const char *extra, void *arg)
+{
+	const struct script *s = arg;
+
+	msg_warn("<stdin>: %s[%zu].extras[%zu]: no extra '%s' is declared; ignored", s->path,
+		 s->index, k, extra);
 }
 
 static json_t *make_plan(const struct options *o, const struct project *p, const char *pm,
@@ -1260,18 +1228,21 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 	json_t *bsteps = json_array(), *bmounts = json_array(), *m, *pkgs, *steps, *img, *ex;
 	char *uname = p->name ? underscored(p->name) : xstrdup("");
 	char *want_base = xasprintf("%s_base", uname);
-	/* The extra as the project spells it: pip 23 installs an extra only
-	 * when asked with its exact spelling (ENGINES.md). */
-	const char *found_base = p->name && p->extras ? find_extra(p->extras, want_base) : NULL;
-	char *base_extra = xstrdup(found_base ? found_base : want_base);
+	struct extras_index extras;  /* p->extras by normalised name */
+	const char *found_base;
+	char *base_extra;
 	char *base_image_name = p->name ? pyname_canonical(p->name, strlen(p->name)) : xstrdup(""),
 	     *tmp, *base_ref = NULL;
 	const char *dumb_init = strcmp(pm, "emerge") == 0 ? "sys-process/dumb-init" : "dumb-init";
-	bool has_base_extra = found_base != NULL;
-	struct extra_index extras;  /* p->extras by normalised name */
+	bool has_base_extra;
 	struct intern in_all = {0}; /* what all_extras holds */
 	struct intern dockerfiles = {0}; /* p->dockerfiles */
 
+	/* The extra as the project spells it (extras.h). */
+	extras_index_init(&extras, p->extras);
+	found_base = p->name ? extras_base(&extras, p->name) : NULL;
+	base_extra = xstrdup(found_base ? found_base : want_base);
+	has_base_extra = found_base != NULL;
 	tmp = xasprintf("%s-base", base_image_name);
 	free(base_image_name);
 	base_image_name = tmp;
@@ -1311,7 +1282,6 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 		msg_info("note: <stdin>: no extra '%s' in .project.extras: %s installs %s without extras",
 			 base_extra, base_image_name, p->name);
 	check_extras(p, base_extra);
-	extra_index_init(&extras, p->extras);
 	for (size_t i = 0; i < json_array_size(p->dockerfiles); i++) {
 		const json_t *df = json_array_get(p->dockerfiles, i);
 		intern_add(&dockerfiles, json_string_value(df), json_string_length(df), NULL);
@@ -1377,7 +1347,6 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 	for (size_t i = 0; i < p->nscripts; i++) {
 		const struct script *s = &p->scripts[i];
 		char *dockerfile = NULL, *title;
-		const char *us = p->extras ? extra_index_find(&extras, s->name) : NULL;
 		bool df = dockerfile_for(p, &dockerfiles, s->name, &dockerfile);
 		size_t k;
 		json_t *v;
@@ -1393,16 +1362,9 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 		} else {
 			/* The extra named after the script, then the extras its
 			 * entry point asks for; the base's are there already. */
-			if (us)
-				add_unique(ex, us);
-			json_array_foreach(s->ep_extras, k, v) {
-				const char *e = p->extras ? extra_index_find(&extras, json_string_value(v)) : NULL;
-				if (!e)
-					msg_warn("<stdin>: %s[%zu].extras[%zu]: no extra '%s' is "
-						 "declared; ignored", s->path, s->index, k, json_string_value(v));
-				else if (!(has_base_extra && strcmp(e, base_extra) == 0))
-					add_unique(ex, e);
-			}
+			json_decref(ex);
+			ex = extras_for_script(&extras, found_base, s->name, s->ep_extras,
+					       warn_unknown, (void *)s);
 			json_array_foreach(ex, k, v)
 				add_new(all_extras, &in_all, json_string_value(v));
 			if (json_array_size(ex)) {
@@ -1426,10 +1388,10 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 		free(dockerfile);
 		json_array_append_new(images, img);
 	}
-	extra_index_free(&extras);
 	intern_free(&dockerfiles);
 
 builder:
+	extras_index_free(&extras);
 	/* the builder: compile packages, git when it can be used, wheels of
 	 * everything */
 	if (p->needs_git)
