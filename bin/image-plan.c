@@ -17,6 +17,7 @@
 #include "base/intern.h"
 #include "base/msg.h"
 #include "distro/osrelease.h"
+#include "engine/imageref.h"
 #include "py/extras.h"
 #include "py/pyname.h"
 #include "base/similar.h"
@@ -84,123 +85,6 @@ struct project {
 static bool lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 static bool ascii_alnum(char c) { return lower_alnum(c) || (c >= 'A' && c <= 'Z'); }
 
-/* One path component of a Docker reference:
- * [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*  (distribution/reference grammar). */
-static bool ref_component(const char *s, size_t n)
-{
-	size_t i = 0;
-
-	if (n == 0 || !lower_alnum(s[0]) || !lower_alnum(s[n - 1]))
-		return false;
-	while (i < n) {
-		if (lower_alnum(s[i])) {
-			i++;
-		} else if (s[i] == '.' || s[i] == '_') {
-			size_t j = i + 1;
-			if (s[i] == '_' && j < n && s[j] == '_')
-				j++;
-			if (j >= n || !lower_alnum(s[j]))
-				return false;
-			i = j;
-		} else if (s[i] == '-') {
-			while (i < n && s[i] == '-')
-				i++;
-			if (i >= n || !lower_alnum(s[i]))
-				return false;
-		} else {
-			return false;
-		}
-	}
-	return true;
-}
-
-/* A registry host: dns labels joined by dots, optional :port. */
-static bool ref_domain(const char *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n && s[i] != ':') {
-		size_t start = i;
-		while (i < n && (ascii_alnum(s[i]) || s[i] == '-'))
-			i++;
-		if (i == start || s[start] == '-' || s[i - 1] == '-')
-			return false;
-		if (i < n && s[i] == '.')
-			i++;
-		else
-			break;
-	}
-	if (i < n && s[i] == ':') {
-		size_t start = ++i;
-		while (i < n && isdigit((unsigned char)s[i]))
-			i++;
-		if (i == start)
-			return false;
-	}
-	return i == n;
-}
-
-/* [domain/]component(/component)*; a first part is a domain when it has
- * a '.' or ':' or is "localhost", as the docker CLI decides. */
-static bool ref_name(const char *s)
-{
-	const char *p = s, *slash = strchr(s, '/');
-	size_t len = strlen(s);
-
-	if (len == 0 || len > 255)
-		return false;
-	if (slash && (memchr(s, '.', (size_t)(slash - s)) || memchr(s, ':', (size_t)(slash - s)) ||
-		      (slash - s == 9 && strncmp(s, "localhost", 9) == 0))) {
-		if (!ref_domain(s, (size_t)(slash - s)))
-			return false;
-		p = slash + 1;
-	}
-	for (;;) {
-		const char *end = strchr(p, '/');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		if (!ref_component(p, n))
-			return false;
-		if (!end)
-			return true;
-		p = end + 1;
-	}
-}
-
-/* [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} */
-static bool ref_tag(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 128 || !(ascii_alnum(s[0]) || s[0] == '_'))
-		return false;
-	for (size_t i = 1; i < n; i++)
-		if (!ascii_alnum(s[i]) && !strchr("_.-", s[i]))
-			return false;
-	return true;
-}
-
-/* NAME[:TAG][@sha256:HEX] */
-static bool ref_full(const char *s)
-{
-	char *copy = xstrdup(s), *at = strchr(copy, '@'), *colon, *slash;
-	bool ok = true;
-
-	if (at) {
-		*at++ = '\0';
-		ok = strncmp(at, "sha256:", 7) == 0 && strlen(at + 7) == 64 &&
-		     strspn(at + 7, "0123456789abcdef") == 64;
-	}
-	colon = strrchr(copy, ':');
-	slash = strrchr(copy, '/');
-	if (ok && colon && (!slash || colon > slash)) {
-		*colon++ = '\0';
-		ok = ref_tag(colon);
-	}
-	ok = ok && ref_name(copy);
-	free(copy);
-	return ok;
-}
-
 /* A distribution package name as bindep passes it to the package
  * manager: no option look-alikes, no whitespace or shell characters.
  * '/' for Gentoo's category/name, ':' for Debian's name:arch. */
@@ -229,7 +113,7 @@ static bool mirror_url_ok(const char *s)
 	else
 		return false;
 	n = strcspn(host, "/");
-	if (!ref_domain(host, n))
+	if (!imageref_domain(host, n))
 		return false;
 	for (const char *p = host + n; *p; p++)
 		if (!ascii_alnum(*p) && !strchr("/._~%+=,@:-", *p))
@@ -429,7 +313,7 @@ static void read_scripts(json_t *scripts, const char *base, const char *from, st
 				"'.' and '-', not starting with '-' or '.'", s->name);
 		/* Image names as pip writes names: lower case, dashes. */
 		s->image = pyname_canonical(s->name, strlen(s->name));
-		if (!ref_component(s->image, strlen(s->image)))
+		if (!imageref_component(s->image, strlen(s->image)))
 			doc_die(script_path(base, i, ".name"), "'%s' cannot be an image name (lower "
 				"case letters and digits separated by '.', '_', '__' or dashes)", s->name);
 		s->ep_extras = json_object_get(v, "extras");
@@ -1074,7 +958,7 @@ static json_t *pip_install(const char *req)
 static char *image_name(const struct options *o, const char *name)
 {
 	char *n = o->prefix ? xconcat(o->prefix, "/", name, NULL) : xstrdup(name);
-	if (!ref_name(n))
+	if (!imageref_name(n))
 		msg_die(EXIT_USAGE, "image name '%s' is not a valid reference (too long?)", n);
 	return n;
 }
@@ -1478,12 +1362,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 		usage(stderr);
 		exit(EXIT_USAGE);
 	}
-	if (o->base_image && !ref_full(o->base_image))
+	if (o->base_image && !imageref_full(o->base_image))
 		msg_die(EXIT_USAGE, "--base-image '%s': not a valid image reference", o->base_image);
-	if (o->prefix && !ref_name(o->prefix))
+	if (o->prefix && !imageref_name(o->prefix))
 		msg_die(EXIT_USAGE, "--prefix '%s': not a valid repository prefix (lower case "
 			"letters and digits separated by '.', '_', '__', '-' or '/')", o->prefix);
-	if (!ref_tag(o->tag))
+	if (!imageref_tag(o->tag))
 		msg_die(EXIT_USAGE, "--tag '%s': not a valid tag (up to 128 letters, digits, '_', "
 			"'.' and '-', not starting with '.' or '-')", o->tag);
 	if (o->mirror) {
@@ -1510,7 +1394,7 @@ static void base_image(const json_t *doc, struct options *o)
 
 	if (o->base_image)
 		return;
-	if (image && !ref_full(image))
+	if (image && !imageref_full(image))
 		doc_die(".base.image", "'%s': not a valid image reference", image);
 	o->base_image = image ? image : DOC_DEFAULT_BASE_IMAGE;
 }
