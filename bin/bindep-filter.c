@@ -10,10 +10,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/error.h"
 #include "distro/bindep.h"
 #include "doc/doc.h"
 #include "base/msg.h"
 #include "distro/osrelease.h"
+#include "distro/platform.h"
 #include "base/similar.h"
 #include "base/xalloc.h"
 
@@ -213,6 +215,7 @@ static json_t *platform_section(const struct options *o, const json_t *doc)
 	json_t *plat = json_object(), *fields = NULL, *atoms;
 	const char *source = NULL, *path = NULL;
 	json_t *base = doc_want(doc, "", "base", JSON_OBJECT);
+	struct pbrx_error e = {0};
 
 	if (o->os_release) {
 		fields = read_os_release(o->os_release);
@@ -248,21 +251,8 @@ static json_t *platform_section(const struct options *o, const json_t *doc)
 	} else {
 		atoms = json_array();
 	}
-	for (size_t i = 0; i < o->nplatforms; i++) {
-		const char *p = o->platforms[i];
-		char *atom = strncmp(p, "platform:", 9) == 0 ? xstrdup(p) : xasprintf("platform:%s", p);
-		bool dup = false;
-		size_t k;
-		json_t *v;
-
-		if (!valid_profile(atom + 9))
-			msg_die(EXIT_USAGE, "bad platform '%s': lower case letters, digits, ':', '.' and '-'", p);
-		json_array_foreach(atoms, k, v)
-			dup |= strcmp(json_string_value(v), atom) == 0;
-		if (!dup)
-			json_array_append_new(atoms, json_string(atom));
-		free(atom);
-	}
+	if (platform_add_atoms(atoms, o->platforms, o->nplatforms, &e) < 0)
+		error_exit(&e);
 	json_object_set_new(plat, "atoms", atoms);
 	return plat;
 }

@@ -17,6 +17,8 @@
 #include "base/intern.h"
 #include "base/msg.h"
 #include "distro/osrelease.h"
+#include "distro/platform.h"
+#include "base/error.h"
 #include "engine/imageref.h"
 #include "py/extras.h"
 #include "py/pyname.h"
@@ -621,6 +623,7 @@ static void choose_platform(const json_t *doc, const struct options *o, struct p
 	json_t *bindep = doc_want(doc, "", "bindep", JSON_OBJECT);
 	json_t *dp = bindep ? doc_want(bindep, ".bindep", "platform", JSON_OBJECT) : NULL;
 	json_t *base = doc_want(doc, "", "base", JSON_OBJECT);
+	struct pbrx_error e = {0};
 
 	memset(pl, 0, sizeof *pl);
 	if (dp) {
@@ -661,20 +664,8 @@ static void choose_platform(const json_t *doc, const struct options *o, struct p
 		msg_die(EXIT_USAGE, "no platform: run bindep-filter or image-inspect first, "
 			"or give --os-release FILE or --platform NAME");
 	}
-	for (size_t i = 0; !dp && i < o->nplatforms; i++) {
-		const char *p = o->platforms[i];
-		char *atom = strncmp(p, "platform:", 9) == 0 ? xstrdup(p) : xasprintf("platform:%s", p);
-		const char *c = atom + 9;
-
-		if (!*c)
-			msg_die(EXIT_USAGE, "--platform '%s': empty name", p);
-		for (; *c; c++)
-			if (!lower_alnum(*c) && !strchr(":.-_", *c))
-				msg_die(EXIT_USAGE, "--platform '%s': lower case letters, digits, "
-					"':', '.', '_' and '-'", p);
-		add_unique(pl->atoms, atom);
-		free(atom);
-	}
+	if (!dp && platform_add_atoms(pl->atoms, o->platforms, o->nplatforms, &e) < 0)
+		error_exit(&e);
 }
 
 static bool has_atom(const struct platform *pl, const char *name)

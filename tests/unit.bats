@@ -32,3 +32,9 @@ setup_file() {
 	echo "$output"
 	[ "$status" = 0 ]
 }
+
+@test "unit: distro/platform: one rule for --platform values" {
+	run "$BATS_FILE_TMPDIR/platform"
+	echo "$output"
+	[ "$status" = 0 ]
+}
