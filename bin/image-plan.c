@@ -17,6 +17,7 @@
 #include "base/intern.h"
 #include "base/msg.h"
 #include "distro/osrelease.h"
+#include "distro/pkgmgr.h"
 #include "distro/platform.h"
 #include "base/error.h"
 #include "engine/imageref.h"
@@ -134,7 +135,6 @@ static char *underscored(const char *s)
 
 /* ---- small JSON helpers ---------------------------------------------- */
 
-/* A new array of the strings given, NULL-terminated. */
 /* Shared JSON strings for the literals that every image repeats (step
  * names, pip's options, the wheelhouse mount's fields): a plan of 500
  * script images would otherwise allocate each of them 500 times.  Keyed
@@ -163,25 +163,6 @@ static void lit_free(void)
 {
 	for (size_t i = 0; i < sizeof lits / sizeof *lits && lits[i].key; i++)
 		json_decref(lits[i].value);
-}
-
-static json_t *argv_of(const char *first, ...)
-{
-	json_t *a = json_array();
-	va_list ap;
-
-	va_start(ap, first);
-	for (const char *s = first; s; s = va_arg(ap, const char *))
-		json_array_append_new(a, json_string(s));
-	va_end(ap);
-	return a;
-}
-
-/* Append the elements of more to arr; steals more. */
-static void extend_new(json_t *arr, json_t *more)
-{
-	json_array_extend(arr, more);
-	json_decref(more);
 }
 
 /* Append {"name": name, "argv": argv} to steps; steals argv. */
@@ -668,208 +649,6 @@ static void choose_platform(const json_t *doc, const struct options *o, struct p
 		error_exit(&e);
 }
 
-static bool has_atom(const struct platform *pl, const char *name)
-{
-	char *atom = xasprintf("platform:%s", name);
-	bool r = has_string(pl->atoms, atom) || (pl->id && strcmp(pl->id, name) == 0);
-	free(atom);
-	return r;
-}
-
-/* Major version of distro id: from the version, else from an atom
- * "platform:ID-N".  -1 when unknown. */
-static long major_version(const struct platform *pl, const char *id)
-{
-	size_t i, n = strlen(id);
-	json_t *v;
-
-	if (pl->id && strcmp(pl->id, id) == 0 && pl->version && isdigit((unsigned char)pl->version[0]))
-		return strtol(pl->version, NULL, 10);
-	json_array_foreach(pl->atoms, i, v) {
-		const char *a = json_string_value(v);
-		if (strncmp(a, "platform:", 9) == 0 && strncmp(a + 9, id, n) == 0 &&
-		    a[9 + n] == '-' && isdigit((unsigned char)a[10 + n]))
-			return strtol(a + 10 + n, NULL, 10);
-	}
-	return -1;
-}
-
-/* The package manager of the platform.  Enterprise Linux 7 and Amazon
- * Linux 1 and 2 have yum; Fedora 22+, EL 8+ and Amazon Linux 2023 dnf. */
-static const char *package_manager(const struct platform *pl)
-{
-	static const char *const el[] = {"rhel", "centos", "oracle", "ol", "rocky", "almalinux",
-					 "scientific", "redhatenterpriseserver",
-					 "redhatenterpriseworkstation", NULL};
-
-	if (has_atom(pl, "apk") || has_atom(pl, "alpine"))
-		return "apk";
-	if (has_atom(pl, "dpkg") || has_atom(pl, "debian") || has_atom(pl, "ubuntu"))
-		return "apt-get";
-	if (has_atom(pl, "pacman") || has_atom(pl, "arch"))
-		return "pacman";
-	if (has_atom(pl, "emerge") || has_atom(pl, "gentoo"))
-		return "emerge";
-	if (has_atom(pl, "suse") || has_atom(pl, "opensuse") || has_atom(pl, "sles"))
-		return "zypper";
-	if (has_atom(pl, "fedora")) {
-		long v = major_version(pl, "fedora");
-		return v >= 0 && v < 22 ? "yum" : "dnf";
-	}
-	if (has_atom(pl, "amzn")) {
-		/* Amazon Linux 1 versions are dates (2016.03), 2 is "2". */
-		long v = major_version(pl, "amzn");
-		return v >= 0 && v < 2023 ? "yum" : "dnf";
-	}
-	for (size_t i = 0; el[i]; i++)
-		if (has_atom(pl, el[i])) {
-			long v = major_version(pl, el[i]);
-			return v >= 0 && v < 8 ? "yum" : "dnf";
-		}
-	if (has_atom(pl, "rpm") || has_atom(pl, "redhat"))
-		return "dnf";
-	return NULL;
-}
-
-/* ---- package manager commands ---------------------------------------- */
-
-/* Append the steps that install pkgs (sorted array of names, borrowed) and leave
- * no cache or package lists behind, each an argv; steals nothing. */
-static void install_steps(json_t *steps, const char *pm, json_t *pkgs)
-{
-	json_t *argv;
-
-#define INSTALL(...) do { argv = argv_of(__VA_ARGS__, NULL); json_array_extend(argv, pkgs); \
-			  step(steps, "packages", argv); } while (0)
-#define RUN(...) step(steps, "packages", argv_of(__VA_ARGS__, NULL))
-	if (strcmp(pm, "apk") == 0) {
-		INSTALL("apk", "add", "--no-cache");
-	} else if (strcmp(pm, "apt-get") == 0) {
-		/* apt-get update exits 0 after failed downloads unless told.
-		 * No translated descriptions: 40% of the lists' bytes, read by
-		 * nothing an install does (0.6 s of each update here). */
-		RUN("env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "update", "--error-on=any",
-		    "-o", "Acquire::Languages=none");
-		/* No dpkg-preconfigure: it opens debconf's databases read-write
-		 * even when it has nothing to do (always, without apt-utils),
-		 * which copies all of them, some 800 kB, into the layer.  With
-		 * the noninteractive frontend it only moves questions the
-		 * packages' own scripts ask anyway.  apt clears a list only in
-		 * a file, written here by sed (steps are never a shell) from
-		 * os-release's first line, to /tmp: the container's own, never
-		 * committed.
-		 * apt's and dpkg's logs and dpkg's backup of its status, a
-		 * tenth of the rest, are records of this build, with its
-		 * timestamps, that no container reads. */
-		RUN("sed", "-n", "1s/.*/#clear DPkg::Pre-Install-Pkgs;/w /tmp/pbrx-apt.conf",
-		    "/etc/os-release");
-		INSTALL("env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-c", "/tmp/pbrx-apt.conf",
-			"install", "-y", "--no-install-recommends", "-o", "Dir::Log::History=/dev/null",
-			"-o", "Dir::Log::Terminal=/dev/null", "-o", "Dir::Log::Planner=/dev/null",
-			"-o", "DPkg::Options::=--log=/dev/null");
-		RUN("apt-get", "clean");
-		RUN("find", "/var/lib/apt/lists", "-mindepth", "1", "-delete");
-		RUN("rm", "-f", "/var/lib/dpkg/status-old");
-	} else if (strcmp(pm, "dnf") == 0) {
-		INSTALL("dnf", "install", "-y", "--setopt=install_weak_deps=False", "--nodocs");
-		RUN("dnf", "clean", "all");
-		RUN("rm", "-rf", "/var/cache/dnf");
-	} else if (strcmp(pm, "microdnf") == 0) {
-		INSTALL("microdnf", "install", "-y", "--setopt=install_weak_deps=0", "--nodocs");
-		RUN("microdnf", "clean", "all");
-	} else if (strcmp(pm, "yum") == 0) {
-		INSTALL("yum", "install", "-y", "--setopt=tsflags=nodocs");
-		RUN("yum", "clean", "all");
-		RUN("rm", "-rf", "/var/cache/yum");
-	} else if (strcmp(pm, "zypper") == 0) {
-		INSTALL("zypper", "--non-interactive", "install", "--no-recommends");
-		RUN("zypper", "--non-interactive", "clean", "--all");
-	} else if (strcmp(pm, "pacman") == 0) {
-		INSTALL("pacman", "-Syu", "--noconfirm", "--needed");
-		RUN("pacman", "-Scc", "--noconfirm");
-		RUN("find", "/var/lib/pacman/sync", "-mindepth", "1", "-delete");
-	} else if (strcmp(pm, "emerge") == 0) {
-		INSTALL("emerge", "--quiet-build=y", "--noreplace");
-		RUN("rm", "-rf", "/var/cache/distfiles");
-	}
-#undef INSTALL
-#undef RUN
-}
-
-/* Where each package manager keeps its repository list, which files in
- * it name mirrors, and the sed expressions (ERE) that switch them to
- * URL.  URL is checked by mirror_url_ok, so it cannot end the '#'-
- * delimited expression or mean anything to sed's replacement. */
-static void mirror_steps(json_t *steps, const char *pm, const char *url)
-{
-	const char *dir = NULL;
-	const char *names[3] = {NULL};
-	char *expr[3] = {NULL};
-	json_t *argv;
-
-	if (strcmp(pm, "apk") == 0) {
-		/* pbrx: URL replaces http://dl-cdn.alpinelinux.org/alpine */
-		dir = "/etc/apk";
-		names[0] = "repositories";
-		expr[0] = xasprintf("s#^https?://[^/[:space:]]+/alpine/#%s/#", url);
-	} else if (strcmp(pm, "apt-get") == 0) {
-		/* URL replaces the main archive; security updates stay. */
-		dir = "/etc/apt";
-		names[0] = "*.list";
-		names[1] = "*.sources";
-		expr[0] = xasprintf("s#https?://(deb\\.debian\\.org/debian|([a-z0-9-]+\\.)?"
-				    "archive\\.ubuntu\\.com/ubuntu)/?([[:space:]]|$)#%s\\3#g", url);
-	} else if (!strcmp(pm, "dnf") || !strcmp(pm, "microdnf") || !strcmp(pm, "yum")) {
-		dir = "/etc/yum.repos.d";
-		names[0] = "*.repo";
-		expr[0] = xstrdup("/^(metalink|mirrorlist)=/s/^/#/");
-		expr[1] = xstrdup("s/^#baseurl=/baseurl=/");
-		expr[2] = xasprintf("s#^baseurl=https?://[^/]+/#baseurl=%s/#", url);
-	} else if (strcmp(pm, "zypper") == 0) {
-		dir = "/etc/zypp/repos.d";
-		names[0] = "*.repo";
-		expr[0] = xasprintf("s#^baseurl=https?://[^/]+/#baseurl=%s/#", url);
-	} else if (strcmp(pm, "pacman") == 0) {
-		dir = "/etc/pacman.d";
-		names[0] = "mirrorlist";
-		expr[0] = xasprintf("1i Server = %s/$repo/os/$arch", url);
-	} else {
-		msg_die(EXIT_USAGE, "--mirror: not supported for %s", pm);
-	}
-
-	char *from = xasprintf("%s/.", dir);
-	step(steps, "mirror", argv_of("mkdir", "-p", P_MIRROR, NULL));
-	step(steps, "mirror", argv_of("cp", "-a", from, P_MIRROR "/", NULL));
-	argv = argv_of("find", dir, "-type", "f", NULL);
-	if (names[1])
-		json_array_append_new(argv, json_string("("));
-	for (size_t i = 0; names[i]; i++) {
-		if (i)
-			json_array_append_new(argv, json_string("-o"));
-		extend_new(argv, argv_of("-name", names[i], NULL));
-	}
-	if (names[1])
-		json_array_append_new(argv, json_string(")"));
-	extend_new(argv, argv_of("-exec", "sed", "-i", "-E", NULL));
-	for (size_t i = 0; i < 3 && expr[i]; i++)
-		extend_new(argv, argv_of("-e", expr[i], NULL));
-	/* ';' rather than '+': BusyBox find may lack "-exec {} +". */
-	extend_new(argv, argv_of("{}", ";", NULL));
-	step(steps, "mirror", argv);
-	free(from);
-	for (size_t i = 0; i < 3; i++)
-		free(expr[i]);
-}
-
-static void mirror_restore_step(json_t *steps, const char *pm)
-{
-	const char *dir = !strcmp(pm, "apk") ? "/etc/apk/" : !strcmp(pm, "apt-get") ? "/etc/apt/" :
-			  !strcmp(pm, "zypper") ? "/etc/zypp/repos.d/" :
-			  !strcmp(pm, "pacman") ? "/etc/pacman.d/" : "/etc/yum.repos.d/";
-
-	step(steps, "mirror-restore", argv_of("cp", "-a", P_MIRROR "/.", dir, NULL));
-}
-
 /* ---- labels ---------------------------------------------------------- */
 
 /* The OCI labels every image shares (title is set per image). */
@@ -1095,6 +874,15 @@ static void warn_unknown(size_t k, const char *extra, void *arg)
 		 s->index, k, extra);
 }
 
+/* The mirror steps, or the exit when pm has no mirror support. */
+static void mirror_steps(json_t *steps, const char *pm, const char *url)
+{
+	struct pbrx_error e = {0};
+
+	if (pkgmgr_mirror_steps(steps, pm, url, P_MIRROR, &e) < 0)
+		error_exit(&e);
+}
+
 static json_t *make_plan(const struct options *o, const struct project *p, const char *pm,
 			 json_t *compile, json_t *runtime)
 {
@@ -1179,9 +967,9 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 	steps = json_array();
 	if (o->mirror)
 		mirror_steps(steps, pm, o->mirror);
-	install_steps(steps, pm, pkgs);
+	pkgmgr_install_steps(steps, pm, pkgs);
 	if (o->mirror)
-		mirror_restore_step(steps, pm);
+		pkgmgr_mirror_restore_step(steps, pm, P_MIRROR);
 	set_layer(steps, 0, "packages");
 	if (p->wheel) {
 		char *whl = xasprintf("%s/%s", P_WHEELS, p->wheel);
@@ -1193,11 +981,11 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 			tmp = with_extras(whl, ex);
 			step(steps, "dependencies", pip_install(tmp));
 			free(tmp);
-			step(steps, "dependencies", argv_of("python3", "-m", "pip", "uninstall",
+			step(steps, "dependencies", pkgmgr_argv("python3", "-m", "pip", "uninstall",
 							    "--yes", "--quiet", p->name, NULL));
 			set_layer(steps, first, "dependencies");
 		}
-		step(steps, "install", argv_of("python3", "-m", "pip", "install", "--no-index",
+		step(steps, "install", pkgmgr_argv("python3", "-m", "pip", "install", "--no-index",
 					       "--no-cache-dir", "--no-deps", whl, NULL));
 		free(whl);
 	} else {
@@ -1213,7 +1001,7 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 	json_object_set_new(img, "steps", steps);
 	tmp = image_name(o, base_image_name);
 	json_object_set_new(img, "config",
-			    config_of(argv_of("/usr/bin/dumb-init", "--", NULL), NULL,
+			    config_of(pkgmgr_argv("/usr/bin/dumb-init", "--", NULL), NULL,
 				      labels_titled(labels, tmp)));
 	free(tmp);
 	json_array_append_new(images, img);
@@ -1256,7 +1044,7 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 		title = image_name(o, s->image);
 		tmp = xconcat("/usr/local/bin/", s->name, NULL);
 		json_object_set_new(img, "config",
-				    config_of(NULL, df ? NULL : argv_of(tmp, NULL),
+				    config_of(NULL, df ? NULL : pkgmgr_argv(tmp, NULL),
 					      labels_titled(labels, title)));
 		free(tmp);
 		free(title);
@@ -1274,12 +1062,12 @@ builder:
 	pkgs = sorted(compile);
 	if (o->mirror)
 		mirror_steps(bsteps, pm, o->mirror);
-	install_steps(bsteps, pm, pkgs);
+	pkgmgr_install_steps(bsteps, pm, pkgs);
 	set_layer(bsteps, 0, "packages");
 	/* pip builds in place: build a throwaway copy of the read-only source. */
-	step(bsteps, "source", argv_of("cp", "-a", P_SRC "/.", P_BUILD "/", NULL));
+	step(bsteps, "source", pkgmgr_argv("cp", "-a", P_SRC "/.", P_BUILD "/", NULL));
 	tmp = with_extras(P_BUILD, all_extras);
-	step(bsteps, "wheels", argv_of("python3", "-m", "pip", "wheel", "--wheel-dir", P_WHEELS,
+	step(bsteps, "wheels", pkgmgr_argv("python3", "-m", "pip", "wheel", "--wheel-dir", P_WHEELS,
 				       "--find-links", P_WHEELS, tmp, NULL));
 	free(tmp);
 	m = json_object();
@@ -1324,8 +1112,6 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	static const char *const pms[] = {"apk", "apt-get", "dnf", "microdnf", "yum", "zypper",
-					  "pacman", "emerge", NULL};
 	size_t cap = 0;
 	int ch;
 
@@ -1367,10 +1153,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 				"with letters, digits and any of /._~%%+=,@:-", o->mirror);
 	}
 	if (o->pm) {
-		bool known = false;
-		for (size_t i = 0; pms[i]; i++)
-			known |= strcmp(pms[i], o->pm) == 0;
-		if (!known)
+		if (!pkgmgr_known(o->pm))
 			msg_die(EXIT_USAGE, "--package-manager '%s': expected apk, apt-get, dnf, "
 				"microdnf, yum, zypper, pacman or emerge", o->pm);
 	}
@@ -1417,7 +1200,7 @@ int main(int argc, char **argv)
 	runtime = selection_names(selections, "runtime");
 	compile = selection_names(selections, "compile");
 	choose_platform(doc, &o, &pl);
-	pm = o.pm ? o.pm : package_manager(&pl);
+	pm = o.pm ? o.pm : pkgmgr_for(pl.id, pl.version, pl.atoms);
 	if (!pm) {
 		char *atoms = json_dumps(pl.atoms, JSON_COMPACT);
 		msg_die(EXIT_USAGE, "%s: cannot tell the package manager from %s%s%s; "
