@@ -20,15 +20,14 @@
 #include "distro/pkgmgr.h"
 #include "distro/platform.h"
 #include "base/error.h"
+#include "base/fs.h"
+#include "base/stage.h"
 #include "engine/imageref.h"
 #include "py/extras.h"
 #include "py/pyname.h"
 #include "base/similar.h"
 #include "base/xalloc.h"
 
-#ifndef PBRX_VERSION
-#define PBRX_VERSION "unknown"
-#endif
 
 
 /* Everything runs under /tmp, which the engine mounts as a tmpfs, so no
@@ -561,29 +560,6 @@ struct platform {
 	const char *from;   /* where it came from, for messages */
 };
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "r");
-	size_t cap = 0, n = 0;
-	char *buf = NULL;
-
-	if (!f)
-		msg_die(EXIT_USAGE, "%s: %s", path, strerror(errno));
-	for (;;) {
-		size_t got;
-		xgrow((void **)&buf, &cap, n + 4096, 1);
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f))
-		msg_die(EXIT_USAGE, "%s: %s", path, strerror(errno));
-	fclose(f);
-	*len = n;
-	return buf;
-}
-
 static void platform_from_fields(struct platform *pl, json_t *fields, const char *where)
 {
 	struct osr_distro d;
@@ -625,9 +601,12 @@ static void choose_platform(const json_t *doc, const struct options *o, struct p
 		size_t len;
 		int line = 0;
 		const char *err = NULL;
-		char *text = slurp(o->os_release, &len);
-		json_t *fields = osr_parse(text, len, &line, &err);
+		char *text = fs_read(o->os_release, &len, &e);
+		json_t *fields;
 
+		if (!text)
+			error_exit(&e);
+		fields = osr_parse(text, len, &line, &err);
 		free(text);
 		if (!fields)
 			msg_die(EXIT_USAGE, "%s:%d: %s", o->os_release, line, err);
@@ -1108,15 +1087,14 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{"package-manager", required_argument, NULL, 'K'},
 		{"os-release", required_argument, NULL, 'O'},
 		{"platform", required_argument, NULL, 'L'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
+		STAGE_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
 	size_t cap = 0;
 	int ch;
 
 	o->tag = "latest";
-	while ((ch = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, STAGE_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'B': o->base_image = optarg; break;
 		case 'P': o->prefix = optarg; break;
@@ -1128,17 +1106,13 @@ static void parse_options(int argc, char **argv, struct options *o)
 			xgrow((void **)&o->platforms, &cap, o->nplatforms + 1, sizeof(char *));
 			o->platforms[o->nplatforms++] = optarg;
 			break;
-		case 'q': msg_set_verbosity(-1); break;
-		case 'v': msg_set_verbosity(msg_verbosity() + 1); break;
-		case 'h': usage(stdout); exit(EXIT_OK);
-		case 'V': puts("image-plan " PBRX_VERSION); exit(EXIT_OK);
-		default: usage(stderr); exit(EXIT_USAGE);
+		default:
+			if (!stage_option(ch, usage))
+				stage_usage_error(usage);
 		}
 	}
-	if (optind != argc) {
-		usage(stderr);
-		exit(EXIT_USAGE);
-	}
+	if (optind != argc)
+		stage_usage_error(usage);
 	if (o->base_image && !imageref_full(o->base_image))
 		msg_die(EXIT_USAGE, "--base-image '%s': not a valid image reference", o->base_image);
 	if (o->prefix && !imageref_name(o->prefix))
