@@ -10,22 +10,24 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/error.h"
+#include "base/fs.h"
+#include "base/stage.h"
 #include "distro/bindep.h"
 #include "doc/doc.h"
 #include "base/msg.h"
 #include "distro/osrelease.h"
+#include "distro/platform.h"
 #include "base/similar.h"
 #include "base/xalloc.h"
 
+/* The usage line; on stdout (-h) the whole help. */
 static void usage(FILE *out)
 {
 	fputs("usage: bindep-filter [-f FILE|-] [--os-release FILE] [--platform NAME]... "
 	      "[--brief] [PROFILE...]\n", out);
-}
-
-static void help(void)
-{
-	usage(stdout);
+	if (out != stdout)
+		return;
 	fputs("\nSelect packages from a bindep file as bindep does, and add them to the\n"
 	      "document read on stdin as the section \"bindep\".\n\n"
 	      "  -f, --file FILE      the bindep file (default: the project's or ./bindep.txt,\n"
@@ -37,8 +39,7 @@ static void help(void)
 	      "      --version        show the version\n\n"
 	      "PROFILE selects a profile (none means \"default\"); NAME=P1[,P2...] makes a\n"
 	      "named selection.  Without PROFILE the document gets the selections\n"
-	      "\"runtime\" (profile default) and \"compile\" (profile compile).\n", stdout);
-	exit(EXIT_OK);
+	      "\"runtime\" (profile default) and \"compile\" (profile compile).\n", out);
 }
 
 struct selection {
@@ -57,27 +58,16 @@ struct options {
 	int nargs;
 };
 
-/* Text of a whole file or stdin; dies with EXIT_USAGE when unreadable. */
+/* Text of a whole file or stdin ("-"); dies with EXIT_USAGE when
+ * unreadable. */
 static char *slurp(const char *path, size_t *len)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	size_t cap = 0, n = 0, got;
-	char *buf = NULL;
+	struct pbrx_error e = {0};
+	char *text = fs_read(path, len, &e);
 
-	if (!f)
-		msg_die(EXIT_USAGE, "%s: %s", path, strerror(errno));
-	do {
-		xgrow((void **)&buf, &cap, n + 65536, 1);
-		got = fread(buf + n, 1, cap - n - 1, f);
-		n += got;
-	} while (got > 0);
-	if (ferror(f))
-		msg_die(EXIT_USAGE, "%s: %s", path, strerror(errno));
-	if (f != stdin)
-		fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
+	if (!text)
+		error_exit(&e);
+	return text;
 }
 
 static bool exists(const char *path) { return access(path, F_OK) == 0; }
@@ -213,6 +203,7 @@ static json_t *platform_section(const struct options *o, const json_t *doc)
 	json_t *plat = json_object(), *fields = NULL, *atoms;
 	const char *source = NULL, *path = NULL;
 	json_t *base = doc_want(doc, "", "base", JSON_OBJECT);
+	struct pbrx_error e = {0};
 
 	if (o->os_release) {
 		fields = read_os_release(o->os_release);
@@ -248,21 +239,8 @@ static json_t *platform_section(const struct options *o, const json_t *doc)
 	} else {
 		atoms = json_array();
 	}
-	for (size_t i = 0; i < o->nplatforms; i++) {
-		const char *p = o->platforms[i];
-		char *atom = strncmp(p, "platform:", 9) == 0 ? xstrdup(p) : xasprintf("platform:%s", p);
-		bool dup = false;
-		size_t k;
-		json_t *v;
-
-		if (!valid_profile(atom + 9))
-			msg_die(EXIT_USAGE, "bad platform '%s': lower case letters, digits, ':', '.' and '-'", p);
-		json_array_foreach(atoms, k, v)
-			dup |= strcmp(json_string_value(v), atom) == 0;
-		if (!dup)
-			json_array_append_new(atoms, json_string(atom));
-		free(atom);
-	}
+	if (platform_add_atoms(atoms, o->platforms, o->nplatforms, &e) < 0)
+		error_exit(&e);
 	json_object_set_new(plat, "atoms", atoms);
 	return plat;
 }
@@ -425,15 +403,14 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{"os-release", required_argument, NULL, 'O'},
 		{"platform", required_argument, NULL, 'P'},
 		{"brief", no_argument, NULL, 'b'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
+		STAGE_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
 	size_t cap = 0;
 	int c;
 
 	argv[0] = (char *)msg_progname(); /* getopt's messages start with it */
-	while ((c = getopt_long(argc, argv, "f:bh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:b" STAGE_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': o->file = optarg; break;
 		case 'O': o->os_release = optarg; break;
@@ -442,9 +419,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->platforms[o->nplatforms++] = optarg;
 			break;
 		case 'b': o->brief = true; break;
-		case 'h': help(); break;
-		case 'V': printf("bindep-filter %s\n", PBRX_VERSION); exit(EXIT_OK);
-		default: usage(stderr); exit(EXIT_USAGE);
+		default:
+			if (!stage_option(c, usage))
+				stage_usage_error(usage);
 		}
 	}
 	o->args = argv + optind;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cfg-extras: read a project's setup.cfg and add the "project" section
- * (name, version, console scripts, extras) to the document.  A project
+ * (name, version, console scripts, extras, and the facts of the tree:
+ * git checkout, build time, Dockerfiles) to the document.  A project
  * with only pyproject.toml or setup.py gets a section without a name:
  * its built wheel declares the rest (no TOML parser here, see
  * cfg-extras(1)).  See pbrx-document(5). */
@@ -13,7 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/error.h"
 #include "py/cfg.h"
+#include "py/project.h"
 #include "doc/doc.h"
 #include "base/msg.h"
 #include "base/xalloc.h"
@@ -63,6 +66,7 @@ int main(int argc, char **argv)
 	char *path;
 	size_t n = 1;
 	json_t *doc, *project;
+	struct pbrx_error err = {0};
 	int ch;
 
 	msg_init("cfg-extras");
@@ -106,6 +110,8 @@ int main(int argc, char **argv)
 		project = other_project(dir, other);
 	else
 		project = cfg_read_project_opt(dir, path, other != NULL);
+	if (project_facts(project, getenv("SOURCE_DATE_EPOCH"), &err) < 0)
+		error_exit(&err);
 	doc_set(doc, "project", project);
 	doc_write(doc);
 

@@ -5,32 +5,30 @@
  * See image-plan(1) and pbrx-document(5). */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <dirent.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "doc/doc.h"
 #include "base/intern.h"
 #include "base/msg.h"
 #include "distro/osrelease.h"
+#include "distro/pkgmgr.h"
+#include "distro/platform.h"
+#include "base/error.h"
+#include "base/fs.h"
+#include "base/stage.h"
+#include "engine/imageref.h"
+#include "py/extras.h"
 #include "py/pyname.h"
 #include "base/similar.h"
 #include "base/xalloc.h"
 
-#ifndef PBRX_VERSION
-#define PBRX_VERSION "unknown"
-#endif
 
-extern char **environ;
 
 /* Everything runs under /tmp, which the engine mounts as a tmpfs, so no
  * mount target or scratch file can land in a committed layer
@@ -74,6 +72,12 @@ struct project {
 	const char *wheel;    /* the project's wheel file (.wheels.project_wheel);
 	                       * NULL before wheel-build */
 	bool requires;        /* the wheel declares Requires-Dist lines */
+	/* The tree's facts, as cfg-extras read them (project.h); absent
+	 * members: no checkout, no time, no git, no Dockerfiles. */
+	const json_t *git;    /* borrowed: {revision, source} or NULL */
+	const char *created;  /* the build time, or NULL */
+	bool needs_git;       /* pip can use git in the builder */
+	json_t *dockerfiles;  /* borrowed: ["Dockerfile.NAME"...] */
 	struct script *scripts;
 	size_t nscripts;
 };
@@ -82,123 +86,6 @@ struct project {
 
 static bool lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 static bool ascii_alnum(char c) { return lower_alnum(c) || (c >= 'A' && c <= 'Z'); }
-
-/* One path component of a Docker reference:
- * [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*  (distribution/reference grammar). */
-static bool ref_component(const char *s, size_t n)
-{
-	size_t i = 0;
-
-	if (n == 0 || !lower_alnum(s[0]) || !lower_alnum(s[n - 1]))
-		return false;
-	while (i < n) {
-		if (lower_alnum(s[i])) {
-			i++;
-		} else if (s[i] == '.' || s[i] == '_') {
-			size_t j = i + 1;
-			if (s[i] == '_' && j < n && s[j] == '_')
-				j++;
-			if (j >= n || !lower_alnum(s[j]))
-				return false;
-			i = j;
-		} else if (s[i] == '-') {
-			while (i < n && s[i] == '-')
-				i++;
-			if (i >= n || !lower_alnum(s[i]))
-				return false;
-		} else {
-			return false;
-		}
-	}
-	return true;
-}
-
-/* A registry host: dns labels joined by dots, optional :port. */
-static bool ref_domain(const char *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n && s[i] != ':') {
-		size_t start = i;
-		while (i < n && (ascii_alnum(s[i]) || s[i] == '-'))
-			i++;
-		if (i == start || s[start] == '-' || s[i - 1] == '-')
-			return false;
-		if (i < n && s[i] == '.')
-			i++;
-		else
-			break;
-	}
-	if (i < n && s[i] == ':') {
-		size_t start = ++i;
-		while (i < n && isdigit((unsigned char)s[i]))
-			i++;
-		if (i == start)
-			return false;
-	}
-	return i == n;
-}
-
-/* [domain/]component(/component)*; a first part is a domain when it has
- * a '.' or ':' or is "localhost", as the docker CLI decides. */
-static bool ref_name(const char *s)
-{
-	const char *p = s, *slash = strchr(s, '/');
-	size_t len = strlen(s);
-
-	if (len == 0 || len > 255)
-		return false;
-	if (slash && (memchr(s, '.', (size_t)(slash - s)) || memchr(s, ':', (size_t)(slash - s)) ||
-		      (slash - s == 9 && strncmp(s, "localhost", 9) == 0))) {
-		if (!ref_domain(s, (size_t)(slash - s)))
-			return false;
-		p = slash + 1;
-	}
-	for (;;) {
-		const char *end = strchr(p, '/');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		if (!ref_component(p, n))
-			return false;
-		if (!end)
-			return true;
-		p = end + 1;
-	}
-}
-
-/* [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} */
-static bool ref_tag(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 128 || !(ascii_alnum(s[0]) || s[0] == '_'))
-		return false;
-	for (size_t i = 1; i < n; i++)
-		if (!ascii_alnum(s[i]) && !strchr("_.-", s[i]))
-			return false;
-	return true;
-}
-
-/* NAME[:TAG][@sha256:HEX] */
-static bool ref_full(const char *s)
-{
-	char *copy = xstrdup(s), *at = strchr(copy, '@'), *colon, *slash;
-	bool ok = true;
-
-	if (at) {
-		*at++ = '\0';
-		ok = strncmp(at, "sha256:", 7) == 0 && strlen(at + 7) == 64 &&
-		     strspn(at + 7, "0123456789abcdef") == 64;
-	}
-	colon = strrchr(copy, ':');
-	slash = strrchr(copy, '/');
-	if (ok && colon && (!slash || colon > slash)) {
-		*colon++ = '\0';
-		ok = ref_tag(colon);
-	}
-	ok = ok && ref_name(copy);
-	free(copy);
-	return ok;
-}
 
 /* A distribution package name as bindep passes it to the package
  * manager: no option look-alikes, no whitespace or shell characters.
@@ -228,7 +115,7 @@ static bool mirror_url_ok(const char *s)
 	else
 		return false;
 	n = strcspn(host, "/");
-	if (!ref_domain(host, n))
+	if (!imageref_domain(host, n))
 		return false;
 	for (const char *p = host + n; *p; p++)
 		if (!ascii_alnum(*p) && !strchr("/._~%+=,@:-", *p))
@@ -247,7 +134,6 @@ static char *underscored(const char *s)
 
 /* ---- small JSON helpers ---------------------------------------------- */
 
-/* A new array of the strings given, NULL-terminated. */
 /* Shared JSON strings for the literals that every image repeats (step
  * names, pip's options, the wheelhouse mount's fields): a plan of 500
  * script images would otherwise allocate each of them 500 times.  Keyed
@@ -276,25 +162,6 @@ static void lit_free(void)
 {
 	for (size_t i = 0; i < sizeof lits / sizeof *lits && lits[i].key; i++)
 		json_decref(lits[i].value);
-}
-
-static json_t *argv_of(const char *first, ...)
-{
-	json_t *a = json_array();
-	va_list ap;
-
-	va_start(ap, first);
-	for (const char *s = first; s; s = va_arg(ap, const char *))
-		json_array_append_new(a, json_string(s));
-	va_end(ap);
-	return a;
-}
-
-/* Append the elements of more to arr; steals more. */
-static void extend_new(json_t *arr, json_t *more)
-{
-	json_array_extend(arr, more);
-	json_decref(more);
 }
 
 /* Append {"name": name, "argv": argv} to steps; steals argv. */
@@ -428,7 +295,7 @@ static void read_scripts(json_t *scripts, const char *base, const char *from, st
 				"'.' and '-', not starting with '-' or '.'", s->name);
 		/* Image names as pip writes names: lower case, dashes. */
 		s->image = pyname_canonical(s->name, strlen(s->name));
-		if (!ref_component(s->image, strlen(s->image)))
+		if (!imageref_component(s->image, strlen(s->image)))
 			doc_die(script_path(base, i, ".name"), "'%s' cannot be an image name (lower "
 				"case letters and digits separated by '.', '_', '__' or dashes)", s->name);
 		s->ep_extras = json_object_get(v, "extras");
@@ -471,48 +338,6 @@ static const char *find_extra(const json_t *extras, const char *want)
 		if (pyname_same(key, want))
 			return key;
 	return NULL;
-}
-
-/* The keys of an extras object by normalised name: find_extra without a
- * scan, for the loops over every script and every extra (a project with
- * an extra per script made those quadratic, with two mallocs a compare). */
-struct extra_index {
-	struct intern canon; /* normalised names, numbered in key order */
-	const char **key;    /* by number: the first key so normalised (borrowed) */
-};
-
-static void extra_index_init(struct extra_index *ix, const json_t *extras)
-{
-	const char *key;
-	json_t *v;
-
-	memset(ix, 0, sizeof(*ix));
-	ix->key = xcalloc(json_object_size(extras) + 1, sizeof(*ix->key));
-	json_object_foreach((json_t *)extras, key, v) {
-		char *c = pyname_canonical(key, strlen(key));
-		bool added;
-		size_t id = intern_add(&ix->canon, c, strlen(c), &added);
-
-		if (added)
-			ix->key[id] = key;
-		free(c);
-	}
-}
-
-/* find_extra(extras, want) for the extras ix was made from. */
-static const char *extra_index_find(const struct extra_index *ix, const char *want)
-{
-	char *c = pyname_canonical(want, strlen(want));
-	size_t id = intern_find(&ix->canon, c, strlen(c));
-
-	free(c);
-	return id == INTERN_NONE ? NULL : ix->key[id];
-}
-
-static void extra_index_free(struct extra_index *ix)
-{
-	intern_free(&ix->canon);
-	free(ix->key);
 }
 
 /* Where setup.cfg and the wheel disagree: warn, and follow the wheel.
@@ -568,6 +393,42 @@ static void compare_with_wheel(const struct project *cfg, json_t *cfg_scripts, c
 	}
 }
 
+/* The members cfg-extras read from the tree (see project.h), checked. */
+static void read_facts(const json_t *proj, struct project *p)
+{
+	const json_t *g = json_object_get(proj, "git"), *v;
+	const json_t *created = json_object_get(proj, "created");
+	const json_t *need = json_object_get(proj, "needs_git");
+	size_t i;
+
+	p->git = NULL;
+	if (g && !json_is_null(g)) {
+		if (!json_is_object(g))
+			doc_die(".project.git", "expected an object or null");
+		doc_need_string(g, ".project.git", "revision");
+		v = json_object_get(g, "source");
+		if (v && !json_is_null(v) && !json_is_string(v))
+			doc_die(".project.git.source", "expected a string or null");
+		p->git = g;
+	}
+	p->created = NULL;
+	if (created && !json_is_null(created)) {
+		if (!json_is_string(created))
+			doc_die(".project.created", "expected a string or null");
+		p->created = json_string_value(created);
+	}
+	if (need && !json_is_boolean(need))
+		doc_die(".project.needs_git", "expected true or false");
+	p->needs_git = json_is_true(need);
+	p->dockerfiles = doc_want(proj, ".project", "dockerfiles", JSON_ARRAY);
+	json_array_foreach(p->dockerfiles, i, v)
+		if (!json_is_string(v) || strncmp(json_string_value(v), "Dockerfile.", 11) != 0 ||
+		    strchr(json_string_value(v), '/')) {
+			char *path = xasprintf(".project.dockerfiles[%zu]", i);
+			doc_die(path, "expected a string \"Dockerfile.NAME\"");
+		}
+}
+
 static void read_project(const json_t *doc, struct project *p)
 {
 	json_t *proj = doc_need(doc, "", "project", JSON_OBJECT), *scripts;
@@ -590,6 +451,7 @@ static void read_project(const json_t *doc, struct project *p)
 		if ((unsigned char)*c < 0x20)
 			doc_die(".project.dir", "control character in the path");
 
+	read_facts(proj, p);
 	p->extras = p->cfg_extras = doc_want(proj, ".project", "extras", JSON_OBJECT);
 	check_extras_object(p->extras, ".project.extras");
 	scripts = doc_want(proj, ".project", "scripts", JSON_ARRAY);
@@ -698,29 +560,6 @@ struct platform {
 	const char *from;   /* where it came from, for messages */
 };
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "r");
-	size_t cap = 0, n = 0;
-	char *buf = NULL;
-
-	if (!f)
-		msg_die(EXIT_USAGE, "%s: %s", path, strerror(errno));
-	for (;;) {
-		size_t got;
-		xgrow((void **)&buf, &cap, n + 4096, 1);
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f))
-		msg_die(EXIT_USAGE, "%s: %s", path, strerror(errno));
-	fclose(f);
-	*len = n;
-	return buf;
-}
-
 static void platform_from_fields(struct platform *pl, json_t *fields, const char *where)
 {
 	struct osr_distro d;
@@ -741,6 +580,7 @@ static void choose_platform(const json_t *doc, const struct options *o, struct p
 	json_t *bindep = doc_want(doc, "", "bindep", JSON_OBJECT);
 	json_t *dp = bindep ? doc_want(bindep, ".bindep", "platform", JSON_OBJECT) : NULL;
 	json_t *base = doc_want(doc, "", "base", JSON_OBJECT);
+	struct pbrx_error e = {0};
 
 	memset(pl, 0, sizeof *pl);
 	if (dp) {
@@ -761,9 +601,12 @@ static void choose_platform(const json_t *doc, const struct options *o, struct p
 		size_t len;
 		int line = 0;
 		const char *err = NULL;
-		char *text = slurp(o->os_release, &len);
-		json_t *fields = osr_parse(text, len, &line, &err);
+		char *text = fs_read(o->os_release, &len, &e);
+		json_t *fields;
 
+		if (!text)
+			error_exit(&e);
+		fields = osr_parse(text, len, &line, &err);
 		free(text);
 		if (!fields)
 			msg_die(EXIT_USAGE, "%s:%d: %s", o->os_release, line, err);
@@ -781,394 +624,29 @@ static void choose_platform(const json_t *doc, const struct options *o, struct p
 		msg_die(EXIT_USAGE, "no platform: run bindep-filter or image-inspect first, "
 			"or give --os-release FILE or --platform NAME");
 	}
-	for (size_t i = 0; !dp && i < o->nplatforms; i++) {
-		const char *p = o->platforms[i];
-		char *atom = strncmp(p, "platform:", 9) == 0 ? xstrdup(p) : xasprintf("platform:%s", p);
-		const char *c = atom + 9;
-
-		if (!*c)
-			msg_die(EXIT_USAGE, "--platform '%s': empty name", p);
-		for (; *c; c++)
-			if (!lower_alnum(*c) && !strchr(":.-_", *c))
-				msg_die(EXIT_USAGE, "--platform '%s': lower case letters, digits, "
-					"':', '.', '_' and '-'", p);
-		add_unique(pl->atoms, atom);
-		free(atom);
-	}
+	if (!dp && platform_add_atoms(pl->atoms, o->platforms, o->nplatforms, &e) < 0)
+		error_exit(&e);
 }
 
-static bool has_atom(const struct platform *pl, const char *name)
-{
-	char *atom = xasprintf("platform:%s", name);
-	bool r = has_string(pl->atoms, atom) || (pl->id && strcmp(pl->id, name) == 0);
-	free(atom);
-	return r;
-}
-
-/* Major version of distro id: from the version, else from an atom
- * "platform:ID-N".  -1 when unknown. */
-static long major_version(const struct platform *pl, const char *id)
-{
-	size_t i, n = strlen(id);
-	json_t *v;
-
-	if (pl->id && strcmp(pl->id, id) == 0 && pl->version && isdigit((unsigned char)pl->version[0]))
-		return strtol(pl->version, NULL, 10);
-	json_array_foreach(pl->atoms, i, v) {
-		const char *a = json_string_value(v);
-		if (strncmp(a, "platform:", 9) == 0 && strncmp(a + 9, id, n) == 0 &&
-		    a[9 + n] == '-' && isdigit((unsigned char)a[10 + n]))
-			return strtol(a + 10 + n, NULL, 10);
-	}
-	return -1;
-}
-
-/* The package manager of the platform.  Enterprise Linux 7 and Amazon
- * Linux 1 and 2 have yum; Fedora 22+, EL 8+ and Amazon Linux 2023 dnf. */
-static const char *package_manager(const struct platform *pl)
-{
-	static const char *const el[] = {"rhel", "centos", "oracle", "ol", "rocky", "almalinux",
-					 "scientific", "redhatenterpriseserver",
-					 "redhatenterpriseworkstation", NULL};
-
-	if (has_atom(pl, "apk") || has_atom(pl, "alpine"))
-		return "apk";
-	if (has_atom(pl, "dpkg") || has_atom(pl, "debian") || has_atom(pl, "ubuntu"))
-		return "apt-get";
-	if (has_atom(pl, "pacman") || has_atom(pl, "arch"))
-		return "pacman";
-	if (has_atom(pl, "emerge") || has_atom(pl, "gentoo"))
-		return "emerge";
-	if (has_atom(pl, "suse") || has_atom(pl, "opensuse") || has_atom(pl, "sles"))
-		return "zypper";
-	if (has_atom(pl, "fedora")) {
-		long v = major_version(pl, "fedora");
-		return v >= 0 && v < 22 ? "yum" : "dnf";
-	}
-	if (has_atom(pl, "amzn")) {
-		/* Amazon Linux 1 versions are dates (2016.03), 2 is "2". */
-		long v = major_version(pl, "amzn");
-		return v >= 0 && v < 2023 ? "yum" : "dnf";
-	}
-	for (size_t i = 0; el[i]; i++)
-		if (has_atom(pl, el[i])) {
-			long v = major_version(pl, el[i]);
-			return v >= 0 && v < 8 ? "yum" : "dnf";
-		}
-	if (has_atom(pl, "rpm") || has_atom(pl, "redhat"))
-		return "dnf";
-	return NULL;
-}
-
-/* ---- package manager commands ---------------------------------------- */
-
-/* Append the steps that install pkgs (sorted array of names, borrowed) and leave
- * no cache or package lists behind, each an argv; steals nothing. */
-static void install_steps(json_t *steps, const char *pm, json_t *pkgs)
-{
-	json_t *argv;
-
-#define INSTALL(...) do { argv = argv_of(__VA_ARGS__, NULL); json_array_extend(argv, pkgs); \
-			  step(steps, "packages", argv); } while (0)
-#define RUN(...) step(steps, "packages", argv_of(__VA_ARGS__, NULL))
-	if (strcmp(pm, "apk") == 0) {
-		INSTALL("apk", "add", "--no-cache");
-	} else if (strcmp(pm, "apt-get") == 0) {
-		/* apt-get update exits 0 after failed downloads unless told.
-		 * No translated descriptions: 40% of the lists' bytes, read by
-		 * nothing an install does (0.6 s of each update here). */
-		RUN("env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "update", "--error-on=any",
-		    "-o", "Acquire::Languages=none");
-		/* No dpkg-preconfigure: it opens debconf's databases read-write
-		 * even when it has nothing to do (always, without apt-utils),
-		 * which copies all of them, some 800 kB, into the layer.  With
-		 * the noninteractive frontend it only moves questions the
-		 * packages' own scripts ask anyway.  apt clears a list only in
-		 * a file, written here by sed (steps are never a shell) from
-		 * os-release's first line, to /tmp: the container's own, never
-		 * committed.
-		 * apt's and dpkg's logs and dpkg's backup of its status, a
-		 * tenth of the rest, are records of this build, with its
-		 * timestamps, that no container reads. */
-		RUN("sed", "-n", "1s/.*/#clear DPkg::Pre-Install-Pkgs;/w /tmp/pbrx-apt.conf",
-		    "/etc/os-release");
-		INSTALL("env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-c", "/tmp/pbrx-apt.conf",
-			"install", "-y", "--no-install-recommends", "-o", "Dir::Log::History=/dev/null",
-			"-o", "Dir::Log::Terminal=/dev/null", "-o", "Dir::Log::Planner=/dev/null",
-			"-o", "DPkg::Options::=--log=/dev/null");
-		RUN("apt-get", "clean");
-		RUN("find", "/var/lib/apt/lists", "-mindepth", "1", "-delete");
-		RUN("rm", "-f", "/var/lib/dpkg/status-old");
-	} else if (strcmp(pm, "dnf") == 0) {
-		INSTALL("dnf", "install", "-y", "--setopt=install_weak_deps=False", "--nodocs");
-		RUN("dnf", "clean", "all");
-		RUN("rm", "-rf", "/var/cache/dnf");
-	} else if (strcmp(pm, "microdnf") == 0) {
-		INSTALL("microdnf", "install", "-y", "--setopt=install_weak_deps=0", "--nodocs");
-		RUN("microdnf", "clean", "all");
-	} else if (strcmp(pm, "yum") == 0) {
-		INSTALL("yum", "install", "-y", "--setopt=tsflags=nodocs");
-		RUN("yum", "clean", "all");
-		RUN("rm", "-rf", "/var/cache/yum");
-	} else if (strcmp(pm, "zypper") == 0) {
-		INSTALL("zypper", "--non-interactive", "install", "--no-recommends");
-		RUN("zypper", "--non-interactive", "clean", "--all");
-	} else if (strcmp(pm, "pacman") == 0) {
-		INSTALL("pacman", "-Syu", "--noconfirm", "--needed");
-		RUN("pacman", "-Scc", "--noconfirm");
-		RUN("find", "/var/lib/pacman/sync", "-mindepth", "1", "-delete");
-	} else if (strcmp(pm, "emerge") == 0) {
-		INSTALL("emerge", "--quiet-build=y", "--noreplace");
-		RUN("rm", "-rf", "/var/cache/distfiles");
-	}
-#undef INSTALL
-#undef RUN
-}
-
-/* Where each package manager keeps its repository list, which files in
- * it name mirrors, and the sed expressions (ERE) that switch them to
- * URL.  URL is checked by mirror_url_ok, so it cannot end the '#'-
- * delimited expression or mean anything to sed's replacement. */
-static void mirror_steps(json_t *steps, const char *pm, const char *url)
-{
-	const char *dir = NULL;
-	const char *names[3] = {NULL};
-	char *expr[3] = {NULL};
-	json_t *argv;
-
-	if (strcmp(pm, "apk") == 0) {
-		/* pbrx: URL replaces http://dl-cdn.alpinelinux.org/alpine */
-		dir = "/etc/apk";
-		names[0] = "repositories";
-		expr[0] = xasprintf("s#^https?://[^/[:space:]]+/alpine/#%s/#", url);
-	} else if (strcmp(pm, "apt-get") == 0) {
-		/* URL replaces the main archive; security updates stay. */
-		dir = "/etc/apt";
-		names[0] = "*.list";
-		names[1] = "*.sources";
-		expr[0] = xasprintf("s#https?://(deb\\.debian\\.org/debian|([a-z0-9-]+\\.)?"
-				    "archive\\.ubuntu\\.com/ubuntu)/?([[:space:]]|$)#%s\\3#g", url);
-	} else if (!strcmp(pm, "dnf") || !strcmp(pm, "microdnf") || !strcmp(pm, "yum")) {
-		dir = "/etc/yum.repos.d";
-		names[0] = "*.repo";
-		expr[0] = xstrdup("/^(metalink|mirrorlist)=/s/^/#/");
-		expr[1] = xstrdup("s/^#baseurl=/baseurl=/");
-		expr[2] = xasprintf("s#^baseurl=https?://[^/]+/#baseurl=%s/#", url);
-	} else if (strcmp(pm, "zypper") == 0) {
-		dir = "/etc/zypp/repos.d";
-		names[0] = "*.repo";
-		expr[0] = xasprintf("s#^baseurl=https?://[^/]+/#baseurl=%s/#", url);
-	} else if (strcmp(pm, "pacman") == 0) {
-		dir = "/etc/pacman.d";
-		names[0] = "mirrorlist";
-		expr[0] = xasprintf("1i Server = %s/$repo/os/$arch", url);
-	} else {
-		msg_die(EXIT_USAGE, "--mirror: not supported for %s", pm);
-	}
-
-	char *from = xasprintf("%s/.", dir);
-	step(steps, "mirror", argv_of("mkdir", "-p", P_MIRROR, NULL));
-	step(steps, "mirror", argv_of("cp", "-a", from, P_MIRROR "/", NULL));
-	argv = argv_of("find", dir, "-type", "f", NULL);
-	if (names[1])
-		json_array_append_new(argv, json_string("("));
-	for (size_t i = 0; names[i]; i++) {
-		if (i)
-			json_array_append_new(argv, json_string("-o"));
-		extend_new(argv, argv_of("-name", names[i], NULL));
-	}
-	if (names[1])
-		json_array_append_new(argv, json_string(")"));
-	extend_new(argv, argv_of("-exec", "sed", "-i", "-E", NULL));
-	for (size_t i = 0; i < 3 && expr[i]; i++)
-		extend_new(argv, argv_of("-e", expr[i], NULL));
-	/* ';' rather than '+': BusyBox find may lack "-exec {} +". */
-	extend_new(argv, argv_of("{}", ";", NULL));
-	step(steps, "mirror", argv);
-	free(from);
-	for (size_t i = 0; i < 3; i++)
-		free(expr[i]);
-}
-
-static void mirror_restore_step(json_t *steps, const char *pm)
-{
-	const char *dir = !strcmp(pm, "apk") ? "/etc/apk/" : !strcmp(pm, "apt-get") ? "/etc/apt/" :
-			  !strcmp(pm, "zypper") ? "/etc/zypp/repos.d/" :
-			  !strcmp(pm, "pacman") ? "/etc/pacman.d/" : "/etc/yum.repos.d/";
-
-	step(steps, "mirror-restore", argv_of("cp", "-a", P_MIRROR "/.", dir, NULL));
-}
-
-/* ---- labels (git via posix_spawn, never a shell) --------------------- */
-
-/* stdout of "git -C dir ARGS..." with trailing newlines removed, or
- * NULL when git is missing, fails or prints nothing. */
-static char *git(const char *dir, const char *const *args)
-{
-	const char *argv[16] = {"git", "-C", dir};
-	size_t n = 3, cap = 0, len = 0;
-	posix_spawn_file_actions_t fa;
-	int fds[2], status;
-	pid_t pid;
-	char *buf = NULL;
-	ssize_t got;
-
-	for (size_t i = 0; args[i] && n < 15; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	if (pipe(fds) != 0)
-		msg_die(EXIT_FAIL, "pipe: %s", strerror(errno));
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addclose(&fa, fds[0]);
-	posix_spawn_file_actions_addclose(&fa, fds[1]);
-	if (posix_spawnp(&pid, "git", &fa, NULL, (char *const *)argv, environ) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		close(fds[0]);
-		close(fds[1]);
-		return NULL;
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	close(fds[1]);
-	for (;;) {
-		xgrow((void **)&buf, &cap, len + 1024, 1);
-		got = read(fds[0], buf + len, cap - len - 1);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		len += (size_t)got;
-	}
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-		len--;
-	buf[len] = '\0';
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || len == 0 || strchr(buf, '\n')) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
-/* A remote URL without credentials: scheme://user:secret@host/... must
- * not end up in an image label. */
-static char *public_url(char *url)
-{
-	char *scheme = strstr(url, "://"), *at, *slash;
-
-	if (!scheme)
-		return url;
-	slash = strchr(scheme + 3, '/');
-	at = strchr(scheme + 3, '@');
-	if (at && (!slash || at < slash))
-		memmove(scheme + 3, at + 1, strlen(at + 1) + 1);
-	return url;
-}
-
-static char *rfc3339(long long t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char buf[64];
-
-	if (!gmtime_r(&tt, &tm) || !strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		msg_die(EXIT_USAGE, "time %lld out of range", t);
-	return xstrdup(buf);
-}
-
-static bool parse_epoch(const char *s, long long *t)
-{
-	char *end;
-
-	if (!*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 12)
-		return false;
-	errno = 0;
-	*t = strtoll(s, &end, 10);
-	return errno == 0 && *end == '\0';
-}
-
-/* Can git find a repository for dir: a .git in it or above, or GIT_DIR
- * set?  Without one, starting git for the labels (a few ms each, the
- * bulk of a plan's time) can only fail. */
-static bool in_work_tree(const char *dir)
-{
-	char *path = xstrdup(dir), *slash;
-	struct stat st;
-	bool found = getenv("GIT_DIR") != NULL;
-
-	while (!found) {
-		char *git_path = xasprintf("%s/.git", path);
-		found = lstat(git_path, &st) == 0;
-		free(git_path);
-		slash = strrchr(path, '/');
-		if (!slash)
-			break;
-		if (slash == path) {
-			if (!path[1])
-				break;
-			path[1] = '\0';
-		} else {
-			*slash = '\0';
-		}
-	}
-	free(path);
-	return found;
-}
+/* ---- labels ---------------------------------------------------------- */
 
 /* The OCI labels every image shares (title is set per image). */
 static json_t *common_labels(const struct project *p)
 {
-	static const char *const head[] = {"rev-parse", "--verify", "-q", "HEAD", NULL};
-	static const char *const when[] = {"log", "-1", "--format=%ct", "HEAD", NULL};
-	static const char *const origin[] = {"config", "--get", "remote.origin.url", NULL};
-	static const char *const remotes[] = {"remote", NULL};
 	json_t *l = json_object();
-	const char *sde = getenv("SOURCE_DATE_EPOCH");
-	char *rev = in_work_tree(p->dir) ? git(p->dir, head) : NULL, *url = NULL, *created = NULL;
-	long long t;
+	const char *url = p->git ? json_string_value(json_object_get(p->git, "source")) : NULL;
+	const char *rev = p->git ? json_string_value(json_object_get(p->git, "revision")) : NULL;
 
 	if (p->name)
 		json_object_set_new(l, "org.opencontainers.image.title", json_string(p->name));
 	if (p->version)
 		json_object_set_new(l, "org.opencontainers.image.version", json_string(p->version));
-	if (rev) {
-		url = git(p->dir, origin);
-		if (!url) {
-			/* No origin: the first remote in name order, if any. */
-			char *names = git(p->dir, remotes);
-			if (names) {
-				char *key = xasprintf("remote.%s.url", names);
-				const char *get[] = {"config", "--get", key, NULL};
-				url = git(p->dir, get);
-				free(key);
-			}
-			free(names);
-		}
-	}
 	if (url)
-		json_object_set_new(l, "org.opencontainers.image.source", json_string(public_url(url)));
+		json_object_set_new(l, "org.opencontainers.image.source", json_string(url));
 	if (rev)
 		json_object_set_new(l, "org.opencontainers.image.revision", json_string(rev));
-	if (sde && *sde) {
-		if (!parse_epoch(sde, &t))
-			msg_die(EXIT_USAGE, "SOURCE_DATE_EPOCH '%s': expected seconds since "
-				"1970-01-01 (digits only)", sde);
-		created = rfc3339(t);
-	} else if (rev) {
-		char *ct = git(p->dir, when);
-		if (ct && parse_epoch(ct, &t))
-			created = rfc3339(t);
-		free(ct);
-	}
-	if (created)
-		json_object_set_new(l, "org.opencontainers.image.created", json_string(created));
-	free(rev);
-	free(url);
-	free(created);
+	if (p->created)
+		json_object_set_new(l, "org.opencontainers.image.created", json_string(p->created));
 	return l;
 }
 
@@ -1229,7 +707,7 @@ static json_t *pip_install(const char *req)
 static char *image_name(const struct options *o, const char *name)
 {
 	char *n = o->prefix ? xconcat(o->prefix, "/", name, NULL) : xstrdup(name);
-	if (!ref_name(n))
+	if (!imageref_name(n))
 		msg_die(EXIT_USAGE, "image name '%s' is not a valid reference (too long?)", n);
 	return n;
 }
@@ -1308,80 +786,17 @@ static void check_extras(const struct project *p, const char *base_extra)
 	free(pre);
 }
 
-/* Does pip need git in the builder?  pbr and setuptools-scm run it for
- * the version when the source is a git work tree (only the project
- * directory is mounted, so only its own .git counts), and pip runs it
- * for a "git+" requirement.  pbrx installed git always; it costs the
- * builder some 20 packages (perl among them), so it is left out when
- * neither can happen.  The files are searched as text: a "git+" anywhere
- * in them, even in a comment, keeps git. */
-static bool needs_git(const char *dir)
-{
-	static const char *const files[] = {"setup.cfg", "setup.py", "pyproject.toml",
-					    "requirements.txt", NULL};
-	struct stat st;
-	char *path = xasprintf("%s/.git", dir);
-	bool need = lstat(path, &st) == 0;
-
-	free(path);
-	for (size_t i = 0; !need && files[i]; i++) {
-		FILE *f;
-		char buf[8192];
-		size_t n, keep = 0;
-
-		path = xasprintf("%s/%s", dir, files[i]);
-		f = fopen(path, "r");
-		free(path);
-		if (!f)
-			continue;
-		/* Read in blocks, keeping the last 3 bytes so that a "git+"
-		 * across two blocks is found. */
-		while (!need && (n = fread(buf + keep, 1, sizeof buf - 1 - keep, f)) > 0) {
-			n += keep;
-			buf[n] = '\0';
-			need = memmem(buf, n, "git+", 4) != NULL;
-			keep = n < 3 ? n : 3;
-			memmove(buf, buf + n - keep, keep);
-		}
-		fclose(f);
-	}
-	return need;
-}
-
-/* The names of the project directory's "Dockerfile.*" entries, read once:
- * a stat per console script cost more than planning the script's image.
- * Returns false (look with stat instead) when the directory cannot be
- * listed, as with execute but no read permission. */
-static bool list_dockerfiles(const char *dir, struct intern *names)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	if (!d)
-		return false;
-	while ((e = readdir(d)))
-		if (strncmp(e->d_name, "Dockerfile.", 11) == 0)
-			intern_add(names, e->d_name + 11, strlen(e->d_name + 11), NULL);
-	closedir(d);
-	return true;
-}
-
-/* Does the project have a Dockerfile.SCRIPT (a regular file, or a link to
- * one)?  listed: the names list_dockerfiles found, or NULL to stat. */
+/* Does the project have a Dockerfile.SCRIPT (cfg-extras listed it in
+ * .project.dockerfiles)?  *path: its path then (malloc'd), else NULL. */
 static bool dockerfile_for(const struct project *p, const struct intern *listed,
 			   const char *script, char **path)
 {
-	struct stat st;
+	char *name = xconcat("Dockerfile.", script, NULL);
+	bool found = intern_find(listed, name, strlen(name)) != INTERN_NONE;
 
-	*path = NULL;
-	if (listed && intern_find(listed, script, strlen(script)) == INTERN_NONE)
-		return false;
-	*path = xconcat(p->dir, "/Dockerfile.", script, NULL);
-	if (stat(*path, &st) == 0 && S_ISREG(st.st_mode))
-		return true;
-	free(*path);
-	*path = NULL;
-	return false;
+	free(name);
+	*path = found ? xconcat(p->dir, "/Dockerfile.", script, NULL) : NULL;
+	return found;
 }
 
 /* The console scripts the images are for, each with where it came from. */
@@ -1414,19 +829,37 @@ static json_t *plan_extras(const struct project *p)
 {
 	json_t *obj = json_object(), *v;
 	const char *key;
-	struct extra_index cfg;
+	struct extras_index cfg;
 
-	extra_index_init(&cfg, p->cfg_extras);
+	extras_index_init(&cfg, p->cfg_extras);
 	json_object_foreach(p->extras, key, v) {
-		bool in_cfg = p->cfg_extras && extra_index_find(&cfg, key);
+		bool in_cfg = p->cfg_extras && extras_index_find(&cfg, key);
 		json_t *x = json_object();
 
 		json_object_set_new(x, "from", json_string(in_cfg ? "setup.cfg" : "wheel"));
 		json_object_set(x, "requires", v);
 		json_object_set_new(obj, key, x);
 	}
-	extra_index_free(&cfg);
+	extras_index_free(&cfg);
 	return obj;
+}
+
+/* An entry point's extra that is not declared: a warning. */
+static void warn_unknown(size_t k, const char *extra, void *arg)
+{
+	const struct script *s = arg;
+
+	msg_warn("<stdin>: %s[%zu].extras[%zu]: no extra '%s' is declared; ignored", s->path,
+		 s->index, k, extra);
+}
+
+/* The mirror steps, or the exit when pm has no mirror support. */
+static void mirror_steps(json_t *steps, const char *pm, const char *url)
+{
+	struct pbrx_error e = {0};
+
+	if (pkgmgr_mirror_steps(steps, pm, url, P_MIRROR, &e) < 0)
+		error_exit(&e);
 }
 
 static json_t *make_plan(const struct options *o, const struct project *p, const char *pm,
@@ -1437,19 +870,21 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 	json_t *bsteps = json_array(), *bmounts = json_array(), *m, *pkgs, *steps, *img, *ex;
 	char *uname = p->name ? underscored(p->name) : xstrdup("");
 	char *want_base = xasprintf("%s_base", uname);
-	/* The extra as the project spells it: pip 23 installs an extra only
-	 * when asked with its exact spelling (ENGINES.md). */
-	const char *found_base = p->name && p->extras ? find_extra(p->extras, want_base) : NULL;
-	char *base_extra = xstrdup(found_base ? found_base : want_base);
+	struct extras_index extras;  /* p->extras by normalised name */
+	const char *found_base;
+	char *base_extra;
 	char *base_image_name = p->name ? pyname_canonical(p->name, strlen(p->name)) : xstrdup(""),
 	     *tmp, *base_ref = NULL;
 	const char *dumb_init = strcmp(pm, "emerge") == 0 ? "sys-process/dumb-init" : "dumb-init";
-	bool has_base_extra = found_base != NULL;
-	struct extra_index extras;  /* p->extras by normalised name */
+	bool has_base_extra;
 	struct intern in_all = {0}; /* what all_extras holds */
-	struct intern dockerfiles = {0};
-	bool listed;
+	struct intern dockerfiles = {0}; /* p->dockerfiles */
 
+	/* The extra as the project spells it (extras.h). */
+	extras_index_init(&extras, p->extras);
+	found_base = p->name ? extras_base(&extras, p->name) : NULL;
+	base_extra = xstrdup(found_base ? found_base : want_base);
+	has_base_extra = found_base != NULL;
 	tmp = xasprintf("%s-base", base_image_name);
 	free(base_image_name);
 	base_image_name = tmp;
@@ -1489,8 +924,10 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 		msg_info("note: <stdin>: no extra '%s' in .project.extras: %s installs %s without extras",
 			 base_extra, base_image_name, p->name);
 	check_extras(p, base_extra);
-	extra_index_init(&extras, p->extras);
-	listed = list_dockerfiles(p->dir, &dockerfiles);
+	for (size_t i = 0; i < json_array_size(p->dockerfiles); i++) {
+		const json_t *df = json_array_get(p->dockerfiles, i);
+		intern_add(&dockerfiles, json_string_value(df), json_string_length(df), NULL);
+	}
 
 	/* {name}-base */
 	img = image_new(o, base_image_name, "base", o->base_image, &base_ref);
@@ -1509,9 +946,9 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 	steps = json_array();
 	if (o->mirror)
 		mirror_steps(steps, pm, o->mirror);
-	install_steps(steps, pm, pkgs);
+	pkgmgr_install_steps(steps, pm, pkgs);
 	if (o->mirror)
-		mirror_restore_step(steps, pm);
+		pkgmgr_mirror_restore_step(steps, pm, P_MIRROR);
 	set_layer(steps, 0, "packages");
 	if (p->wheel) {
 		char *whl = xasprintf("%s/%s", P_WHEELS, p->wheel);
@@ -1523,11 +960,11 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 			tmp = with_extras(whl, ex);
 			step(steps, "dependencies", pip_install(tmp));
 			free(tmp);
-			step(steps, "dependencies", argv_of("python3", "-m", "pip", "uninstall",
+			step(steps, "dependencies", pkgmgr_argv("python3", "-m", "pip", "uninstall",
 							    "--yes", "--quiet", p->name, NULL));
 			set_layer(steps, first, "dependencies");
 		}
-		step(steps, "install", argv_of("python3", "-m", "pip", "install", "--no-index",
+		step(steps, "install", pkgmgr_argv("python3", "-m", "pip", "install", "--no-index",
 					       "--no-cache-dir", "--no-deps", whl, NULL));
 		free(whl);
 	} else {
@@ -1543,7 +980,7 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 	json_object_set_new(img, "steps", steps);
 	tmp = image_name(o, base_image_name);
 	json_object_set_new(img, "config",
-			    config_of(argv_of("/usr/bin/dumb-init", "--", NULL), NULL,
+			    config_of(pkgmgr_argv("/usr/bin/dumb-init", "--", NULL), NULL,
 				      labels_titled(labels, tmp)));
 	free(tmp);
 	json_array_append_new(images, img);
@@ -1552,8 +989,7 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 	for (size_t i = 0; i < p->nscripts; i++) {
 		const struct script *s = &p->scripts[i];
 		char *dockerfile = NULL, *title;
-		const char *us = p->extras ? extra_index_find(&extras, s->name) : NULL;
-		bool df = dockerfile_for(p, listed ? &dockerfiles : NULL, s->name, &dockerfile);
+		bool df = dockerfile_for(p, &dockerfiles, s->name, &dockerfile);
 		size_t k;
 		json_t *v;
 
@@ -1568,16 +1004,9 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 		} else {
 			/* The extra named after the script, then the extras its
 			 * entry point asks for; the base's are there already. */
-			if (us)
-				add_unique(ex, us);
-			json_array_foreach(s->ep_extras, k, v) {
-				const char *e = p->extras ? extra_index_find(&extras, json_string_value(v)) : NULL;
-				if (!e)
-					msg_warn("<stdin>: %s[%zu].extras[%zu]: no extra '%s' is "
-						 "declared; ignored", s->path, s->index, k, json_string_value(v));
-				else if (!(has_base_extra && strcmp(e, base_extra) == 0))
-					add_unique(ex, e);
-			}
+			json_decref(ex);
+			ex = extras_for_script(&extras, found_base, s->name, s->ep_extras,
+					       warn_unknown, (void *)s);
 			json_array_foreach(ex, k, v)
 				add_new(all_extras, &in_all, json_string_value(v));
 			if (json_array_size(ex)) {
@@ -1594,30 +1023,30 @@ static json_t *make_plan(const struct options *o, const struct project *p, const
 		title = image_name(o, s->image);
 		tmp = xconcat("/usr/local/bin/", s->name, NULL);
 		json_object_set_new(img, "config",
-				    config_of(NULL, df ? NULL : argv_of(tmp, NULL),
+				    config_of(NULL, df ? NULL : pkgmgr_argv(tmp, NULL),
 					      labels_titled(labels, title)));
 		free(tmp);
 		free(title);
 		free(dockerfile);
 		json_array_append_new(images, img);
 	}
-	extra_index_free(&extras);
 	intern_free(&dockerfiles);
 
 builder:
+	extras_index_free(&extras);
 	/* the builder: compile packages, git when it can be used, wheels of
 	 * everything */
-	if (needs_git(p->dir))
+	if (p->needs_git)
 		add_unique(compile, "git");
 	pkgs = sorted(compile);
 	if (o->mirror)
 		mirror_steps(bsteps, pm, o->mirror);
-	install_steps(bsteps, pm, pkgs);
+	pkgmgr_install_steps(bsteps, pm, pkgs);
 	set_layer(bsteps, 0, "packages");
 	/* pip builds in place: build a throwaway copy of the read-only source. */
-	step(bsteps, "source", argv_of("cp", "-a", P_SRC "/.", P_BUILD "/", NULL));
+	step(bsteps, "source", pkgmgr_argv("cp", "-a", P_SRC "/.", P_BUILD "/", NULL));
 	tmp = with_extras(P_BUILD, all_extras);
-	step(bsteps, "wheels", argv_of("python3", "-m", "pip", "wheel", "--wheel-dir", P_WHEELS,
+	step(bsteps, "wheels", pkgmgr_argv("python3", "-m", "pip", "wheel", "--wheel-dir", P_WHEELS,
 				       "--find-links", P_WHEELS, tmp, NULL));
 	free(tmp);
 	m = json_object();
@@ -1658,18 +1087,14 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{"package-manager", required_argument, NULL, 'K'},
 		{"os-release", required_argument, NULL, 'O'},
 		{"platform", required_argument, NULL, 'L'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
+		STAGE_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	static const char *const pms[] = {"apk", "apt-get", "dnf", "microdnf", "yum", "zypper",
-					  "pacman", "emerge", NULL};
 	size_t cap = 0;
 	int ch;
 
-	o->base_image = "python:alpine";
 	o->tag = "latest";
-	while ((ch = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, STAGE_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'B': o->base_image = optarg; break;
 		case 'P': o->prefix = optarg; break;
@@ -1681,23 +1106,19 @@ static void parse_options(int argc, char **argv, struct options *o)
 			xgrow((void **)&o->platforms, &cap, o->nplatforms + 1, sizeof(char *));
 			o->platforms[o->nplatforms++] = optarg;
 			break;
-		case 'q': msg_set_verbosity(-1); break;
-		case 'v': msg_set_verbosity(msg_verbosity() + 1); break;
-		case 'h': usage(stdout); exit(EXIT_OK);
-		case 'V': puts("image-plan " PBRX_VERSION); exit(EXIT_OK);
-		default: usage(stderr); exit(EXIT_USAGE);
+		default:
+			if (!stage_option(ch, usage))
+				stage_usage_error(usage);
 		}
 	}
-	if (optind != argc) {
-		usage(stderr);
-		exit(EXIT_USAGE);
-	}
-	if (!ref_full(o->base_image))
+	if (optind != argc)
+		stage_usage_error(usage);
+	if (o->base_image && !imageref_full(o->base_image))
 		msg_die(EXIT_USAGE, "--base-image '%s': not a valid image reference", o->base_image);
-	if (o->prefix && !ref_name(o->prefix))
+	if (o->prefix && !imageref_name(o->prefix))
 		msg_die(EXIT_USAGE, "--prefix '%s': not a valid repository prefix (lower case "
 			"letters and digits separated by '.', '_', '__', '-' or '/')", o->prefix);
-	if (!ref_tag(o->tag))
+	if (!imageref_tag(o->tag))
 		msg_die(EXIT_USAGE, "--tag '%s': not a valid tag (up to 128 letters, digits, '_', "
 			"'.' and '-', not starting with '.' or '-')", o->tag);
 	if (o->mirror) {
@@ -1706,13 +1127,24 @@ static void parse_options(int argc, char **argv, struct options *o)
 				"with letters, digits and any of /._~%%+=,@:-", o->mirror);
 	}
 	if (o->pm) {
-		bool known = false;
-		for (size_t i = 0; pms[i]; i++)
-			known |= strcmp(pms[i], o->pm) == 0;
-		if (!known)
+		if (!pkgmgr_known(o->pm))
 			msg_die(EXIT_USAGE, "--package-manager '%s': expected apk, apt-get, dnf, "
 				"microdnf, yum, zypper, pacman or emerge", o->pm);
 	}
+}
+
+/* The image everything starts from: --base-image, else the one
+ * image-inspect looked at (.base.image), else the default. */
+static void base_image(const json_t *doc, struct options *o)
+{
+	const json_t *base = doc_want(doc, "", "base", JSON_OBJECT);
+	const char *image = base ? doc_want_string(base, ".base", "image") : NULL;
+
+	if (o->base_image)
+		return;
+	if (image && !imageref_full(image))
+		doc_die(".base.image", "'%s': not a valid image reference", image);
+	o->base_image = image ? image : DOC_DEFAULT_BASE_IMAGE;
 }
 
 int main(int argc, char **argv)
@@ -1736,12 +1168,13 @@ int main(int argc, char **argv)
 
 	doc = doc_read();
 	read_project(doc, &p);
+	base_image(doc, &o);
 	bindep = doc_want(doc, "", "bindep", JSON_OBJECT);
 	selections = bindep ? doc_want(bindep, ".bindep", "selections", JSON_OBJECT) : NULL;
 	runtime = selection_names(selections, "runtime");
 	compile = selection_names(selections, "compile");
 	choose_platform(doc, &o, &pl);
-	pm = o.pm ? o.pm : package_manager(&pl);
+	pm = o.pm ? o.pm : pkgmgr_for(pl.id, pl.version, pl.atoms);
 	if (!pm) {
 		char *atoms = json_dumps(pl.atoms, JSON_COMPACT);
 		msg_die(EXIT_USAGE, "%s: cannot tell the package manager from %s%s%s; "

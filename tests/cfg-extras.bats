@@ -5,6 +5,7 @@
 #   stdout      the expected document (@DIR@ for the absolute project dir)
 #   stderr      the expected messages, compared exactly
 #   status      the expected exit status
+#   env         VAR=value lines added to the environment (optional)
 # Each case runs as "cfg-extras CASE" from $TMP, so messages name
 # CASE/setup.cfg.  PBRX_REGEN=1 rewrites the expectations for review.
 
@@ -12,6 +13,7 @@ load helpers
 
 setup() {
 	common_setup
+	unset SOURCE_DATE_EPOCH GIT_DIR GIT_WORK_TREE
 	FIX="$BATS_TEST_DIRNAME/fixtures/cfg-extras"
 }
 
@@ -21,10 +23,14 @@ teardown() {
 
 run_case() {
 	local name="$1"
+	local -a envs=()
 	mkdir -p "$TMP/$name"
 	cp -R "$FIX/$name/." "$TMP/$name/"
+	if [ -f "$FIX/$name/env" ]; then
+		mapfile -t envs <"$FIX/$name/env"
+	fi
 	got_status=0
-	(cd "$TMP" && cfg-extras "$name" </dev/null >"$TMP/out" 2>"$TMP/err") || got_status=$?
+	(cd "$TMP" && env "${envs[@]}" cfg-extras "$name" </dev/null >"$TMP/out" 2>"$TMP/err") || got_status=$?
 	sed "s|$TMP/$name|@DIR@|g" "$TMP/out" >"$TMP/out.rel"
 }
 

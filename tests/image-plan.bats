@@ -118,19 +118,41 @@ acme/foo-scheduler:latest script " ]
 	done
 }
 
+# plan_tree DIR: cfg-extras DIR | image-plan, the project section of the
+# alpine-prefix case (for its bindep section) replaced by DIR's; into $TMP/out.
+plan_tree() {
+	sed "s|@DIR@|$1|g" "$FIX/alpine-prefix/input.json" | jq 'del(.project)' |
+		cfg-extras "$1" >"$TMP/in.json"
+	image-plan <"$TMP/in.json" >"$TMP/out"
+}
+
+# foo_setup_cfg DIR: alpine-prefix's project as a setup.cfg in DIR.
+foo_setup_cfg() {
+	mkdir -p "$1"
+	printf '[metadata]\nname = foo\nversion = 1.0.0\n' >"$1/setup.cfg"
+}
+
 @test "image-plan: git in the builder only when pip can use it: a .git, a git+ requirement" {
-	run_case alpine-prefix
+	local dir="$TMP/proj"
+	foo_setup_cfg "$dir"
+	plan_tree "$dir"
 	[ "$(jq -c '.plan.builder.packages | index("git")' "$TMP/out")" = null ]
 	# the project directory is a git work tree: pbr, setuptools-scm
-	mkdir "$TMP/alpine-prefix/.git"
-	run_case alpine-prefix
+	mkdir "$dir/.git"
+	plan_tree "$dir"
 	[ "$(jq -c '.plan.builder.packages' "$TMP/out")" = '["gcc","git","libffi-dev","make"]' ]
 	# a VCS requirement, in any of the files pip reads
 	for f in setup.cfg setup.py pyproject.toml requirements.txt; do
-		rm -rf "$TMP/alpine-prefix"
-		mkdir -p "$TMP/alpine-prefix"
-		printf '# x\n%*s\nlib @ git+https://example.org/lib.git\n' 9000 '' >"$TMP/alpine-prefix/$f"
-		run_case alpine-prefix
+		rm -rf "$dir"
+		foo_setup_cfg "$dir"
+		# past the first 8 KiB; in setup.cfg a comment before [metadata]
+		{
+			printf '# x %.0s\n' $(seq 2250)
+			printf '# lib @ git+https://example.org/lib.git\n'
+			[ "$f" != setup.cfg ] || cat "$dir/setup.cfg"
+		} >"$TMP/f"
+		mv "$TMP/f" "$dir/$f"
+		plan_tree "$dir"
 		[ "$(jq -c '.plan.builder.packages | index("git")' "$TMP/out")" != null ] || { echo "$f"; false; }
 	done
 }
@@ -144,14 +166,37 @@ acme/foo-scheduler:latest script " ]
 	GIT_COMMITTER_DATE='2024-01-02T03:04:05Z' GIT_AUTHOR_DATE='2024-01-02T03:04:05Z' \
 		git -C "$dir" -c user.name=t -c user.email=t@example.org commit -qm init
 	git -C "$dir" remote add origin 'https://user:s3cret@git.example.org/foo.git'
-	sed "s|@DIR@|$dir|g" "$FIX/alpine-prefix/input.json" >"$TMP/in.json"
-	image-plan <"$TMP/in.json" >"$TMP/out"
+	foo_setup_cfg "$dir"
+	plan_tree "$dir"
 	run jq -c '.plan.labels' "$TMP/out"
 	[ "$output" = "{\"org.opencontainers.image.title\":\"foo\",\"org.opencontainers.image.version\":\"1.0.0\",\"org.opencontainers.image.source\":\"https://git.example.org/foo.git\",\"org.opencontainers.image.revision\":\"$(git -C "$dir" rev-parse HEAD)\",\"org.opencontainers.image.created\":\"2024-01-02T03:04:05Z\"}" ]
 	# SOURCE_DATE_EPOCH wins over the commit time
-	SOURCE_DATE_EPOCH=0 image-plan <"$TMP/in.json" >"$TMP/out"
-	run jq -r '.plan.images[2].config.labels["org.opencontainers.image.created"]' "$TMP/out"
+	SOURCE_DATE_EPOCH=0 plan_tree "$dir"
+	run jq -r '.plan.labels["org.opencontainers.image.created"]' "$TMP/out"
 	[ "$output" = 1970-01-01T00:00:00Z ]
+}
+
+@test "image-plan: pure: the same stdin gives the same plan in and out of a git tree, with and without SOURCE_DATE_EPOCH" {
+	local c
+	for c in debian-12 dockerfile-override source-date-epoch; do
+		run_case "$c"
+		cp "$TMP/out" "$TMP/first"
+		# the project directory becomes a git checkout with a commit
+		git -C "$TMP/$c" init -q
+		git -C "$TMP/$c" add -A
+		git -C "$TMP/$c" -c user.name=t -c user.email=t@example.org commit -qm init
+		(
+			export SOURCE_DATE_EPOCH=0 GIT_DIR="$TMP/$c/.git"
+			cd "$TMP/$c"
+			run_case "$c"
+		)
+		cmp "$TMP/first" "$TMP/out"
+		[ "$c" = dockerfile-override ] || continue
+		# without the Dockerfile in the tree: .project.dockerfiles decides
+		rm "$TMP/$c/Dockerfile.foo-manage"
+		image-plan --prefix acme <"$TMP/in.json" >"$TMP/out" 2>/dev/null
+		cmp "$TMP/first" "$TMP/out"
+	done
 }
 
 @test "image-plan: -h, --version, usage on misuse" {

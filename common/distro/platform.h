@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* platform: the --platform values bindep-filter and image-plan take, one
+ * rule for both.  A value is an atom, "platform:NAME" or NAME alone,
+ * whose NAME holds what the atoms of osrelease.h can hold: lower case
+ * letters, digits, ':', '.', '-' and '_' (python-distro turns the spaces
+ * of an ID into '_'). */
+#ifndef PBRX_PLATFORM_H
+#define PBRX_PLATFORM_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct pbrx_error;
+
+/* Is name (after "platform:") one an atom can have? */
+bool platform_name_ok(const char *name);
+
+/* The atom "platform:NAME" for the --platform value arg (malloc'd), or
+ * NULL with *e (EXIT_USAGE, "--platform 'ARG': what is wrong"). */
+char *platform_atom(const char *arg, struct pbrx_error *e);
+
+/* Append to atoms (an array of strings) the atom of each of the n
+ * --platform values in args that it does not hold yet.  0, or -1 with
+ * *e at the first bad value (atoms then holds those before it). */
+int platform_add_atoms(json_t *atoms, char *const *args, size_t n, struct pbrx_error *e);
+
+#endif
