@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "doc/doc.h"
+#include "doc/plan.h"
 #include "engine/engine.h"
 #include "engine/layercache.h"
 #include "base/msg.h"
@@ -360,25 +361,18 @@ static struct engine_mount *mounts_of(const struct image *img, const char *wheel
 
 	json_array_foreach(arr, i, v) {
 		char *path = xasprintf("%s.mounts[%zu]", img->path, i);
-		const char *source = doc_want_string(v, path, "source");
-		const char *volume = doc_want_string(v, path, "volume");
-		json_t *ro = json_object_get(v, "read_only");
-		bool wheelhouse_volume = volume && strcmp(volume, "wheelhouse") == 0;
+		struct plan_mount pm;
 
-		if (ro && !json_is_boolean(ro))
-			doc_die(path, "read_only: expected true or false");
-		m[k].target = doc_need_string(v, path, "target");
-		/* Read-only unless the plan says otherwise. */
-		m[k].read_only = !json_is_false(ro);
-		if (source) {
-			m[k++].source = source;
-		} else if (wheelhouse_volume && wheels) {
+		plan_mount_read(v, path, &pm);
+		m[k].target = pm.target;
+		m[k].read_only = pm.read_only;
+		if (pm.source) {
+			m[k++].source = pm.source;
+		} else if (wheels) {
 			if (!wheelhouse)
 				doc_die(".wheels.wheelhouse", "missing: %s mounts the wheelhouse; "
 				        "run wheel-build first", img->path);
 			m[k++].source = wheelhouse;
-		} else if (!wheelhouse_volume) {
-			doc_die(path, "expected a \"source\" or the volume \"wheelhouse\"");
 		}
 		/* else: steps that read no wheels (a "packages" layer) run
 		 * in the same container whether wheel-build ran yet or not. */
@@ -386,6 +380,22 @@ static struct engine_mount *mounts_of(const struct image *img, const char *wheel
 	}
 	*n = k;
 	return m;
+}
+
+/* Die now, before the engine is asked, on a mount of img that breaks
+ * plan_mount_read()'s rule. */
+static void check_mounts(const struct image *img)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(doc_want(img->plan, img->path, "mounts", JSON_ARRAY), i, v) {
+		char *path = xasprintf("%s.mounts[%zu]", img->path, i);
+		struct plan_mount pm;
+
+		plan_mount_read(v, path, &pm);
+		free(path);
+	}
 }
 
 /* The image the plan names as from, or the temporary tag of an earlier
@@ -1309,6 +1319,7 @@ static struct image *load_images(const json_t *plan, const char *suffix, size_t 
 			doc_die(img->path, "kind: expected \"base\", \"script\" or \"dockerfile\"");
 		if (!img->from && strcmp(img->kind, "dockerfile"))
 			doc_need_string(v, img->path, "from");
+		check_mounts(img);
 		img->tmp_ref = xasprintf("%s:%s", img->name, suffix);
 	}
 	*n = json_array_size(arr);

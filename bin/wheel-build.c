@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "doc/doc.h"
+#include "doc/plan.h"
 #include "engine/engine.h"
 #include "engine/layercache.h"
 #include "base/buf.h"
@@ -483,32 +484,15 @@ static void plan_mounts(const json_t *builder, struct engine_mount **m, size_t *
 
 	json_array_foreach(arr, i, o) {
 		char path[64];
-		const char *target, *source, *volume;
-		json_t *ro;
+		struct plan_mount pm;
 
 		snprintf(path, sizeof path, ".plan.builder.mounts[%zu]", i);
-		if (!json_is_object(o))
-			doc_die(path, "expected an object");
-		target = doc_need_string(o, path, "target");
-		source = doc_want_string(o, path, "source");
-		volume = doc_want_string(o, path, "volume");
-		ro = json_object_get(o, "read_only");
-		if (!json_is_boolean(ro))
-			doc_die(path, "read_only: expected true or false");
-		if (target[0] != '/')
-			doc_die(path, "target '%s' is not an absolute path", target);
-		if (source && !volume) {
-			/* The user's tree must stay as it was: never writable. */
-			if (!json_is_true(ro))
-				doc_die(path, "the host directory %s must be mounted read-only", source);
-			add_mount(m, n, cap, source, target, true);
-		} else if (volume && !source && !strcmp(volume, "wheelhouse")) {
-			add_mount(m, n, cap, run.wheelhouse, target, json_is_true(ro));
-			run.target = target;
-		} else if (volume && !source) {
-			doc_die(path, "unknown volume '%s' (wheel-build knows 'wheelhouse')", volume);
+		plan_mount_read(o, path, &pm);
+		if (pm.source) {
+			add_mount(m, n, cap, pm.source, pm.target, true);
 		} else {
-			doc_die(path, "expected either source or volume");
+			add_mount(m, n, cap, run.wheelhouse, pm.target, pm.read_only);
+			run.target = pm.target;
 		}
 	}
 	if (!run.target)
