@@ -772,6 +772,44 @@ static char *commit_steps(struct engine *d, const struct image *img, const char 
 	return id;
 }
 
+/* What an image's cached layers are built with (build_layer). */
+struct layer_job {
+	struct engine *d;
+	const struct image *img;
+	const json_t *steps;
+	const char *wheelhouse;
+	struct command c;
+	char *const *changes;
+};
+
+static json_t *walk_inputs(void *ctx, const char *layer)
+{
+	(void)ctx;
+	return layer_inputs(layer);
+}
+
+static json_t *walk_key_steps(void *ctx, const json_t *run)
+{
+	(void)ctx;
+	return key_steps(run);
+}
+
+/* layercache_walk()'s build: steps [first, end) committed as ref; a
+ * layer reads the wheels when it has inputs (layer_inputs()). */
+static int build_layer(void *ctx, const char *parent, size_t first, size_t end,
+                       const json_t *inputs, const char *ref, char **id)
+{
+	const struct layer_job *j = ctx;
+	json_t *run = json_array();
+
+	for (size_t i = first; i < end; i++)
+		json_array_append(run, json_array_get(j->steps, i));
+	*id = commit_steps(j->d, j->img, parent, run, first, j->wheelhouse, inputs != NULL, j->c,
+	                   j->changes, ref, false);
+	json_decref(run);
+	return EXIT_OK;
+}
+
 /* The cached layers at the start of img's steps, on top of from: each
  * found by its key, or built and tagged.  Stops before a layer whose
  * inputs are not known yet when prepare is set (the "dependencies" layer
@@ -783,49 +821,26 @@ static char *cached_layers(struct engine *d, const struct image *img, const char
                            const char *wheelhouse, struct command c, bool prepare, size_t *next)
 {
 	json_t *steps = doc_need(img->plan, img->path, "steps", JSON_ARRAY);
-	char *parent_id = layercache_image_id(d, from), *parent = xstrdup(from);
 	struct strv changes = commit_changes(img, c, false);
-	size_t k = 0, n = json_array_size(steps);
-	const char *layer;
+	struct layer_job job = {d, img, steps, wheelhouse, c, changes.v};
+	struct pbrx_error err = {0};
+	char *top = NULL;
 
-	while (k < n && (layer = layer_of(img, steps, k))) {
-		size_t end = k + 1;
-		json_t *group, *in, *ks;
-		char *key, *ref, *id;
-
-		if (prepare && strcmp(layer, "dependencies") == 0)
-			break;
-		while (end < n && layer_of(img, steps, end) && !strcmp(layer_of(img, steps, end), layer))
-			end++;
-		group = json_array();
-		for (size_t i = k; i < end; i++)
-			json_array_append(group, json_array_get(steps, i));
-		in = layer_inputs(layer);
-		ks = key_steps(group);
-		key = layercache_key(parent_id, ks, in);
-		ref = layercache_ref(cache_repo ? cache_repo : "unnamed", layer, key);
-		id = no_cache ? NULL : layercache_find(d, ref);
-		if (id) {
-			msg_info("%s: %s: cached (%s)", img->name, layer, ref);
-		} else {
-			msg_info("%s: %s: building %s", img->name, layer, ref);
-			id = commit_steps(d, img, parent, group, k, wheelhouse, in != NULL, c,
-			                  changes.v, ref, false);
-		}
-		free(parent_id);
-		free(parent);
-		parent_id = id;
-		parent = ref;
-		free(key);
-		json_decref(ks);
-		json_decref(in);
-		json_decref(group);
-		k = end;
+	/* Bad layer names die here: the walk takes strings only. */
+	for (size_t k = 0; k < json_array_size(steps); k++)
+		layer_of(img, steps, k);
+	if (layercache_walk(&(struct layercache_walk){
+		.e = d, .steps = steps, .repo = cache_repo ? cache_repo : "unnamed",
+		.who = img->name, .no_cache = no_cache,
+		.stop_before = prepare ? "dependencies" : NULL,
+		.inputs = walk_inputs, .key_steps = walk_key_steps,
+		.build = build_layer, .ctx = &job,
+	}, from, &top, next, &err)) {
+		rb_hold();
+		error_exit(&err);
 	}
-	free(parent_id);
 	strv_free(&changes);
-	*next = k;
-	return parent;
+	return top;
 }
 
 /* Build img from from: its cached layers, then a container that runs the

@@ -25,6 +25,7 @@
 #include "engine/layercache.h"
 #include "base/buf.h"
 #include "base/capture.h"
+#include "base/error.h"
 #include "base/fs.h"
 #include "base/msg.h"
 #include "base/quote.h"
@@ -985,6 +986,27 @@ static int in_container(const char *image, const struct step *steps, size_t nste
 /* The builder: its cached layers (the packages: found by their key, or
  * built and committed), then a container from the last that runs the
  * remaining steps.  Returns the exit code of the steps that failed, or 0. */
+/* What the builder's cached layers are built with (build_layer). */
+struct layer_job {
+	const struct step *steps;
+	char *const *env;
+	const struct engine_mount *mounts;
+	size_t nmounts;
+	const sigset_t *set;
+};
+
+/* layercache_walk()'s build: steps [first, end) in a container from
+ * parent, committed as ref. */
+static int build_layer(void *ctx, const char *parent, size_t first, size_t end,
+                       const json_t *inputs, const char *ref, char **id)
+{
+	const struct layer_job *j = ctx;
+
+	(void)inputs;
+	return in_container(parent, j->steps + first, end - first, j->env, j->mounts, j->nmounts,
+	                    j->set, ref, id);
+}
+
 static int build(const json_t *builder, const struct strv *find_links,
                  const char *engine)
 {
@@ -993,7 +1015,9 @@ static int build(const json_t *builder, const struct strv *find_links,
 	size_t nmounts = 0, cap = 0, nsteps, k = 0;
 	json_t *jsteps = json_object_get(builder, "steps");
 	struct step *steps;
-	char *parent, *parent_id;
+	char *parent = NULL;
+	struct layer_job job;
+	struct pbrx_error err = {0};
 	sigset_t set;
 	int rc = EXIT_OK;
 
@@ -1017,43 +1041,18 @@ static int build(const json_t *builder, const struct strv *find_links,
 
 	run.d = engine_open(engine);
 	engine_sweep(run.d);
-	/* Containers start from names, keys from IDs (buildah takes an ID
-	 * only without "sha256:"). */
-	parent = xstrdup(doc_need_string(builder, ".plan.builder", "from"));
-	parent_id = layercache_image_id(run.d, parent);
-	while (k < nsteps && steps[k].layer && rc == EXIT_OK) {
-		size_t end = k + 1;
-		json_t *group = json_array();
-		char *key, *ref, *id;
-
-		while (end < nsteps && steps[end].layer && !strcmp(steps[end].layer, steps[k].layer))
-			end++;
-		for (size_t i = k; i < end; i++)
-			json_array_append(group, json_array_get(jsteps, i));
-		key = layercache_key(parent_id, group, NULL);
-		ref = layercache_ref("builder", steps[k].layer, key);
-		id = run.no_cache ? NULL : layercache_find(run.d, ref);
-		if (id) {
-			msg_info("builder: %s: cached (%s)", steps[k].layer, ref);
-		} else {
-			msg_info("builder: %s: building %s", steps[k].layer, ref);
-			rc = in_container(parent, steps + k, end - k, env.v, mounts, nmounts, &set,
-			                  ref, &id);
-		}
-		free(parent_id);
-		free(parent);
-		parent_id = id;
-		parent = ref;
-		free(key);
-		json_decref(group);
-		k = end;
-	}
+	job = (struct layer_job){steps, env.v, mounts, nmounts, &set};
+	rc = layercache_walk(&(struct layercache_walk){
+		.e = run.d, .steps = jsteps, .repo = "builder", .who = "builder",
+		.no_cache = run.no_cache, .build = build_layer, .ctx = &job,
+	}, doc_need_string(builder, ".plan.builder", "from"), &parent, &k, &err);
+	if (err.msg)
+		error_exit(&err);
 	if (rc == EXIT_OK)
 		rc = in_container(parent, steps + k, nsteps - k, env.v, mounts, nmounts, &set, NULL,
 		                  NULL);
 
 	free(parent);
-	free(parent_id);
 	for (size_t i = 0; i < nsteps; i++)
 		strv_free(&steps[i].argv);
 	free(steps);
