@@ -20,9 +20,15 @@
 #include <unistd.h>
 
 #include "doc/doc.h"
+#include "doc/plan.h"
 #include "engine/engine.h"
 #include "engine/layercache.h"
+#include "base/buf.h"
+#include "base/capture.h"
+#include "base/error.h"
+#include "base/fs.h"
 #include "base/msg.h"
+#include "base/quote.h"
 #include "py/pyname.h"
 #include "base/xalloc.h"
 
@@ -54,10 +60,8 @@ struct image {
 static struct {
 	pthread_mutex_t lock;
 	struct engine *d;
-	char **containers;
-	size_t ncontainers, ccap;
-	char **refs;
-	size_t nrefs, rcap;
+	struct strv containers;
+	struct strv refs;
 	bool done;
 	atomic_bool interrupted;  /* a signal came: failures are its doing */
 	/* The engine of the Dockerfile build in flight, which holds the lock
@@ -71,19 +75,15 @@ static struct {
 static void rb_lock(void) { pthread_mutex_lock(&rb.lock); }
 static void rb_unlock(void) { pthread_mutex_unlock(&rb.lock); }
 
-static void list_add(char ***v, size_t *n, size_t *cap, const char *s)
+/* Remove the last copy of s from v (base/buf has no removal). */
+static void list_del(struct strv *v, const char *s)
 {
-	xgrow((void **)v, cap, *n + 1, sizeof **v);
-	(*v)[(*n)++] = xstrdup(s);
-}
-
-static void list_del(char **v, size_t *n, const char *s)
-{
-	for (size_t i = *n; i-- > 0;) {
-		if (strcmp(v[i], s) == 0) {
-			free(v[i]);
-			memmove(v + i, v + i + 1, (*n - i - 1) * sizeof *v);
-			(*n)--;
+	for (size_t i = v->n; i-- > 0;) {
+		if (strcmp(v->v[i], s) == 0) {
+			free(v->v[i]);
+			/* The NULL after the last goes down too. */
+			memmove(v->v + i, v->v + i + 1, (v->n - i) * sizeof *v->v);
+			v->n--;
 			return;
 		}
 	}
@@ -97,25 +97,25 @@ static void rb_run(void)
 	rb_lock();
 	if (!rb.done && rb.d) {
 		rb.done = true;
-		for (size_t i = rb.ncontainers; i-- > 0;) {
-			if (engine_container_remove(rb.d, rb.containers[i]) < 0)
+		for (size_t i = rb.containers.n; i-- > 0;) {
+			if (engine_container_remove(rb.d, rb.containers.v[i]) < 0)
 				msg_warn("%s", engine_error(rb.d));
 			else
-				msg_note("removed container %.12s", rb.containers[i]);
+				msg_note("removed container %.12s", rb.containers.v[i]);
 		}
-		for (size_t i = rb.nrefs; i-- > 0;) {
+		for (size_t i = rb.refs.n; i-- > 0;) {
 			int r, tries = 0;
 
 			/* A cancelled Dockerfile build's RUN container, which
 			 * uses the image, is removed by the daemon after the
 			 * build's connection closed: give it ten seconds. */
-			while ((r = engine_image_remove(rb.d, rb.refs[i], false)) < 0 &&
+			while ((r = engine_image_remove(rb.d, rb.refs.v[i], false)) < 0 &&
 			       atomic_load(&rb.interrupted) && !engine_missing(rb.d) && tries++ < 100)
 				nanosleep(&(struct timespec){0, 100000000}, NULL);
 			if (r < 0)
 				msg_warn("%s", engine_error(rb.d));
 			else
-				msg_note("removed temporary image %s", rb.refs[i]);
+				msg_note("removed temporary image %s", rb.refs.v[i]);
 		}
 	}
 	rb_unlock();
@@ -123,12 +123,8 @@ static void rb_run(void)
 
 static void rb_free(void)
 {
-	for (size_t i = 0; i < rb.ncontainers; i++)
-		free(rb.containers[i]);
-	for (size_t i = 0; i < rb.nrefs; i++)
-		free(rb.refs[i]);
-	free(rb.containers);
-	free(rb.refs);
+	strv_free(&rb.containers);
+	strv_free(&rb.refs);
 	engine_free(rb.d);
 }
 
@@ -237,7 +233,7 @@ static void *reaper_thread(void *arg)
 				reaper.failure = xasprintf("remove container %.12s: %s", cid,
 				                           engine_error(reaper.d));
 		} else {
-			list_del(rb.containers, &rb.ncontainers, cid);
+			list_del(&rb.containers, cid);
 			msg_note("removed container %.12s", cid);
 		}
 		free(cid);
@@ -279,73 +275,14 @@ static void reaper_finish(void)
 		msg_die(EXIT_FAIL, "%s", reaper.failure);
 }
 
-/* ---- display ---------------------------------------------------------- */
-
-/* argv as a shell would need it typed, for messages only: nothing here is
- * ever run by a shell.  Malloc'd. */
-static char *argv_display(char *const *argv)
-{
-	size_t cap = 0, len = 0;
-	char *s = NULL;
-
-	for (size_t i = 0; argv[i]; i++) {
-		const char *a = argv[i];
-		bool plain = *a && strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		                             "0123456789_-+=/.,:@%[]") == strlen(a);
-		size_t need = len + 4 * strlen(a) + 4;
-
-		xgrow((void **)&s, &cap, need + 1, 1);
-		if (i)
-			s[len++] = ' ';
-		if (plain) {
-			len += (size_t)sprintf(s + len, "%s", a);
-			continue;
-		}
-		s[len++] = '\'';
-		for (; *a; a++) {
-			if (*a == '\'') {
-				memcpy(s + len, "'\\''", 4);
-				len += 4;
-			} else {
-				s[len++] = *a;
-			}
-		}
-		s[len++] = '\'';
-	}
-	xgrow((void **)&s, &cap, len + 1, 1);
-	s[len] = '\0';
-	return s;
-}
-
-/* With -q a step's output is kept and shown only when the step fails. */
-struct capture {
-	char *p;
-	size_t len, cap;
-};
-
-static void capture_out(int stream, const char *data, size_t len, void *arg)
-{
-	struct capture *c = arg;
-
-	(void)stream;
-	xgrow((void **)&c->p, &c->cap, c->len + len + 1, 1);
-	memcpy(c->p + c->len, data, len);
-	c->len += len;
-}
-
 /* ---- the document ----------------------------------------------------- */
 
-/* A NULL-terminated copy of string array arr (at path); the strings are
- * borrowed from arr, the vector is malloc'd. */
-static char **strv(const json_t *arr, const char *path)
+/* The strings of array arr (at path), appended to *v. */
+static void argv_read(const json_t *arr, const char *path, struct strv *v)
 {
-	size_t n = json_array_size(arr);
-	char **v = xcalloc(n + 1, sizeof *v);
-
 	doc_check_strings(arr, path);
-	for (size_t i = 0; i < n; i++)
-		v[i] = (char *)json_string_value(json_array_get(arr, i));
-	return v;
+	for (size_t i = 0; i < json_array_size(arr); i++)
+		strv_add(v, json_string_value(json_array_get(arr, i)));
 }
 
 /* The mounts of image img: a "source" is a host path, the volume
@@ -360,25 +297,18 @@ static struct engine_mount *mounts_of(const struct image *img, const char *wheel
 
 	json_array_foreach(arr, i, v) {
 		char *path = xasprintf("%s.mounts[%zu]", img->path, i);
-		const char *source = doc_want_string(v, path, "source");
-		const char *volume = doc_want_string(v, path, "volume");
-		json_t *ro = json_object_get(v, "read_only");
-		bool wheelhouse_volume = volume && strcmp(volume, "wheelhouse") == 0;
+		struct plan_mount pm;
 
-		if (ro && !json_is_boolean(ro))
-			doc_die(path, "read_only: expected true or false");
-		m[k].target = doc_need_string(v, path, "target");
-		/* Read-only unless the plan says otherwise. */
-		m[k].read_only = !json_is_false(ro);
-		if (source) {
-			m[k++].source = source;
-		} else if (wheelhouse_volume && wheels) {
+		plan_mount_read(v, path, &pm);
+		m[k].target = pm.target;
+		m[k].read_only = pm.read_only;
+		if (pm.source) {
+			m[k++].source = pm.source;
+		} else if (wheels) {
 			if (!wheelhouse)
 				doc_die(".wheels.wheelhouse", "missing: %s mounts the wheelhouse; "
 				        "run wheel-build first", img->path);
 			m[k++].source = wheelhouse;
-		} else if (!wheelhouse_volume) {
-			doc_die(path, "expected a \"source\" or the volume \"wheelhouse\"");
 		}
 		/* else: steps that read no wheels (a "packages" layer) run
 		 * in the same container whether wheel-build ran yet or not. */
@@ -386,6 +316,22 @@ static struct engine_mount *mounts_of(const struct image *img, const char *wheel
 	}
 	*n = k;
 	return m;
+}
+
+/* Die now, before the engine is asked, on a mount of img that breaks
+ * plan_mount_read()'s rule. */
+static void check_mounts(const struct image *img)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(doc_want(img->plan, img->path, "mounts", JSON_ARRAY), i, v) {
+		char *path = xasprintf("%s.mounts[%zu]", img->path, i);
+		struct plan_mount pm;
+
+		plan_mount_read(v, path, &pm);
+		free(path);
+	}
 }
 
 /* The image the plan names as from, or the temporary tag of an earlier
@@ -443,34 +389,32 @@ static char *change_json(const char *keyword, const json_t *v)
  *
  * A commit keeps the container's Entrypoint and Cmd where the changes
  * leave them empty (dockerd's merge(): with no Entrypoint, an empty Cmd
- * is the container's too), and the container runs tail.  So: with an
+ * is the container's too), and the container runs ENGINE_KEEP_ALIVE.  So: with an
  * entrypoint, the container's is replaced and both are set; with only a
  * cmd, the container keeps the image's (null) entrypoint and CMD is set;
  * with neither, a container never started is made with the image's
  * (null) ones, and one that runs steps gets CMD ["/bin/sh"].
- * build_container() makes the container so.  NULL-terminated, malloc'd
- * strings. */
-static char **commit_changes(const struct image *img, struct command c, bool with_labels)
+ * build_container() makes the container so.  Free with strv_free(). */
+static struct strv commit_changes(const struct image *img, struct command c, bool with_labels)
 {
 	char *path = xasprintf("%s.config", img->path);
 	json_t *config = doc_need(img->plan, img->path, "config", JSON_OBJECT);
 	json_t *labels = doc_want(config, path, "labels", JSON_OBJECT);
-	char **v = xcalloc(json_object_size(labels) + 3, sizeof *v);
-	size_t n = 0;
+	struct strv v = {0};
 	const char *key;
 	json_t *val;
 
 	if (c.entrypoint) {
-		v[n++] = change_json("ENTRYPOINT", c.entrypoint);
-		v[n++] = c.cmd ? change_json("CMD", c.cmd) : xstrdup("CMD []");
+		strv_push(&v, change_json("ENTRYPOINT", c.entrypoint));
+		strv_push(&v, c.cmd ? change_json("CMD", c.cmd) : xstrdup("CMD []"));
 	} else if (c.cmd) {
-		v[n++] = change_json("CMD", c.cmd);
+		strv_push(&v, change_json("CMD", c.cmd));
 	} else if (json_array_size(json_object_get(img->plan, "steps"))) {
-		/* The container ran tail, and dockerd can't commit it with
+		/* The container ran ENGINE_KEEP_ALIVE, and dockerd can't commit it with
 		 * neither Entrypoint nor Cmd: give it what debian:* has. */
 		msg_warn("%s: neither the plan nor its from image says what it runs; "
 		         "it gets CMD [\"/bin/sh\"]", img->name);
-		v[n++] = xstrdup("CMD [\"/bin/sh\"]");
+		strv_push(&v, xstrdup("CMD [\"/bin/sh\"]"));
 	}
 	/* A cached layer keeps only what runs: the labels of the image
 	 * that made it (its revision, its date) are not its own. */
@@ -485,20 +429,13 @@ static char **commit_changes(const struct image *img, struct command c, bool wit
 		if (!json_is_string(val))
 			doc_die(path, "labels.%s: expected a string", key);
 		vs = json_dumps(val, JSON_ENCODE_ANY);
-		v[n++] = xasprintf("LABEL %s=%s", ks, vs);
+		strv_push(&v, xasprintf("LABEL %s=%s", ks, vs));
 		free(ks);
 		free(vs);
 		json_decref(k);
 	}
 	free(path);
 	return v;
-}
-
-static void strv_free(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
 }
 
 /* Run one step of img in container cid; dies naming image, step and
@@ -508,18 +445,21 @@ static void run_step(struct engine *d, const struct image *img, const char *cid,
 {
 	char *path = xasprintf("%s.steps[%zu]", img->path, k);
 	const char *name = doc_need_string(step, path, "name");
-	char **argv = strv(doc_need(step, path, "argv", JSON_ARRAY), path);
-	char *shown = argv_display(argv);
+	struct strv argv = {0};
 	struct capture cap = {0};
 	/* Package managers need root, whatever USER the image has. */
-	struct engine_run_spec spec = {.argv = argv, .user = "0"};
+	struct engine_run_spec spec = {.user = "0"};
+	char *shown;
 	int code = -1, rc;
 
-	if (!argv[0])
+	argv_read(doc_need(step, path, "argv", JSON_ARRAY), path, &argv);
+	if (!argv.n)
 		doc_die(path, "argv: expected a command");
 	free(path);
+	spec.argv = argv.v;
+	shown = quote_argv(argv.v);
 	if (msg_verbosity() < 0) {
-		spec.output = capture_out;
+		spec.output = capture_output;
 		spec.arg = &cap;
 	}
 	msg_info("%s: %s: %s", img->name, name, shown);
@@ -529,17 +469,13 @@ static void run_step(struct engine *d, const struct image *img, const char *cid,
 	if (rc < 0)
 		msg_die(EXIT_FAIL, "%s: %s: %s", img->name, name, engine_error(d));
 	if (code != 0) {
-		if (cap.len) {
-			fwrite(cap.p, 1, cap.len, stderr);
-			if (cap.p[cap.len - 1] != '\n')
-				fputc('\n', stderr);
-		}
+		capture_show(&cap);
 		msg_die(EXIT_FAIL, "%s: step %s failed (exit status %d): %s", img->name, name, code,
 		        shown);
 	}
-	free(cap.p);
+	capture_free(&cap);
 	free(shown);
-	free(argv);
+	strv_free(&argv);
 }
 
 /* "image-assemble: STEP: COMMAND; ..." for the history of img's layer.
@@ -552,16 +488,17 @@ static char *history_text(const struct image *img, const json_t *steps)
 
 	json_array_foreach(steps, k, step) {
 		json_t *argv = json_object_get(step, "argv");
-		char **v, *shown, *t;
+		struct strv v = {0};
+		char *shown, *t;
 
-		if (!json_is_array(argv))
+		if (!json_array_size(argv))
 			continue;
-		v = strv(argv, img->path);
-		shown = argv_display(v);
+		argv_read(argv, img->path, &v);
+		shown = quote_argv(v.v);
 		t = xasprintf("%s%s %s", s, k ? ";" : "", shown);
 		free(s);
 		free(shown);
-		free(v);
+		strv_free(&v);
 		s = t;
 	}
 	if (!json_array_size(steps)) {
@@ -623,7 +560,7 @@ static void check_libraries(struct engine *d, const struct image *img, const cha
 	/* musl has no ldconfig -p: list the library directories instead. */
 	char *find[] = {"find", "/lib", "/usr/lib", "/usr/local/lib", "-name", "*.so*", NULL};
 	struct capture cap = {0};
-	struct engine_run_spec spec = {.argv = ldconfig, .output = capture_out, .arg = &cap};
+	struct engine_run_spec spec = {.argv = ldconfig, .output = capture_output, .arg = &cap};
 	const json_t *ext, *lib, *other;
 	size_t i, j, k;
 	int code;
@@ -635,15 +572,13 @@ static void check_libraries(struct engine *d, const struct image *img, const cha
 		msg_die(EXIT_FAIL, "%s: %s", img->name, engine_error(d));
 	}
 	if (code != 0) {
-		cap.len = 0;
+		capture_reset(&cap);
 		spec.argv = find;
 		if (engine_run(d, cid, &spec, &code) < 0) {
 			rb_hold();
 			msg_die(EXIT_FAIL, "%s: %s", img->name, engine_error(d));
 		}
 	}
-	xgrow((void **)&cap.p, &cap.cap, cap.len + 1, 1);
-	cap.p[cap.len] = '\0';
 	json_array_foreach(extensions, i, ext) {
 		const char *file = json_string_value(json_object_get(ext, "file"));
 		json_array_foreach(json_object_get(ext, "needed"), j, lib) {
@@ -659,7 +594,7 @@ static void check_libraries(struct engine *d, const struct image *img, const cha
 				const char *base = f ? strrchr(f, '/') : NULL;
 				in_wheel |= f && strcmp(base ? base + 1 : f, soname) == 0;
 			}
-			if (in_wheel || lists_library(cap.p, soname))
+			if (in_wheel || lists_library(cap.out.p ? cap.out.p : "", soname))
 				continue;
 			pkg = package_manager && !strcmp(package_manager, "apt-get") ? debian_package(soname)
 			                                                               : NULL;
@@ -674,7 +609,7 @@ static void check_libraries(struct engine *d, const struct image *img, const cha
 			free(pkg);
 		}
 	}
-	free(cap.p);
+	capture_free(&cap);
 }
 
 /* ---- cached layers ------------------------------------------------------ */
@@ -762,7 +697,7 @@ static const char *layer_of(const struct image *img, const json_t *steps, size_t
 /* ---- container images ------------------------------------------------- */
 
 /* A container from from that runs steps (a JSON array), committed as
- * repo_tag with changes: the new image's ID.  Kept alive by tail; the
+ * repo_tag with changes: the new image's ID.  Kept alive by ENGINE_KEEP_ALIVE; the
  * steps' text is only sh's $0, never run: docker history shows the
  * container's Cmd as the layer's "created by".  A container without steps
  * is never started: its commit adds no layer, only config. */
@@ -771,7 +706,7 @@ static char *commit_steps(struct engine *d, const struct image *img, const char 
                           bool with_wheels, struct command c, char *const *changes,
                           const char *repo_tag, bool check)
 {
-	static char *const keep_alive[] = {"/bin/sh", "-c", "exec tail -f /dev/null", NULL};
+	static char *const keep_alive[] = ENGINE_KEEP_ALIVE;
 	/* The engine adds a number and the owner token (engine.h). */
 	char *cname = xasprintf("pbrx-%s", img->name), *cid, *id;
 	char *what = history_text(img, steps);
@@ -803,9 +738,9 @@ static char *commit_steps(struct engine *d, const struct image *img, const char 
 	/* The list owns the ID from here (cid borrows it until reap()), so
 	 * a msg_die on the way, whose cleanup removes the container, leaks
 	 * nothing. */
-	list_add(&rb.containers, &rb.ncontainers, &rb.ccap, cid);
+	strv_add(&rb.containers, cid);
 	free(cid);
-	cid = rb.containers[rb.ncontainers - 1];
+	cid = rb.containers.v[rb.containers.n - 1];
 	rb_unlock();
 	msg_note("%s: container %.12s from %s", img->name, cid, from);
 
@@ -819,7 +754,7 @@ static char *commit_steps(struct engine *d, const struct image *img, const char 
 		if (check)
 			check_libraries(d, img, cid);
 	}
-	for (size_t i = 0; changes[i]; i++)
+	for (size_t i = 0; changes && changes[i]; i++)
 		msg_note("%s: commit change %s", img->name, changes[i]);
 
 	rb_lock();
@@ -827,7 +762,7 @@ static char *commit_steps(struct engine *d, const struct image *img, const char 
 	if (!id)
 		msg_die(EXIT_FAIL, "%s: commit: %s", img->name, engine_error(d));
 	if (strncmp(repo_tag, "pbrx-cache/", 11) != 0)
-		list_add(&rb.refs, &rb.nrefs, &rb.rcap, repo_tag);
+		strv_add(&rb.refs, repo_tag);
 	reap(d, cid);
 	rb_unlock();
 
@@ -835,6 +770,44 @@ static char *commit_steps(struct engine *d, const struct image *img, const char 
 	free(what);
 	free(cname);
 	return id;
+}
+
+/* What an image's cached layers are built with (build_layer). */
+struct layer_job {
+	struct engine *d;
+	const struct image *img;
+	const json_t *steps;
+	const char *wheelhouse;
+	struct command c;
+	char *const *changes;
+};
+
+static json_t *walk_inputs(void *ctx, const char *layer)
+{
+	(void)ctx;
+	return layer_inputs(layer);
+}
+
+static json_t *walk_key_steps(void *ctx, const json_t *run)
+{
+	(void)ctx;
+	return key_steps(run);
+}
+
+/* layercache_walk()'s build: steps [first, end) committed as ref; a
+ * layer reads the wheels when it has inputs (layer_inputs()). */
+static int build_layer(void *ctx, const char *parent, size_t first, size_t end,
+                       const json_t *inputs, const char *ref, char **id)
+{
+	const struct layer_job *j = ctx;
+	json_t *run = json_array();
+
+	for (size_t i = first; i < end; i++)
+		json_array_append(run, json_array_get(j->steps, i));
+	*id = commit_steps(j->d, j->img, parent, run, first, j->wheelhouse, inputs != NULL, j->c,
+	                   j->changes, ref, false);
+	json_decref(run);
+	return EXIT_OK;
 }
 
 /* The cached layers at the start of img's steps, on top of from: each
@@ -848,49 +821,26 @@ static char *cached_layers(struct engine *d, const struct image *img, const char
                            const char *wheelhouse, struct command c, bool prepare, size_t *next)
 {
 	json_t *steps = doc_need(img->plan, img->path, "steps", JSON_ARRAY);
-	char *parent_id = layercache_image_id(d, from), *parent = xstrdup(from);
-	char **changes = commit_changes(img, c, false);
-	size_t k = 0, n = json_array_size(steps);
-	const char *layer;
+	struct strv changes = commit_changes(img, c, false);
+	struct layer_job job = {d, img, steps, wheelhouse, c, changes.v};
+	struct pbrx_error err = {0};
+	char *top = NULL;
 
-	while (k < n && (layer = layer_of(img, steps, k))) {
-		size_t end = k + 1;
-		json_t *group, *in, *ks;
-		char *key, *ref, *id;
-
-		if (prepare && strcmp(layer, "dependencies") == 0)
-			break;
-		while (end < n && layer_of(img, steps, end) && !strcmp(layer_of(img, steps, end), layer))
-			end++;
-		group = json_array();
-		for (size_t i = k; i < end; i++)
-			json_array_append(group, json_array_get(steps, i));
-		in = layer_inputs(layer);
-		ks = key_steps(group);
-		key = layercache_key(parent_id, ks, in);
-		ref = layercache_ref(cache_repo ? cache_repo : "unnamed", layer, key);
-		id = no_cache ? NULL : layercache_find(d, ref);
-		if (id) {
-			msg_info("%s: %s: cached (%s)", img->name, layer, ref);
-		} else {
-			msg_info("%s: %s: building %s", img->name, layer, ref);
-			id = commit_steps(d, img, parent, group, k, wheelhouse, in != NULL, c,
-			                  changes, ref, false);
-		}
-		free(parent_id);
-		free(parent);
-		parent_id = id;
-		parent = ref;
-		free(key);
-		json_decref(ks);
-		json_decref(in);
-		json_decref(group);
-		k = end;
+	/* Bad layer names die here: the walk takes strings only. */
+	for (size_t k = 0; k < json_array_size(steps); k++)
+		layer_of(img, steps, k);
+	if (layercache_walk(&(struct layercache_walk){
+		.e = d, .steps = steps, .repo = cache_repo ? cache_repo : "unnamed",
+		.who = img->name, .no_cache = no_cache,
+		.stop_before = prepare ? "dependencies" : NULL,
+		.inputs = walk_inputs, .key_steps = walk_key_steps,
+		.build = build_layer, .ctx = &job,
+	}, from, &top, next, &err)) {
+		rb_hold();
+		error_exit(&err);
 	}
-	free(parent_id);
-	strv_free(changes);
-	*next = k;
-	return parent;
+	strv_free(&changes);
+	return top;
 }
 
 /* Build img from from: its cached layers, then a container that runs the
@@ -901,7 +851,8 @@ static void build_container(struct engine *d, struct image *img, const char *fro
 	json_t *steps = doc_need(img->plan, img->path, "steps", JSON_ARRAY), *rest;
 	json_t *from_img = engine_image_inspect(d, from);
 	struct command c;
-	char **changes, *top;
+	struct strv changes;
+	char *top;
 	size_t next;
 
 	if (!from_img) {
@@ -914,11 +865,11 @@ static void build_container(struct engine *d, struct image *img, const char *fro
 	rest = json_array();
 	for (size_t i = next; i < json_array_size(steps); i++)
 		json_array_append(rest, json_array_get(steps, i));
-	img->id = commit_steps(d, img, top, rest, next, wheelhouse, true, c, changes, img->tmp_ref,
+	img->id = commit_steps(d, img, top, rest, next, wheelhouse, true, c, changes.v, img->tmp_ref,
 	                       strcmp(img->kind, "base") == 0 && json_array_size(extensions));
 	json_decref(rest);
 	free(top);
-	strv_free(changes);
+	strv_free(&changes);
 	json_decref(from_img);
 }
 
@@ -1032,23 +983,16 @@ static char *rewrite_from(const char *text, const struct image *imgs, size_t i, 
 	return out;
 }
 
+/* The text of the Dockerfile at path; dies (exit 2) when it can't be
+ * read or holds a NUL byte. */
 static char *read_text(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	char *s = NULL;
-	size_t len = 0, cap = 0, n;
+	struct pbrx_error err = {0};
+	size_t len;
+	char *s = fs_read(path, &len, &err);
 
-	if (!f)
-		msg_die(EXIT_USAGE, "%s: %s", path, strerror(errno));
-	do {
-		xgrow((void **)&s, &cap, len + 4096 + 1, 1);
-		n = fread(s + len, 1, 4096, f);
-		len += n;
-	} while (n > 0);
-	if (ferror(f))
-		msg_die(EXIT_USAGE, "%s: %s", path, strerror(errno));
-	fclose(f);
-	s[len] = '\0';
+	if (!s)
+		error_exit(&err);
 	if (strlen(s) != len)
 		msg_die(EXIT_USAGE, "%s: contains a NUL byte", path);
 	return s;
@@ -1099,7 +1043,7 @@ static void build_dockerfile(struct engine *d, struct image *img, const struct i
 	}
 	if (!img->id)
 		msg_die(EXIT_FAIL, "%s: build %s: %s", img->name, file, engine_error(d));
-	list_add(&rb.refs, &rb.nrefs, &rb.rcap, img->tmp_ref);
+	strv_add(&rb.refs, img->tmp_ref);
 	rb_unlock();
 
 	free(rewritten);
@@ -1228,7 +1172,7 @@ static void tag_all(struct engine *d, struct image *imgs, size_t n)
 	for (size_t i = n; i-- > 0;) {
 		if (engine_image_remove(d, imgs[i].tmp_ref, false) < 0)
 			msg_warn("%s", engine_error(d));
-		list_del(rb.refs, &rb.nrefs, imgs[i].tmp_ref);
+		list_del(&rb.refs, imgs[i].tmp_ref);
 	}
 	rb_unlock();
 }
@@ -1309,6 +1253,7 @@ static struct image *load_images(const json_t *plan, const char *suffix, size_t 
 			doc_die(img->path, "kind: expected \"base\", \"script\" or \"dockerfile\"");
 		if (!img->from && strcmp(img->kind, "dockerfile"))
 			doc_need_string(v, img->path, "from");
+		check_mounts(img);
 		img->tmp_ref = xasprintf("%s:%s", img->name, suffix);
 	}
 	*n = json_array_size(arr);

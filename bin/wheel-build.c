@@ -6,7 +6,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
 #include <openssl/evp.h>
@@ -21,10 +20,15 @@
 #include <unistd.h>
 
 #include "doc/doc.h"
+#include "doc/plan.h"
 #include "engine/engine.h"
 #include "engine/layercache.h"
 #include "base/buf.h"
+#include "base/capture.h"
+#include "base/error.h"
+#include "base/fs.h"
 #include "base/msg.h"
+#include "base/quote.h"
 #include "engine/owner.h"
 #include "py/pipconf.h"
 #include "py/pyname.h"
@@ -75,20 +79,6 @@ static struct {
 } run;
 
 /* ---- the wheelhouse on the host ---- */
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	if (remove(path) < 0 && errno != ENOENT)
-		msg_warn("%s: %s", path, strerror(errno));
-	return 0;
-}
-
-/* rm -rf path, without following symlinks. */
-static void remove_tree(const char *path)
-{
-	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 /* The wheelhouse: dir (made when missing) or a new temporary directory.
  * Sets run.wheelhouse and run.temporary. */
@@ -223,24 +213,6 @@ static char *sha256_file(const char *path)
 	return hex;
 }
 
-/* A distribution name normalised as pip does (PEP 503): lower case, each
- * run of '-', '_' and '.' one '-'.  Malloc'd. */
-static char *canonical_name(const char *s, size_t len)
-{
-	char *out = xmalloc(len + 1), *p = out;
-
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '-' || s[i] == '_' || s[i] == '.') {
-			if (p == out || p[-1] != '-')
-				*p++ = '-';
-		} else {
-			*p++ = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a') : s[i];
-		}
-	}
-	*p = '\0';
-	return out;
-}
-
 /* Distribution (normalised) and version of a wheel file name, PEP 427:
  * NAME-VERSION[-BUILD]-PYTAG-ABITAG-PLATTAG.whl, no '-' inside a part.
  * -1 when name is not of that form. */
@@ -258,7 +230,7 @@ static int parse_wheel_name(const char *name, char **dist, char **version)
 	}
 	if ((n != 4 && n != 5) || dash[0] == name || dash[1] == dash[0] + 1)
 		return -1;
-	*dist = canonical_name(name, (size_t)(dash[0] - name));
+	*dist = pyname_canonical(name, (size_t)(dash[0] - name));
 	*version = xstrndup(dash[0] + 1, (size_t)(dash[1] - dash[0] - 1));
 	return 0;
 }
@@ -294,7 +266,7 @@ static bool in_find_links(const char *name)
 static char *project_wheel(void)
 {
 	struct strv names = {0}, cands = {0};
-	char *want = run.project ? canonical_name(run.project, strlen(run.project)) : NULL;
+	char *want = run.project ? pyname_canonical(run.project, strlen(run.project)) : NULL;
 	char *found = NULL;
 	bool found_built = false;
 
@@ -399,35 +371,6 @@ static json_t *wheels_section(void)
 
 /* ---- the builder container ---- */
 
-/* A command for people to read (never run): argv joined with spaces,
- * arguments with unusual characters in single quotes. */
-static char *show_argv(char *const *argv)
-{
-	size_t len = 1;
-	char *s, *p;
-
-	for (size_t i = 0; argv[i]; i++)
-		len += 4 * strlen(argv[i]) + 3;
-	p = s = xmalloc(len);
-	for (size_t i = 0; argv[i]; i++) {
-		const char *a = argv[i];
-		bool plain = *a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		                             "0123456789-_./=:,+@%[]") == strlen(a);
-		if (i)
-			*p++ = ' ';
-		if (plain) {
-			p = stpcpy(p, a);
-			continue;
-		}
-		*p++ = '\'';
-		for (; *a; a++)
-			p = *a == '\'' ? stpcpy(p, "'\\''") : (*p = *a, p + 1);
-		*p++ = '\'';
-	}
-	*p = '\0';
-	return s;
-}
-
 /* One builder step: its name, its cached layer (NULL: none) and argv
  * (borrowed from the document). */
 struct step {
@@ -483,32 +426,15 @@ static void plan_mounts(const json_t *builder, struct engine_mount **m, size_t *
 
 	json_array_foreach(arr, i, o) {
 		char path[64];
-		const char *target, *source, *volume;
-		json_t *ro;
+		struct plan_mount pm;
 
 		snprintf(path, sizeof path, ".plan.builder.mounts[%zu]", i);
-		if (!json_is_object(o))
-			doc_die(path, "expected an object");
-		target = doc_need_string(o, path, "target");
-		source = doc_want_string(o, path, "source");
-		volume = doc_want_string(o, path, "volume");
-		ro = json_object_get(o, "read_only");
-		if (!json_is_boolean(ro))
-			doc_die(path, "read_only: expected true or false");
-		if (target[0] != '/')
-			doc_die(path, "target '%s' is not an absolute path", target);
-		if (source && !volume) {
-			/* The user's tree must stay as it was: never writable. */
-			if (!json_is_true(ro))
-				doc_die(path, "the host directory %s must be mounted read-only", source);
-			add_mount(m, n, cap, source, target, true);
-		} else if (volume && !source && !strcmp(volume, "wheelhouse")) {
-			add_mount(m, n, cap, run.wheelhouse, target, json_is_true(ro));
-			run.target = target;
-		} else if (volume && !source) {
-			doc_die(path, "unknown volume '%s' (wheel-build knows 'wheelhouse')", volume);
+		plan_mount_read(o, path, &pm);
+		if (pm.source) {
+			add_mount(m, n, cap, pm.source, pm.target, true);
 		} else {
-			doc_die(path, "expected either source or volume");
+			add_mount(m, n, cap, run.wheelhouse, pm.target, pm.read_only);
+			run.target = pm.target;
 		}
 	}
 	if (!run.target)
@@ -676,26 +602,6 @@ static void step_env(struct strv *env, const struct strv *find_links, struct str
 	strv_free(&files);
 }
 
-/* Output of a step with -q: kept, and shown only when the step fails. */
-struct quiet_buf {
-	char *data;
-	size_t len, cap;
-};
-
-static void quiet_output(int stream, const char *data, size_t len, void *arg)
-{
-	struct quiet_buf *b = arg;
-
-	(void)stream;
-	if (b->len + len > QUIET_KEEP && b->len > QUIET_KEEP / 2) {
-		memmove(b->data, b->data + b->len - QUIET_KEEP / 2, QUIET_KEEP / 2);
-		b->len = QUIET_KEEP / 2;
-	}
-	xgrow((void **)&b->data, &b->cap, b->len + len, 1);
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
-}
-
 /* Add to out the extra of the wheel (its spelling, from wx) that is want
  * once normalised, unless the builder's pip run asked for it already. */
 static void add_needed(struct strv *out, const json_t *wx, const char *want)
@@ -772,7 +678,7 @@ static noreturn void run_steps(const struct step *steps, size_t nsteps, char *co
                                bool last)
 {
 	struct engine *d = run.child_d = engine_dup(run.d);
-	struct quiet_buf out = {0};
+	struct capture out = {.keep = QUIET_KEEP};
 	bool quiet = msg_verbosity() < 0;
 	struct step extras = {"extras", NULL, {0}};
 
@@ -781,7 +687,7 @@ static noreturn void run_steps(const struct step *steps, size_t nsteps, char *co
 		struct engine_run_spec spec = {
 			.argv = st->argv.v,
 			.env = env,
-			.output = quiet ? quiet_output : NULL,
+			.output = quiet ? capture_output : NULL,
 			.arg = &out,
 		};
 		char *cmd;
@@ -794,15 +700,13 @@ static noreturn void run_steps(const struct step *steps, size_t nsteps, char *co
 				break;
 			spec.argv = extras.argv.v;
 		}
-		cmd = show_argv(spec.argv);
-		out.len = 0;
+		cmd = quote_argv(spec.argv);
+		capture_reset(&out);
 		msg_info("builder: %s: %s", st->name, cmd);
 		if (engine_run(d, run.container, &spec, &code) < 0)
 			engine_die(d);
 		if (code != 0) {
-			fflush(stderr);
-			if (quiet && out.len)
-				(void)!write(STDERR_FILENO, out.data, out.len);
+			capture_show(&out);
 			/* Numbered as in the plan, whichever container ran it. */
 			msg_die(EXIT_FAIL, "builder: step %zu of %zu (%s) failed with exit code %d: %s",
 			        run.step_base + i + 1, run.step_total + (i == nsteps), st->name,
@@ -810,7 +714,7 @@ static noreturn void run_steps(const struct step *steps, size_t nsteps, char *co
 		}
 		free(cmd);
 	}
-	free(out.data);
+	capture_free(&out);
 	strv_free(&extras.argv);
 	engine_free(d);
 	run.child_d = NULL;
@@ -967,7 +871,7 @@ static void cleanup(void)
 	wait_remover();
 	remove_container();
 	if (run.temporary && run.wheelhouse) {
-		remove_tree(run.wheelhouse);
+		fs_remove_tree(run.wheelhouse);
 		run.temporary = false;
 	} else if (run.wheelhouse && run.before) {
 		remove_partial_wheels();
@@ -1022,7 +926,8 @@ static int in_container(const char *image, const struct step *steps, size_t nste
                         char *const *env, const struct engine_mount *mounts, size_t nmounts,
                         const sigset_t *set, const char *commit_ref, char **id)
 {
-	char *entrypoint[] = {"sleep", NULL}, *cmd[] = {"infinity", NULL};
+	/* Kept alive for the execs; sh's $0 names the stage. */
+	char *entrypoint[] = ENGINE_KEEP_ALIVE, *cmd[] = {"wheel-build", NULL};
 	/* The engine adds a number and the owner token (engine.h). */
 	char *name = xasprintf("%s-wheel-build", run.project ? run.project : "pbrx");
 	pid_t child;
@@ -1033,7 +938,6 @@ static int in_container(const char *image, const struct step *steps, size_t nste
 	run.container = engine_container_create(run.d, &(struct engine_container_spec){
 		.name = name,
 		.image = image,
-		/* Kept alive for the execs. */
 		.entrypoint = entrypoint,
 		.cmd = cmd,
 		/* The steps install packages. */
@@ -1082,6 +986,27 @@ static int in_container(const char *image, const struct step *steps, size_t nste
 /* The builder: its cached layers (the packages: found by their key, or
  * built and committed), then a container from the last that runs the
  * remaining steps.  Returns the exit code of the steps that failed, or 0. */
+/* What the builder's cached layers are built with (build_layer). */
+struct layer_job {
+	const struct step *steps;
+	char *const *env;
+	const struct engine_mount *mounts;
+	size_t nmounts;
+	const sigset_t *set;
+};
+
+/* layercache_walk()'s build: steps [first, end) in a container from
+ * parent, committed as ref. */
+static int build_layer(void *ctx, const char *parent, size_t first, size_t end,
+                       const json_t *inputs, const char *ref, char **id)
+{
+	const struct layer_job *j = ctx;
+
+	(void)inputs;
+	return in_container(parent, j->steps + first, end - first, j->env, j->mounts, j->nmounts,
+	                    j->set, ref, id);
+}
+
 static int build(const json_t *builder, const struct strv *find_links,
                  const char *engine)
 {
@@ -1090,7 +1015,9 @@ static int build(const json_t *builder, const struct strv *find_links,
 	size_t nmounts = 0, cap = 0, nsteps, k = 0;
 	json_t *jsteps = json_object_get(builder, "steps");
 	struct step *steps;
-	char *parent, *parent_id;
+	char *parent = NULL;
+	struct layer_job job;
+	struct pbrx_error err = {0};
 	sigset_t set;
 	int rc = EXIT_OK;
 
@@ -1114,43 +1041,18 @@ static int build(const json_t *builder, const struct strv *find_links,
 
 	run.d = engine_open(engine);
 	engine_sweep(run.d);
-	/* Containers start from names, keys from IDs (buildah takes an ID
-	 * only without "sha256:"). */
-	parent = xstrdup(doc_need_string(builder, ".plan.builder", "from"));
-	parent_id = layercache_image_id(run.d, parent);
-	while (k < nsteps && steps[k].layer && rc == EXIT_OK) {
-		size_t end = k + 1;
-		json_t *group = json_array();
-		char *key, *ref, *id;
-
-		while (end < nsteps && steps[end].layer && !strcmp(steps[end].layer, steps[k].layer))
-			end++;
-		for (size_t i = k; i < end; i++)
-			json_array_append(group, json_array_get(jsteps, i));
-		key = layercache_key(parent_id, group, NULL);
-		ref = layercache_ref("builder", steps[k].layer, key);
-		id = run.no_cache ? NULL : layercache_find(run.d, ref);
-		if (id) {
-			msg_info("builder: %s: cached (%s)", steps[k].layer, ref);
-		} else {
-			msg_info("builder: %s: building %s", steps[k].layer, ref);
-			rc = in_container(parent, steps + k, end - k, env.v, mounts, nmounts, &set,
-			                  ref, &id);
-		}
-		free(parent_id);
-		free(parent);
-		parent_id = id;
-		parent = ref;
-		free(key);
-		json_decref(group);
-		k = end;
-	}
+	job = (struct layer_job){steps, env.v, mounts, nmounts, &set};
+	rc = layercache_walk(&(struct layercache_walk){
+		.e = run.d, .steps = jsteps, .repo = "builder", .who = "builder",
+		.no_cache = run.no_cache, .build = build_layer, .ctx = &job,
+	}, doc_need_string(builder, ".plan.builder", "from"), &parent, &k, &err);
+	if (err.msg)
+		error_exit(&err);
 	if (rc == EXIT_OK)
 		rc = in_container(parent, steps + k, nsteps - k, env.v, mounts, nmounts, &set, NULL,
 		                  NULL);
 
 	free(parent);
-	free(parent_id);
 	for (size_t i = 0; i < nsteps; i++)
 		strv_free(&steps[i].argv);
 	free(steps);

@@ -311,6 +311,16 @@ wheel-build: builder: step 2 of 2 (two) failed with exit code 3: sh -c 'echo bro
 	run_split wheel-build <"$TMP/plan"
 	[ "$status" -eq 2 ]
 	[ "$err" = "wheel-build: <stdin>: .plan.builder.mounts[0]: the host directory $SRC must be mounted read-only" ]
+	jq 'del(.plan.builder.mounts[0].read_only)' "$PLAN" >"$TMP/plan"
+	run_split wheel-build <"$TMP/plan"
+	[ "$status" -eq 2 ]
+	[ "$err" = "wheel-build: <stdin>: .plan.builder.mounts[0]: read_only: expected true or false" ]
+	# The same rule in image-assemble (common/doc/plan), before any engine.
+	jq --arg src "$SRC" '.plan.images[0].mounts[0] = {"source": $src, "target": "/tmp/src", "read_only": false}' \
+		"$PLAN" >"$TMP/plan"
+	run_split image-assemble -q <"$TMP/plan"
+	[ "$status" -eq 2 ]
+	[ "$err" = "image-assemble: <stdin>: .plan.images[0].mounts[0]: the host directory $SRC must be mounted read-only" ]
 	jq '.plan.builder.steps[1].argv = []' "$PLAN" >"$TMP/plan"
 	run_split wheel-build <"$TMP/plan"
 	[ "$status" -eq 2 ]

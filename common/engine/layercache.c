@@ -7,6 +7,7 @@
 
 #include "engine/engine.h"
 #include "engine/layercache.h"
+#include "base/error.h"
 #include "base/msg.h"
 #include "base/xalloc.h"
 
@@ -62,27 +63,89 @@ char *layercache_ref(const char *repo, const char *layer, const char *key)
 	return xasprintf("pbrx-cache/%s:%s-%s", repo, layer, key);
 }
 
-char *layercache_find(struct engine *e, const char *ref)
+int layercache_find(struct engine *e, const char *ref, char **id, struct pbrx_error *err)
 {
 	json_t *info = engine_image_inspect(e, ref);
-	const char *id;
-	char *out;
+	const char *s;
 
+	*id = NULL;
 	if (!info && engine_missing(e))
-		return NULL;
+		return 0;
 	if (!info)
-		msg_die(EXIT_FAIL, "%s: %s", ref, engine_error(e));
-	id = json_string_value(json_object_get(info, "Id"));
-	out = id ? xstrdup(id) : NULL;
+		return error_set(err, EXIT_FAIL, "%s: %s", ref, engine_error(e));
+	s = json_string_value(json_object_get(info, "Id"));
+	*id = s ? xstrdup(s) : NULL;
 	json_decref(info);
-	return out;
+	return 0;
 }
 
-char *layercache_image_id(struct engine *e, const char *name)
+char *layercache_image_id(struct engine *e, const char *name, struct pbrx_error *err)
 {
-	char *id = layercache_find(e, name);
+	char *id;
 
+	if (layercache_find(e, name, &id, err) < 0)
+		return NULL;
 	if (!id)
-		msg_die(EXIT_FAIL, "%s: no such image", name);
+		error_set(err, EXIT_FAIL, "%s: no such image", name);
 	return id;
+}
+
+/* The layer name of step k of steps, or NULL. */
+static const char *layer_of(const json_t *steps, size_t k)
+{
+	return json_string_value(json_object_get(json_array_get(steps, k), "layer"));
+}
+
+int layercache_walk(const struct layercache_walk *w, const char *from, char **top, size_t *next,
+                    struct pbrx_error *err)
+{
+	/* Containers start from names, keys from IDs (buildah takes an ID
+	 * only without "sha256:"). */
+	char *parent_id = layercache_image_id(w->e, from, err), *parent = xstrdup(from);
+	size_t k = 0, n = json_array_size(w->steps);
+	const char *layer;
+	int rc = parent_id ? 0 : EXIT_FAIL;
+
+	while (!rc && k < n && (layer = layer_of(w->steps, k))) {
+		size_t end = k + 1;
+		json_t *run, *in, *ks;
+		char *key, *ref, *id = NULL;
+
+		if (w->stop_before && strcmp(layer, w->stop_before) == 0)
+			break;
+		while (end < n && layer_of(w->steps, end) && !strcmp(layer_of(w->steps, end), layer))
+			end++;
+		run = json_array();
+		for (size_t i = k; i < end; i++)
+			json_array_append(run, json_array_get(w->steps, i));
+		in = w->inputs ? w->inputs(w->ctx, layer) : NULL;
+		ks = w->key_steps ? w->key_steps(w->ctx, run) : json_incref(run);
+		key = layercache_key(parent_id, ks, in);
+		ref = layercache_ref(w->repo, layer, key);
+		if (!w->no_cache && layercache_find(w->e, ref, &id, err) < 0) {
+			rc = EXIT_FAIL;
+		} else if (id) {
+			msg_info("%s: %s: cached (%s)", w->who, layer, ref);
+		} else {
+			msg_info("%s: %s: building %s", w->who, layer, ref);
+			rc = w->build(w->ctx, parent, k, end, in, ref, &id);
+		}
+		free(parent_id);
+		free(parent);
+		parent_id = id;
+		parent = ref;
+		free(key);
+		json_decref(ks);
+		json_decref(in);
+		json_decref(run);
+		k = end;
+	}
+	free(parent_id);
+	if (rc) {
+		free(parent);
+		return rc;
+	}
+	*top = parent;
+	*next = k;
+	return 0;
 }
