@@ -519,21 +519,7 @@ static void pip_setting_files(const struct strv *files, struct strv *env, struct
 		add_mount(m, n, cap, keep->v[keep->n - 2], keep->v[keep->n - 1], true);
 		msg_note("pip setting's file %s mounted at %s", pc.sources.v[i], pc.targets.v[i]);
 	}
-	for (size_t i = 0; i < pc.env.n; i++)
-		strv_add(env, pc.env.v[i]);
-	/* A path variable naming nothing local (or nothing that exists)
-	 * passes as it is. */
-	for (char **e = environ; *e; e++) {
-		size_t len = strcspn(*e, "=") + 1;
-		bool rewritten = false;
-
-		if (!pipconf_is_path_variable(*e))
-			continue;
-		for (size_t i = 0; i < pc.env.n; i++)
-			rewritten |= !strncmp(pc.env.v[i], *e, len);
-		if (!rewritten)
-			strv_add(env, *e);
-	}
+	strv_addv(env, pc.env.v);
 	for (size_t i = 0; i < pc.find_links.n; i++)
 		strv_add(links, find_links_mount(pc.find_links.v[i], keep, m, n, cap));
 	pipconf_free(&pc);

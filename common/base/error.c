@@ -60,9 +60,3 @@ noreturn void error_exit(struct pbrx_error *e)
 	 * is ours by now. */
 	msg_die(status, "%s", msg ? msg : "failed");
 }
-
-void error_warn(struct pbrx_error *e)
-{
-	msg_warn("%s", e->msg ? e->msg : "failed");
-	error_free(e);
-}

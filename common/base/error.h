@@ -2,8 +2,8 @@
 /* error: how library code reports a failure.  A function that can fail
  * takes a struct pbrx_error * last, fills it and returns -1 (or NULL);
  * it never prints and never exits.  The caller that knows what to do
- * with it (a main, mostly) prints it once, with error_exit() or
- * error_warn(), or passes it up.  Modelled on crun's libcrun_error_t:
+ * with it (a main, mostly) prints it once, with error_exit(),
+ * or passes it up.  Modelled on crun's libcrun_error_t:
  * an exit status and a message. */
 #ifndef PBRX_ERROR_H
 #define PBRX_ERROR_H
@@ -28,7 +28,5 @@ int error_wrap(struct pbrx_error *e, const char *fmt, ...)
 void error_free(struct pbrx_error *e);
 /* Print "prog: message" (msg_die) and exit with e's status. */
 noreturn void error_exit(struct pbrx_error *e);
-/* Print "prog: warning: message", then clear *e. */
-void error_warn(struct pbrx_error *e);
 
 #endif

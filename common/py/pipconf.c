@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,20 @@ static size_t option_number(const char *key, size_t n)
 		if (k == n)
 			return i;
 	}
+	return NOPTIONS;
+}
+
+/* The number of the option whose variable entry ("NAME=VALUE") sets, or
+ * NOPTIONS. */
+static size_t variable_number(const char *entry)
+{
+	size_t n = strcspn(entry, "=");
+
+	if (!entry[n])
+		return NOPTIONS;
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (!strncmp(entry, path_options[i].variable, n) && !path_options[i].variable[n])
+			return i;
 	return NOPTIONS;
 }
 
@@ -105,8 +120,11 @@ static const char *local_path(const char *word)
 
 /* Each word of value: the find-links directories go to pc->find_links;
  * for the other options, each local path is mounted and the variable
- * names the copies. */
-static void carry(struct pipconf *pc, size_t i, const char *value, const char *target_dir)
+ * names the copies.  A value from a variable that names nothing local
+ * is passed as it is (the files' values need nothing: pip in the
+ * container reads the files themselves). */
+static void carry(struct pipconf *pc, size_t i, const char *value, bool from_env,
+                  const char *target_dir)
 {
 	struct buf out = {0};
 	char *copy = xstrdup(value), *save, *word;
@@ -134,8 +152,9 @@ static void carry(struct pipconf *pc, size_t i, const char *value, const char *t
 			buf_adds(&out, word);
 		}
 	}
-	if (mapped)
-		strv_push(&pc->env, xconcat(path_options[i].variable, "=", out.p, (char *)NULL));
+	if (mapped || (from_env && i != FIND_LINKS))
+		strv_push(&pc->env, xconcat(path_options[i].variable, "=", mapped ? out.p : value,
+		                            (char *)NULL));
 	buf_free(&out);
 	free(copy);
 }
@@ -149,19 +168,17 @@ void pipconf_collect(struct pipconf *pc, char *const *files, char *const *env,
 	for (; files && *files; files++)
 		read_file(*files, values);
 	for (; env && *env; env++) {
-		const char *eq = strchr(*env, '=');
-		for (size_t i = 0; eq && i < NOPTIONS; i++)
-			if (!strncmp(*env, path_options[i].variable, (size_t)(eq - *env)) &&
-			    !path_options[i].variable[eq - *env])
-				set_value(from_env, i, eq + 1, strlen(eq + 1));
+		size_t i = variable_number(*env);
+		if (i < NOPTIONS)
+			set_value(from_env, i, strchr(*env, '=') + 1, strlen(strchr(*env, '=') + 1));
 	}
 	for (size_t i = 0; i < NOPTIONS; i++) {
 		/* A variable replaces the files' value; find-links variables are
 		 * the caller's (it merges them with its own). */
 		if (from_env[i] && i != FIND_LINKS)
-			carry(pc, i, from_env[i], target_dir);
+			carry(pc, i, from_env[i], true, target_dir);
 		else if (values[i])
-			carry(pc, i, values[i], target_dir);
+			carry(pc, i, values[i], false, target_dir);
 		free(values[i]);
 		free(from_env[i]);
 	}
@@ -177,10 +194,5 @@ void pipconf_free(struct pipconf *pc)
 
 int pipconf_is_path_variable(const char *entry)
 {
-	size_t n = strcspn(entry, "=");
-
-	for (size_t i = 0; i < FIND_LINKS; i++)
-		if (!strncmp(entry, path_options[i].variable, n) && !path_options[i].variable[n])
-			return 1;
-	return 0;
+	return variable_number(entry) < FIND_LINKS;
 }

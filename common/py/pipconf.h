@@ -26,7 +26,9 @@
 #include "base/buf.h"
 
 struct pipconf {
-	/* "PIP_NAME=VALUE" to set in the container, paths rewritten. */
+	/* "PIP_NAME=VALUE" to set in the container for every PIP_ path
+	 * variable of env (paths rewritten) and every file setting that
+	 * names a local path. */
 	struct strv env;
 	/* Host path i is mounted read-only at target i. */
 	struct strv sources, targets;
@@ -44,8 +46,9 @@ struct pipconf {
 void pipconf_collect(struct pipconf *pc, char *const *files, char *const *env,
                      const char *target_dir);
 void pipconf_free(struct pipconf *pc);
-/* Is entry ("PIP_NAME=VALUE") a variable pipconf_collect rewrites (its
- * value a path)?  The caller passes the others through as they are. */
+/* Is entry ("PIP_NAME=VALUE") a variable pipconf_collect gives in env
+ * (its value a path)?  The caller passes the others through as they
+ * are. */
 int pipconf_is_path_variable(const char *entry);
 
 #endif
