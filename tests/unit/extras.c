@@ -30,6 +30,7 @@ int main(void)
 	json_t *scripts = json_loads("[{\"name\": \"foo-bar-cli\", \"extras\": [\"DB\", "
 				     "\"foo-bar_base\", \"nope\"]}, {\"name\": \"other\", "
 				     "\"extras\": [\"db\"]}, {\"name\": \"foo.bar.cli\"}]", 0, NULL);
+	json_t *none = json_array();
 	struct extras_index ix;
 
 	/* as the extras object spells them, base first, unique */
@@ -37,7 +38,7 @@ int main(void)
 	       "[\"Foo.Bar-base\",\"foo_bar_cli\",\"db\"]", "extras_for_images");
 	expect(extras_for_images("baz", scripts, extras), "[\"foo_bar_cli\",\"db\",\"Foo.Bar-base\"]",
 	       "extras_for_images without NAME_base");
-	expect(extras_for_images("foo", json_array(), NULL), "[]", "extras_for_images of nothing");
+	expect(extras_for_images("foo", none, NULL), "[]", "extras_for_images of nothing");
 	extras_index_init(&ix, extras);
 	if (!extras_base(&ix, "foo_bar") || strcmp(extras_base(&ix, "foo_bar"), "Foo.Bar-base")) {
 		printf("extras_base: wrong\n");
@@ -50,5 +51,6 @@ int main(void)
 	extras_index_free(&ix);
 	json_decref(extras);
 	json_decref(scripts);
+	json_decref(none);
 	return failed;
 }
