@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <ftw.h>
+#include <stdbool.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +50,23 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return 0;
 }
 
+static int remove_entry_quietly(const char *path, const struct stat *st, int flag,
+				struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	remove(path);
+	return 0;
+}
+
 void fs_remove_tree(const char *path)
 {
 	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+bool fs_try_remove_tree(const char *path)
+{
+	struct stat st;
+
+	nftw(path, remove_entry_quietly, 16, FTW_DEPTH | FTW_PHYS);
+	return lstat(path, &st) < 0 && errno == ENOENT;
 }

@@ -3,6 +3,7 @@
 #ifndef PBRX_FS_H
 #define PBRX_FS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct pbrx_error;
@@ -14,5 +15,8 @@ char *fs_read(const char *path, size_t *len, struct pbrx_error *e);
 /* rm -rf path without following symlinks; what can't be removed is
  * warned about, a missing path is fine. */
 void fs_remove_tree(const char *path);
+/* The same, silently, for a caller with a second way (another user's
+ * files): is path gone? */
+bool fs_try_remove_tree(const char *path);
 
 #endif

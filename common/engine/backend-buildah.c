@@ -17,7 +17,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -30,8 +29,10 @@
 #include <unistd.h>
 
 #include "engine/backend.h"
+#include "engine/imageref.h"
 #include "base/buf.h"
 #include "base/error.h"
+#include "base/fs.h"
 #include "base/msg.h"
 #include "base/spawn.h"
 #include "engine/regauth.h"
@@ -376,10 +377,7 @@ static json_t *e_image_inspect(struct engine *e, const char *name)
 	digest = json_string_value(json_object_get(j, "FromImageDigest"));
 	from = json_string_value(json_object_get(j, "FromImage"));
 	if (digest && *digest && from && *from) {
-		char *repo = xstrndup(from, strcspn(from, "@"));
-		char *colon = strrchr(repo, ':');
-		if (colon && !strchr(colon, '/'))
-			*colon = '\0';
+		char *repo = xstrndup(from, imageref_name_len(from));
 		json_array_append_new(digests, json_sprintf("%s@%s", repo, digest));
 		free(repo);
 	}
@@ -557,22 +555,13 @@ static struct bcontainer *find(struct engine *e, const char *id)
 	return NULL;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	remove(path);
-	return 0;
-}
-
 /* rm -rf dir; what buildah's user namespace made (other subordinate
  * IDs, rootless) goes through "buildah unshare". */
 static void remove_scratch(struct engine *e, const char *dir)
 {
-	struct stat st;
 	struct call c;
 
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	if (lstat(dir, &st) < 0)
+	if (fs_try_remove_tree(dir))
 		return;
 	c = call_new("unshare", dir);
 	strv_add(&c.argv, "rm");

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "engine/docker-http.h"
+#include "engine/imageref.h"
 #include "base/msg.h"
 #include "base/xalloc.h"
 
@@ -25,24 +26,6 @@ json_t *docker_image_inspect(struct docker *d, const char *name)
 	return out;
 }
 
-void docker_split_ref(const char *ref, char **repo, char **tag)
-{
-	const char *at = strchr(ref, '@');
-	const char *slash = strrchr(ref, '/');
-	const char *colon = strrchr(ref, ':');
-
-	if (at) {
-		*repo = xstrndup(ref, (size_t)(at - ref));
-		*tag = xstrdup(at + 1);
-	} else if (colon && (!slash || colon > slash)) {
-		*repo = xstrndup(ref, (size_t)(colon - ref));
-		*tag = xstrdup(colon + 1);
-	} else {
-		*repo = xstrdup(ref);
-		*tag = xstrdup("");
-	}
-}
-
 int docker_image_pull(struct docker *d, const char *name, bool quiet)
 {
 	struct xfer x = {.sink = SINK_PROGRESS, .progress_out = quiet ? NULL : stderr};
@@ -51,7 +34,7 @@ int docker_image_pull(struct docker *d, const char *name, bool quiet)
 	char *repo, *tag;
 	int ret;
 
-	docker_split_ref(name, &repo, &tag);
+	imageref_split(name, &repo, &tag);
 	buf_adds(&path, "/images/create");
 	http_query(&path, "fromImage", repo);
 	/* Without a tag the API pulls every tag of the repository. */
@@ -126,7 +109,7 @@ int docker_image_push(struct docker *d, const char *name, const char *auth, bool
 	int ret;
 
 	*result = (struct docker_push_result){0};
-	docker_split_ref(name, &repo, &tag);
+	imageref_split(name, &repo, &tag);
 	p = http_path_with("/images/", repo, "/push");
 	buf_adds(&path, p);
 	/* Without a tag the API pushes every tag of the repository. */
@@ -159,7 +142,7 @@ int docker_image_tag(struct docker *d, const char *image, const char *repo_tag)
 	char *p = http_path_with("/images/", image, "/tag"), *repo, *tag;
 	int ret;
 
-	docker_split_ref(repo_tag, &repo, &tag);
+	imageref_split(repo_tag, &repo, &tag);
 	buf_adds(&path, p);
 	http_query(&path, "repo", repo);
 	if (*tag)
@@ -538,7 +521,7 @@ char *docker_commit(struct docker *d, const char *id, const char *repo_tag, char
 	http_query(&path, "container", id);
 	if (repo_tag) {
 		char *repo, *tag;
-		docker_split_ref(repo_tag, &repo, &tag);
+		imageref_split(repo_tag, &repo, &tag);
 		http_query(&path, "repo", repo);
 		if (*tag)
 			http_query(&path, "tag", tag);

@@ -187,8 +187,4 @@ int docker_image_read_file(struct docker *d, const char *image, const char *path
 char *docker_commit(struct docker *d, const char *id, const char *repo_tag,
                     char *const *changes);
 
-/* Split an image reference "[host[:port]/]repo[:tag][@digest]" into
- * repository and tag (or digest); both malloc'd, *tag "" when absent. */
-void docker_split_ref(const char *ref, char **repo, char **tag);
-
 #endif

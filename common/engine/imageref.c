@@ -69,16 +69,15 @@ bool imageref_domain(const char *s, size_t n)
  * a '.' or ':' or is "localhost", as the docker CLI decides. */
 bool imageref_name(const char *s)
 {
-	const char *p = s, *slash = strchr(s, '/');
-	size_t len = strlen(s);
+	const char *p = s;
+	size_t len = strlen(s), host = imageref_domain_len(s);
 
 	if (len == 0 || len > 255)
 		return false;
-	if (slash && (memchr(s, '.', (size_t)(slash - s)) || memchr(s, ':', (size_t)(slash - s)) ||
-		      (slash - s == 9 && strncmp(s, "localhost", 9) == 0))) {
-		if (!imageref_domain(s, (size_t)(slash - s)))
+	if (host) {
+		if (!imageref_domain(s, host))
 			return false;
-		p = slash + 1;
+		p = s + host + 1;
 	}
 	for (;;) {
 		const char *end = strchr(p, '/');
@@ -107,21 +106,45 @@ bool imageref_tag(const char *s)
 /* NAME[:TAG][@sha256:HEX] */
 bool imageref_full(const char *s)
 {
-	char *copy = xstrdup(s), *at = strchr(copy, '@'), *colon, *slash;
+	const char *at = strchr(s, '@');
+	size_t n = imageref_name_len(s);
+	char *name = xstrndup(s, n), *tag = xstrndup(s + n, at ? (size_t)(at - s) - n : strlen(s) - n);
 	bool ok = true;
 
-	if (at) {
-		*at++ = '\0';
-		ok = strncmp(at, "sha256:", 7) == 0 && strlen(at + 7) == 64 &&
-		     strspn(at + 7, "0123456789abcdef") == 64;
-	}
-	colon = strrchr(copy, ':');
-	slash = strrchr(copy, '/');
-	if (ok && colon && (!slash || colon > slash)) {
-		*colon++ = '\0';
-		ok = imageref_tag(colon);
-	}
-	ok = ok && imageref_name(copy);
-	free(copy);
+	if (at)
+		ok = strncmp(at + 1, "sha256:", 7) == 0 && strlen(at + 8) == 64 &&
+		     strspn(at + 8, "0123456789abcdef") == 64;
+	if (ok && *tag)
+		ok = imageref_tag(tag + 1);
+	ok = ok && imageref_name(name);
+	free(name);
+	free(tag);
 	return ok;
+}
+
+size_t imageref_domain_len(const char *ref)
+{
+	size_t n = strcspn(ref, "/");
+
+	if (ref[n] == '/' && (memchr(ref, '.', n) || memchr(ref, ':', n) ||
+	                      (n == 9 && strncmp(ref, "localhost", 9) == 0)))
+		return n;
+	return 0;
+}
+
+size_t imageref_name_len(const char *ref)
+{
+	size_t n = strcspn(ref, "@");
+	const char *colon = memrchr(ref, ':', n), *slash = memrchr(ref, '/', n);
+
+	return colon && (!slash || colon > slash) ? (size_t)(colon - ref) : n;
+}
+
+void imageref_split(const char *ref, char **name, char **rest)
+{
+	const char *at = strchr(ref, '@');
+	size_t n = at ? (size_t)(at - ref) : imageref_name_len(ref);
+
+	*name = xstrndup(ref, n);
+	*rest = xstrdup(ref[n] ? ref + n + 1 : "");
 }

@@ -22,4 +22,16 @@ bool imageref_tag(const char *s);
 /* Is s a full reference: NAME[:TAG][@sha256:64 lower-case hex digits]? */
 bool imageref_full(const char *s);
 
+/* The length of ref's registry host: its part before the first '/' when
+ * that part has a '.' or ':' or is "localhost" (the docker CLI's rule);
+ * 0 when ref names no host (Docker Hub's). */
+size_t imageref_domain_len(const char *ref);
+/* The length of ref's name: ref less its "@DIGEST" and its ":TAG" (a ':'
+ * after the last '/'). */
+size_t imageref_name_len(const char *ref);
+/* Split ref where the Engine API wants it split: at its '@' when it has
+ * a digest (*name keeps a tag before it), else at its tag's ':'.  *name
+ * and *rest (the tag or digest, "" when none) are malloc'd. */
+void imageref_split(const char *ref, char **name, char **rest);
+
 #endif

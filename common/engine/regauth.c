@@ -19,15 +19,13 @@
 #include "base/msg.h"
 #include "base/spawn.h"
 #include "base/xalloc.h"
+#include "engine/imageref.h"
 
 char *regauth_registry(const char *ref)
 {
-	size_t n = strcspn(ref, "/");
+	size_t n = imageref_domain_len(ref);
 
-	if (ref[n] == '/' && (memchr(ref, '.', n) || memchr(ref, ':', n) ||
-	                      (n == 9 && !strncmp(ref, "localhost", 9))))
-		return xstrndup(ref, n);
-	return xstrdup("docker.io");
+	return n ? xstrndup(ref, n) : xstrdup("docker.io");
 }
 
 bool regauth_loopback(const char *registry)

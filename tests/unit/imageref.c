@@ -2,6 +2,7 @@
 /* Unit test of engine/imageref: references that must pass and fail.
  * Prints each failed case; exits 1 when any failed. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/imageref.h"
@@ -16,6 +17,18 @@ static void expect(bool got, bool want, const char *what, const char *s)
 		failed = 1;
 	}
 }
+
+/* ref, the Engine API's name and tag-or-digest, its host, its name. */
+static const char *const splits[][5] = {
+	{"alpine", "alpine", "", "", "alpine"},
+	{"python:3-alpine", "python", "3-alpine", "", "python"},
+	{"localhost:5000/a/b", "localhost:5000/a/b", "", "localhost:5000", "localhost:5000/a/b"},
+	{"localhost:5000/a:1", "localhost:5000/a", "1", "localhost:5000", "localhost:5000/a"},
+	{"localhost/a", "localhost/a", "", "localhost", "localhost/a"},
+	{"acme/a:1", "acme/a", "1", "", "acme/a"},
+	{"r.io/a:1@sha256:ab", "r.io/a:1", "sha256:ab", "r.io", "r.io/a"},
+	{"r.io:80/a@sha256:ab", "r.io:80/a", "sha256:ab", "r.io:80", "r.io:80/a"},
+};
 
 int main(void)
 {
@@ -62,5 +75,21 @@ int main(void)
 	name[255] = 'a';
 	name[256] = '\0';
 	expect(imageref_name(name), false, "imageref_name", "a x 256");
+	for (size_t i = 0; i < sizeof splits / sizeof *splits; i++) {
+		const char *const *c = splits[i];
+		char *n, *rest;
+		char host[64];
+
+		imageref_split(c[0], &n, &rest);
+		snprintf(host, sizeof host, "%.*s", (int)imageref_domain_len(c[0]), c[0]);
+		if (strcmp(n, c[1]) || strcmp(rest, c[2]) || strcmp(host, c[3]) ||
+		    imageref_name_len(c[0]) != strlen(c[4])) {
+			printf("imageref_split('%s'): '%s' '%s' host '%s' name length %zu\n", c[0], n,
+			       rest, host, imageref_name_len(c[0]));
+			failed = 1;
+		}
+		free(n);
+		free(rest);
+	}
 	return failed;
 }
