@@ -1336,7 +1336,7 @@ int main(int argc, char **argv)
 	 * whose sweep would race this one for the same containers (each
 	 * saying it removes them), and the main run sweeps after both. */
 	if (!prepare)
-		engine_sweep(d);
+		engine_sweep(d, doc);
 	rb_start(d);
 	if (prepare) {
 		/* Only the cache changes: the document goes on as it came. */

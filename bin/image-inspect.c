@@ -26,7 +26,6 @@ int main(int argc, char **argv)
 	struct pbrx_error err = {0};
 	struct engine_stage st;
 	json_t *base;
-	bool sweep;
 	int first;
 
 	msg_init("image-inspect");
@@ -41,16 +40,12 @@ int main(int argc, char **argv)
 	if (engine_stage_begin(&st, engine, NULL, NULL, &err) < 0)
 		error_exit(&err);
 	/* The first stage of pbrx-build-images: the containers a run that
-	 * died left go before this run makes any (reading os-release).
-	 * PBRX_SWEPT: the environment's word that this run swept already,
-	 * until the stages after this one read .base.swept instead. */
-	sweep = !getenv("PBRX_SWEPT");
-	if (sweep)
-		janitor_sweep(st.e);
+	 * died left go before this run makes any (reading os-release), and
+	 * .base.swept tells the stages after it not to look again. */
+	janitor_sweep(st.e);
 	if (!(base = inspect_base(st.e, image, &err)))
 		error_exit(&err);
-	if (sweep)
-		json_object_set_new(base, "swept", json_true());
+	json_object_set_new(base, "swept", json_true());
 	doc_set(st.doc, "base", base);
 	engine_stage_end(&st);
 	return EXIT_OK;

@@ -73,6 +73,7 @@ static struct {
 	size_t nlinks;     /* find-links directories mounted so far */
 	const char *project;           /* .plan.project; NULL: the wheel names it */
 	const json_t *builder_extras;  /* .plan.builder.extras, borrowed */
+	const json_t *doc;             /* the document read, borrowed */
 	const struct strv *find_links; /* the --find-links directories */
 	const struct seen *before;     /* the wheelhouse before the build */
 	size_t nbefore;
@@ -1026,7 +1027,7 @@ static int build(const json_t *builder, const struct strv *find_links,
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
 	run.d = engine_open(engine);
-	engine_sweep(run.d);
+	engine_sweep(run.d, run.doc);
 	job = (struct layer_job){steps, env.v, mounts, nmounts, &set};
 	rc = layercache_walk(&(struct layercache_walk){
 		.e = run.d, .steps = jsteps, .repo = "builder", .who = "builder",
@@ -1129,6 +1130,7 @@ int main(int argc, char **argv)
 	}
 
 	doc = doc_read();
+	run.doc = doc;
 	plan = doc_need(doc, "", "plan", JSON_OBJECT);
 	builder = doc_need(plan, ".plan", "builder", JSON_OBJECT);
 	doc_need_string(builder, ".plan.builder", "from");

@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
-# Containers left by a run that died (issue 7: nothing lost): every
-# container a stage makes is named with the owner token of its process
-# (common/owner.h), and image-inspect, wheel-build and image-assemble
-# remove at their start the containers whose process is gone; those of
+# Containers left by a run that died (nothing lost): every container a
+# stage makes is named with the owner token of its process
+# (common/engine/owner.h), and image-inspect, wheel-build and
+# image-assemble remove at their start the containers whose process is
+# gone (the latter two unless .base.swept says image-inspect did); those of
 # live processes, other boots (other hosts), other pid namespaces and
 # names without a token stay.  A private dockerd, and buildah as root
 # with a private storage.  The containers are made by hand with names
@@ -168,14 +169,14 @@ buildah_names() {
 	[ "$(docker_names)" = "$KEEP" ]
 }
 
-@test "docker: wheel-build and image-assemble sweep at their start too (here before failing on a missing image)" {
+@test "docker: wheel-build and image-assemble sweep at their start too, when no .base.swept says it's done (here before failing on a missing image)" {
 	for stage in wheel-build image-assemble; do
 		make_containers docker_create
 		want=$(removal_lines "$stage" docker_id)
 		if [ "$stage" = wheel-build ]; then
-			jq '.plan.builder.from = "pbrx-test/no-such-image:1"' "$PLAN" >"$TMP/doc.json"
+			jq '.plan.builder.from = "pbrx-test/no-such-image:1" | del(.base.swept)' "$PLAN" >"$TMP/doc.json"
 		else
-			jq '.plan.images[0].from = "pbrx-test/no-such-image:1"' "$PLAN" >"$TMP/doc.json"
+			jq '.plan.images[0].from = "pbrx-test/no-such-image:1" | del(.base.swept)' "$PLAN" >"$TMP/doc.json"
 		fi
 		run_split "$stage" -q <"$TMP/doc.json"
 		echo "$err"
@@ -190,7 +191,7 @@ buildah_names() {
 
 @test "docker: image-assemble --prepare leaves the sweep to the stages beside and after it" {
 	make_containers docker_create
-	jq '.plan.images[0].from = "pbrx-test/no-such-image:1"' "$PLAN" >"$TMP/doc.json"
+	jq '.plan.images[0].from = "pbrx-test/no-such-image:1" | del(.base.swept)' "$PLAN" >"$TMP/doc.json"
 	run_split image-assemble -q --prepare <"$TMP/doc.json"
 	echo "$err"
 	refute grep -q 'left by an earlier run' <<<"$err"
@@ -198,16 +199,13 @@ buildah_names() {
 $KEEP")" ]
 }
 
-@test "docker: with PBRX_SWEPT (an earlier stage of the run swept) a stage does not look" {
+@test "docker: with .base.swept (image-inspect swept for this run) wheel-build and image-assemble do not look" {
 	make_containers docker_create
-	for stage in image-inspect wheel-build image-assemble; do
+	[ "$(jq -c .base.swept "$PLAN")" = true ]
+	for stage in wheel-build image-assemble; do
 		jq '.plan.builder.from = "pbrx-test/no-such-image:1" | .plan.images[0].from = "pbrx-test/no-such-image:1"' \
 			"$PLAN" >"$TMP/doc.json"
-		if [ "$stage" = image-inspect ]; then
-			run_split env PBRX_SWEPT=1 image-inspect -q "$PBRX_BASE_IMAGE" </dev/null
-		else
-			run_split env PBRX_SWEPT=1 "$stage" -q <"$TMP/doc.json"
-		fi
+		run_split "$stage" -q <"$TMP/doc.json"
 		echo "$err"
 		refute grep -q 'left by an earlier run' <<<"$err"
 		[ "$(docker_names)" = "$(sort <<<"$STALE
@@ -215,7 +213,7 @@ $KEEP")" ]
 	done
 }
 
-@test "pbrx-build-images: image-inspect sweeps, the stages after it are given PBRX_SWEPT" {
+@test "pbrx-build-images: image-inspect sweeps, the stages after it are told so by .base.swept, not the environment" {
 	make_containers docker_create
 	want=$(removal_lines image-inspect docker_id)
 	# The driver beside the real stages but wheel-build and
@@ -226,20 +224,22 @@ $KEEP")" ]
 		ln -s "$PBRX_ROOT/build/bin/$t" "$TMP/bin/$t"
 	done
 	printf '#!/bin/sh
-echo "wheel-build: PBRX_SWEPT=${PBRX_SWEPT:-}" >&2
+doc=$(cat)
+echo "wheel-build: swept=$(printf %%s "$doc" | jq -c .base.swept) PBRX_SWEPT=${PBRX_SWEPT:-}" >&2
 exit 1
 ' >"$TMP/bin/wheel-build"
 	printf '#!/bin/sh
-echo "image-assemble: PBRX_SWEPT=${PBRX_SWEPT:-}" >&2
-cat
+doc=$(cat)
+echo "image-assemble: swept=$(printf %%s "$doc" | jq -c .base.swept) PBRX_SWEPT=${PBRX_SWEPT:-}" >&2
+printf "%%s\\n" "$doc"
 ' >"$TMP/bin/image-assemble"
 	chmod +x "$TMP/bin/wheel-build" "$TMP/bin/image-assemble"
 	run_split "$TMP/bin/pbrx-build-images" -q --base-image "$PBRX_BASE_IMAGE" "$PBRX_ROOT/examples/yamlcat"
 	echo "$err"
 	[ "$status" -eq 1 ]
 	[ "$(grep 'left by an earlier run' <<<"$err" | sort)" = "$want" ]
-	grep -qx 'wheel-build: PBRX_SWEPT=1' <<<"$err"
-	grep -qx 'image-assemble: PBRX_SWEPT=1' <<<"$err"
+	grep -qx 'wheel-build: swept=true PBRX_SWEPT=' <<<"$err"
+	grep -qx 'image-assemble: swept=true PBRX_SWEPT=' <<<"$err"
 	[ "$(docker_names)" = "$KEEP" ]
 }
 

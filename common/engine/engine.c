@@ -291,11 +291,9 @@ json_t *engine_container_list(struct engine *e)
 	return e->ops->container_list(e);
 }
 
-void engine_sweep(struct engine *e)
+void engine_sweep(struct engine *e, const json_t *doc)
 {
-	/* Until every stage reads .base.swept: the driver's word that
-	 * image-inspect swept for this run. */
-	if (getenv("PBRX_SWEPT"))
+	if (json_is_true(json_object_get(json_object_get(doc, "base"), "swept")))
 		return;
 	janitor_sweep(e);
 }

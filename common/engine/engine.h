@@ -237,11 +237,10 @@ char *engine_container_create(struct engine *e, const struct engine_container_sp
  * own working containers (buildah containers), not Podman's. */
 json_t *engine_container_list(struct engine *e);
 /* janitor_sweep() (see janitor.h), for the start of a stage that
- * creates containers, unless PBRX_SWEPT is set: an earlier stage of the
- * same run swept (pbrx-build-images sets it after image-inspect, which
- * also records "swept": true in .base), and listing again would only
- * cost each stage a call. */
-void engine_sweep(struct engine *e);
+ * creates containers, unless doc's .base.swept is true: image-inspect,
+ * the first stage of the run, swept and said so, and listing again
+ * would only cost each stage a call. */
+void engine_sweep(struct engine *e, const json_t *doc);
 /* Start container id, so commands can run in it. */
 int engine_container_start(struct engine *e, const char *id);
 /* Run spec->argv in container id, streaming its output live; *exit_code
