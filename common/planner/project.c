@@ -44,7 +44,8 @@ static bool all_strings(const json_t *arr)
 /* The console scripts of array scripts (at path): checked into p.  JSON
  * paths for messages are made only on the way to one: with hundreds of
  * scripts, formatting them for every script cost more than the checks. */
-static void read_scripts(json_t *scripts, const char *base, const char *from, struct planner_project *p)
+static void read_scripts(json_t *scripts, const char *base, const char *from,
+			 struct planner_project *p)
 {
 	struct intern images = {0}; /* numbered as the scripts, until a clash */
 	json_t *v;
@@ -123,7 +124,8 @@ static const char *find_extra(const json_t *extras, const char *want)
 /* Where setup.cfg and the wheel disagree: warn, and follow the wheel.
  * No warning when setup.cfg declares nothing of the kind: completing
  * it is what the wheel is read for. */
-static void compare_with_wheel(const struct planner_project *cfg, json_t *cfg_scripts, const json_t *md)
+static void compare_with_wheel(const struct planner_project *cfg, json_t *cfg_scripts,
+			       const json_t *md)
 {
 	const char *key;
 	json_t *v, *w;
@@ -313,7 +315,8 @@ json_t *planner_project_scripts(const struct planner_project *p)
 		const struct planner_script *s = &p->scripts[i];
 		/* callable first: with both missing, the message names it, as
 		 * when json_pack's arguments were evaluated right to left. */
-		const char *callable = planner_md_str(s->obj, "callable"), *module = planner_md_str(s->obj, "module");
+		const char *callable = planner_md_str(s->obj, "callable");
+		const char *module = planner_md_str(s->obj, "module");
 		json_t *o = json_object();
 
 		json_object_set_new(o, "name", json_string(s->name));
