@@ -13,6 +13,12 @@
 
 struct pbrx_error;
 
+/* Every mount target and scratch path of a step's container is under
+ * PLAN_ROOT: the engine mounts /tmp as a tmpfs, so nothing there lands in
+ * a committed layer (a mount point made anywhere else would stay in the
+ * image as an empty directory). */
+#define PLAN_ROOT "/tmp/pbrx"
+
 /* The one volume a mount can name: the stage maps it to its wheelhouse. */
 #define PLAN_VOLUME_WHEELHOUSE "wheelhouse"
 

@@ -9,18 +9,16 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "doc/plan.h"
+
 struct pbrx_error;
 struct planner_project;
 
-/* Everything runs under /tmp, which the engine mounts as a tmpfs, so no
- * mount target or scratch file can land in a committed layer: a mount
- * point made anywhere else would stay in the image as an empty
- * directory. */
-#define STEPS_ROOT "/tmp/pbrx"
-#define STEPS_SRC STEPS_ROOT "/src"        /* the project's tree, read-only */
-#define STEPS_BUILD STEPS_ROOT "/build"    /* pip's throwaway copy of it */
-#define STEPS_WHEELS STEPS_ROOT "/wheels"  /* the wheelhouse */
-#define STEPS_MIRROR STEPS_ROOT "/mirror"  /* the saved repository configuration */
+/* Where the steps work in the container: under PLAN_ROOT (doc/plan.h). */
+#define STEPS_SRC PLAN_ROOT "/src"        /* the project's tree, read-only */
+#define STEPS_BUILD PLAN_ROOT "/build"    /* pip's throwaway copy of it */
+#define STEPS_WHEELS PLAN_ROOT "/wheels"  /* the wheelhouse */
+#define STEPS_MIRROR PLAN_ROOT "/mirror"  /* the saved repository configuration */
 
 /* A new reference to the one shared JSON string of literal s: the
  * literals every image repeats (step names, pip's options, the
