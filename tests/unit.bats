@@ -38,3 +38,9 @@ setup_file() {
 	echo "$output"
 	[ "$status" = 0 ]
 }
+
+@test "unit: doc/plan: the one rule for the plan's mounts" {
+	run "$BATS_FILE_TMPDIR/plan"
+	echo "$output"
+	[ "$status" = 0 ]
+}

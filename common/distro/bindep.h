@@ -39,7 +39,7 @@ struct bindep_rule {
 /* A parsed file owns every name once (interned: a 20,000-line file names
  * a few hundred packages and profiles) and every rule's terms, profiles
  * and constraints in one array each, so parsing allocates per new name
- * instead of per line, and evaluating compares numbers (issue 8). */
+ * instead of per line, and evaluating compares numbers, not strings. */
 struct bindep_file {
 	struct bindep_rule *rules;
 	size_t n, cap;

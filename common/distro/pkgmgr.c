@@ -27,6 +27,11 @@ bool pkgmgr_known(const char *name)
 	return false;
 }
 
+const char *pkgmgr_dumb_init(const char *pm)
+{
+	return strcmp(pm, "emerge") == 0 ? "sys-process/dumb-init" : "dumb-init";
+}
+
 json_t *pkgmgr_argv(const char *first, ...)
 {
 	json_t *a = json_array();

@@ -19,6 +19,10 @@ const char *pkgmgr_for(const char *id, const char *version, const json_t *atoms)
  * emerge? */
 bool pkgmgr_known(const char *name);
 
+/* The name of the package dumb-init (the images' entrypoint) for pm:
+ * Gentoo's has its category.  Static. */
+const char *pkgmgr_dumb_init(const char *pm);
+
 /* A new array of the strings given, NULL-terminated: an argv. */
 json_t *pkgmgr_argv(const char *first, ...) __attribute__((sentinel));
 

@@ -3,8 +3,10 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/fs.h"
 #include "base/msg.h"
 #include "base/xalloc.h"
+#include "distro/osrelease.h"
 #include "distro/platform.h"
 
 bool platform_name_ok(const char *name)
@@ -53,4 +55,21 @@ int platform_add_atoms(json_t *atoms, char *const *args, size_t n, struct pbrx_e
 		free(atom);
 	}
 	return 0;
+}
+
+json_t *platform_os_release_read(const char *path, struct pbrx_error *e)
+{
+	size_t len;
+	int line = 0;
+	const char *err = NULL;
+	char *text = fs_read(path, &len, e);
+	json_t *fields;
+
+	if (!text)
+		return NULL;
+	fields = osr_parse(text, len, &line, &err);
+	free(text);
+	if (!fields)
+		error_set(e, EXIT_USAGE, "%s:%d: %s", path, line, err);
+	return fields;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* platform: the --platform values bindep-filter and image-plan take, one
- * rule for both.  A value is an atom, "platform:NAME" or NAME alone,
+/* platform: what bindep-filter and image-plan both take to name the
+ * platform packages are chosen for: an os-release file (--os-release)
+ * and --platform values, one rule for both.  A value is an atom, "platform:NAME" or NAME alone,
  * whose NAME holds what the atoms of osrelease.h can hold: lower case
  * letters, digits, ':', '.', '-' and '_' (python-distro turns the spaces
  * of an ID into '_'). */
@@ -24,5 +25,10 @@ char *platform_atom(const char *arg, struct pbrx_error *e);
  * --platform values in args that it does not hold yet.  0, or -1 with
  * *e at the first bad value (atoms then holds those before it). */
 int platform_add_atoms(json_t *atoms, char *const *args, size_t n, struct pbrx_error *e);
+
+/* The fields of the os-release file at path (osr_parse), a new object;
+ * NULL with *e (EXIT_USAGE: "PATH: why" when unreadable, "PATH:LINE:
+ * what" when malformed). */
+json_t *platform_os_release_read(const char *path, struct pbrx_error *e);
 
 #endif

@@ -1,19 +1,29 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* plan: the parts of .plan (pbrx-document(5), section plan) that both
- * executing stages (wheel-build: the builder; image-assemble: the
- * images) read, checked by one rule.
+/* plan: the mounts of .plan (pbrx-document(5), section plan), which
+ * image-plan writes and both executing stages (wheel-build: the builder;
+ * image-assemble: the images) read, by one rule.
  *
- * Bad input dies here with the JSON path (doc_die: "<stdin>: PATH:
- * what", exit 2) before a stage makes anything.  Strings are borrowed
- * from the document, which must outlive what they are read into. */
+ * Strings are borrowed from the document, which must outlive what they
+ * are read into. */
 #ifndef PBRX_PLAN_H
 #define PBRX_PLAN_H
 
 #include <jansson.h>
 #include <stdbool.h>
 
+struct pbrx_error;
+
+/* Every mount target and scratch path of a step's container is under
+ * PLAN_ROOT: the engine mounts /tmp as a tmpfs, so nothing there lands in
+ * a committed layer (a mount point made anywhere else would stay in the
+ * image as an empty directory). */
+#define PLAN_ROOT "/tmp/pbrx"
+
+/* The one volume a mount can name: the stage maps it to its wheelhouse. */
+#define PLAN_VOLUME_WHEELHOUSE "wheelhouse"
+
 /* One mount of a step's container: of a host path, or of the volume
- * "wheelhouse", which the stage maps to its wheelhouse. */
+ * "wheelhouse". */
 struct plan_mount {
 	const char *source;  /* a host path; NULL for the wheelhouse volume */
 	const char *target;  /* absolute */
@@ -24,7 +34,19 @@ struct plan_mount {
  * an absolute "target", either a host "source" or the "volume"
  * "wheelhouse", and a boolean "read_only"; a host source must be
  * read-only (the user's tree is left exactly as it was), the wheelhouse
- * is mounted as the plan says.  Dies on anything else. */
+ * is mounted as the plan says.  0, or -1 with *e (EXIT_USAGE, "PATH:
+ * what", PATH the member at fault: ".plan.builder.mounts[0].target"). */
+int plan_mount_check(const json_t *o, const char *path, struct plan_mount *m,
+		     struct pbrx_error *e);
+
+/* plan_mount_check for a stage: bad input dies with the JSON path
+ * (doc_die: "<stdin>: PATH: what", exit 2) before the stage makes
+ * anything. */
 void plan_mount_read(const json_t *o, const char *path, struct plan_mount *m);
+
+/* Mount m as the plan writes it (a new object): "source" or "volume",
+ * "target", "read_only"; a host source is always written read-only, so
+ * what this writes plan_mount_check accepts when the target is absolute. */
+json_t *plan_mount_json(const struct plan_mount *m);
 
 #endif

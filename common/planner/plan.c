@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "base/msg.h"
+#include "base/xalloc.h"
+#include "distro/osrelease.h"
+#include "distro/pkgmgr.h"
+#include "distro/platform.h"
+#include "doc/doc.h"
+#include "doc/plan.h"
+#include "engine/imageref.h"
+#include "planner/images.h"
+#include "planner/plan.h"
+#include "planner/project.h"
+#include "planner/steps.h"
+
+static bool lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+static bool ascii_alnum(char c) { return lower_alnum(c) || (c >= 'A' && c <= 'Z'); }
+
+bool planner_mirror_ok(const char *s)
+{
+	const char *host;
+	size_t n;
+
+	if (strncmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else if (strncmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else
+		return false;
+	n = strcspn(host, "/");
+	if (!imageref_domain(host, n))
+		return false;
+	for (const char *p = host + n; *p; p++)
+		if (!ascii_alnum(*p) && !strchr("/._~%+=,@:-", *p))
+			return false;
+	return true;
+}
+
+/* ---- the packages bindep-filter chose -------------------------------- */
+
+/* A distribution package name as bindep passes it to the package
+ * manager: no option look-alikes, no whitespace or shell characters.
+ * '/' for Gentoo's category/name, ':' for Debian's name:arch. */
+static bool package_name_ok(const char *s)
+{
+	if (!ascii_alnum(s[0]))
+		return false;
+	for (; *s; s++)
+		if (!ascii_alnum(*s) && !strchr("._+-:/@~", *s))
+			return false;
+	return true;
+}
+
+static bool has_string(const json_t *arr, const char *s)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v)
+		if (strcmp(json_string_value(v), s) == 0)
+			return true;
+	return false;
+}
+
+static void add_unique(json_t *arr, const char *s)
+{
+	if (!has_string(arr, s))
+		json_array_append_new(arr, json_string(s));
+}
+
+/* Names of the packages of selection sel (may be NULL), checked.  New. */
+static json_t *selection_names(const json_t *selections, const char *sel)
+{
+	char *path = xasprintf(".bindep.selections.%s", sel);
+	char *ppath = xasprintf("%s.packages", path);
+	json_t *s = selections ? doc_want(selections, ".bindep.selections", sel, JSON_OBJECT) : NULL;
+	json_t *pkgs = s ? doc_want(s, path, "packages", JSON_ARRAY) : NULL, *names = json_array(), *v;
+	size_t i;
+
+	json_array_foreach(pkgs, i, v) {
+		char *epath = xasprintf("%s[%zu]", ppath, i);
+		char *npath = xasprintf("%s.name", epath);
+		const char *name;
+
+		if (!json_is_object(v))
+			doc_die(epath, "expected an object");
+		name = doc_need_string(v, epath, "name");
+		if (!package_name_ok(name))
+			doc_die(npath, "'%s' is not a package name pbrx will pass to a package manager",
+				name);
+		add_unique(names, name);
+		free(epath);
+		free(npath);
+	}
+	free(path);
+	free(ppath);
+	return names;
+}
+
+/* ---- the platform ---------------------------------------------------- */
+
+struct platform {
+	char *id, *version; /* may be NULL (atoms only) */
+	json_t *atoms;      /* owned array of "platform:..." */
+	const char *from;   /* where it came from, for messages */
+};
+
+static int platform_from_fields(struct platform *pl, json_t *fields, const char *where,
+				struct pbrx_error *e)
+{
+	struct osr_distro d;
+
+	osr_distro_from_fields(fields, &d);
+	if (!d.id[0]) {
+		osr_distro_free(&d);
+		return error_set(e, EXIT_USAGE, "%s: no ID: cannot tell the distribution", where);
+	}
+	pl->id = xstrdup(d.id);
+	pl->version = xstrdup(d.version);
+	pl->atoms = osr_atoms(&d);
+	osr_distro_free(&d);
+	return 0;
+}
+
+/* The platform: the document's .bindep.platform (the one bindep-filter
+ * chose packages for), else --os-release / --platform, else .base.  0,
+ * or -1 with *e. */
+static int choose_platform(const json_t *doc, const struct planner_options *o,
+			   struct platform *pl, struct pbrx_error *e)
+{
+	json_t *bindep = doc_want(doc, "", "bindep", JSON_OBJECT);
+	json_t *dp = bindep ? doc_want(bindep, ".bindep", "platform", JSON_OBJECT) : NULL;
+	json_t *base = doc_want(doc, "", "base", JSON_OBJECT);
+
+	if (dp) {
+		const char *id = doc_want_string(dp, ".bindep.platform", "id");
+		const char *ver = doc_want_string(dp, ".bindep.platform", "version");
+		json_t *atoms = doc_want(dp, ".bindep.platform", "atoms", JSON_ARRAY);
+
+		if (o->os_release || o->nplatforms)
+			msg_warn("--os-release and --platform ignored: the packages were chosen "
+				 "for .bindep.platform");
+		if (atoms)
+			doc_check_strings(atoms, ".bindep.platform.atoms");
+		pl->id = id ? xstrdup(id) : NULL;
+		pl->version = ver ? xstrdup(ver) : NULL;
+		pl->atoms = atoms ? json_copy(atoms) : json_array();
+		pl->from = "<stdin>: .bindep.platform";
+		return 0;
+	} else if (o->os_release) {
+		json_t *fields = platform_os_release_read(o->os_release, e);
+		int rc;
+
+		if (!fields)
+			return -1;
+		rc = platform_from_fields(pl, fields, o->os_release, e);
+		json_decref(fields);
+		if (rc < 0)
+			return -1;
+		pl->from = "--os-release";
+	} else if (o->nplatforms) {
+		pl->atoms = json_array();
+		pl->from = "--platform";
+	} else if (base && json_object_get(base, "os_release")) {
+		if (platform_from_fields(pl, doc_need(base, ".base", "os_release", JSON_OBJECT),
+					 "<stdin>: .base.os_release", e) < 0)
+			return -1;
+		pl->from = "<stdin>: .base.os_release";
+	} else {
+		return error_set(e, EXIT_USAGE, "no platform: run bindep-filter or image-inspect "
+				 "first, or give --os-release FILE or --platform NAME");
+	}
+	return platform_add_atoms(pl->atoms, o->platforms, o->nplatforms, e);
+}
+
+/* The package manager: --package-manager, else the platform's.  Static,
+ * or NULL with *e. */
+static const char *package_manager(const struct planner_options *o, const struct platform *pl,
+				   struct pbrx_error *e)
+{
+	const char *pm = o->pm ? o->pm : pkgmgr_for(pl->id, pl->version, pl->atoms);
+
+	if (!pm) {
+		char *atoms = json_dumps(pl->atoms, JSON_COMPACT);
+		error_set(e, EXIT_USAGE, "%s: cannot tell the package manager from %s%s%s; use "
+			  "--package-manager", pl->from, pl->id ? pl->id : "", pl->id ? " " : "",
+			  atoms);
+		free(atoms);
+	}
+	return pm;
+}
+
+/* The image everything starts from: --base-image, else the one
+ * image-inspect looked at (.base.image), else the default. */
+static const char *base_image(const json_t *doc, const struct planner_options *o)
+{
+	const json_t *base = doc_want(doc, "", "base", JSON_OBJECT);
+	const char *image = base ? doc_want_string(base, ".base", "image") : NULL;
+
+	if (o->base_image)
+		return o->base_image;
+	if (image && !imageref_full(image))
+		doc_die(".base.image", "'%s': not a valid image reference", image);
+	return image ? image : DOC_DEFAULT_BASE_IMAGE;
+}
+
+/* ---- the plan -------------------------------------------------------- */
+
+/* The builder: compile packages, git when it can be used, wheels of
+ * everything (all_extras stolen).  New, or NULL with *e. */
+static json_t *builder(const struct planner_options *o, const struct planner_project *p,
+		       const char *pm, json_t *compile, json_t *all_extras, struct pbrx_error *e)
+{
+	json_t *b, *steps = json_array(), *mounts, *pkgs;
+
+	if (p->needs_git)
+		add_unique(compile, "git");
+	if (!(pkgs = steps_packages(steps, pm, o->mirror, compile, false, e))) {
+		json_decref(steps);
+		json_decref(all_extras);
+		return NULL;
+	}
+	steps_wheels(steps, all_extras);
+	mounts = json_array();
+	json_array_append_new(mounts, plan_mount_json(&(struct plan_mount){p->dir, STEPS_SRC, true}));
+	json_array_append_new(mounts, plan_mount_json(&(struct plan_mount){NULL, STEPS_WHEELS, false}));
+	b = json_object();
+	json_object_set_new(b, "from", json_string(o->base_image));
+	json_object_set_new(b, "packages", pkgs);
+	json_object_set_new(b, "extras", all_extras);
+	json_object_set_new(b, "mounts", mounts);
+	json_object_set_new(b, "steps", steps);
+	return b;
+}
+
+static json_t *make_plan(const struct planner_options *o, const struct planner_project *p,
+			 const char *pm, json_t *compile, json_t *runtime, struct pbrx_error *e)
+{
+	json_t *plan = json_object(), *paths = json_object(), *labels = images_labels(p);
+	json_t *images = json_array(), *all_extras = json_array(), *b;
+
+	images_check_names(p);
+	json_object_set_new(plan, "project", p->name ? json_string(p->name) : json_null());
+	json_object_set_new(plan, "base_image", json_string(o->base_image));
+	json_object_set_new(plan, "prefix", o->prefix ? json_string(o->prefix) : json_null());
+	json_object_set_new(plan, "tag", json_string(o->tag));
+	json_object_set_new(plan, "mirror", o->mirror ? json_string(o->mirror) : json_null());
+	json_object_set_new(plan, "package_manager", json_string(pm));
+	json_object_set_new(paths, "source", json_string(STEPS_SRC));
+	json_object_set_new(paths, "build", json_string(STEPS_BUILD));
+	json_object_set_new(paths, "wheelhouse", json_string(STEPS_WHEELS));
+	json_object_set_new(plan, "paths", paths);
+	json_object_set(plan, "labels", labels);
+	json_object_set_new(plan, "source", json_string(p->source));
+	json_object_set(plan, "pending", p->pending);
+	json_object_set_new(plan, "scripts", planner_project_scripts(p));
+	json_object_set_new(plan, "extras", planner_project_extras(p));
+
+	if (!p->name) {
+		msg_info("note: <stdin>: the project has no setup.cfg name: its name, console "
+			 "scripts and extras, and so its images, are known only after the wheel is "
+			 "built (wheel-build, then image-plan again)");
+	} else {
+		if (!p->nscripts && json_array_size(p->pending))
+			msg_info("note: <stdin>: setup.cfg declares no console scripts: the images "
+				 "of any the wheel declares are known only after it is built "
+				 "(wheel-build, then image-plan again)");
+		add_unique(runtime, pkgmgr_dumb_init(pm));
+		if (images_plan(o, pm, p, runtime, labels, images, all_extras, e) < 0)
+			goto fail;
+	}
+	b = builder(o, p, pm, compile, all_extras, e);
+	all_extras = NULL;
+	if (!b)
+		goto fail;
+	/* Keys in the order a reader wants them: builder before images. */
+	json_object_set_new(plan, "builder", b);
+	json_object_set_new(plan, "images", images);
+	json_decref(labels);
+	return plan;
+fail:
+	json_decref(all_extras);
+	json_decref(images);
+	json_decref(labels);
+	json_decref(plan);
+	return NULL;
+}
+
+json_t *planner_plan(const json_t *doc, const struct planner_options *o, struct pbrx_error *e)
+{
+	struct planner_options opts = *o;
+	struct planner_project p = {0};
+	struct platform pl = {0};
+	json_t *bindep, *selections, *compile, *runtime, *plan = NULL;
+	const char *pm;
+
+	planner_project_read(doc, &p);
+	opts.base_image = base_image(doc, o);
+	bindep = doc_want(doc, "", "bindep", JSON_OBJECT);
+	selections = bindep ? doc_want(bindep, ".bindep", "selections", JSON_OBJECT) : NULL;
+	runtime = selection_names(selections, "runtime");
+	compile = selection_names(selections, "compile");
+	if (choose_platform(doc, &opts, &pl, e) == 0 && (pm = package_manager(&opts, &pl, e)))
+		plan = make_plan(&opts, &p, pm, compile, runtime, e);
+
+	planner_project_free(&p);
+	free(pl.id);
+	free(pl.version);
+	json_decref(pl.atoms);
+	json_decref(compile);
+	json_decref(runtime);
+	steps_lit_free();
+	return plan;
+}
