@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/buf.h"
 #include "base/capture.h"
+#include "base/cleanup.h"
 #include "base/error.h"
 #include "base/msg.h"
 #include "base/quote.h"
@@ -51,8 +53,12 @@ struct run {
 	struct step *steps;      /* the plan's builder steps */
 	size_t nsteps;
 	size_t step_base;        /* the plan's index of the first step run now */
-	sigset_t set;            /* the signals blocked while building */
+	pid_t child;             /* the process running the steps, not yet reaped */
 };
+
+/* The build remove() cleans up after (base/cleanup.h calls it with no
+ * argument). */
+static struct run *current;
 
 static void read_steps(struct run *r, const json_t *builder)
 {
@@ -287,8 +293,12 @@ static void remove_in_background(struct run *r)
 		return;
 	}
 	if (pid == 0) {
-		struct engine *e = engine_dup(r->e);
-		int rc = engine_container_remove(e, r->container);
+		struct engine *e;
+		int rc;
+
+		cleanup_forked();
+		e = engine_dup(r->e);
+		rc = engine_container_remove(e, r->container);
 		if (rc < 0)
 			msg_warn("%s", engine_error(e));
 		_exit(rc < 0 ? EXIT_FAIL : EXIT_OK);
@@ -298,73 +308,72 @@ static void remove_in_background(struct run *r)
 	r->container = NULL;
 }
 
-/* The build failed: leave nothing behind but a wheelhouse the user
+/* cleanup_start()'s remove(), with the cleanup lock: the build failed
+ * or a signal came; leave nothing behind but a wheelhouse the user
  * named. */
-static void cleanup(struct run *r)
+static void remove_all(void)
 {
+	struct run *r = current;
+	int status;
+
+	if (r->child > 0) {
+		kill(r->child, SIGKILL);
+		while (waitpid(r->child, &status, 0) < 0 && errno == EINTR)
+			;
+		r->child = 0;
+	}
 	wait_remover(r);
 	remove_container(r);
 	wheelhouse_discard(&r->wh);
 }
 
-/* Clean up after signal sig and die of it. */
-static noreturn void die_of(struct run *r, int sig)
+/* cleanup_start()'s interrupted(): say what the signal does. */
+static void interrupted(int sig)
 {
-	cleanup(r);
-	signal(sig, SIG_DFL);
-	sigprocmask(SIG_UNBLOCK, &r->set, NULL);
-	raise(sig);
-	_exit(128 + sig);
+	msg_warn("%s: removing the builder", strsignal(sig));
 }
 
-/* Wait for the child running the steps; on SIGINT, SIGTERM or SIGHUP kill
- * it, clean up and die of the same signal.  Signals are blocked. */
+/* Did the child die of a signal that the cleanup thread has yet to hear
+ * of?  A child dead of SIGINT, SIGTERM or SIGHUP most likely got it with
+ * its process group (a terminal's ^C), so the thread is given a second
+ * to say so before the death counts as the steps' failure. */
+static bool signal_coming(const siginfo_t *si)
+{
+	struct timespec tick = {0, 10 * 1000 * 1000};
+
+	if ((si->si_code != CLD_KILLED && si->si_code != CLD_DUMPED) ||
+	    (si->si_status != SIGINT && si->si_status != SIGTERM && si->si_status != SIGHUP))
+		return false;
+	for (int i = 0; i < 100 && !cleanup_interrupted(); i++)
+		nanosleep(&tick, NULL);
+	return cleanup_interrupted();
+}
+
+/* Wait for the child running the steps without the cleanup lock (held
+ * once), so that a signal's cleanup can kill it and remove the builder
+ * meanwhile; then this thread waits for that cleanup to end the process.
+ * Returns the child's exit status. */
 static int wait_steps(struct run *r, pid_t child)
 {
-	siginfo_t si;
-	int status, sig;
+	siginfo_t si = {0};
+	int status;
 
-	for (;;) {
-		sig = sigwaitinfo(&r->set, &si);
-		if (sig < 0)
-			continue;
-		if (sig == SIGCHLD) {
-			if (waitpid(child, &status, WNOHANG) == child)
-				break;
-			continue;
-		}
-		msg_warn("%s: removing the builder", strsignal(sig));
-		kill(child, SIGKILL);
-		while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-			;
-		die_of(r, sig);
-	}
+	r->child = child;
+	cleanup_unlock();
+	/* WNOWAIT: the child stays a zombie, so the cleanup never kills
+	 * another process that got its pid. */
+	while (waitid(P_PID, (id_t)child, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+		;
+	if (cleanup_interrupted() || signal_coming(&si))
+		cleanup_yield();
+	cleanup_lock();
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	r->child = 0;
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	msg_warn("the process running the steps died of %s", strsignal(WTERMSIG(status)));
 	return EXIT_FAIL;
-}
-
-/* A signal that came while the wheels were being listed: clean up and die
- * of it, as wait_steps does. */
-static void check_signals(struct run *r)
-{
-	sigset_t set;
-	struct timespec zero = {0, 0};
-	int sig;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sig = sigtimedwait(&set, NULL, &zero);
-	if (sig > 0)
-		die_of(r, sig);
-}
-
-static void on_sigchld(int sig)
-{
-	(void)sig;
 }
 
 /* Create and start a container from image, run steps in a child process
@@ -419,17 +428,17 @@ static int in_container(struct run *r, const char *image, const struct step *ste
 	if (child == 0) {
 		struct pbrx_error why = {0};
 
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGCHLD, SIG_DFL);
-		sigprocmask(SIG_UNBLOCK, &r->set, NULL);
+		cleanup_forked();
 		rc = run_steps(r, steps, nsteps, !commit_ref, &why);
 		/* The child's report to wait_steps: its message, its exit
-		 * status. */
+		 * status.  _exit: what this process holds is the parent's to
+		 * free (and LeakSanitizer cannot stop the parent's threads
+		 * here). */
 		if (why.msg)
-			error_exit(&why);
-		exit(rc);
+			msg_say("%s", why.msg);
+		error_free(&why);
+		fflush(NULL);
+		_exit(rc);
 	}
 	rc = wait_steps(r, child);
 	if (rc == EXIT_OK && commit_ref) {
@@ -480,16 +489,6 @@ static int build(struct run *r, const json_t *builder, const char *engine,
 	size_t k = 0;
 	int rc;
 
-	/* From here on a signal is handled only by wait_steps and
-	 * check_signals, so the builder can't be left behind. */
-	signal(SIGCHLD, on_sigchld);
-	sigemptyset(&r->set);
-	sigaddset(&r->set, SIGINT);
-	sigaddset(&r->set, SIGTERM);
-	sigaddset(&r->set, SIGHUP);
-	sigaddset(&r->set, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &r->set, NULL);
-
 	if (!(r->e = engine_connect(engine, err)))
 		return err->status;
 	engine_sweep(r->e);
@@ -509,7 +508,7 @@ int wheels_build(json_t *doc, const struct wheels_options *o, struct pbrx_error 
 	json_t *plan, *builder, *section = NULL;
 	struct plan_mount *pm;
 	size_t npm;
-	int rc;
+	int rc = EXIT_FAIL;
 
 	/* Bad input is found before anything is made. */
 	plan = doc_need(doc, "", "plan", JSON_OBJECT);
@@ -522,30 +521,42 @@ int wheels_build(json_t *doc, const struct wheels_options *o, struct pbrx_error 
 	read_steps(&r, builder);
 	pm = read_mounts(builder, &npm);
 
-	pipenv_host_links(&r.host_links, &o->find_links);
-	r.wh.links = &r.host_links;
-	if (wheelhouse_open(&r.wh, o->wheelhouse, err) < 0) {
+	/* One policy for a failure and a signal from here on: remove_all()
+	 * runs once.  The lock is let go only while the steps run. */
+	current = &r;
+	if (cleanup_start(remove_all, interrupted, err) < 0) {
 		rc = err->status;
 		goto out;
 	}
+	cleanup_lock();
+	pipenv_host_links(&r.host_links, &o->find_links);
+	r.wh.links = &r.host_links;
+	if (wheelhouse_open(&r.wh, o->wheelhouse, err) < 0)
+		goto fail;
 	for (size_t i = 0; i < npm; i++) {
 		pipenv_mount(&r.pe, pm[i].source ? pm[i].source : r.wh.dir, pm[i].target,
 		             pm[i].source ? true : pm[i].read_only);
 		if (!pm[i].source)
 			r.target = r.pe.keep.v[r.pe.keep.n - 1];
 	}
-	if (pipenv_collect(&r.pe, &o->find_links, err) < 0)
-		rc = err->status;
-	else if ((rc = build(&r, builder, o->engine, err)) == EXIT_OK &&
-	         !(section = wheelhouse_section(&r.wh, r.project, err)))
-		rc = err->status;
-	if (rc != EXIT_OK) {
-		cleanup(&r);
-		goto out;
-	}
+	if (pipenv_collect(&r.pe, &o->find_links, err) < 0 ||
+	    (rc = build(&r, builder, o->engine, err)) != EXIT_OK ||
+	    !(section = wheelhouse_section(&r.wh, r.project, err)))
+		goto fail;
 	doc_set(doc, "wheels", section);
 	wait_remover(&r);
-	check_signals(&r);
+	/* A signal that came while the wheels were listed still wins. */
+	if (cleanup_interrupted())
+		cleanup_yield();
+	cleanup_end();
+	cleanup_unlock();
+	rc = EXIT_OK;
+	goto out;
+fail:
+	/* The lock stays held: the process is ending. */
+	cleanup_now();
+	if (err->msg)
+		rc = err->status ? err->status : EXIT_FAIL;
 out:
 	for (size_t i = 0; i < r.nsteps; i++)
 		strv_free(&r.steps[i].argv);

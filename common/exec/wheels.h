@@ -28,9 +28,11 @@ struct wheels_options {
  * failing step printed it already.  Bad input dies with the JSON path
  * (doc_need) before anything is made.  On failure nothing is left but a
  * wheelhouse the user named (less the wheels pip left unfinished).
- * From the engine's start on, SIGINT, SIGTERM and SIGHUP stay blocked:
- * one that comes removes the builder and the temporary wheelhouse, and
- * the process dies of it. */
+ * Installs base/cleanup.h's policy once the document is read: a SIGINT,
+ * SIGTERM or SIGHUP before the job is done removes the builder and the
+ * temporary wheelhouse, and the process dies of it; on failure the
+ * cleanup has run when this returns (the caller ends the process), on
+ * success it is over (cleanup_end()). */
 int wheels_build(json_t *doc, const struct wheels_options *o, struct pbrx_error *err);
 
 #endif
