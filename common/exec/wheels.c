@@ -1,0 +1,571 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/capture.h"
+#include "base/cleanup.h"
+#include "base/error.h"
+#include "base/msg.h"
+#include "base/quote.h"
+#include "base/xalloc.h"
+#include "doc/doc.h"
+#include "doc/plan.h"
+#include "engine/engine.h"
+#include "engine/layercache.h"
+#include "engine/owner.h"
+#include "exec/pipenv.h"
+#include "exec/wheelhouse.h"
+#include "exec/wheels.h"
+#include "py/extras.h"
+
+/* Output kept with -q, shown when a step fails: the last this many bytes. */
+#define QUIET_KEEP (256 * 1024)
+
+/* One builder step: its name, its cached layer (NULL: none) and argv
+ * (borrowed from the document). */
+struct step {
+	const char *name;
+	const char *layer;
+	struct strv argv;
+};
+
+/* One build: what the steps, the cleanup and the signal path need. */
+struct run {
+	const json_t *doc;       /* the document: .base.swept */
+	struct engine *e;
+	struct wheelhouse wh;
+	struct pipenv pe;
+	struct strv host_links;  /* wh.links: where pip may copy wheels from */
+	const char *target;      /* the wheelhouse inside the builder */
+	char *container;         /* ID of the builder, once created */
+	bool wrote_wheels;       /* the container's steps write the wheelhouse */
+	char *removing;          /* a committed container being removed ... */
+	pid_t remover;           /* ... by this child process */
+	bool no_cache;
+	const char *project;           /* .plan.project; NULL: the wheel names it */
+	const json_t *builder_extras;  /* .plan.builder.extras, borrowed */
+	struct step *steps;      /* the plan's builder steps */
+	size_t nsteps;
+	size_t step_base;        /* the plan's index of the first step run now */
+	pid_t child;             /* the process running the steps, not yet reaped */
+};
+
+/* The build remove() cleans up after (base/cleanup.h calls it with no
+ * argument). */
+static struct run *current;
+
+static void read_steps(struct run *r, const json_t *builder)
+{
+	json_t *arr = doc_need(builder, ".plan.builder", "steps", JSON_ARRAY), *s;
+	size_t i;
+
+	r->nsteps = json_array_size(arr);
+	r->steps = xcalloc(r->nsteps + 1, sizeof *r->steps);
+	json_array_foreach(arr, i, s) {
+		struct step *st = &r->steps[i];
+		char *path = xasprintf(".plan.builder.steps[%zu]", i);
+		json_t *argv, *a;
+		size_t j;
+
+		if (!json_is_object(s))
+			doc_die(path, "expected an object");
+		st->name = doc_need_string(s, path, "name");
+		st->layer = doc_want_string(s, path, "layer");
+		if (st->layer && (!*st->layer || (i && !r->steps[i - 1].layer)))
+			doc_die(path, "layer: the cached layers must come first, each with a name");
+		argv = doc_need(s, path, "argv", JSON_ARRAY);
+		free(path);
+		path = xasprintf(".plan.builder.steps[%zu].argv", i);
+		doc_check_strings(argv, path);
+		if (!json_array_size(argv))
+			doc_die(path, "expected a command");
+		free(path);
+		json_array_foreach(argv, j, a)
+			strv_add(&st->argv, json_string_value(a));
+	}
+}
+
+/* The plan's mounts (host paths read-only, the volume "wheelhouse" the
+ * wheelhouse), read and checked before anything is made: *n of them
+ * (malloc'd, strings borrowed from the document). */
+static struct plan_mount *read_mounts(const json_t *builder, size_t *n)
+{
+	json_t *arr = doc_need(builder, ".plan.builder", "mounts", JSON_ARRAY), *o;
+	struct plan_mount *pm = xcalloc(json_array_size(arr) + 1, sizeof *pm);
+	bool wheelhouse = false;
+	size_t i;
+
+	json_array_foreach(arr, i, o) {
+		char path[64];
+
+		snprintf(path, sizeof path, ".plan.builder.mounts[%zu]", i);
+		plan_mount_read(o, path, &pm[i]);
+		wheelhouse |= !pm[i].source;
+	}
+	if (!wheelhouse)
+		doc_die(".plan.builder.mounts", "no mount of the volume 'wheelhouse'");
+	*n = i;
+	return pm;
+}
+
+/* The "extras" step: when the wheel declares extras the images will
+ * install (py/extras.h: the one rule image-plan(1) follows) that the
+ * plan did not know, so the builder did not build their dependencies,
+ * build them now from the project's wheel: pip wheel ... WHEEL[EXTRAS].
+ * argv stays empty when nothing is missing. */
+static int extras_step(const struct run *r, struct strv *argv, struct pbrx_error *err)
+{
+	char *pw = wheelhouse_project_wheel(&r->wh, r->project, err);
+	json_t *md = pw ? wheelhouse_metadata(&r->wh, pw, false) : NULL, *all, *v, *h;
+	struct buf req = {0};
+	size_t i, j, n = 0;
+
+	if (!pw)
+		return -1;
+	if (!md) {
+		free(pw);
+		return 0;
+	}
+	all = extras_for_images(json_string_value(json_object_get(md, "name")),
+	                        json_object_get(md, "scripts"), json_object_get(md, "extras"));
+	json_array_foreach(all, i, v) {
+		const char *x = json_string_value(v);
+		bool have = false;
+
+		/* The builder's pip run asked for it already. */
+		json_array_foreach(r->builder_extras, j, h)
+			have |= json_is_string(h) && !strcmp(json_string_value(h), x);
+		if (!have)
+			buf_addf(&req, "%s%s", n++ ? "," : "", x);
+	}
+	if (n) {
+		char *argv0[] = {"python3", "-m", "pip", "wheel", "--wheel-dir", (char *)r->target,
+		                 "--find-links", (char *)r->target, NULL};
+		strv_addv(argv, argv0);
+		strv_push(argv, xasprintf("%s/%s[%s]", r->target, pw, req.p));
+	}
+	buf_free(&req);
+	json_decref(all);
+	json_decref(md);
+	free(pw);
+	return 0;
+}
+
+/* The child's job: run every step in order, stop at the first failure;
+ * last: then the "extras" step.  Its own connection: the parent's may be
+ * in any state.  Returns the exit status, *err set on failure. */
+static int run_steps(struct run *r, const struct step *steps, size_t nsteps, bool last,
+                     struct pbrx_error *err)
+{
+	struct engine *d = engine_dup(r->e);
+	struct capture out = {.keep = QUIET_KEEP};
+	bool quiet = msg_verbosity() < 0;
+	struct step extras = {"extras", NULL, {0}};
+	int rc = EXIT_OK;
+
+	for (size_t i = 0; i < nsteps + last && rc == EXIT_OK; i++) {
+		const struct step *st = i < nsteps ? &steps[i] : &extras;
+		struct engine_run_spec spec = {
+			.argv = st->argv.v,
+			.env = r->pe.env.v,
+			.output = quiet ? capture_output : NULL,
+			.arg = &out,
+		};
+		char *cmd;
+		int code;
+
+		/* After the plan's steps, the project's wheel exists. */
+		if (i == nsteps) {
+			if (extras_step(r, &extras.argv, err) < 0) {
+				rc = EXIT_FAIL;
+				break;
+			}
+			if (!extras.argv.n)
+				break;
+			spec.argv = extras.argv.v;
+		}
+		cmd = quote_argv(spec.argv);
+		capture_reset(&out);
+		msg_info("builder: %s: %s", st->name, cmd);
+		if (engine_run(d, r->container, &spec, &code) < 0) {
+			rc = EXIT_FAIL;
+			engine_error_to(d, err);
+		} else if (code != 0) {
+			capture_show(&out);
+			/* Numbered as in the plan, whichever container ran it. */
+			error_set(err, EXIT_FAIL, "builder: step %zu of %zu (%s) failed with exit code %d: %s",
+			          r->step_base + i + 1, r->nsteps + (i == nsteps), st->name, code, cmd);
+			rc = EXIT_FAIL;
+		}
+		free(cmd);
+	}
+	capture_free(&out);
+	strv_free(&extras.argv);
+	engine_free(d);
+	return rc;
+}
+
+/* Give the wheelhouse's files to the invoking user, so they can remove
+ * them: pip ran as root in the builder.  Best effort, on every path. */
+static void chown_wheelhouse(struct run *r)
+{
+	char owner[64];
+	char *argv[] = {"chown", "-R", owner, (char *)r->target, NULL};
+	struct engine_run_spec spec = {.argv = argv};
+	unsigned long uid, gid;
+	int code;
+
+	engine_host_ids(r->e, &uid, &gid);
+	/* The steps ran as root: root's files are the user's already. */
+	if (uid == 0 && gid == 0)
+		return;
+	snprintf(owner, sizeof owner, "%lu:%lu", uid, gid);
+	msg_note("builder: chown: %s %s %s %s", argv[0], argv[1], argv[2], argv[3]);
+	if (engine_run(r->e, r->container, &spec, &code) < 0)
+		msg_warn("%s", engine_error(r->e));
+	else if (code != 0)
+		msg_warn("builder: chown -R %s %s failed with exit code %d", owner, r->target, code);
+}
+
+/* The warning for container id that could not be removed (the engine
+ * died, say). */
+static void left_behind(struct engine *e, const char *id)
+{
+	msg_warn("%s; container %.12s is left behind: %s", engine_error(e), id,
+	         owner_known() ? "the next pbrx run on this host removes it"
+	                       : "remove it by hand");
+}
+
+/* Remove the builder (after the chown, when its steps wrote wheels) and
+ * forget it. */
+static void remove_container(struct run *r)
+{
+	if (!r->container)
+		return;
+	if (r->wrote_wheels)
+		chown_wheelhouse(r);
+	if (engine_container_remove(r->e, r->container) < 0)
+		left_behind(r->e, r->container);
+	else
+		msg_note("removed the builder %.12s", r->container);
+	free(r->container);
+	r->container = NULL;
+}
+
+/* Wait for remove_in_background()'s child; remove the container here
+ * when it could not. */
+static void wait_remover(struct run *r)
+{
+	int status;
+
+	if (!r->remover)
+		return;
+	while (waitpid(r->remover, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != EXIT_OK) {
+		if (engine_container_remove(r->e, r->removing) < 0)
+			left_behind(r->e, r->removing);
+	}
+	msg_note("removed %.12s", r->removing);
+	free(r->removing);
+	r->removing = NULL;
+	r->remover = 0;
+}
+
+/* Remove the committed container of a cached layer in a child process,
+ * while the builder goes on: its layer holds the packages, and removing
+ * it takes seconds. */
+static void remove_in_background(struct run *r)
+{
+	pid_t pid;
+
+	wait_remover(r);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		remove_container(r);
+		return;
+	}
+	if (pid == 0) {
+		struct engine *e;
+		int rc;
+
+		cleanup_forked();
+		e = engine_dup(r->e);
+		rc = engine_container_remove(e, r->container);
+		if (rc < 0)
+			msg_warn("%s", engine_error(e));
+		_exit(rc < 0 ? EXIT_FAIL : EXIT_OK);
+	}
+	r->removing = r->container;
+	r->remover = pid;
+	r->container = NULL;
+}
+
+/* cleanup_start()'s remove(), with the cleanup lock: the build failed
+ * or a signal came; leave nothing behind but a wheelhouse the user
+ * named. */
+static void remove_all(void)
+{
+	struct run *r = current;
+	int status;
+
+	if (r->child > 0) {
+		kill(r->child, SIGKILL);
+		while (waitpid(r->child, &status, 0) < 0 && errno == EINTR)
+			;
+		r->child = 0;
+	}
+	wait_remover(r);
+	remove_container(r);
+	wheelhouse_discard(&r->wh);
+}
+
+/* cleanup_start()'s interrupted(): say what the signal does. */
+static void interrupted(int sig)
+{
+	msg_warn("%s: removing the builder", strsignal(sig));
+}
+
+/* Did the child die of a signal that the cleanup thread has yet to hear
+ * of?  A child dead of SIGINT, SIGTERM or SIGHUP most likely got it with
+ * its process group (a terminal's ^C), so the thread is given a second
+ * to say so before the death counts as the steps' failure. */
+static bool signal_coming(const siginfo_t *si)
+{
+	struct timespec tick = {0, 10 * 1000 * 1000};
+
+	if ((si->si_code != CLD_KILLED && si->si_code != CLD_DUMPED) ||
+	    (si->si_status != SIGINT && si->si_status != SIGTERM && si->si_status != SIGHUP))
+		return false;
+	for (int i = 0; i < 100 && !cleanup_interrupted(); i++)
+		nanosleep(&tick, NULL);
+	return cleanup_interrupted();
+}
+
+/* Wait for the child running the steps without the cleanup lock (held
+ * once), so that a signal's cleanup can kill it and remove the builder
+ * meanwhile; then this thread waits for that cleanup to end the process.
+ * Returns the child's exit status. */
+static int wait_steps(struct run *r, pid_t child)
+{
+	siginfo_t si = {0};
+	int status;
+
+	r->child = child;
+	cleanup_unlock();
+	/* WNOWAIT: the child stays a zombie, so the cleanup never kills
+	 * another process that got its pid. */
+	while (waitid(P_PID, (id_t)child, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+		;
+	if (cleanup_interrupted() || signal_coming(&si))
+		cleanup_yield();
+	cleanup_lock();
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	r->child = 0;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	msg_warn("the process running the steps died of %s", strsignal(WTERMSIG(status)));
+	return EXIT_FAIL;
+}
+
+/* Create and start a container from image, run steps in a child process
+ * (so a signal can interrupt a step that streams output for minutes),
+ * then, when commit_ref is set, commit it as that (*id: the new image's
+ * ID), else chown the wheelhouse; and remove it.  The last container also
+ * runs the "extras" step.  Returns the exit status, *err set when the
+ * failure is this process's. */
+static int in_container(struct run *r, const char *image, const struct step *steps,
+                        size_t nsteps, const char *commit_ref, char **id,
+                        struct pbrx_error *err)
+{
+	/* Kept alive for the execs; sh's $0 names the stage. */
+	char *entrypoint[] = ENGINE_KEEP_ALIVE, *cmd[] = {"wheel-build", NULL};
+	/* The engine adds a number and the owner token (engine.h). */
+	char *name = xasprintf("%s-wheel-build", r->project ? r->project : "pbrx");
+	pid_t child;
+	int rc = EXIT_FAIL;
+
+	r->wrote_wheels = !commit_ref;
+	r->step_base = (size_t)(steps - r->steps);
+	r->container = engine_container_create(r->e, &(struct engine_container_spec){
+		.name = name,
+		.image = image,
+		.entrypoint = entrypoint,
+		.cmd = cmd,
+		/* The steps install packages. */
+		.user = "0",
+		/* dockerd runs with no bridge here (see ENGINES.md): only
+		 * the host's network reaches the mirror. */
+		.network_mode = "host",
+		.mounts = r->pe.mounts,
+		.nmounts = r->pe.nmounts,
+		.tmpfs_tmp = true,
+	});
+	if (!r->container) {
+		engine_error_to(r->e, err);
+		goto out;
+	}
+	msg_note("builder %s (%.12s) from %s", name, r->container, image);
+	if (engine_container_start(r->e, r->container) < 0) {
+		engine_error_to(r->e, err);
+		goto out;
+	}
+
+	fflush(NULL);
+	child = fork();
+	if (child < 0) {
+		error_set(err, EXIT_FAIL, "fork: %s", strerror(errno));
+		goto out;
+	}
+	if (child == 0) {
+		struct pbrx_error why = {0};
+
+		cleanup_forked();
+		rc = run_steps(r, steps, nsteps, !commit_ref, &why);
+		/* The child's report to wait_steps: its message, its exit
+		 * status.  _exit: what this process holds is the parent's to
+		 * free (and LeakSanitizer cannot stop the parent's threads
+		 * here). */
+		if (why.msg)
+			msg_say("%s", why.msg);
+		error_free(&why);
+		fflush(NULL);
+		_exit(rc);
+	}
+	rc = wait_steps(r, child);
+	if (rc == EXIT_OK && commit_ref) {
+		*id = engine_commit(r->e, r->container, commit_ref, NULL);
+		if (!*id) {
+			error_set(err, EXIT_FAIL, "builder: commit %s: %s", commit_ref,
+			          engine_error(r->e));
+			rc = EXIT_FAIL;
+			goto out;
+		}
+	} else if (rc == EXIT_OK) {
+		chown_wheelhouse(r);
+	}
+	if (rc == EXIT_OK)
+		remove_in_background(r);
+	remove_container(r);
+out:
+	free(name);
+	return rc;
+}
+
+/* What layercache_walk()'s build gets: the run, and where a failure of
+ * this process goes. */
+struct layer_job {
+	struct run *r;
+	struct pbrx_error *err;
+};
+
+/* layercache_walk()'s build: steps [first, end) in a container from
+ * parent, committed as ref. */
+static int build_layer(void *ctx, const char *parent, size_t first, size_t end,
+                       const json_t *inputs, const char *ref, char **id)
+{
+	const struct layer_job *j = ctx;
+
+	(void)inputs;
+	return in_container(j->r, parent, j->r->steps + first, end - first, ref, id, j->err);
+}
+
+/* The builder: its cached layers (the packages: found by their key, or
+ * built and committed), then a container from the last that runs the
+ * remaining steps. */
+static int build(struct run *r, const json_t *builder, const char *engine,
+                 struct pbrx_error *err)
+{
+	struct layer_job job = {r, err};
+	char *parent = NULL;
+	size_t k = 0;
+	int rc;
+
+	if (!(r->e = engine_connect(engine, err)))
+		return err->status;
+	engine_sweep(r->e, r->doc);
+	rc = layercache_walk(&(struct layercache_walk){
+		.e = r->e, .steps = json_object_get(builder, "steps"), .repo = "builder",
+		.who = "builder", .no_cache = r->no_cache, .build = build_layer, .ctx = &job,
+	}, doc_need_string(builder, ".plan.builder", "from"), &parent, &k, err);
+	if (rc == EXIT_OK)
+		rc = in_container(r, parent, r->steps + k, r->nsteps - k, NULL, NULL, err);
+	free(parent);
+	return rc;
+}
+
+int wheels_build(json_t *doc, const struct wheels_options *o, struct pbrx_error *err)
+{
+	struct run r = {.doc = doc, .no_cache = o->no_cache};
+	json_t *plan, *builder, *section = NULL;
+	struct plan_mount *pm;
+	size_t npm;
+	int rc = EXIT_FAIL;
+
+	/* Bad input is found before anything is made. */
+	plan = doc_need(doc, "", "plan", JSON_OBJECT);
+	builder = doc_need(plan, ".plan", "builder", JSON_OBJECT);
+	doc_need_string(builder, ".plan.builder", "from");
+	/* null for a project without a setup.cfg name: the wheel names it. */
+	if (!json_is_null(json_object_get(plan, "project")))
+		r.project = doc_need_string(plan, ".plan", "project");
+	r.builder_extras = doc_want(builder, ".plan.builder", "extras", JSON_ARRAY);
+	read_steps(&r, builder);
+	pm = read_mounts(builder, &npm);
+
+	/* One policy for a failure and a signal from here on: remove_all()
+	 * runs once.  The lock is let go only while the steps run. */
+	current = &r;
+	if (cleanup_start(remove_all, interrupted, err) < 0) {
+		rc = err->status;
+		goto out;
+	}
+	cleanup_lock();
+	pipenv_host_links(&r.host_links, &o->find_links);
+	r.wh.links = &r.host_links;
+	if (wheelhouse_open(&r.wh, o->wheelhouse, err) < 0)
+		goto fail;
+	for (size_t i = 0; i < npm; i++) {
+		pipenv_mount(&r.pe, pm[i].source ? pm[i].source : r.wh.dir, pm[i].target,
+		             pm[i].source ? true : pm[i].read_only);
+		if (!pm[i].source)
+			r.target = r.pe.keep.v[r.pe.keep.n - 1];
+	}
+	if (pipenv_collect(&r.pe, &o->find_links, err) < 0 ||
+	    (rc = build(&r, builder, o->engine, err)) != EXIT_OK ||
+	    !(section = wheelhouse_section(&r.wh, r.project, err)))
+		goto fail;
+	doc_set(doc, "wheels", section);
+	wait_remover(&r);
+	/* A signal that came while the wheels were listed still wins. */
+	if (cleanup_interrupted())
+		cleanup_yield();
+	cleanup_end();
+	cleanup_unlock();
+	rc = EXIT_OK;
+	goto out;
+fail:
+	/* The lock stays held: the process is ending. */
+	cleanup_now();
+	if (err->msg)
+		rc = err->status ? err->status : EXIT_FAIL;
+out:
+	for (size_t i = 0; i < r.nsteps; i++)
+		strv_free(&r.steps[i].argv);
+	free(r.steps);
+	free(pm);
+	pipenv_free(&r.pe);
+	strv_free(&r.host_links);
+	wheelhouse_close(&r.wh);
+	engine_free(r.e);
+	return rc;
+}
