@@ -7,6 +7,7 @@
 
 load helpers
 load lib/dockerd
+load lib/buildah
 
 # cc_test NAME SRC: build SRC against the built library (with the
 # sanitizers when that has them) as $BATS_FILE_TMPDIR/NAME.
@@ -31,7 +32,12 @@ setup_file() {
 
 teardown_file() { dockerd_stop; }
 setup() { common_setup; }
-teardown() { common_teardown; }
+teardown() {
+	if [ -n "${BUILDAH_RUN:-}" ]; then
+		buildah_stop
+	fi
+	common_teardown
+}
 
 @test "unit: image/layer: sorted, 0:0, modes, clamped mtimes, same bytes twice" {
 	run "$BATS_FILE_TMPDIR/layer" "$TMP"
@@ -142,4 +148,27 @@ base_json() {
 	mkdir "$TMP/x"
 	tar -C "$TMP/x" -xf "$TMP/w/oci.tar"
 	diff -r "$oci" "$TMP/x"
+}
+
+@test "image-write: buildah: the OCI layout copied into containers-storage, ID the config digest" {
+	# buildah suites share /var/lib/containers and the base image's cache
+	# (this file's own processes name this test, which says buildah)
+	if pgrep -af 'bats.*(buildah|podman|rootless)' | grep -qv 'image-write\.bats'; then
+		skip "a buildah, podman or rootless suite is running"
+	fi
+	PBRX_TEST_BUILDAH_RUN=${PBRX_TEST_RUN:-/run/pbrx-test}-buildah buildah_start
+	buildah_base_image
+	buildah_as buildah inspect --type image "$PBRX_BASE_IMAGE" >"$TMP/base.json"
+	mkdir "$TMP/w"
+	run buildah_as "$BATS_FILE_TMPDIR/image-write" buildah "$TMP/base.json" \
+		localhost/pbrx-test/written:1 "$TMP/w"
+	echo "$output"
+	[ "$status" = 0 ]
+	config=$(sed -n 's/^config //p' <<<"$output")
+	[ "$config" = "$(sed -n 's/^loaded //p' <<<"$output")" ]
+	[ "sha256:$(buildah_as buildah inspect --type image -f '{{.FromImageID}}' localhost/pbrx-test/written:1)" = "$config" ]
+	ctr=$(buildah_as buildah from --pull=never localhost/pbrx-test/written:1)
+	run buildah_as buildah run --isolation chroot "$ctr" cat /pbrx-hello.txt
+	echo "$output"
+	[ "$output" = "hello from pbrx" ]
 }
