@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
 # Images whose layers pbrx writes itself: image/layer's tars
-# (tests/unit/layer.c) checked with GNU tar and sha256sum, and images
+# (tests/tools/layer.c) checked with GNU tar and sha256sum, and images
 # made with image/oci loaded into a private dockerd by engine_image_load()
 # (tests/tools/image-write.c), their ID the config's digest.
 
@@ -24,7 +24,7 @@ cc_test() {
 }
 
 setup_file() {
-	cc_test layer tests/unit/layer.c
+	cc_test layer tests/tools/layer.c
 	cc_test image-write tests/tools/image-write.c
 	dockerd_start
 	dockerd_base_image
