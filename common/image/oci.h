@@ -52,8 +52,10 @@ struct oci_image_spec {
 	const json_t *base_layer_sizes;  /* the sizes of those layers
 	                                  * uncompressed (array of integers),
 	                                  * for the OCI manifest; NULL: -1,
-	                                  * "unknown", which containers-storage
-	                                  * accepts for a layer it has */
+	                                  * "unknown", which skopeo copy into
+	                                  * containers-storage accepts for a
+	                                  * layer the storage has (checked
+	                                  * with skopeo 1.9) */
 	const json_t *base_history;    /* the base's history array, borrowed */
 	const char *created_by;        /* with it, one history entry per new
 	                                * layer; NULL and no base_history: no

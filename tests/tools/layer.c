@@ -97,6 +97,19 @@ static void write_ok(struct layer *l, const char *tar, const char *gz, struct la
 	error_free(&e);
 }
 
+/* Write l (freed) to tar (and gz), and check what the tar holds. */
+static void write_expect(struct layer *l, const char *tar, const char *gz,
+                         struct layer_result *r, const char *want, const char *what)
+{
+	char *list;
+
+	write_ok(l, tar, gz, r);
+	layer_free(l);
+	list = listing(tar);
+	CHECK(!strcmp(list, want), "%s listing:\n%s", what, list);
+	free(list);
+}
+
 static char *slurp(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
@@ -120,7 +133,7 @@ int main(int argc, char **argv)
 	struct layer_result r1, r2, rt, rt2;
 	struct pbrx_error e = {0};
 	struct layer *l;
-	char *dir, *m1, *m2, *t, *t2, *tree, *s, *gz, *list;
+	char *dir, *m1, *m2, *t, *t2, *tree, *s, *gz;
 	char digest[LAYER_DIGEST_LEN];
 	size_t len;
 
@@ -137,19 +150,13 @@ int main(int argc, char **argv)
 	tree = xasprintf("%s/tree", dir);
 
 	/* from memory: sorted, the later entry of a path kept, owners 0 */
-	l = memory_layer();
-	write_ok(l, m1, NULL, &r1);
-	layer_free(l);
-	list = listing(m1);
-	CHECK(!strcmp(list,
-	      "d 0755 0 0 '' '' 1700000000 etc/\n"
-	      "- 0640 0 0 '' '' 1700000000 etc/conf\n"
-	      "d 0755 0 0 '' '' 1700000000 usr/\n"
-	      "d 0755 0 0 '' '' 1700000000 usr/bin/\n"
-	      "l 0777 0 0 '' '' 1700000000 usr/bin/alias -> tool\n"
-	      "- 0755 0 0 '' '' 1700000000 usr/bin/tool\n"),
-	      "memory layer listing:\n%s", list);
-	free(list);
+	write_expect(memory_layer(), m1, NULL, &r1,
+	             "d 0755 0 0 '' '' 1700000000 etc/\n"
+	             "- 0640 0 0 '' '' 1700000000 etc/conf\n"
+	             "d 0755 0 0 '' '' 1700000000 usr/\n"
+	             "d 0755 0 0 '' '' 1700000000 usr/bin/\n"
+	             "l 0777 0 0 '' '' 1700000000 usr/bin/alias -> tool\n"
+	             "- 0755 0 0 '' '' 1700000000 usr/bin/tool\n", "memory layer");
 	CHECK(!r1.gz_digest[0], "no gzip asked, gz_digest '%s'", r1.gz_digest);
 	/* the same entries again: the same bytes */
 	l = memory_layer();
@@ -189,18 +196,13 @@ int main(int argc, char **argv)
 		error_free(&e);
 	}
 	layer_add_dir(l, "app", 0755);
-	write_ok(l, t, gz, &rt);
-	layer_free(l);
-	list = listing(t);
 	/* the symlink's own mtime is now: clamped */
-	CHECK(!strcmp(list,
-	      "d 0755 0 0 '' '' 1700000000 app/\n"
-	      "l 0777 0 0 '' '' 1700000000 app/link -> old\n"
-	      "- 0750 0 0 '' '' 1699999000 app/old\n"
-	      "d 0700 0 0 '' '' 1699999995 app/sub/\n"
-	      "- 0644 0 0 '' '' 1700000000 app/sub/new\n"),
-	      "tree layer listing:\n%s", list);
-	free(list);
+	write_expect(l, t, gz, &rt,
+	             "d 0755 0 0 '' '' 1700000000 app/\n"
+	             "l 0777 0 0 '' '' 1700000000 app/link -> old\n"
+	             "- 0750 0 0 '' '' 1699999000 app/old\n"
+	             "d 0700 0 0 '' '' 1699999995 app/sub/\n"
+	             "- 0644 0 0 '' '' 1700000000 app/sub/new\n", "tree layer");
 	CHECK(rt.gz_digest[0] && strcmp(rt.gz_digest, rt.diff_id), "gzip digest '%s'", rt.gz_digest);
 	s = slurp(gz, &len);
 	layer_digest(s, len, digest);
