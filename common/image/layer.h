@@ -50,8 +50,10 @@ void layer_add_dir(struct layer *l, const char *path, unsigned mode);
 void layer_add_symlink(struct layer *l, const char *path, const char *target);
 /* Add everything under host directory dir (not dir itself) below prefix
  * (NULL or "": the layer's root): directories, regular files (read when
- * written; hard links become copies) and symlinks with their modes.
- * Any other file type is an error. */
+ * written, and then they must still have the size they had here; hard
+ * links become copies) and symlinks with their modes.  The directories
+ * of prefix itself are not added: layer_add_dir() them when the base
+ * lacks them.  Any other file type is an error. */
 int layer_add_tree(struct layer *l, const char *dir, const char *prefix,
                    struct pbrx_error *err);
 
