@@ -37,6 +37,7 @@
 #include "base/spawn.h"
 #include "engine/regauth.h"
 #include "base/xalloc.h"
+#include "image/oci.h"
 
 /* A working container as "buildah from" made it, with what each run
  * needs. */
@@ -1102,6 +1103,78 @@ out:
 	return rc;
 }
 
+/* ---- loading an image pbrx wrote ---------------------------------- */
+
+/* An OCI layout in a temporary directory, copied into containers-storage
+ * by skopeo (the same library as buildah pull; it reuses the base's
+ * layers by their uncompressed digests), or by buildah pull oci:DIR
+ * when skopeo can't be run. */
+static char *e_image_load(struct engine *e, const struct oci_image *img, const char *repo_tag,
+                          bool quiet)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *dir = xasprintf("%s/pbrx-load.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	char *src = NULL, *dst = NULL, *id = NULL;
+	struct pbrx_error err = {0};
+	struct call c = {.what = "load", .obj = repo_tag};
+	json_t *j = NULL;
+	int rc;
+
+	if (!repo_tag) {
+		engine_fail(e, false, "load (%s): an image needs a name", img->id);
+		free(dir);
+		return NULL;
+	}
+	if (!mkdtemp(dir)) {
+		engine_fail(e, false, "load (%s): %s: %s", repo_tag, dir, strerror(errno));
+		free(dir);
+		return NULL;
+	}
+	if (img->layout_dir(img, NULL, dir, &err) < 0) {
+		engine_fail(e, false, "load (%s): %s", repo_tag, err.msg);
+		error_free(&err);
+		goto out;
+	}
+	src = xasprintf("oci:%s", dir);
+	dst = xasprintf("containers-storage:%s", repo_tag);
+	strv_add(&c.argv, "skopeo");
+	strv_add(&c.argv, "copy");
+	if (quiet)
+		strv_add(&c.argv, "--quiet");
+	strv_add(&c.argv, "--");
+	strv_add(&c.argv, src);
+	strv_add(&c.argv, dst);
+	c.stream = !quiet;
+	rc = call_run(e, &c);
+	if (rc < 0) {
+		/* skopeo could not be run: buildah itself (tag it after). */
+		call_free(&c);
+		c = call_new("pull", repo_tag);
+		if (quiet)
+			strv_add(&c.argv, "--quiet");
+		strv_add(&c.argv, "--");
+		strv_add(&c.argv, src);
+		c.stream = !quiet;
+		if (call_check(e, &c) < 0 || e_image_tag(e, img->id, repo_tag) < 0)
+			goto out;
+	} else if (rc > 0) {
+		char *m = buildah_message(&c, rc);
+		engine_fail(e, false, "load (%s): skopeo copy: %s", repo_tag, m);
+		free(m);
+		goto out;
+	}
+	if ((j = e_image_inspect(e, repo_tag)))
+		id = xstrdup(json_string_value(json_object_get(j, "Id")) ?: "");
+out:
+	call_free(&c);
+	json_decref(j);
+	fs_try_remove_tree(dir);
+	free(dir);
+	free(src);
+	free(dst);
+	return id;
+}
+
 static const struct engine_ops ops = {
 	.name = "buildah",
 	.free = e_free,
@@ -1110,6 +1183,7 @@ static const struct engine_ops ops = {
 	.image_pull = e_image_pull,
 	.image_read_file = e_image_read_file,
 	.image_tag = e_image_tag,
+	.image_load = e_image_load,
 	.image_remove = e_image_remove,
 	.build = e_build,
 	.container_create = e_container_create,

@@ -10,6 +10,7 @@
 #include "base/msg.h"
 #include "engine/regauth.h"
 #include "base/xalloc.h"
+#include "image/oci.h"
 
 #define D(e) ((struct docker *)(e)->impl)
 
@@ -100,6 +101,38 @@ static int e_image_tag(struct engine *e, const char *image, const char *repo_tag
 		return -1;
 	}
 	return 0;
+}
+
+/* The docker-archive is made in memory, as POST /build's context is:
+ * it holds the new layers only. */
+static char *e_image_load(struct engine *e, const struct oci_image *img, const char *repo_tag,
+                          bool quiet)
+{
+	struct pbrx_error err = {0};
+	struct buf tar = {0};
+	json_t *j = NULL;
+	char *id = NULL;
+
+	if (img->docker_archive(img, repo_tag, NULL, &tar, &err) < 0) {
+		engine_fail(e, false, "load (%s): %s", repo_tag ? repo_tag : img->id, err.msg);
+		error_free(&err);
+		goto out;
+	}
+	if (docker_image_load(D(e), tar.p, tar.len, quiet) < 0) {
+		fail(e);
+		goto out;
+	}
+	/* The answer names the image, not always its ID: ask for it. */
+	if (!(j = docker_image_inspect(D(e), repo_tag ? repo_tag : img->id))) {
+		fail(e);
+		goto out;
+	}
+	id = full_id(xstrdup(json_string_value(json_object_get(j, "Id")) ?
+	                     json_string_value(json_object_get(j, "Id")) : ""));
+out:
+	json_decref(j);
+	buf_free(&tar);
+	return id;
 }
 
 static int e_image_remove(struct engine *e, const char *name, bool force)
@@ -267,6 +300,7 @@ static const struct engine_ops ops = {
 	.image_pull = e_image_pull,
 	.image_read_file = e_image_read_file,
 	.image_tag = e_image_tag,
+	.image_load = e_image_load,
 	.image_remove = e_image_remove,
 	.build = e_build,
 	.container_create = e_container_create,

@@ -18,6 +18,8 @@ struct engine_ops {
 	                       char **data, size_t *len);
 	int (*image_tag)(struct engine *e, const char *image, const char *repo_tag);
 	int (*image_remove)(struct engine *e, const char *name, bool force);
+	char *(*image_load)(struct engine *e, const struct oci_image *img, const char *repo_tag,
+	                    bool quiet);
 	char *(*build)(struct engine *e, const struct engine_build_spec *spec);
 	char *(*container_create)(struct engine *e, const struct engine_container_spec *spec);
 	json_t *(*container_list)(struct engine *e);

@@ -702,3 +702,17 @@ out:
 	return id;
 }
 
+
+int docker_image_load(struct docker *d, const void *tar, size_t len, bool quiet)
+{
+	struct xfer x = {.sink = SINK_PROGRESS, .progress_out = quiet ? NULL : stderr};
+	int ret;
+
+	/* The answer is a progress stream ("Loaded image: NAME"); a failure
+	 * may come inside it, after a 200. */
+	ret = http_request(d, &x, "POST", "/images/load", "docker-archive",
+	                   quiet ? "/images/load?quiet=1" : "/images/load?quiet=0", true,
+	                   "application/x-tar", tar, len, NULL);
+	http_xfer_free(&x);
+	return ret;
+}

@@ -121,6 +121,11 @@ struct docker_push_result {
 int docker_image_push(struct docker *d, const char *name, const char *auth, bool insecure,
                       bool quiet,
                       struct docker_push_result *result);
+/* POST /images/load of the docker-archive tar (len bytes; see
+ * image/oci.h: it may hold only the layers the daemon lacks), progress
+ * on stderr unless quiet.  Fails on errors reported inside the stream
+ * too. */
+int docker_image_load(struct docker *d, const void *tar, size_t len, bool quiet);
 /* POST /images/{image}/tag: give image the name repo_tag ("repo[:tag]"). */
 int docker_image_tag(struct docker *d, const char *image, const char *repo_tag);
 /* DELETE /images/{name}; force removes it even when other tags or

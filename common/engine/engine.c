@@ -15,6 +15,7 @@
 #include "engine/backend.h"
 #include "engine/janitor.h"
 #include "engine/owner.h"
+#include "image/oci.h"
 
 struct engine *engine_new(const struct engine_ops *ops, void *impl)
 {
@@ -257,6 +258,22 @@ int engine_image_tag(struct engine *e, const char *image, const char *repo_tag)
 int engine_image_remove(struct engine *e, const char *name, bool force)
 {
 	return e->ops->image_remove(e, name, force);
+}
+
+char *engine_image_load(struct engine *e, const struct oci_image *img, const char *repo_tag,
+                        bool quiet)
+{
+	char *id = e->ops->image_load(e, img, repo_tag, quiet);
+
+	/* The ID is the config's digest by construction: another one means
+	 * the engine rewrote the config, and pbrx's own record would lie. */
+	if (id && strcmp(id, img->id)) {
+		engine_fail(e, false, "load (%s): the image's ID is %s, not %s",
+		            repo_tag ? repo_tag : img->id, id, img->id);
+		free(id);
+		return NULL;
+	}
+	return id;
 }
 
 char *engine_build(struct engine *e, const struct engine_build_spec *spec)

@@ -33,6 +33,7 @@
 /* One connection to one engine. */
 struct engine;
 struct pbrx_error;
+struct oci_image;
 
 /* A bind mount of host path source at target inside a container. */
 struct engine_mount {
@@ -188,6 +189,15 @@ int engine_image_tag(struct engine *e, const char *image, const char *repo_tag);
 /* Remove image name: only the name when the image has others; force
  * removes it even when other tags or stopped containers use it. */
 int engine_image_remove(struct engine *e, const char *name, bool force);
+/* Load img (image/oci.h: a base image's layers and layers written by
+ * pbrx) into the engine as repo_tag ("repo:tag"; NULL: untagged, docker
+ * only), progress on stderr unless quiet.  Only img's new layers are
+ * sent: the engine must have the base's.  Docker: POST /images/load of a
+ * docker-archive; buildah: skopeo copy (else buildah pull) of an OCI
+ * layout.  The image's ID (malloc'd), which is img->id: an engine that
+ * gives another is a failure. */
+char *engine_image_load(struct engine *e, const struct oci_image *img, const char *repo_tag,
+                        bool quiet);
 /* Build spec's Dockerfile.  The new image's ID (malloc'd). */
 char *engine_build(struct engine *e, const struct engine_build_spec *spec);
 
