@@ -31,11 +31,11 @@ ELF_LIBS := $(call pc,libelf,libs)
 C_TOOLS = bindep-filter cfg-extras image-inspect image-plan wheel-build image-assemble image-push
 LIBS_bindep-filter = $(JANSSON_LIBS)
 LIBS_cfg-extras = $(JANSSON_LIBS) $(INIH_LIBS)
-LIBS_image-inspect = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS)
+LIBS_image-inspect = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) $(SSL_LIBS)
 LIBS_image-plan = $(JANSSON_LIBS)
-LIBS_wheel-build = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) $(SSL_LIBS) $(ELF_LIBS) $(INIH_LIBS)
+LIBS_wheel-build = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) $(SSL_LIBS) $(ELF_LIBS) $(INIH_LIBS) -pthread
 LIBS_image-assemble = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) $(SSL_LIBS) -pthread
-LIBS_image-push = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS)
+LIBS_image-push = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) $(SSL_LIBS)
 SCRIPTS = pbrx-build-images pbrx-push-images
 
 COMMON_SRC = $(wildcard common/*/*.c)
@@ -50,7 +50,9 @@ build/common/%.o: common/%.c $(COMMON_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
+# Made afresh: ar would keep the members of modules since removed.
 build/libcommon.a: $(COMMON_OBJ)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 build/bin/%: bin/%.c build/libcommon.a $(COMMON_HDR) | build/bin
