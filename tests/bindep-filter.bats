@@ -4,6 +4,7 @@
 # os-release files, the document contract, and every error message.
 
 load helpers
+load lib/fixture
 
 setup() { common_setup; }
 teardown() { common_teardown; }
@@ -13,23 +14,8 @@ EXAMPLE="$BATS_TEST_DIRNAME/corpus/bindep/pbrx-docs-example.txt"
 OSR="$BATS_TEST_DIRNAME/corpus/os-release"
 
 @test "grammar and semantics cases (tests/fixtures/bindep-filter/cases)" {
-	local d failed=0 n=0 args rc
-	for d in "$FIX"/cases/*/; do
-		n=$((n + 1))
-		read -r -a args <"$d/args"
-		rc=0
-		(cd "$d" && bindep-filter -f bindep.txt "${args[@]}" </dev/null >"$TMP/out" 2>"$TMP/err") || rc=$?
-		if [ "$rc" != "$(cat "$d/status")" ] || ! cmp -s "$TMP/out" "$d/stdout" ||
-			! cmp -s "$TMP/err" "$d/stderr"; then
-			echo "case $(basename "$d"): exit $rc"
-			diff "$d/stdout" "$TMP/out" || true
-			diff "$d/stderr" "$TMP/err" || true
-			failed=$((failed + 1))
-		fi
-	done
-	echo "$n cases, $failed failed"
-	[ "$n" -gt 50 ]
-	[ "$failed" -eq 0 ]
+	fixture_all bindep-filter "$FIX/cases"
+	[ "$fixture_count" -gt 50 ]
 }
 
 @test "the issue's acceptance check: pbrx docs example on Alpine 3.20" {

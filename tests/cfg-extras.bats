@@ -1,15 +1,13 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
-# cfg-extras: data-driven cases under fixtures/cfg-extras/<case>/:
-#   setup.cfg   the project's file (absent in err-no-setup-cfg)
-#   stdout      the expected document (@DIR@ for the absolute project dir)
-#   stderr      the expected messages, compared exactly
-#   status      the expected exit status
-#   env         VAR=value lines added to the environment (optional)
-# Each case runs as "cfg-extras CASE" from $TMP, so messages name
-# CASE/setup.cfg.  PBRX_REGEN=1 rewrites the expectations for review.
+# cfg-extras: data-driven cases under fixtures/cfg-extras/<case>/ in the
+# format of tests/lib/fixture.bash: the case's tree is the project, and
+# cfg-extras runs in (its copy of) it with no argument; env sets
+# SOURCE_DATE_EPOCH where a case needs it.  PBRX_REGEN=1 rewrites the
+# expectations for review.
 
 load helpers
+load lib/fixture
 
 setup() {
 	common_setup
@@ -21,45 +19,15 @@ teardown() {
 	common_teardown
 }
 
-run_case() {
-	local name="$1"
-	local -a envs=()
-	mkdir -p "$TMP/$name"
-	cp -R "$FIX/$name/." "$TMP/$name/"
-	if [ -f "$FIX/$name/env" ]; then
-		mapfile -t envs <"$FIX/$name/env"
-	fi
-	got_status=0
-	(cd "$TMP" && env "${envs[@]}" cfg-extras "$name" </dev/null >"$TMP/out" 2>"$TMP/err") || got_status=$?
-	sed "s|$TMP/$name|@DIR@|g" "$TMP/out" >"$TMP/out.rel"
-}
-
 @test "cfg-extras: every fixture case" {
-	local c name failed=0
-	for c in "$FIX"/*/; do
-		name="$(basename "$c")"
-		run_case "$name"
-		if [ -n "${PBRX_REGEN:-}" ]; then
-			cp "$TMP/out.rel" "$c/stdout"
-			cp "$TMP/err" "$c/stderr"
-			echo "$got_status" >"$c/status"
-			continue
-		fi
-		if [ "$got_status" != "$(cat "$c/status")" ]; then
-			echo "$name: exit status $got_status, expected $(cat "$c/status")"
-			failed=1
-		fi
-		diff -u "$c/stdout" "$TMP/out.rel" || { echo "$name: stdout differs"; failed=1; }
-		diff -u "$c/stderr" "$TMP/err" || { echo "$name: stderr differs"; failed=1; }
-	done
-	[ "$failed" = 0 ]
+	fixture_all cfg-extras "$FIX"
 }
 
 @test "cfg-extras: errors exit 2 with one line and nothing on stdout" {
 	local c
 	for c in "$FIX"/err-*/; do
-		run_case "$(basename "$c")"
-		[ "$got_status" = 2 ] || { echo "$c: status $got_status"; false; }
+		fixture_run cfg-extras "$c"
+		[ "$fixture_status" = 2 ] || { echo "$c: status $fixture_status"; false; }
 		[ ! -s "$TMP/out" ] || { echo "$c: stdout not empty"; false; }
 		[ "$(wc -l <"$TMP/err")" = 1 ] || { echo "$c: not one line"; false; }
 	done

@@ -4,13 +4,11 @@
 # with TLS, and its stream parsers on their own (tests/lib/contract.bash;
 # docker-client-podman.bats runs the same against Podman's service).
 
+TEST_ENGINE=docker
 load helpers
 load lib/contract
 
-setup_file() { client_setup_file docker; }
-teardown_file() { client_teardown_file; }
-setup() { common_setup; }
-teardown() { common_teardown; }
+setup_file() { client_setup_file; }
 
 @test "docker client: frame demultiplexer" { client_test_demux; }
 @test "docker client: JSON progress lines, errors inside a 200 answer" { client_test_progress; }

@@ -4,21 +4,16 @@
 # dockerd (the client's own tests: docker-client-podman.bats).  scripts/install-deps
 # installs podman: without it this file fails.
 
+TEST_ENGINE=podman
 load helpers
-load lib/dockerd
-load lib/podman
+load lib/engine
 
 setup_file() {
-	command -v podman >/dev/null || {
-		echo "podman is not installed (scripts/install-deps installs it)" >&2
-		return 1
-	}
-	podman_start
-	dockerd_base_image
+	engine_start
 }
 
 teardown_file() {
-	podman_stop
+	engine_stop
 }
 
 setup() {

@@ -2,12 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # The engine contract (tests/lib/contract.bash) against podman.
 
+TEST_ENGINE=podman
 load helpers
 load lib/contract
-
-setup_file() { contract_setup_file podman; }
-teardown_file() { contract_teardown_file; }
-setup() { common_setup; }
-teardown() { common_teardown; }
 
 @test "engine contract: podman" { contract_test; }

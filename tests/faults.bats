@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
-# Nothing lost (issue 7): pbrx-build-images against faults it can't
+# Nothing lost: pbrx-build-images against faults it can't
 # prevent: no engine, the engine dying mid-build, a full wheelhouse, pip
 # failing, SIGINT and SIGTERM during each stage, two builds at once.
 # After each: a non-zero exit with a clear message, no container, an
@@ -13,7 +13,6 @@
 true
 
 load helpers
-load lib/dockerd
 load lib/tiny
 
 setup_file() {
@@ -33,12 +32,10 @@ teardown_file() {
 }
 
 setup() {
-	common_setup
+	tiny_setup
 	# The scratch space of the faulty runs: it must be empty after each.
 	SCRATCH=$TMP/scratch
 	mkdir "$SCRATCH"
-	BUILD=(pbrx-build-images --base-image "$PBRX_BASE_IMAGE"
-		--find-links "$DEPS" --find-links /usr/share/python-wheels)
 }
 
 teardown() {

@@ -1,17 +1,15 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2154 # out and err are set by run_split (helpers.bash)
-# image-plan: data-driven cases under fixtures/image-plan/<case>/:
-#   input.json  the document on stdin; @DIR@ is the case's copy in $TMP
-#   args        options, one per line (@CORPUS@ is tests/corpus)
-#   env         VAR=value lines added to the environment
-#   stdout      the expected document (@DIR@ for the project dir)
-#   stderr      the expected messages, compared exactly
-#   status      the expected exit status
-# PBRX_REGEN=1 bats tests/image-plan.bats rewrites stdout/stderr/status
-# from the current build: review the diff before committing it.
+# image-plan: data-driven cases under fixtures/image-plan/<case>/ in the
+# format of tests/lib/fixture.bash: stdin the document (@DIR@ is the
+# case's copy in $TMP, the project's directory), args options one a line
+# (@CORPUS@ is tests/corpus).  PBRX_REGEN=1 bats tests/image-plan.bats
+# rewrites stdout/stderr/status from the current build: review the diff
+# before committing it.
 
 load helpers
+load lib/fixture
 
 setup() {
 	common_setup
@@ -23,58 +21,20 @@ teardown() {
 	common_teardown
 }
 
-# run_case NAME: run image-plan for one case; sets $got_out $got_err $got_status.
+# run_case NAME: image-plan for one case (tests/lib/fixture.bash).
 run_case() {
-	local c="$FIX/$1" dir="$TMP/$1" line
-	local -a args=() envs=()
-	mkdir -p "$dir"
-	cp -R "$c/." "$dir/"
-	if [ -f "$c/args" ]; then
-		while IFS= read -r line; do
-			args+=("${line//@CORPUS@/$CORPUS}")
-		done <"$c/args"
-	fi
-	if [ -f "$c/env" ]; then
-		mapfile -t envs <"$c/env"
-	fi
-	sed "s|@DIR@|$dir|g" "$c/input.json" >"$TMP/in.json"
-	got_status=0
-	env "${envs[@]}" image-plan "${args[@]}" <"$TMP/in.json" >"$TMP/out" 2>"$TMP/err" || got_status=$?
-	sed "s|$dir|@DIR@|g" "$TMP/out" >"$TMP/out.rel"
+	fixture_run image-plan "$FIX/$1"
 }
 
 @test "image-plan: every fixture case" {
-	local c name failed=0
-	for c in "$FIX"/*/; do
-		name="$(basename "$c")"
-		run_case "$name"
-		if [ -n "${PBRX_REGEN:-}" ]; then
-			cp "$TMP/out.rel" "$c/stdout"
-			cp "$TMP/err" "$c/stderr"
-			echo "$got_status" >"$c/status"
-			continue
-		fi
-		if [ "$got_status" != "$(cat "$c/status")" ]; then
-			echo "$name: exit status $got_status, expected $(cat "$c/status")"
-			failed=1
-		fi
-		if ! diff -u "$c/stdout" "$TMP/out.rel"; then
-			echo "$name: stdout differs"
-			failed=1
-		fi
-		if ! diff -u "$c/stderr" "$TMP/err"; then
-			echo "$name: stderr differs"
-			failed=1
-		fi
-	done
-	[ "$failed" = 0 ]
+	fixture_all image-plan "$FIX"
 }
 
 @test "image-plan: errors write nothing on stdout" {
 	local c
 	for c in "$FIX"/err-*/; do
-		run_case "$(basename "$c")"
-		[ "$got_status" = 2 ] || { echo "$c: status $got_status"; false; }
+		fixture_run image-plan "$c"
+		[ "$fixture_status" = 2 ] || { echo "$c: status $fixture_status"; false; }
 		[ ! -s "$TMP/out" ] || { echo "$c: stdout not empty"; false; }
 		[ "$(wc -l <"$TMP/err")" = 1 ] || { echo "$c: not one line"; false; }
 	done
@@ -93,7 +53,7 @@ run_case() {
 
 @test "image-plan: acceptance: foo with prefix acme on alpine" {
 	run_case alpine-prefix
-	[ "$got_status" = 0 ]
+	[ "$fixture_status" = 0 ]
 	run jq -r '.plan.images[] | "\(.ref) \(.kind) \(.extras | join(","))"' "$TMP/out"
 	[ "$output" = "acme/foo-base:latest base foo_base
 acme/foo-manage:latest script foo_manage
@@ -121,7 +81,7 @@ acme/foo-scheduler:latest script " ]
 # plan_tree DIR: cfg-extras DIR | image-plan, the project section of the
 # alpine-prefix case (for its bindep section) replaced by DIR's; into $TMP/out.
 plan_tree() {
-	sed "s|@DIR@|$1|g" "$FIX/alpine-prefix/input.json" | jq 'del(.project)' |
+	sed "s|@DIR@|$1|g" "$FIX/alpine-prefix/stdin" | jq 'del(.project)' |
 		cfg-extras "$1" >"$TMP/in.json"
 	image-plan <"$TMP/in.json" >"$TMP/out"
 }
@@ -180,7 +140,7 @@ foo_setup_cfg() {
 	local c
 	for c in debian-12 dockerfile-override source-date-epoch; do
 		run_case "$c"
-		cp "$TMP/out" "$TMP/first"
+		cp "$TMP/out.raw" "$TMP/first"
 		# the project directory becomes a git checkout with a commit
 		git -C "$TMP/$c" init -q
 		git -C "$TMP/$c" add -A
@@ -190,11 +150,11 @@ foo_setup_cfg() {
 			cd "$TMP/$c"
 			run_case "$c"
 		)
-		cmp "$TMP/first" "$TMP/out"
+		cmp "$TMP/first" "$TMP/out.raw"
 		[ "$c" = dockerfile-override ] || continue
 		# without the Dockerfile in the tree: .project.dockerfiles decides
 		rm "$TMP/$c/Dockerfile.foo-manage"
-		image-plan --prefix acme <"$TMP/in.json" >"$TMP/out" 2>/dev/null
+		image-plan --prefix acme <"$TMP/in" >"$TMP/out" 2>/dev/null
 		cmp "$TMP/first" "$TMP/out"
 	done
 }
@@ -211,12 +171,12 @@ foo_setup_cfg() {
 @test "image-plan: -q silences the note about a missing {name}_base" {
 	run_case no-base-extra
 	[ -s "$TMP/err" ]
-	sed "s|@DIR@|$TMP|g" "$FIX/no-base-extra/input.json" | image-plan -q >/dev/null 2>"$TMP/err"
+	sed "s|@DIR@|$TMP|g" "$FIX/no-base-extra/stdin" | image-plan -q >/dev/null 2>"$TMP/err"
 	[ ! -s "$TMP/err" ]
 }
 
 @test "image-plan: a failed write to stdout is an error" {
-	sed "s|@DIR@|$TMP|g" "$FIX/alpine-prefix/input.json" >"$TMP/in.json"
+	sed "s|@DIR@|$TMP|g" "$FIX/alpine-prefix/stdin" >"$TMP/in.json"
 	local rc=0
 	image-plan <"$TMP/in.json" >/dev/full 2>"$TMP/err" || rc=$?
 	[ "$rc" = 1 ]

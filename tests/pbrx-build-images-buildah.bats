@@ -3,30 +3,9 @@
 # The end-to-end suite (tests/lib/e2e.bash) with buildah as root: no
 # daemon, a private containers-storage.
 
+TEST_ENGINE=buildah
 load helpers
 load lib/e2e
-load lib/buildah
-
-setup_file() {
-	buildah_start
-	buildah_base_image
-	E2E_EMPTY_LAYER=1
-	export E2E_EMPTY_LAYER
-	e2e_engine buildah
-	e2e_setup_file
-}
-
-teardown_file() {
-	buildah_stop
-}
-
-setup() {
-	e2e_setup
-}
-
-teardown() {
-	common_teardown
-}
 
 @test "build: three images named after project and scripts; stdout is the document" { e2e_test_build; }
 @test "run: each script image runs its script, with the C extension and libyaml" { e2e_test_run; }
@@ -43,5 +22,5 @@ teardown() {
 @test "image-assemble: script images side by side: one fails, the other is stopped; one message, nothing left" { e2e_test_assemble_parallel_failure; }
 @test "paths with ':' and ' ': the project, the wheelhouse and find-links mounted all the same" { e2e_test_odd_paths; }
 @test "pbrx-build-images: a failing pip step stops the run with the stage's status" { e2e_test_build_failure; }
-@test "--plan-only: a plan, no build; without an engine, the host's platform" { e2e_test_plan_only CONTAINERS_STORAGE_CONF=/nonexistent/storage.conf; }
+@test "--plan-only: a plan, no build; without an engine, the host's platform" { e2e_test_plan_only; }
 @test "Dockerfile.SCRIPT: built by the engine FROM this run's base, even with a prefix" { e2e_test_dockerfile; }

@@ -4,35 +4,9 @@
 # Docker-compatible API service (podman system service), with the
 # Docker API client: --engine docker and DOCKER_HOST at its socket.
 
+TEST_ENGINE=podman
 load helpers
 load lib/e2e
-load lib/podman
-
-setup_file() {
-	command -v podman >/dev/null || {
-		echo "podman is not installed (scripts/install-deps installs it)" >&2
-		return 1
-	}
-	podman_start
-	dockerd_base_image
-	E2E_EMPTY_LAYER=1
-	E2E_PODMAN=1
-	export E2E_EMPTY_LAYER E2E_PODMAN
-	e2e_engine docker
-	e2e_setup_file
-}
-
-teardown_file() {
-	podman_stop
-}
-
-setup() {
-	e2e_setup
-}
-
-teardown() {
-	common_teardown
-}
 
 @test "build: three images named after project and scripts; stdout is the document" { e2e_test_build; }
 @test "run: each script image runs its script, with the C extension and libyaml" { e2e_test_run; }
@@ -47,5 +21,5 @@ teardown() {
 @test "image-assemble: a failing pip step names image, step and command; nothing left; old tags kept" { e2e_test_assemble_failure; }
 @test "image-assemble: SIGTERM during a step removes containers and temporary images" { e2e_test_assemble_sigterm; }
 @test "pbrx-build-images: a failing pip step stops the run with the stage's status" { e2e_test_build_failure; }
-@test "--plan-only: a plan, no build; without an engine, the host's platform" { e2e_test_plan_only DOCKER_HOST=unix:///nonexistent/podman.sock; }
+@test "--plan-only: a plan, no build; without an engine, the host's platform" { e2e_test_plan_only; }
 @test "Dockerfile.SCRIPT: built by the engine FROM this run's base, even with a prefix" { e2e_test_dockerfile; }

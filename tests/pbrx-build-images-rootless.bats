@@ -5,32 +5,9 @@
 # ranges) runs every build, in its own containers-storage, from a copy
 # of the project it owns.
 
+TEST_ENGINE=rootless
 load helpers
 load lib/e2e
-load lib/buildah
-
-setup_file() {
-	buildah_rootless_start
-	buildah_base_image
-	E2E_EMPTY_LAYER=1
-	# the user can't give its files to another
-	E2E_OTHER_OWNER=""
-	export E2E_EMPTY_LAYER E2E_OTHER_OWNER
-	e2e_engine buildah
-	e2e_setup_file
-}
-
-teardown_file() {
-	buildah_stop
-}
-
-setup() {
-	e2e_setup
-}
-
-teardown() {
-	common_teardown
-}
 
 @test "build: three images named after project and scripts; stdout is the document" { e2e_test_build; }
 @test "run: each script image runs its script, with the C extension and libyaml" { e2e_test_run; }
@@ -45,5 +22,5 @@ teardown() {
 @test "image-assemble: a failing pip step names image, step and command; nothing left; old tags kept" { e2e_test_assemble_failure; }
 @test "image-assemble: SIGTERM during a step removes containers and temporary images" { e2e_test_assemble_sigterm; }
 @test "pbrx-build-images: a failing pip step stops the run with the stage's status" { e2e_test_build_failure; }
-@test "--plan-only: a plan, no build; without an engine, the host's platform" { e2e_test_plan_only CONTAINERS_STORAGE_CONF=/nonexistent/storage.conf; }
+@test "--plan-only: a plan, no build; without an engine, the host's platform" { e2e_test_plan_only; }
 @test "Dockerfile.SCRIPT: built by the engine FROM this run's base, even with a prefix" { e2e_test_dockerfile; }

@@ -3,31 +3,9 @@
 # The end-to-end suite (tests/lib/e2e.bash) with a private dockerd, the
 # second build over TLS.
 
+TEST_ENGINE=docker
 load helpers
 load lib/e2e
-
-setup_file() {
-	dockerd_start --tls "$(dockerd_free_port)"
-	dockerd_base_image
-	E2E_SECOND_ENV="DOCKER_HOST=$DOCKERD_TLS_HOST DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=$DOCKERD_CERTS"
-	export E2E_SECOND_ENV
-	E2E_NO_CACHE=1
-	export E2E_NO_CACHE
-	e2e_engine docker
-	e2e_setup_file
-}
-
-teardown_file() {
-	dockerd_stop
-}
-
-setup() {
-	e2e_setup
-}
-
-teardown() {
-	common_teardown
-}
 
 @test "build: three images named after project and scripts; stdout is the document" { e2e_test_build; }
 @test "run: each script image runs its script, with the C extension and libyaml" { e2e_test_run; }
@@ -44,5 +22,5 @@ teardown() {
 @test "image-assemble: script images side by side: one fails, the other is stopped; one message, nothing left" { e2e_test_assemble_parallel_failure; }
 @test "paths with ':' and ' ': the project, the wheelhouse and find-links mounted all the same" { e2e_test_odd_paths; }
 @test "pbrx-build-images: a failing pip step stops the run with the stage's status" { e2e_test_build_failure; }
-@test "--plan-only: a plan, no build; without an engine, the host's platform" { e2e_test_plan_only DOCKER_HOST=unix:///nonexistent/docker.sock; }
+@test "--plan-only: a plan, no build; without an engine, the host's platform" { e2e_test_plan_only; }
 @test "Dockerfile.SCRIPT: built by the engine FROM this run's base, even with a prefix" { e2e_test_dockerfile; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
 # The planning half of the pipeline, end to end, on the example project:
-# issue 3's acceptance check.
+# the acceptance check of the planning stages.
 
 load helpers
 

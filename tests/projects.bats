@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2030,SC2031 # out and err come from run_split
-# Every kind of project end to end (issue 9): pyproject.toml with the
+# Every kind of project end to end: pyproject.toml with the
 # setuptools backend, setup.py only, pbr-style setup.cfg; names with dots,
 # dashes and capitals; extras spelled differently from what pbrx looks
 # for; and a bindep.txt that forgets a runtime library.  Each is built by

@@ -2,143 +2,19 @@
 # SPDX-License-Identifier: Apache-2.0
 # pbrx-push-images, image-push and pbrx-build-images --push with the
 # docker engine (a private dockerd) against real registries on loopback:
-# Debian's docker-registry once plain HTTP, once TLS with a CA made here,
-# once with htpasswd basic auth.  Every result is checked through the
-# registry's own HTTP API.
-#
-# The images are cheap: the offline base image with one committed layer
-# as ORG/proj-base, one more as ORG/proj-script, named by a tiny project
-# whose setup.cfg declares them.  One test builds and pushes examples/yamlcat
-# for real.
+# the push suite of tests/lib/push.bash, and what only dockerd does.  One
+# test builds and pushes examples/yamlcat for real.
 
+TEST_ENGINE=docker
 load helpers
-load lib/dockerd
-load lib/registry
+load lib/push
 
-USER_OK=pbrx-pusher
-PASS_OK=Pw-9f8e7d6c-never-shown
-PASS_BAD=Wrong-5a4b3c-never-shown
-
-# docker CLI of the private daemon
-dk() {
-	"$DOCKER_CLI" "$@"
-}
-
-# for registry_tag_project
-push_tag() {
-	dk tag "$1" "$2"
-}
-
-setup_file() {
-	dockerd_start
-	dockerd_base_image
-	registry_start plain
-	registry_start tls --tls
-	registry_start auth --htpasswd "$USER_OK" "$PASS_OK"
-	P=$BATS_FILE_TMPDIR/proj
-	export P
-	registry_project "$P"
-	registry_images_docker dk
-	registry_tag_project "$REG_PLAIN" org
-	registry_tag_project "$REG_TLS" org
-	registry_tag_project "$REG_AUTH" org
-	# No credentials unless a test gives some.
-	export DOCKER_CONFIG=$BATS_FILE_TMPDIR/no-docker-config
-}
-
-teardown_file() {
-	registry_stop_all
-	dockerd_stop
-}
-
-setup() {
-	common_setup
-}
-
-teardown() {
-	common_teardown
-}
-
-@test "plain HTTP: base and script image pushed, progress per image and layer, the document says what" {
-	run_split pbrx-push-images --engine docker --prefix "$REG_PLAIN/org" --tag 1.0 "$P"
-	[ "$status" -eq 0 ]
-	registry_check_pushed plain org
-	[ "$(jq -c '[.pushed[].ref]' <<<"$out")" = "[\"$REG_PLAIN/org/proj-base:1.0\",\"$REG_PLAIN/org/proj-script:1.0\"]" ]
-	[ "$(jq -c '.pushed[0] | keys_unsorted' <<<"$out")" = '["ref","digest","layers_pushed","layers_existing"]' ]
-	# base: both layers sent; script: its own layer sent, the base's mounted
-	[ "$(jq -c '[.pushed[] | [.layers_pushed, .layers_existing]]' <<<"$out")" = '[[2,0],[1,2]]' ]
-	grep -q "^image-push: $REG_PLAIN/org/proj-base:1.0: pushing\$" <<<"$err"
-	grep -q "^image-push: $REG_PLAIN/org/proj-base:1.0: layer [0-9a-f]*: Pushed\$" <<<"$err"
-	grep -q "^image-push: $REG_PLAIN/org/proj-script:1.0: layer [0-9a-f]*: Mounted from org/proj-base\$" <<<"$err"
-	grep -q "^image-push: $REG_PLAIN/org/proj-script:1.0: pushed sha256:[0-9a-f]\{64\} (layers: 1 sent, 2 already in the registry)\$" <<<"$err"
-	# the first push's cost, for the record
-	registry_record_first plain push.bats
-}
-
-@test "plain HTTP: a second push sends no blob again; every layer already exists" {
-	run_split pbrx-push-images --engine docker --prefix "$REG_PLAIN/org" --tag 1.0 "$P"
-	[ "$status" -eq 0 ]
-	registry_check_pushed plain org
-	registry_check_no_resend plain push.bats
-	[ "$(jq -c '[.pushed[] | [.layers_pushed, .layers_existing]]' <<<"$out")" = '[[0,2],[0,3]]' ]
-	refute grep -q ': Pushed$' <<<"$err"
-	[ "$(grep -c ': Layer already exists$' <<<"$err")" = 5 ]
-}
-
-@test "plain HTTP: removed here, pulled back from the registry, the script image runs" {
-	run_split pbrx-push-images -q --engine docker --prefix "$REG_PLAIN/org" --tag 1.0 "$P"
-	[ "$status" -eq 0 ]
-	[ "$err" = "" ]
-	dk rmi "$REG_PLAIN/org/proj-script:1.0" "$REG_PLAIN/org/proj-base:1.0" >/dev/null
-	refute dk image inspect "$REG_PLAIN/org/proj-script:1.0" >/dev/null 2>&1
-	dk pull -q "$REG_PLAIN/org/proj-script:1.0" >/dev/null
-	[ "$(dk run --rm "$REG_PLAIN/org/proj-script:1.0")" = "base
-script" ]
-}
-
-@test "TLS: pushed over HTTPS to a registry with a certificate of its own CA" {
-	# the registry speaks nothing but TLS, and the CA made here verifies it
-	refute curl -fsS "http://$REG_TLS/v2/" >/dev/null 2>&1
-	curl -fsS --cacert "$(registry_dir tls)/ca.pem" "https://$REG_TLS/v2/" >/dev/null
-	run_split pbrx-push-images --engine docker --prefix "$REG_TLS/org" --tag 1.0 "$P"
-	[ "$status" -eq 0 ]
-	registry_check_pushed tls org
-	# and with a saved document instead of the project
-	run_split pbrx-push-images -q --engine docker --document <(printf '%s\n' "$out")
-	[ "$status" -eq 0 ]
-	[ "$(jq -c '[.pushed[] | .layers_pushed]' <<<"$out")" = '[0,0]' ]
-}
-
-@test "basic auth: the credentials of DOCKER_CONFIG push; never printed, even with -v" {
-	registry_docker_config "$TMP/cfg" "$USER_OK" "$PASS_OK" "$REG_AUTH"
-	DOCKER_CONFIG=$TMP/cfg run_split pbrx-push-images -v --engine docker \
-		--prefix "$REG_AUTH/org" --tag 1.0 "$P"
-	[ "$status" -eq 0 ]
-	registry_check_pushed auth org
-	secret64=$(printf '%s:%s' "$USER_OK" "$PASS_OK" | base64 -w0)
-	refute grep -q -e "$PASS_OK" -e "$secret64" -e "X-Registry-Auth" <<<"$out$err"
-	refute grep -rq -e "$PASS_OK" "$DOCKERD_RUN/dockerd.log"
-}
-
-@test "basic auth: a wrong password fails with exit 1 and one line, no secret in it" {
-	registry_docker_config "$TMP/cfg" "$USER_OK" "$PASS_BAD" "$REG_AUTH"
-	registry_tag_project "$REG_AUTH" bad
-	DOCKER_CONFIG=$TMP/cfg run_split pbrx-push-images -q --engine docker \
-		--prefix "$REG_AUTH/bad" --tag 1.0 "$P"
-	[ "$status" -eq 1 ]
-	[ "$err" = "image-push: docker: POST /images/{name}/push ($REG_AUTH/bad/proj-base:1.0): unauthorized: authentication required (credentials: $TMP/cfg/config.json)" ]
-	[ "$out" = "" ]
-	# not -q: progress, then the same single error line, still no secret
-	DOCKER_CONFIG=$TMP/cfg run_split pbrx-push-images -vv --engine docker \
-		--prefix "$REG_AUTH/bad" --tag 1.0 "$P"
-	[ "$status" -eq 1 ]
-	[ "$(grep -c 'unauthorized' <<<"$err")" = 1 ]
-	[ "$(tail -n 1 <<<"$err")" = "image-push: docker: POST /images/{name}/push ($REG_AUTH/bad/proj-base:1.0): unauthorized: authentication required (credentials: $TMP/cfg/config.json)" ]
-	secret64=$(printf '%s:%s' "$USER_OK" "$PASS_BAD" | base64 -w0)
-	refute grep -q -e "$PASS_BAD" -e "$secret64" <<<"$out$err"
-	# nothing of it reached the registry
-	[ "$(registry_curl auth /v2/_catalog | jq '.repositories | index("bad/proj-base")')" = null ]
-}
+@test "plain HTTP: base and script image pushed, progress per image and layer, the document says what" { push_test_first; }
+@test "plain HTTP: a second push sends no blob again; every layer already exists" { push_test_second; }
+@test "plain HTTP: removed here, pulled back from the registry, the script image runs" { push_test_pull_back; }
+@test "TLS: pushed over HTTPS to a registry with a certificate of its own CA" { push_test_tls; }
+@test "basic auth: the credentials of DOCKER_CONFIG push; never printed, even with -v" { push_test_basic_auth; }
+@test "basic auth: a wrong password fails with exit 1 and one line, no secret in it" { push_test_wrong_password; }
 
 @test "basic auth: no credentials at all fail as cleanly" {
 	registry_tag_project "$REG_AUTH" anon
@@ -209,40 +85,9 @@ $REG_AUTH" ]
 	[ "$err" = "image-push: docker: push ($REG_AUTH/org/proj-base:1.0): $TMP/cfg/config.json: .credsStore: docker-credential-pbrx-no-such-helper: not found on PATH" ]
 }
 
-@test "an unreachable registry: exit 1, one line" {
-	port=$(dockerd_free_port)
-	registry_tag_project "127.0.0.1:$port" org
-	run_split pbrx-push-images --engine docker --prefix "127.0.0.1:$port/org" --tag 1.0 "$P"
-	[ "$status" -eq 1 ]
-	[ "$(grep -c '^image-push: docker:' <<<"$err")" = 1 ]
-	grep -q "^image-push: docker: POST /images/{name}/push (127.0.0.1:$port/org/proj-base:1.0): .*127.0.0.1:$port.*connection refused\$" <<<"$err"
-}
-
-@test "a missing image: exit 1, one line, nothing sent" {
-	before=$(registry_blob_puts plain)
-	run_split pbrx-push-images --engine docker --prefix "$REG_PLAIN/nothing" "$P"
-	[ "$status" -eq 1 ]
-	[ "$err" = "image-push: $REG_PLAIN/nothing/proj-base:latest: no such image here (build it first: pbrx-build-images)" ]
-	[ "$(registry_blob_puts plain)" = "$before" ]
-}
-
-@test "a push failing partway leaves no tag for that image: layers sent, manifest refused" {
-	registry_tag_project "$REG_PLAIN" half
-	# The registry cannot write this repository's manifests: its blobs
-	# upload, then the manifest (sent last, and what makes the tag) fails.
-	m=$(registry_block_manifests plain half)
-	run_split pbrx-push-images -q --engine docker --prefix "$REG_PLAIN/half" --tag 1.0 "$P"
-	chattr -i "$m"
-	[ "$status" -eq 1 ]
-	[ "$err" = "image-push: docker: POST /images/{name}/push ($REG_PLAIN/half/proj-script:1.0): received unexpected HTTP status: 500 Internal Server Error" ]
-	# the base image went first and is complete; the script image's
-	# layers and config reached the registry, but no tag and no manifest
-	registry_check_partial plain half
-	# once the registry can write again, the same push completes
-	run_split pbrx-push-images -q --engine docker --prefix "$REG_PLAIN/half" --tag 1.0 "$P"
-	[ "$status" -eq 0 ]
-	registry_check_pushed plain half
-}
+@test "an unreachable registry: exit 1, one line" { push_test_unreachable; }
+@test "a missing image: exit 1, one line, nothing sent" { push_test_missing; }
+@test "a push failing partway leaves no tag for that image: layers sent, manifest refused" { push_test_partial; }
 
 @test "pbrx-build-images --push: yamlcat built and pushed, pulled back and run" {
 	export PIP_NO_INDEX=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -258,9 +103,9 @@ $REG_AUTH" ]
 	done
 	# the base image's layer was in the registry already (the test images')
 	[ "$(jq '.pushed[0].layers_existing' <<<"$out")" -ge 1 ]
-	dk rmi "$REG_PLAIN/acme/yamlcat:2.0" >/dev/null
-	dk pull -q "$REG_PLAIN/acme/yamlcat:2.0" >/dev/null
-	[ "$(dk run --rm -i "$REG_PLAIN/acme/yamlcat:2.0" <<<'a: 1' | tr '\n' ' ')" = "+STR +DOC +MAP =VAL :a =VAL :1 -MAP -DOC -STR " ]
+	push_cli rmi "$REG_PLAIN/acme/yamlcat:2.0" >/dev/null
+	push_cli pull -q "$REG_PLAIN/acme/yamlcat:2.0" >/dev/null
+	[ "$(push_cli run --rm -i "$REG_PLAIN/acme/yamlcat:2.0" <<<'a: 1' | tr '\n' ' ')" = "+STR +DOC +MAP =VAL :a =VAL :1 -MAP -DOC -STR " ]
 	# and pbrx-push-images finds the same names in the project
 	run_split pbrx-push-images -q --engine docker --prefix "$REG_PLAIN/acme" --tag 2.0 \
 		"$PBRX_ROOT/examples/yamlcat"

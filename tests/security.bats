@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
-# Nobody in (issue 7): project-controlled text never becomes a shell
+# Nobody in: project-controlled text never becomes a shell
 # command or an option, the project is mounted read-only in unprivileged
 # containers, and pip's secrets reach pip but nothing that is kept: no
 # layer, image configuration, history, label, document or log line.  A
@@ -10,7 +10,6 @@
 true
 
 load helpers
-load lib/dockerd
 load lib/tiny
 
 setup_file() {
@@ -22,11 +21,9 @@ teardown_file() {
 }
 
 setup() {
-	common_setup
+	tiny_setup
 	# Unique per test: what an injected command would create.
 	MARK=/tmp/pbrx-pwned-$BATS_TEST_NUMBER-$$-$RANDOM
-	BUILD=(pbrx-build-images --base-image "$PBRX_BASE_IMAGE"
-		--find-links "$DEPS" --find-links /usr/share/python-wheels)
 }
 
 teardown() {

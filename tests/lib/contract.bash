@@ -1,37 +1,18 @@
 # SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash disable=SC2154 # out, err and status: set by run_split
 # The engine contract (tests/tools/engine-contract.c) against one back
-# end: contract_setup_file ENGINE starts it (dockerd, podman or buildah
-# as root), and contract_test runs the program over the base image.
-# Loaded by tests/engine-contract-ENGINE.bats, each a few lines.
+# end, named by TEST_ENGINE (lib/engine.bash: docker, podman or buildah
+# as root): setup_file starts it and builds the program, contract_test
+# runs it over the base image.  Loaded by tests/engine-contract-ENGINE.bats,
+# each a few lines, and by the Docker client's files (docker-client*.bats).
 
-load lib/dockerd
-load lib/podman
-load lib/buildah
+load lib/engine
 
-# contract_setup_file docker|podman|buildah
-contract_setup_file() {
+setup_file() {
 	local root
-	CONTRACT_ENGINE=$1
-	case $1 in
-	docker)
-		dockerd_start
-		dockerd_base_image
-		PBRX_ENGINE=docker ;;
-	podman)
-		command -v podman >/dev/null || {
-			echo "podman is not installed" >&2
-			return 1
-		}
-		podman_start
-		dockerd_base_image
-		PBRX_ENGINE=docker ;;
-	buildah)
-		buildah_start
-		buildah_base_image
-		PBRX_ENGINE=buildah ;;
-	esac
-	export CONTRACT_ENGINE PBRX_ENGINE
+	engine_start
+	PBRX_ENGINE=$TEST_BACKEND
+	export PBRX_ENGINE
 	root=$BATS_TEST_DIRNAME/..
 	# shellcheck disable=SC2046 # the sanitizers' flags, when built so
 	cc -D_GNU_SOURCE -I"$root/common" -std=c11 -g -Wall -Wextra -Werror \
@@ -41,12 +22,16 @@ contract_setup_file() {
 		"$root/build/libcommon.a" -ljansson -lcurl -larchive
 }
 
-contract_teardown_file() {
-	case $CONTRACT_ENGINE in
-	docker) dockerd_stop ;;
-	podman) podman_stop ;;
-	buildah) buildah_stop ;;
-	esac
+teardown_file() {
+	engine_stop
+}
+
+setup() {
+	common_setup
+}
+
+teardown() {
+	common_teardown
 }
 
 # Every step of the contract, in order, and nothing on stdout but them.
@@ -77,34 +62,19 @@ ok: image remove" ]
 }
 
 # ---- the Docker client (tests/tools/docker-api.c) -------------------
-# client_setup_file docker|podman: the service the client talks to
-# (dockerd over TCP with TLS, or Podman's service on its socket) with
-# the base image, and the client's test driver built.
+# client_setup_file: for TEST_ENGINE docker or podman, the service the
+# client talks to (dockerd over TCP with TLS, or Podman's service on its
+# socket) with the base image, and the client's test driver built: the
+# client's files' setup_file (teardown_file, setup and teardown as above).
 client_setup_file() {
-	CLIENT_ENGINE=$1
-	case $1 in
-	docker)
-		dockerd_start --tls "$(dockerd_free_port)" ;;
-	podman)
-		command -v podman >/dev/null || {
-			echo "podman is not installed (scripts/install-deps installs it)" >&2
-			return 1
-		}
-		podman_start ;;
-	esac
-	export CLIENT_ENGINE
-	dockerd_base_image
+	if [ "$TEST_ENGINE" = docker ]; then
+		engine_start --tls "$(dockerd_free_port)"
+	else
+		engine_start
+	fi
 	docker_api_build
 }
 
-client_teardown_file() {
-	case $CLIENT_ENGINE in
-	docker) dockerd_stop ;;
-	podman) podman_stop ;;
-	esac
-}
-
-# The stream parsers on their own: no service needed.
 client_test_demux() {
 	api=$BATS_FILE_TMPDIR/docker-api
 	printf '\001\000\000\000\000\000\000\006stdout\002\000\000\000\000\000\000\007stderr\n\001\000\000\000\000\000\000\000\001\000\000\000\000\000\000\001!' \

@@ -13,7 +13,7 @@
 # certificates made here with openssl, and exports DOCKERD_TLS_HOST and
 # DOCKERD_CERTS (ca.pem, cert.pem, key.pem, for DOCKER_CERT_PATH).
 #
-# The daemon runs as ../shared/ENGINES.md says it must on these machines:
+# The daemon runs as it must on these machines:
 # no bridge (a bridge takes a 172.17.x address; private ranges are off
 # limits), no iptables, no masquerading.  Containers that need the Debian
 # mirror must use network mode host.
@@ -27,12 +27,51 @@
 # The Debian CLI: /usr/local/bin may hold a newer static one without buildx.
 DOCKER_CLI=/usr/bin/docker
 
-# Is the dockerd of run dir $1 alive?
+# dockerd_alive PIDFILE: is the daemon of PIDFILE alive?  (podman.bash's
+# service too.)
 dockerd_alive() {
 	local pid
-	[ -f "$1/dockerd.pid" ] || return 1
-	pid=$(cat "$1/dockerd.pid" 2>/dev/null) || return 1
+	[ -f "$1" ] || return 1
+	pid=$(cat "$1" 2>/dev/null) || return 1
 	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+
+# dockerd_await NAME SOCKET PID LOG: wait up to 30 s until the daemon NAME
+# (PID, writing LOG) answers /_ping on the unix SOCKET; when it exits or
+# does not answer, say so with the end of its log and fail.  (podman.bash's
+# service too.)
+dockerd_await() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		if curl -sf --unix-socket "$2" http://localhost/_ping >/dev/null 2>&1; then
+			return 0
+		fi
+		if ! kill -0 "$3" 2>/dev/null; then
+			echo "$1 exited; its log:" >&2
+			tail -n 30 "$4" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	echo "$1 did not answer /_ping in 30 s; its log:" >&2
+	tail -n 30 "$4" >&2
+	return 1
+}
+
+# dockerd_kill NAME PID SECONDS: SIGTERM to the daemon NAME, SIGKILL when
+# it is still there after SECONDS.  (podman.bash's service too.)
+dockerd_kill() {
+	local i
+	if [ -z "$2" ] || ! kill -0 "$2" 2>/dev/null; then
+		return 0
+	fi
+	kill -TERM "$2" 2>/dev/null || :
+	for ((i = 0; i < $3 * 10; i++)); do
+		kill -0 "$2" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	echo "$1 $2 ignored SIGTERM for $3 s; killing it" >&2
+	kill -KILL "$2" 2>/dev/null || :
 }
 
 # dockerd_certs DIR: a CA, a server certificate for 127.0.0.1 and a client
@@ -67,13 +106,13 @@ dockerd_certs() {
 
 # dockerd_start [--tls PORT]: start the daemon and wait until it answers.
 dockerd_start() {
-	local tls_port="" run i
+	local tls_port="" run
 	local -a args
 	if [ "${1:-}" = --tls ]; then
 		tls_port=${2:?dockerd_start --tls PORT}
 	fi
 	run=${PBRX_TEST_RUN:-/run/pbrx-test}
-	if dockerd_alive "$run"; then
+	if dockerd_alive "$run/dockerd.pid"; then
 		run=$run-$$
 	fi
 	DOCKERD_RUN=$run
@@ -109,22 +148,10 @@ dockerd_start() {
 	export DOCKERD_PID
 	DOCKER_HOST=unix://$DOCKERD_RUN/docker.sock
 	export DOCKER_HOST
-	for ((i = 0; i < 300; i++)); do
-		if curl -sf --unix-socket "$DOCKERD_RUN/docker.sock" http://localhost/_ping >/dev/null 2>&1; then
-			return 0
-		fi
-		if ! kill -0 "$DOCKERD_PID" 2>/dev/null; then
-			echo "dockerd exited; its log:" >&2
-			tail -n 30 "$DOCKERD_RUN/dockerd.log" >&2
-			dockerd_stop
-			return 1
-		fi
-		sleep 0.1
-	done
-	echo "dockerd did not answer /_ping in 30 s; its log:" >&2
-	tail -n 30 "$DOCKERD_RUN/dockerd.log" >&2
-	dockerd_stop
-	return 1
+	dockerd_await dockerd "$DOCKERD_RUN/docker.sock" "$DOCKERD_PID" "$DOCKERD_RUN/dockerd.log" || {
+		dockerd_stop
+		return 1
+	}
 }
 
 # Unmount whatever is mounted under directory $1, deepest first.
@@ -167,21 +194,11 @@ dockerd_posted() {
 
 # dockerd_stop: stop the daemon by its pid and remove all its state.
 dockerd_stop() {
-	local pid=${DOCKERD_PID:-} i
+	local pid=${DOCKERD_PID:-}
 	if [ -z "$pid" ] && [ -f "${DOCKERD_RUN:-/nonexistent}/dockerd.pid" ]; then
 		pid=$(cat "$DOCKERD_RUN/dockerd.pid")
 	fi
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null || :
-		for ((i = 0; i < 200; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$pid" 2>/dev/null; then
-			echo "dockerd $pid ignored SIGTERM for 20 s; killing it" >&2
-			kill -KILL "$pid" 2>/dev/null || :
-		fi
-	fi
+	dockerd_kill dockerd "$pid" 20
 	if [ -n "${DOCKERD_RUN:-}" ]; then
 		# dockerd leaves the nsfs mount of its network namespace.
 		dockerd_unmount_under "$DOCKERD_RUN"

@@ -1,26 +1,70 @@
 # SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash disable=SC2030,SC2031,SC2016,SC2154 # out/err/status come from run_split; scripts for the images' sh
 # The end-to-end suite of pbrx-build-images and image-assemble, shared by
-# one thin bats file per engine (tests/e2e-*.bats): the example project
-# (examples/yamlcat) built into images from the offline Debian base
-# image, then the images run, inspected and taken apart.  One build in
-# setup_file serves most tests; the others build again with other
-# options.
+# one thin bats file per engine (tests/pbrx-build-images[-ENGINE].bats):
+# the example project (examples/yamlcat) built into images from the
+# offline Debian base image, then the images run, inspected and taken
+# apart.  One build in setup_file serves most tests; the others build
+# again with other options.
 #
-# A bats file sets its engine up in setup_file, then calls one of
-#   e2e_engine docker          dockerd or podman's service via DOCKER_HOST
-#   e2e_engine buildah         buildah (buildah_as from lib/buildah.bash)
-# and e2e_setup_file; setup calls e2e_setup, each @test one e2e_test_*
-# function.  Knobs, exported before e2e_setup_file:
-#   E2E_SECOND_ENV "VAR=VALUE ..." for the second build, e.g. TLS
+#   TEST_ENGINE=docker|podman|buildah|rootless    (lib/engine.bash)
+#   load lib/e2e
+#   @test "..." { e2e_test_build; }
+#
+# This file gives the bats file its setup_file, teardown_file, setup and
+# teardown, and an e2e_test_NAME function a test.  (bats 1.8 finds @test
+# blocks only in the .bats file itself, so each engine file lists its
+# tests, one line each.)  What sets the engines apart, by TEST_ENGINE in
+# setup_file:
+#   E2E_SECOND_ENV "VAR=VALUE ..." for the second build (docker: over TLS)
 #   E2E_EMPTY_LAYER=1  the engine adds an (empty) layer for a commit of
 #                  configuration only
 #   E2E_OTHER_OWNER    owner given to some project files ("" to keep)
 #   E2E_NO_CACHE=1 also check that --no-cache builds every layer again
 #   E2E_PODMAN=1   podman's commit adds TERM=xterm and container=podman
 #                  to the environment and WorkingDir "/": not compared
+#   E2E_NO_ENGINE  "VAR=VALUE" under which the engine does not answer
 
-load "$BATS_TEST_DIRNAME/lib/dockerd.bash"
+load lib/engine
+
+setup_file() {
+	E2E_SECOND_ENV="" E2E_EMPTY_LAYER="" E2E_NO_CACHE="" E2E_PODMAN=""
+	case $TEST_ENGINE in
+	docker)
+		engine_start --tls "$(dockerd_free_port)"
+		E2E_SECOND_ENV="DOCKER_HOST=$DOCKERD_TLS_HOST DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=$DOCKERD_CERTS"
+		E2E_NO_CACHE=1
+		E2E_NO_ENGINE=DOCKER_HOST=unix:///nonexistent/docker.sock ;;
+	podman)
+		engine_start
+		E2E_EMPTY_LAYER=1
+		E2E_PODMAN=1
+		E2E_NO_ENGINE=DOCKER_HOST=unix:///nonexistent/podman.sock ;;
+	buildah | rootless)
+		engine_start
+		E2E_EMPTY_LAYER=1
+		E2E_NO_ENGINE=CONTAINERS_STORAGE_CONF=/nonexistent/storage.conf ;;
+	esac
+	if [ "$TEST_ENGINE" = rootless ]; then
+		# the user can't give its files to another
+		E2E_OTHER_OWNER=""
+		export E2E_OTHER_OWNER
+	fi
+	export E2E_SECOND_ENV E2E_EMPTY_LAYER E2E_NO_CACHE E2E_PODMAN E2E_NO_ENGINE
+	e2e_setup_file
+}
+
+teardown_file() {
+	engine_stop
+}
+
+setup() {
+	e2e_setup
+}
+
+teardown() {
+	common_teardown
+}
 
 # snapshot DIR: every entry's path, owner, mode, type, size and mtime,
 # and every file's checksum.
@@ -32,15 +76,9 @@ snapshot() {
 	)
 }
 
-# e2e_engine docker|buildah: the commands that look at the engine.
-e2e_engine() {
-	E2E_ENGINE=$1
-	export E2E_ENGINE
-}
-
 # as_user CMD...: run CMD as the user that builds.
 as_user() {
-	if [ "$E2E_ENGINE" = buildah ]; then
+	if [ "$TEST_BACKEND" = buildah ]; then
 		buildah_as "$@"
 	else
 		"$@"
@@ -50,7 +88,7 @@ as_user() {
 # as_user_exec CMD...: the same, replacing the shell: in a background
 # job, $! is then the command's pid.
 as_user_exec() {
-	if [ "$E2E_ENGINE" = buildah ]; then
+	if [ "$TEST_BACKEND" = buildah ]; then
 		BUILDAH_EXEC="exec" buildah_as "$@"
 	else
 		exec "$@"
@@ -59,7 +97,7 @@ as_user_exec() {
 
 # img_json REF: the image as {Id, Size, Config, Layers}.
 img_json() {
-	if [ "$E2E_ENGINE" = docker ]; then
+	if [ "$TEST_BACKEND" = docker ]; then
 		"$DOCKER_CLI" image inspect "$1" | jq '.[0] | {Id, Size, Config, Layers: .RootFS.Layers}'
 	else
 		as_user buildah inspect --type image "$1" |
@@ -99,7 +137,7 @@ img_run() {
 	done
 	ref=$1
 	shift
-	if [ "$E2E_ENGINE" = docker ]; then
+	if [ "$TEST_BACKEND" = docker ]; then
 		# Not --rm: podman's service then loses the exit status.
 		c=pbrx-e2e-run-$$-$RANDOM
 		args=(--name "$c" --network none)
@@ -129,7 +167,7 @@ run_in() {
 
 # Working containers, names of the running ones, image IDs, tags.
 containers() {
-	if [ "$E2E_ENGINE" = docker ]; then
+	if [ "$TEST_BACKEND" = docker ]; then
 		"$DOCKER_CLI" ps -aq
 	else
 		as_user buildah containers --all --quiet
@@ -137,7 +175,7 @@ containers() {
 }
 
 container_names() {
-	if [ "$E2E_ENGINE" = docker ]; then
+	if [ "$TEST_BACKEND" = docker ]; then
 		"$DOCKER_CLI" ps --format '{{.Names}}'
 	else
 		as_user buildah containers --all --format '{{.ContainerName}}'
@@ -145,7 +183,7 @@ container_names() {
 }
 
 all_images() {
-	if [ "$E2E_ENGINE" = docker ]; then
+	if [ "$TEST_BACKEND" = docker ]; then
 		"$DOCKER_CLI" images -aq --no-trunc | sort -u
 	else
 		as_user buildah images --all --quiet --no-trunc | sort -u
@@ -153,7 +191,7 @@ all_images() {
 }
 
 tags() {
-	if [ "$E2E_ENGINE" = docker ]; then
+	if [ "$TEST_BACKEND" = docker ]; then
 		"$DOCKER_CLI" images --format '{{.Repository}}:{{.Tag}}'
 	else
 		as_user buildah images --format '{{.Name}}:{{.Tag}}'
@@ -166,7 +204,7 @@ tags() {
 e2e_setup_file() {
 	local rc=0
 	PATH="$PBRX_ROOT/build/bin:$PATH"
-	export PATH LC_ALL=C PBRX_ENGINE=$E2E_ENGINE
+	export PATH LC_ALL=C PBRX_ENGINE=$TEST_BACKEND
 	# No package index here: dependencies come from local wheelhouses.
 	export PIP_NO_INDEX=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 	if [ -n "${BUILDAH_HOME:-}" ]; then
@@ -612,8 +650,8 @@ e2e_test_build_failure() {
 	[ "$(ls -A "$TMP/scratch")" = "" ]
 }
 
-# e2e_test_plan_only NO-ENGINE-ENV...: the environment under which the
-# engine does not answer.
+# e2e_test_plan_only: --plan-only with the engine, then under
+# E2E_NO_ENGINE, where it does not answer.
 e2e_test_plan_only() {
 	images=$(all_images)
 	run_split as_user pbrx-build-images --plan-only --base-image "$PBRX_BASE_IMAGE" --prefix acme "$PROJ"
@@ -625,7 +663,7 @@ acme/yamlcat-lint:latest" ]
 	[ "$(jq -r .bindep.platform.source <<<"$out")" = base ]
 	[ "$(all_images)" = "$images" ]
 	[ "$(containers)" = "" ]
-	run_split as_user env "$@" pbrx-build-images --plan-only --base-image "$PBRX_BASE_IMAGE" "$PROJ"
+	run_split as_user env "$E2E_NO_ENGINE" pbrx-build-images --plan-only --base-image "$PBRX_BASE_IMAGE" "$PROJ"
 	[ "$status" -eq 0 ]
 	grep -q "^pbrx-build-images: warning: --plan-only: planning for this host's platform" <<<"$err"
 	[ "$(jq -r .bindep.platform.source <<<"$out")" = host ]

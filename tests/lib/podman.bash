@@ -6,19 +6,21 @@
 #   teardown_file() { podman_stop; }
 #
 # podman_start exports DOCKER_HOST and PODMAN_RUN, PODMAN_ROOT, PODMAN_PID.
-# Settings from ../shared/ENGINES.md: runc (crun fails on this hybrid
+# Settings these machines need: runc (crun fails on this hybrid
 # cgroup setup) and explicit nofile/nproc ulimits (no CAP_SYS_RESOURCE).
 # Containers here use network mode none or host only: Podman's default
 # network is a bridge on a private range.
+#
+# Needs lib/dockerd (its start, stop and unmount helpers serve both).
 #
 # Paths: $PBRX_TEST_PODMAN_RUN (default /run/pbrx-test-podman) for the
 # socket, run root, tmp dir and log; /var/lib/<its name> for storage.
 # podman_stop removes both.
 
 podman_start() {
-	local run i
+	local run
 	run=${PBRX_TEST_PODMAN_RUN:-/run/pbrx-test-podman}
-	if [ -f "$run/podman.pid" ] && kill -0 "$(cat "$run/podman.pid")" 2>/dev/null; then
+	if dockerd_alive "$run/podman.pid"; then
 		run=$run-$$
 	fi
 	PODMAN_RUN=$run
@@ -44,21 +46,10 @@ CONF
 	export PODMAN_PID
 	DOCKER_HOST=unix://$PODMAN_RUN/podman.sock
 	export DOCKER_HOST
-	for ((i = 0; i < 300; i++)); do
-		if curl -sf --unix-socket "$PODMAN_RUN/podman.sock" http://localhost/_ping >/dev/null 2>&1; then
-			return 0
-		fi
-		if ! kill -0 "$PODMAN_PID" 2>/dev/null; then
-			echo "podman system service exited; its log:" >&2
-			tail -n 30 "$PODMAN_RUN/service.log" >&2
-			podman_stop
-			return 1
-		fi
-		sleep 0.1
-	done
-	echo "podman system service did not answer /_ping in 30 s" >&2
-	podman_stop
-	return 1
+	dockerd_await "podman system service" "$PODMAN_RUN/podman.sock" "$PODMAN_PID" "$PODMAN_RUN/service.log" || {
+		podman_stop
+		return 1
+	}
 }
 
 # The pids of processes named $1 working for this service (their command
@@ -81,14 +72,7 @@ podman_stop() {
 			kill -KILL "$p" 2>/dev/null || :
 		done
 	fi
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null || :
-		for ((i = 0; i < 100; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null || :
-	fi
+	dockerd_kill "podman system service" "$pid" 10
 	[ -n "${PODMAN_ROOT:-}" ] || return 0
 	# "podman container cleanup" runs started by conmon before: let them end.
 	for ((i = 0; i < 100; i++)); do

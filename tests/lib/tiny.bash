@@ -3,10 +3,12 @@
 # the files that check what pbrx does around a build rather than the
 # images themselves (faults.bats, security.bats).
 #
-#   load lib/dockerd
 #   load lib/tiny
 #   setup_file()    { tiny_setup_file; }
 #   teardown_file() { dockerd_stop; }
+#   setup()         { tiny_setup; }
+
+load lib/dockerd
 
 # tiny_project DIR NAME: a pure-Python project with one console script
 # that prints "NAME says hello".
@@ -40,4 +42,13 @@ tiny_setup_file() {
 	DEPS=$BATS_FILE_TMPDIR/deps
 	"$PBRX_ROOT/examples/make-deps-wheelhouse" "$DEPS"
 	export DEPS
+}
+
+# tiny_setup: common_setup, and BUILD: the start of every build command
+# (the local base image, the wheels of DEPS and Debian's, no index).
+tiny_setup() {
+	common_setup
+	# shellcheck disable=SC2034 # for the tests
+	BUILD=(pbrx-build-images --base-image "$PBRX_BASE_IMAGE"
+		--find-links "$DEPS" --find-links /usr/share/python-wheels)
 }
