@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* quote: commands shown to people, as a shell would need them typed.
  * Nothing shown here is ever run by a shell: the commands themselves are
- * argv arrays (STYLE.md, Talking to the engine). */
+ * argv arrays, never a shell's command line. */
 #ifndef PBRX_QUOTE_H
 #define PBRX_QUOTE_H
 

@@ -13,7 +13,7 @@
  *
  * Isolation: --isolation chroot unless BUILDAH_ISOLATION says otherwise;
  * the OCI runtimes fail on hybrid cgroup hosts and in many rootless
- * setups, chroot needs none (see ENGINES.md). */
+ * setups; chroot needs no cgroups and no user namespace. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -403,8 +403,9 @@ static int in_container(struct run *r, const char *image, const struct step *ste
 		.cmd = cmd,
 		/* The steps install packages. */
 		.user = "0",
-		/* dockerd runs with no bridge here (see ENGINES.md): only
-		 * the host's network reaches the mirror. */
+		/* dockerd may run with no bridge (--bridge=none, as the
+		 * tests start it): the host's network always reaches the
+		 * mirror and the package index. */
 		.network_mode = "host",
 		.mounts = r->pe.mounts,
 		.nmounts = r->pe.nmounts,
