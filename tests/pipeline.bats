@@ -71,3 +71,26 @@ acme/foo-scheduler:latest " ]
 	[ "$status" -eq 0 ]
 	[ "$(echo "$output" | jq length)" = 3 ]
 }
+
+@test "pbrx-build-images --plan-only --os-release/--platform: plans for that platform, no engine asked" {
+	# No engine anywhere: a DOCKER_HOST that answers nothing, no buildah.
+	export DOCKER_HOST=unix://$TMP/none.sock PATH="$PBRX_ROOT/build/bin:/usr/bin:/bin"
+	run_split pbrx-build-images -q --plan-only --engine docker \
+		--os-release "$CORPUS/os-release/debian-12" "$PBRX_ROOT/examples/foo"
+	echo "$err"
+	[ "$status" -eq 0 ]
+	[ "$err" = "" ]
+	[ "$(jq -r '.plan.package_manager, .bindep.platform.source, .bindep.platform.id' <<<"$out")" = "apt-get
+os-release
+debian" ]
+	[ "$(jq -c .base <<<"$out")" = null ]
+	run_split pbrx-build-images -q --plan-only --engine docker --platform alpine "$PBRX_ROOT/examples/foo"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.plan.package_manager, .bindep.platform.source' <<<"$out")" = "apk
+platform" ]
+	# a build runs on the base image's own platform
+	run_split pbrx-build-images --platform alpine "$PBRX_ROOT/examples/foo"
+	[ "$status" -eq 2 ]
+	[ "$(head -n 1 <<<"$err")" = "pbrx-build-images: --platform plans for a platform without looking at the base image: only with --plan-only" ]
+	[ "$out" = "" ]
+}
