@@ -25,6 +25,7 @@
 #include "engine/layercache.h"
 #include "base/buf.h"
 #include "base/capture.h"
+#include "base/cleanup.h"
 #include "base/error.h"
 #include "base/fs.h"
 #include "base/msg.h"
@@ -49,31 +50,24 @@ struct image {
 
 /* ---- cleanup ---------------------------------------------------------- */
 
-/* What must go when the run fails or is interrupted: the containers made
- * and the temporary tags.  The threads that build (the main one, the
- * workers of build_all) change the lists with the lock held, and hold it
- * across each create, commit, build and the final tagging, so an
- * interrupt never misses an object that exists: it waits
- * for the request in flight, then removes everything, on a connection of
- * its own.  Recursive: msg_die inside a locked section runs the cleanup
- * in the same thread. */
+/* What must go when the run fails or is interrupted (base/cleanup.h):
+ * the containers made and the temporary tags.  The threads that build
+ * (the main one, the workers of build_all) change the lists with the
+ * cleanup lock held, and hold it across each create, commit, build and
+ * the final tagging, so an interrupt never misses an object that exists:
+ * it waits for the request in flight, then removes everything, on a
+ * connection of its own. */
 static struct {
-	pthread_mutex_t lock;
 	struct engine *d;
 	struct strv containers;
 	struct strv refs;
-	bool done;
-	atomic_bool interrupted;  /* a signal came: failures are its doing */
 	/* The engine of the Dockerfile build in flight, which holds the lock
 	 * for as long as it lasts: a signal cancels it rather than wait.
 	 * Under its own mutex, which the build's thread holds to set it and
 	 * clear it (before that engine is freed). */
 	pthread_mutex_t building_lock;
 	struct engine *building;
-} rb;
-
-static void rb_lock(void) { pthread_mutex_lock(&rb.lock); }
-static void rb_unlock(void) { pthread_mutex_unlock(&rb.lock); }
+} rb = {.building_lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* Remove the last copy of s from v (base/buf has no removal). */
 static void list_del(struct strv *v, const char *s)
@@ -89,36 +83,44 @@ static void list_del(struct strv *v, const char *s)
 	}
 }
 
-/* Remove every container, then every temporary tag, newest first (a
- * script image is a child of the base).  Removing a tag never removes an
- * image that has another tag, so the previous images keep theirs. */
-static void rb_run(void)
+/* The cleanup's remove(): every container, then every temporary tag,
+ * newest first (a script image is a child of the base).  Removing a tag
+ * never removes an image that has another tag, so the previous images
+ * keep theirs. */
+static void rb_remove(void)
 {
-	rb_lock();
-	if (!rb.done && rb.d) {
-		rb.done = true;
-		for (size_t i = rb.containers.n; i-- > 0;) {
-			if (engine_container_remove(rb.d, rb.containers.v[i]) < 0)
-				msg_warn("%s", engine_error(rb.d));
-			else
-				msg_note("removed container %.12s", rb.containers.v[i]);
-		}
-		for (size_t i = rb.refs.n; i-- > 0;) {
-			int r, tries = 0;
-
-			/* A cancelled Dockerfile build's RUN container, which
-			 * uses the image, is removed by the daemon after the
-			 * build's connection closed: give it ten seconds. */
-			while ((r = engine_image_remove(rb.d, rb.refs.v[i], false)) < 0 &&
-			       atomic_load(&rb.interrupted) && !engine_missing(rb.d) && tries++ < 100)
-				nanosleep(&(struct timespec){0, 100000000}, NULL);
-			if (r < 0)
-				msg_warn("%s", engine_error(rb.d));
-			else
-				msg_note("removed temporary image %s", rb.refs.v[i]);
-		}
+	for (size_t i = rb.containers.n; i-- > 0;) {
+		if (engine_container_remove(rb.d, rb.containers.v[i]) < 0)
+			msg_warn("%s", engine_error(rb.d));
+		else
+			msg_note("removed container %.12s", rb.containers.v[i]);
 	}
-	rb_unlock();
+	for (size_t i = rb.refs.n; i-- > 0;) {
+		int r, tries = 0;
+
+		/* A cancelled Dockerfile build's RUN container, which uses
+		 * the image, is removed by the daemon after the build's
+		 * connection closed: give it ten seconds. */
+		while ((r = engine_image_remove(rb.d, rb.refs.v[i], false)) < 0 &&
+		       cleanup_interrupted() && !engine_missing(rb.d) && tries++ < 100)
+			nanosleep(&(struct timespec){0, 100000000}, NULL);
+		if (r < 0)
+			msg_warn("%s", engine_error(rb.d));
+		else
+			msg_note("removed temporary image %s", rb.refs.v[i]);
+	}
+}
+
+/* The cleanup's interrupted(): say so, and cancel the Dockerfile build in
+ * flight, which holds the lock. */
+static void rb_interrupted(int sig)
+{
+	fprintf(stderr, "%s: %s: removing containers and temporary images\n", msg_progname(),
+	        strsignal(sig));
+	pthread_mutex_lock(&rb.building_lock);
+	if (rb.building)
+		engine_cancel(rb.building);
+	pthread_mutex_unlock(&rb.building_lock);
 }
 
 static void rb_free(void)
@@ -128,73 +130,13 @@ static void rb_free(void)
 	engine_free(rb.d);
 }
 
-/* SIGINT and SIGTERM are blocked in every thread and taken here, so the
- * cleanup runs in an ordinary thread, not in a signal handler. */
-static void *signal_thread(void *arg)
-{
-	sigset_t *set = arg;
-	int sig = 0;
-
-	if (sigwait(set, &sig) != 0)
-		return NULL;
-	fprintf(stderr, "%s: %s: removing containers and temporary images\n", msg_progname(),
-	        strsignal(sig));
-	/* Held until the end: the main thread, whose request fails as its
-	 * container goes, must not exit(1) first. */
-	atomic_store(&rb.interrupted, true);
-	pthread_mutex_lock(&rb.building_lock);
-	if (rb.building)
-		engine_cancel(rb.building);
-	pthread_mutex_unlock(&rb.building_lock);
-	rb_lock();
-	rb_run();
-	signal(sig, SIG_DFL);
-	pthread_sigmask(SIG_UNBLOCK, set, NULL);
-	raise(sig);
-	_exit(128 + sig);
-}
-
-/* Before reporting a failure outside a locked section: take rb.lock for
- * good.  The failure may be the doing of a cleanup under way in another
- * thread (a signal's, or another worker's failure), which removes the
- * containers and images under our feet and holds the lock until the
- * process exits: then this waits for that end, and only the first failure
- * is reported.  Otherwise msg_die's cleanup takes it again (recursive). */
-static void rb_hold(void)
-{
-	rb_lock();
-}
-
-/* msg_die's cleanup, in whichever thread failed.  The lock stays held
- * until exit: no other worker (build_all) may make a container or an
- * image after the cleanup, which nothing would then remove. */
-static void rb_die(void)
-{
-	rb_lock();
-	rb_run();
-}
-
 static void rb_start(const struct engine *e)
 {
-	static sigset_t set;
-	pthread_mutexattr_t attr;
-	pthread_t t;
+	struct pbrx_error err = {0};
 
-	pthread_mutexattr_init(&attr);
-	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
-	pthread_mutex_init(&rb.lock, &attr);
-	pthread_mutexattr_destroy(&attr);
-	pthread_mutex_init(&rb.building_lock, NULL);
 	rb.d = engine_dup(e);
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if (pthread_create(&t, NULL, signal_thread, &set) != 0)
-		msg_die(EXIT_FAIL, "cannot start the signal thread");
-	pthread_detach(t);
-	msg_on_die(rb_die);
+	if (cleanup_start(rb_remove, rb_interrupted, &err) < 0)
+		error_exit(&err);
 }
 
 /* ---- removing containers in the background --------------------------- */
@@ -203,7 +145,7 @@ static void rb_start(const struct engine *e)
  * connection of its own, while the main thread goes on with the next
  * image: removing a container whose layer holds the packages takes as
  * long as a step.  The container stays in rb.containers until it is
- * gone, and the thread removes it holding rb.lock, so an interrupt
+ * gone, and the thread removes it holding the cleanup lock, so an interrupt
  * either sees it removed or removes it itself. */
 static struct {
 	pthread_t thread;
@@ -218,13 +160,15 @@ static struct {
 static void *reaper_thread(void *arg)
 {
 	(void)arg;
-	rb_lock();
+	cleanup_lock();
 	for (;;) {
 		char *cid;
 
-		while (!reaper.n && !reaper.end && !rb.done)
-			pthread_cond_wait(&reaper.cond, &rb.lock);
-		if (rb.done || !reaper.n)
+		/* A cleanup under way holds the lock until the process
+		 * ends: this never wakes up to a removed list. */
+		while (!reaper.n && !reaper.end)
+			cleanup_wait(&reaper.cond);
+		if (!reaper.n)
 			break;
 		cid = reaper.queue[0];
 		memmove(reaper.queue, reaper.queue + 1, --reaper.n * sizeof *reaper.queue);
@@ -238,11 +182,11 @@ static void *reaper_thread(void *arg)
 		}
 		free(cid);
 	}
-	rb_unlock();
+	cleanup_unlock();
 	return NULL;
 }
 
-/* Have container cid removed.  Called with rb.lock held. */
+/* Have container cid removed.  Called with the cleanup lock held. */
 static void reap(struct engine *d, const char *cid)
 {
 	if (!reaper.started) {
@@ -263,10 +207,10 @@ static void reaper_finish(void)
 {
 	if (!reaper.started)
 		return;
-	rb_lock();
+	cleanup_lock();
 	reaper.end = true;
 	pthread_cond_signal(&reaper.cond);
-	rb_unlock();
+	cleanup_unlock();
 	pthread_join(reaper.thread, NULL);
 	reaper.started = false;
 	engine_free(reaper.d);
@@ -465,7 +409,7 @@ static void run_step(struct engine *d, const struct image *img, const char *cid,
 	msg_info("%s: %s: %s", img->name, name, shown);
 	rc = engine_run(d, cid, &spec, &code);
 	if (rc < 0 || code != 0)
-		rb_hold();
+		cleanup_hold();
 	if (rc < 0)
 		msg_die(EXIT_FAIL, "%s: %s: %s", img->name, name, engine_error(d));
 	if (code != 0) {
@@ -568,14 +512,14 @@ static void check_libraries(struct engine *d, const struct image *img, const cha
 	if (!json_array_size(extensions))
 		return;
 	if (engine_run(d, cid, &spec, &code) < 0) {
-		rb_hold();
+		cleanup_hold();
 		msg_die(EXIT_FAIL, "%s: %s", img->name, engine_error(d));
 	}
 	if (code != 0) {
 		capture_reset(&cap);
 		spec.argv = find;
 		if (engine_run(d, cid, &spec, &code) < 0) {
-			rb_hold();
+			cleanup_hold();
 			msg_die(EXIT_FAIL, "%s: %s", img->name, engine_error(d));
 		}
 	}
@@ -731,7 +675,7 @@ static char *commit_steps(struct engine *d, const struct image *img, const char 
 	if (json_array_size(steps))
 		spec.mounts = mounts_of(img, wheelhouse, with_wheels, &spec.nmounts);
 
-	rb_lock();
+	cleanup_lock();
 	cid = engine_container_create(d, &spec);
 	if (!cid)
 		msg_die(EXIT_FAIL, "%s: %s", img->name, engine_error(d));
@@ -741,12 +685,12 @@ static char *commit_steps(struct engine *d, const struct image *img, const char 
 	strv_add(&rb.containers, cid);
 	free(cid);
 	cid = rb.containers.v[rb.containers.n - 1];
-	rb_unlock();
+	cleanup_unlock();
 	msg_note("%s: container %.12s from %s", img->name, cid, from);
 
 	if (json_array_size(steps) || check) {
 		if (engine_container_start(d, cid) < 0) {
-			rb_hold();
+			cleanup_hold();
 			msg_die(EXIT_FAIL, "%s: %s", img->name, engine_error(d));
 		}
 		json_array_foreach(steps, k, step)
@@ -757,14 +701,14 @@ static char *commit_steps(struct engine *d, const struct image *img, const char 
 	for (size_t i = 0; changes && changes[i]; i++)
 		msg_note("%s: commit change %s", img->name, changes[i]);
 
-	rb_lock();
+	cleanup_lock();
 	id = engine_commit(d, cid, repo_tag, changes);
 	if (!id)
 		msg_die(EXIT_FAIL, "%s: commit: %s", img->name, engine_error(d));
 	if (strncmp(repo_tag, "pbrx-cache/", 11) != 0)
 		strv_add(&rb.refs, repo_tag);
 	reap(d, cid);
-	rb_unlock();
+	cleanup_unlock();
 
 	free((void *)spec.mounts);
 	free(what);
@@ -836,7 +780,7 @@ static char *cached_layers(struct engine *d, const struct image *img, const char
 		.inputs = walk_inputs, .key_steps = walk_key_steps,
 		.build = build_layer, .ctx = &job,
 	}, from, &top, next, &err)) {
-		rb_hold();
+		cleanup_hold();
 		error_exit(&err);
 	}
 	strv_free(&changes);
@@ -856,7 +800,7 @@ static void build_container(struct engine *d, struct image *img, const char *fro
 	size_t next;
 
 	if (!from_img) {
-		rb_hold();
+		cleanup_hold();
 		msg_die(EXIT_FAIL, "%s: %s", img->name, engine_error(d));
 	}
 	c = command_of(img, json_object_get(from_img, "Config"));
@@ -1022,29 +966,26 @@ static void build_dockerfile(struct engine *d, struct image *img, const struct i
 	spec.dockerfile_text = rewritten;
 	msg_info("%s: build %s", img->name, file);
 
-	rb_lock();
+	cleanup_lock();
 	/* A signal's cleanup waits for the lock: it cancels the build first
 	 * (or, when it came before this, the build cancels itself). */
 	pthread_mutex_lock(&rb.building_lock);
 	rb.building = d;
-	if (atomic_load(&rb.interrupted))
+	if (cleanup_interrupted())
 		engine_cancel(d);
 	pthread_mutex_unlock(&rb.building_lock);
 	img->id = engine_build(d, &spec);
 	pthread_mutex_lock(&rb.building_lock);
 	rb.building = NULL;
 	pthread_mutex_unlock(&rb.building_lock);
-	if (!img->id && atomic_load(&rb.interrupted)) {
-		/* Cancelled: the signal thread cleans up and ends the
-		 * process; it needs the lock. */
-		rb_unlock();
-		for (;;)
-			pause();
-	}
+	/* Cancelled: the signal thread cleans up and ends the process; it
+	 * needs the lock. */
+	if (!img->id && cleanup_interrupted())
+		cleanup_yield();
 	if (!img->id)
 		msg_die(EXIT_FAIL, "%s: build %s: %s", img->name, file, engine_error(d));
 	strv_add(&rb.refs, img->tmp_ref);
-	rb_unlock();
+	cleanup_unlock();
 
 	free(rewritten);
 	free(text);
@@ -1116,7 +1057,7 @@ static void *worker_thread(void *arg)
 
 /* Build every image, each as soon as what it starts from is built.  A
  * failure in any worker ends the process through msg_die, whose cleanup
- * (rb_die) removes what every worker made. */
+ * (base/cleanup.h) removes what every worker made. */
 static void build_all(struct engine *d, struct image *imgs, size_t n, const char *wheelhouse)
 {
 	bool *built = xcalloc(n + 1, sizeof *built);
@@ -1163,7 +1104,7 @@ static void build_all(struct engine *d, struct image *imgs, size_t n, const char
  * interrupt handler waits until both are done. */
 static void tag_all(struct engine *d, struct image *imgs, size_t n)
 {
-	rb_lock();
+	cleanup_lock();
 	for (size_t i = 0; i < n; i++) {
 		if (engine_image_tag(d, imgs[i].tmp_ref, imgs[i].ref) < 0)
 			msg_die(EXIT_FAIL, "%s: tag: %s", imgs[i].name, engine_error(d));
@@ -1174,7 +1115,7 @@ static void tag_all(struct engine *d, struct image *imgs, size_t n)
 			msg_warn("%s", engine_error(d));
 		list_del(&rb.refs, imgs[i].tmp_ref);
 	}
-	rb_unlock();
+	cleanup_unlock();
 }
 
 /* The images section (new reference). */
@@ -1342,7 +1283,7 @@ int main(int argc, char **argv)
 		/* Only the cache changes: the document goes on as it came. */
 		prepare_layers(d, imgs, n);
 		reaper_finish();
-		msg_on_die(NULL);
+		cleanup_end();
 		doc_write(doc);
 		goto out;
 	}
@@ -1350,7 +1291,7 @@ int main(int argc, char **argv)
 	reaper_finish();
 	tag_all(d, imgs, n);
 	doc_set(doc, "images", images_section(d, imgs, n));
-	msg_on_die(NULL);
+	cleanup_end();
 	summary(json_object_get(doc, "images"));
 	doc_write(doc);
 
