@@ -1,0 +1,563 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/cleanup.h"
+#include "base/error.h"
+#include "base/msg.h"
+#include "base/xalloc.h"
+#include "doc/doc.h"
+#include "engine/engine.h"
+#include "exec/assemble.h"
+#include "exec/dockerfile.h"
+#include "exec/libcheck.h"
+#include "exec/reaper.h"
+#include "exec/rollback.h"
+#include "exec/steps.h"
+#include "py/pyname.h"
+
+struct assemble {
+	struct assemble_opts o;
+	struct assemble_image *imgs;
+	size_t n;
+	char *suffix;                 /* of every tmp_ref */
+	const json_t *wheels;         /* .wheels; NULL before wheel-build */
+	const char *wheelhouse;       /* .wheels.wheelhouse */
+	/* .wheels.metadata.extensions and .plan.package_manager, for
+	 * libcheck_run() */
+	const json_t *extensions;
+	const char *package_manager;
+	char *cache_repo;             /* the project's name, normalised */
+};
+
+/* The image the plan names as from, or the temporary tag of an earlier
+ * plan image when from is that image's final ref. */
+static const char *resolve_from(const struct assemble_image *imgs, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(imgs[j].ref, imgs[i].from) == 0)
+			return imgs[j].tmp_ref;
+	return imgs[i].from;
+}
+
+/* ---- container images ------------------------------------------------- */
+
+/* What the image runs: the plan's entrypoint and cmd, or where the plan
+ * has null, the ones image from has.  Borrowed; NULL when there is none. */
+struct command {
+	const json_t *entrypoint, *cmd;
+};
+
+static const json_t *nonempty(const json_t *v)
+{
+	return json_is_array(v) && json_array_size(v) ? v : NULL;
+}
+
+static struct command command_of(const struct assemble_image *img, const json_t *from_config)
+{
+	char *path = xasprintf("%s.config", img->path);
+	json_t *config = doc_need(img->plan, img->path, "config", JSON_OBJECT);
+	json_t *ep = json_object_get(config, "entrypoint");
+	json_t *cmd = json_object_get(config, "cmd");
+	struct command c;
+
+	if (ep && !json_is_null(ep))
+		doc_check_strings(doc_need(config, path, "entrypoint", JSON_ARRAY), path);
+	if (cmd && !json_is_null(cmd))
+		doc_check_strings(doc_need(config, path, "cmd", JSON_ARRAY), path);
+	c.entrypoint = nonempty(json_is_array(ep) ? ep : json_object_get(from_config, "Entrypoint"));
+	c.cmd = nonempty(json_is_array(cmd) ? cmd : json_object_get(from_config, "Cmd"));
+	free(path);
+	return c;
+}
+
+static char *change_json(const char *keyword, const json_t *v)
+{
+	char *j = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *s = xasprintf("%s %s", keyword, j);
+
+	free(j);
+	return s;
+}
+
+/* The commit changes of img: what it runs, and a LABEL for each label.
+ * ENV, USER and WORKDIR are the container's, hence from's.
+ *
+ * A commit keeps the container's Entrypoint and Cmd where the changes
+ * leave them empty (dockerd's merge(): with no Entrypoint, an empty Cmd
+ * is the container's too), and the container runs ENGINE_KEEP_ALIVE.  So: with an
+ * entrypoint, the container's is replaced and both are set; with only a
+ * cmd, the container keeps the image's (null) entrypoint and CMD is set;
+ * with neither, a container never started is made with the image's
+ * (null) ones, and one that runs steps gets CMD ["/bin/sh"].
+ * steps_commit() makes the container so (struct steps_job).  Free with strv_free(). */
+static struct strv commit_changes(const struct assemble_image *img, struct command c, bool with_labels)
+{
+	char *path = xasprintf("%s.config", img->path);
+	json_t *config = doc_need(img->plan, img->path, "config", JSON_OBJECT);
+	json_t *labels = doc_want(config, path, "labels", JSON_OBJECT);
+	struct strv v = {0};
+	const char *key;
+	json_t *val;
+
+	if (c.entrypoint) {
+		strv_push(&v, change_json("ENTRYPOINT", c.entrypoint));
+		strv_push(&v, c.cmd ? change_json("CMD", c.cmd) : xstrdup("CMD []"));
+	} else if (c.cmd) {
+		strv_push(&v, change_json("CMD", c.cmd));
+	} else if (json_array_size(json_object_get(img->plan, "steps"))) {
+		/* The container ran ENGINE_KEEP_ALIVE, and dockerd can't commit it with
+		 * neither Entrypoint nor Cmd: give it what debian:* has. */
+		msg_warn("%s: neither the plan nor its from image says what it runs; "
+		         "it gets CMD [\"/bin/sh\"]", img->name);
+		strv_push(&v, xstrdup("CMD [\"/bin/sh\"]"));
+	}
+	/* A cached layer keeps only what runs: the labels of the image
+	 * that made it (its revision, its date) are not its own. */
+	if (!with_labels)
+		labels = NULL;
+	json_object_foreach(labels, key, val) {
+		/* Dockerfile LABEL takes double-quoted strings with backslash
+		 * escapes: JSON strings of plain text are that. */
+		json_t *k = json_string(key);
+		char *ks = json_dumps(k, JSON_ENCODE_ANY), *vs;
+
+		if (!json_is_string(val))
+			doc_die(path, "labels.%s: expected a string", key);
+		vs = json_dumps(val, JSON_ENCODE_ANY);
+		strv_push(&v, xasprintf("LABEL %s=%s", ks, vs));
+		free(ks);
+		free(vs);
+		json_decref(k);
+	}
+	free(path);
+	return v;
+}
+
+/* libcheck_run() for the image j builds (its ctx: the run). */
+static int check_libraries(const struct steps_job *j, const char *cid, struct pbrx_error *err)
+{
+	const struct assemble *a = j->ctx;
+
+	return libcheck_run(j->e, cid, a->extensions, a->package_manager, j->who, err);
+}
+
+/* How img's steps run on e, committed with changes. */
+static struct steps_job job_of(const struct assemble *a, struct engine *e,
+                               const struct assemble_image *img, struct command c,
+                               char *const *changes)
+{
+	return (struct steps_job){
+		.e = e, .who = img->name, .plan = img->plan, .path = img->path,
+		.wheelhouse = a->wheelhouse, .wheels = a->wheels,
+		.entrypoint = c.entrypoint != NULL, .cmd = c.cmd != NULL, .changes = changes,
+		.check = check_libraries, .ctx = a,
+	};
+}
+
+/* The cached layers at the start of img's steps, on top of from
+ * (steps_cached()).  With prepare, only those that need no wheels (the
+ * "dependencies" layer waits for wheel-build). */
+static char *cached_layers(const struct assemble *a, struct engine *e,
+                           const struct assemble_image *img, const char *from, struct command c,
+                           bool prepare, size_t *next, struct pbrx_error *err)
+{
+	/* A cached layer keeps only what runs (commit_changes()). */
+	struct strv changes = commit_changes(img, c, false);
+	struct steps_job j = job_of(a, e, img, c, changes.v);
+	char *top;
+
+	if (prepare)
+		j.wheelhouse = NULL;
+	top = steps_cached(&j, &(struct steps_cache){
+		.repo = a->cache_repo ? a->cache_repo : "unnamed", .no_cache = a->o.no_cache,
+		.stop_before = prepare ? "dependencies" : NULL,
+	}, from, next, err);
+	strv_free(&changes);
+	return top;
+}
+
+/* img's from, inspected: a new reference, or NULL with *err. */
+static json_t *inspect_from(struct engine *e, const struct assemble_image *img, const char *from,
+                            struct pbrx_error *err)
+{
+	json_t *info = engine_image_inspect(e, from);
+
+	if (!info)
+		error_set(err, EXIT_FAIL, "%s: %s", img->name, engine_error(e));
+	return info;
+}
+
+/* Build img from from: its cached layers, then a container that runs the
+ * remaining steps, committed with the plan's config as img->tmp_ref. */
+static int build_container(const struct assemble *a, struct engine *e, struct assemble_image *img,
+                           const char *from, struct pbrx_error *err)
+{
+	json_t *steps = doc_need(img->plan, img->path, "steps", JSON_ARRAY), *rest;
+	json_t *from_img = engine_image_inspect(e, from);
+	struct steps_job j;
+	struct command c;
+	struct strv changes;
+	char *top;
+	size_t next;
+
+	if (!from_img) {
+		cleanup_hold();
+		return error_set(err, EXIT_FAIL, "%s: %s", img->name, engine_error(e));
+	}
+	c = command_of(img, json_object_get(from_img, "Config"));
+	changes = commit_changes(img, c, true);
+	top = cached_layers(a, e, img, from, c, false, &next, err);
+	if (top) {
+		rest = json_array();
+		for (size_t i = next; i < json_array_size(steps); i++)
+			json_array_append(rest, json_array_get(steps, i));
+		j = job_of(a, e, img, c, changes.v);
+		img->id = steps_commit(&j, top, rest, next, true, img->tmp_ref,
+		                       strcmp(img->kind, "base") == 0 && json_array_size(a->extensions),
+		                       err);
+		json_decref(rest);
+		free(top);
+	}
+	strv_free(&changes);
+	json_decref(from_img);
+	return img->id ? 0 : -1;
+}
+
+/* --prepare: the cached layers of every image that starts from outside
+ * the plan, as far as they need no wheels (the distribution packages),
+ * so that they are built while wheel-build runs. */
+static int prepare_layers(const struct assemble *a, struct engine *e, struct pbrx_error *err)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		const struct assemble_image *img = &a->imgs[i];
+		json_t *from_img;
+		char *top;
+		size_t next;
+
+		if (!strcmp(img->kind, "dockerfile") || strcmp(resolve_from(a->imgs, i), img->from))
+			continue;
+		if (!(from_img = inspect_from(e, img, img->from, err)))
+			return -1;
+		top = cached_layers(a, e, img, img->from,
+		                    command_of(img, json_object_get(from_img, "Config")), true, &next,
+		                    err);
+		json_decref(from_img);
+		if (!top)
+			return -1;
+		free(top);
+	}
+	return 0;
+}
+
+/* ---- building side by side -------------------------------------------- */
+
+/* Images that don't need each other are built at the same time, as a
+ * Dockerfile builder runs independent stages: the script images of one
+ * base are siblings.  Their steps are mostly waiting (on pip, on the
+ * engine's commits), so a few at once pay even on one core; more would
+ * only crowd the engine. */
+enum { MAX_PARALLEL = 4 };
+
+static int build_one(const struct assemble *a, struct engine *e, size_t i, struct pbrx_error *err)
+{
+	struct assemble_image *img = &a->imgs[i];
+
+	if (strcmp(img->kind, "dockerfile") == 0) {
+		img->id = dockerfile_build(e, a->imgs, i, err);
+		if (!img->id)
+			return -1;
+	} else {
+		msg_info("%s: from %s", img->name, img->from);
+		if (build_container(a, e, img, resolve_from(a->imgs, i), err) < 0)
+			return -1;
+	}
+	msg_note("%s: built %s", img->name, img->id);
+	return 0;
+}
+
+/* Can image i be built once the images marked in built are?  A container
+ * image needs the plan image it starts from; a Dockerfile may name any
+ * image before it (dockerfile_build()), so it needs them all. */
+static bool buildable(const struct assemble_image *imgs, size_t i, const bool *built)
+{
+	for (size_t j = 0; j < i; j++) {
+		if (built[j])
+			continue;
+		if (strcmp(imgs[i].kind, "dockerfile") == 0 || strcmp(imgs[j].ref, imgs[i].from) == 0)
+			return false;
+	}
+	return true;
+}
+
+/* One round of images built side by side: each worker, on a connection
+ * of its own, takes the next index until none is left. */
+struct round {
+	const struct assemble *a;
+	const size_t *todo;
+	size_t n;
+	atomic_size_t next;
+};
+
+struct worker {
+	pthread_t thread;
+	struct engine *e;
+	struct round *round;
+};
+
+/* A failure ends the process here: the other workers may be waiting for
+ * the cleanup lock, which the failure holds for good, so nothing could
+ * join them; msg_die's cleanup removes what every worker made. */
+static void *worker_thread(void *arg)
+{
+	struct worker *w = arg;
+	struct round *r = w->round;
+	struct pbrx_error err = {0};
+	size_t k;
+
+	while ((k = atomic_fetch_add(&r->next, 1)) < r->n)
+		if (build_one(r->a, w->e, r->todo[k], &err) < 0)
+			error_exit(&err);
+	return NULL;
+}
+
+/* Build the round's images: by the calling thread when there is one,
+ * else by workers.  0, or -1 with *err. */
+static int build_round(struct round *r, struct engine *e, struct pbrx_error *err)
+{
+	struct worker workers[MAX_PARALLEL];
+	size_t nworkers = r->n < MAX_PARALLEL ? r->n : MAX_PARALLEL, started;
+	int rc = 0;
+
+	if (nworkers == 1)
+		return build_one(r->a, e, r->todo[0], err);
+	/* Made and freed here, never in a worker: the engines share
+	 * libcurl's global state. */
+	for (started = 0; started < nworkers; started++) {
+		workers[started] = (struct worker){.e = engine_dup(e), .round = r};
+		if (pthread_create(&workers[started].thread, NULL, worker_thread, &workers[started])) {
+			engine_free(workers[started].e);
+			/* The workers started take no more images. */
+			atomic_store(&r->next, r->n);
+			rc = error_set(err, EXIT_FAIL, "cannot start a thread");
+			break;
+		}
+	}
+	for (size_t w = 0; w < started; w++) {
+		pthread_join(workers[w].thread, NULL);
+		engine_free(workers[w].e);
+	}
+	return rc;
+}
+
+/* Build every image, each as soon as what it starts from is built. */
+static int build_all(const struct assemble *a, struct engine *e, struct pbrx_error *err)
+{
+	bool *built = xcalloc(a->n + 1, sizeof *built);
+	size_t *todo = xcalloc(a->n + 1, sizeof *todo);
+	int rc = 0;
+
+	for (size_t left = a->n; left && !rc;) {
+		struct round r = {.a = a, .todo = todo};
+
+		for (size_t i = 0; i < a->n; i++)
+			if (!built[i] && buildable(a->imgs, i, built))
+				todo[r.n++] = i;
+		if (r.n == 0) {
+			rc = error_set(err, EXIT_FAIL, "the plan's images start from each other in a loop");
+			break;
+		}
+		atomic_init(&r.next, 0);
+		rc = build_round(&r, e, err);
+		for (size_t k = 0; k < r.n; k++)
+			built[todo[k]] = true;
+		left -= r.n;
+	}
+	free(todo);
+	free(built);
+	return rc;
+}
+
+/* ---- finishing -------------------------------------------------------- */
+
+/* Give every image its final ref, then drop the temporary tags; the
+ * interrupt's cleanup waits until both are done. */
+static int tag_all(const struct assemble *a, struct engine *e, struct pbrx_error *err)
+{
+	cleanup_lock();
+	for (size_t i = 0; i < a->n; i++) {
+		/* Failing, the lock stays held for good. */
+		if (engine_image_tag(e, a->imgs[i].tmp_ref, a->imgs[i].ref) < 0)
+			return error_set(err, EXIT_FAIL, "%s: tag: %s", a->imgs[i].name, engine_error(e));
+		msg_note("tagged %s", a->imgs[i].ref);
+	}
+	for (size_t i = a->n; i-- > 0;) {
+		if (engine_image_remove(e, a->imgs[i].tmp_ref, false) < 0)
+			msg_warn("%s", engine_error(e));
+		rollback_drop_image(a->imgs[i].tmp_ref);
+	}
+	cleanup_unlock();
+	return 0;
+}
+
+/* The images section: a new reference, or NULL with *err. */
+static json_t *images_section(const struct assemble *a, struct engine *e, struct pbrx_error *err)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < a->n; i++) {
+		const struct assemble_image *img = &a->imgs[i];
+		json_t *info = inspect_from(e, img, img->ref, err);
+
+		if (!info) {
+			json_decref(arr);
+			return NULL;
+		}
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I}", "name", img->name,
+		                                     "ref", img->ref, "id", img->id, "size",
+		                                     json_integer_value(json_object_get(info, "Size"))));
+		json_decref(info);
+	}
+	return arr;
+}
+
+/* The images built, with their sizes, for people. */
+static void summary(const json_t *images)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(images, i, v) {
+		const char *id = json_string_value(json_object_get(v, "id"));
+		double mb = (double)json_integer_value(json_object_get(v, "size")) / 1e6;
+
+		if (id && strncmp(id, "sha256:", 7) == 0)
+			id += 7;
+		msg_info("%s %.12s %.1f MB", json_string_value(json_object_get(v, "ref")),
+		         id ? id : "", mb);
+	}
+}
+
+/* "pbrx-tmp-PID-RANDOM": unique per run, a valid tag. */
+static char *run_suffix(void)
+{
+	unsigned char r[4] = {0};
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || read(fd, r, sizeof r) != (ssize_t)sizeof r) {
+		unsigned long t = (unsigned long)time(NULL);
+		memcpy(r, &t, sizeof r);
+	}
+	if (fd >= 0)
+		close(fd);
+	return xasprintf("pbrx-tmp-%ld-%02x%02x%02x%02x", (long)getpid(), r[0], r[1], r[2], r[3]);
+}
+
+/* The plan's images, checked (malloc'd array; strings borrowed). */
+static struct assemble_image *load_images(const json_t *plan, const char *suffix, size_t *n)
+{
+	json_t *arr = doc_need(plan, ".plan", "images", JSON_ARRAY);
+	struct assemble_image *imgs = xcalloc(json_array_size(arr) + 1, sizeof *imgs);
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v) {
+		struct assemble_image *img = &imgs[i];
+
+		img->path = xasprintf(".plan.images[%zu]", i);
+		if (!json_is_object(v))
+			doc_die(img->path, "expected an object");
+		img->plan = v;
+		img->name = doc_need_string(v, img->path, "name");
+		img->ref = doc_need_string(v, img->path, "ref");
+		img->kind = doc_need_string(v, img->path, "kind");
+		img->from = doc_want_string(v, img->path, "from");
+		if (strcmp(img->kind, "base") && strcmp(img->kind, "script") &&
+		    strcmp(img->kind, "dockerfile"))
+			doc_die(img->path, "kind: expected \"base\", \"script\" or \"dockerfile\"");
+		if (!img->from && strcmp(img->kind, "dockerfile"))
+			doc_need_string(v, img->path, "from");
+		steps_check_mounts(img->plan, img->path);
+		img->tmp_ref = xasprintf("%s:%s", img->name, suffix);
+	}
+	*n = json_array_size(arr);
+	return imgs;
+}
+
+/* ---- the run ---------------------------------------------------------- */
+
+struct assemble *assemble_read(const json_t *doc, const struct assemble_opts *o)
+{
+	struct assemble *a = xcalloc(1, sizeof *a);
+	json_t *plan = doc_need(doc, "", "plan", JSON_OBJECT);
+	const char *project;
+
+	a->o = *o;
+	a->wheels = doc_want(doc, "", "wheels", JSON_OBJECT);
+	/* A temporary wheelhouse is not removed here: whoever ends the
+	 * pipeline does (wheel-build(1)). */
+	if (a->wheels)
+		a->wheelhouse = doc_need_string(a->wheels, ".wheels", "wheelhouse");
+	if (a->wheels && json_object_get(a->wheels, "metadata"))
+		a->extensions = doc_want(doc_need(a->wheels, ".wheels", "metadata", JSON_OBJECT),
+		                         ".wheels.metadata", "extensions", JSON_ARRAY);
+	a->package_manager = doc_want_string(plan, ".plan", "package_manager");
+	project = json_string_value(json_object_get(plan, "project"));
+	if (project)
+		a->cache_repo = pyname_canonical(project, strlen(project));
+	a->suffix = run_suffix();
+	a->imgs = load_images(plan, a->suffix, &a->n);
+	return a;
+}
+
+int assemble_run(struct assemble *a, struct engine *e, json_t *doc, struct pbrx_error *err)
+{
+	json_t *images;
+
+	/* Not with --prepare: pbrx-build-images runs it beside wheel-build,
+	 * whose sweep would race this one for the same containers (each
+	 * saying it removes them), and the main run sweeps after both. */
+	if (!a->o.prepare)
+		engine_sweep(e, doc);
+	if (rollback_start(e, err) < 0)
+		return -1;
+	if (a->o.prepare) {
+		/* Only the cache changes: the document goes on as it came. */
+		if (prepare_layers(a, e, err) < 0 || reaper_finish(err) < 0)
+			return -1;
+		cleanup_end();
+		rollback_free();
+		return 0;
+	}
+	if (build_all(a, e, err) < 0 || reaper_finish(err) < 0 || tag_all(a, e, err) < 0)
+		return -1;
+	if (!(images = images_section(a, e, err)))
+		return -1;
+	doc_set(doc, "images", images);
+	cleanup_end();
+	rollback_free();
+	summary(json_object_get(doc, "images"));
+	return 0;
+}
+
+void assemble_free(struct assemble *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->n; i++) {
+		free(a->imgs[i].path);
+		free(a->imgs[i].tmp_ref);
+		free(a->imgs[i].id);
+	}
+	free(a->imgs);
+	free(a->suffix);
+	free(a->cache_repo);
+	free(a);
+}

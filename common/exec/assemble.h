@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* assemble: the images of a document's .plan built on an engine (one
+ * container per image from its cached layers, each step exec'd in it,
+ * committed with the plan's config; Dockerfile images through the build
+ * endpoint), every one tagged only when all are built, and the "images"
+ * section added.  See image-assemble(1) and pbrx-document(5).
+ *
+ * What a failed or interrupted run made goes (exec/rollback.h, under
+ * base/cleanup.h's policy).  A failure in a thread that builds images
+ * side by side ends the process there (error_exit()), after which the
+ * cleanup removes what every thread made; other failures are returned. */
+#ifndef PBRX_ASSEMBLE_H
+#define PBRX_ASSEMBLE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+struct engine;
+struct pbrx_error;
+
+/* How a run goes. */
+struct assemble_opts {
+	bool no_cache;  /* --no-cache: build every cached layer again */
+	bool prepare;   /* --prepare: only the cached layers that need no
+	                 * wheels; the document goes on as it came */
+};
+
+/* One plan image while it is built. */
+struct assemble_image {
+	const json_t *plan;    /* borrowed: .plan.images[i] */
+	char *path;            /* ".plan.images[i]", for messages */
+	const char *name, *ref, *kind, *from;  /* borrowed from plan */
+	char *tmp_ref;         /* NAME:pbrx-tmp-...: its tag until all are done */
+	char *id;              /* once built */
+};
+
+/* A run: the plan's images and what the document says about them. */
+struct assemble;
+
+/* The run for doc's .plan and .wheels (borrowed; doc must outlive the
+ * run), checked before any engine is asked: bad input dies with the JSON
+ * path (doc_need(), exit 2).  Free with assemble_free(). */
+struct assemble *assemble_read(const json_t *doc, const struct assemble_opts *o);
+/* Build a's images on engine e and add the "images" section to doc (the
+ * document a was read from), or with --prepare only the cached layers:
+ * 0, or -1 with *err.  The cleanup is in force from the start until the
+ * images are tagged (cleanup_end()). */
+int assemble_run(struct assemble *a, struct engine *e, json_t *doc, struct pbrx_error *err);
+/* NULL is fine. */
+void assemble_free(struct assemble *a);
+
+#endif

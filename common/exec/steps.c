@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/capture.h"
+#include "base/cleanup.h"
+#include "base/error.h"
+#include "base/msg.h"
+#include "base/quote.h"
+#include "base/xalloc.h"
+#include "doc/doc.h"
+#include "doc/plan.h"
+#include "engine/engine.h"
+#include "engine/layercache.h"
+#include "exec/reaper.h"
+#include "exec/rollback.h"
+#include "exec/steps.h"
+
+/* The strings of array arr (at path), appended to *v. */
+static void argv_read(const json_t *arr, const char *path, struct strv *v)
+{
+	doc_check_strings(arr, path);
+	for (size_t i = 0; i < json_array_size(arr); i++)
+		strv_add(v, json_string_value(json_array_get(arr, i)));
+}
+
+/* The mounts of j's plan object: a "source" is a host path, the volume
+ * "wheelhouse" is j->wheelhouse, left out unless wheels is set.  Malloc'd
+ * array; strings borrowed. */
+static struct engine_mount *mounts_of(const struct steps_job *j, bool wheels, size_t *n)
+{
+	json_t *arr = doc_need(j->plan, j->path, "mounts", JSON_ARRAY);
+	struct engine_mount *m = xcalloc(json_array_size(arr) + 1, sizeof *m);
+	size_t i, k = 0;
+	json_t *v;
+
+	json_array_foreach(arr, i, v) {
+		char *path = xasprintf("%s.mounts[%zu]", j->path, i);
+		struct plan_mount pm;
+
+		plan_mount_read(v, path, &pm);
+		m[k].target = pm.target;
+		m[k].read_only = pm.read_only;
+		if (pm.source) {
+			m[k++].source = pm.source;
+		} else if (wheels) {
+			if (!j->wheelhouse)
+				doc_die(".wheels.wheelhouse", "missing: %s mounts the wheelhouse; "
+				        "run wheel-build first", j->path);
+			m[k++].source = j->wheelhouse;
+		}
+		/* else: steps that read no wheels (a "packages" layer) run
+		 * in the same container whether wheel-build ran yet or not. */
+		free(path);
+	}
+	*n = k;
+	return m;
+}
+
+void steps_check_mounts(const json_t *plan, const char *path)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(doc_want(plan, path, "mounts", JSON_ARRAY), i, v) {
+		char *mpath = xasprintf("%s.mounts[%zu]", path, i);
+		struct plan_mount pm;
+
+		plan_mount_read(v, mpath, &pm);
+		free(mpath);
+	}
+}
+
+/* Run step k of j's plan object in container cid: 0, or -1 with *err
+ * naming the plan object, the step and the command. */
+static int run_step(const struct steps_job *j, const char *cid, const json_t *step, size_t k,
+                    struct pbrx_error *err)
+{
+	char *path = xasprintf("%s.steps[%zu]", j->path, k);
+	const char *name = doc_need_string(step, path, "name");
+	struct strv argv = {0};
+	struct capture cap = {0};
+	/* Package managers need root, whatever USER the image has. */
+	struct engine_run_spec spec = {.user = "0"};
+	char *shown;
+	int code = -1, rc;
+
+	argv_read(doc_need(step, path, "argv", JSON_ARRAY), path, &argv);
+	if (!argv.n)
+		doc_die(path, "argv: expected a command");
+	free(path);
+	spec.argv = argv.v;
+	shown = quote_argv(argv.v);
+	if (msg_verbosity() < 0) {
+		spec.output = capture_output;
+		spec.arg = &cap;
+	}
+	msg_info("%s: %s: %s", j->who, name, shown);
+	rc = engine_run(j->e, cid, &spec, &code);
+	if (rc < 0 || code != 0)
+		cleanup_hold();
+	if (rc < 0) {
+		error_set(err, EXIT_FAIL, "%s: %s: %s", j->who, name, engine_error(j->e));
+	} else if (code != 0) {
+		capture_show(&cap);
+		error_set(err, EXIT_FAIL, "%s: step %s failed (exit status %d): %s", j->who, name,
+		          code, shown);
+		rc = -1;
+	}
+	capture_free(&cap);
+	free(shown);
+	strv_free(&argv);
+	return rc < 0 ? -1 : 0;
+}
+
+/* "PROG: STEP: COMMAND; ..." for the history of the layer of steps.
+ * Malloc'd. */
+static char *history_text(const struct steps_job *j, const json_t *steps)
+{
+	struct buf b = {0};
+	size_t k;
+	json_t *step;
+
+	buf_addf(&b, "%s:", msg_progname());
+	json_array_foreach(steps, k, step) {
+		json_t *argv = json_object_get(step, "argv");
+		struct strv v = {0};
+		char *shown;
+
+		if (!json_array_size(argv))
+			continue;
+		argv_read(argv, j->path, &v);
+		shown = quote_argv(v.v);
+		buf_addf(&b, "%s %s", k ? ";" : "", shown);
+		free(shown);
+		strv_free(&v);
+	}
+	if (!json_array_size(steps))
+		buf_adds(&b, " configuration only");
+	return buf_take(&b);
+}
+
+/* Kept alive by ENGINE_KEEP_ALIVE; the steps' text is only sh's $0, never
+ * run: docker history shows the container's Cmd as the layer's "created
+ * by".  A container without steps is never started: its commit adds no
+ * layer, only config. */
+char *steps_commit(const struct steps_job *j, const char *from, const json_t *steps,
+                   size_t first, bool with_wheels, const char *repo_tag, bool check,
+                   struct pbrx_error *err)
+{
+	static char *const keep_alive[] = ENGINE_KEEP_ALIVE;
+	/* The engine adds a number and the owner token (engine.h). */
+	char *cname = xasprintf("pbrx-%s", j->who), *made, *id = NULL;
+	char *what = history_text(j, steps);
+	char *const cmd[] = {what, NULL};
+	char *const full[] = {keep_alive[0], keep_alive[1], keep_alive[2], what, NULL};
+	struct engine_container_spec spec = {
+		.name = cname, .image = from, .network_mode = "host", .tmpfs_tmp = true,
+	};
+	const char *cid;
+	size_t k;
+	json_t *step;
+
+	check = check && j->check;
+	for (char *p = cname; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
+			*p = '-';
+	/* As the changes need it (struct steps_job). */
+	if (j->entrypoint) {
+		spec.entrypoint = keep_alive;
+		spec.cmd = cmd;
+	} else if (j->cmd || json_array_size(steps) || check) {
+		spec.cmd = full;
+	}
+	if (json_array_size(steps))
+		spec.mounts = mounts_of(j, with_wheels, &spec.nmounts);
+
+	cleanup_lock();
+	made = engine_container_create(j->e, &spec);
+	if (!made) {
+		error_set(err, EXIT_FAIL, "%s: %s", j->who, engine_error(j->e));
+		goto out;
+	}
+	/* The list owns the ID from here (cid borrows it until the reaper
+	 * removes it), so a failure on the way, whose cleanup removes the
+	 * container, leaks nothing. */
+	cid = rollback_add_container(made);
+	free(made);
+	cleanup_unlock();
+	msg_note("%s: container %.12s from %s", j->who, cid, from);
+
+	if (json_array_size(steps) || check) {
+		if (engine_container_start(j->e, cid) < 0) {
+			cleanup_hold();
+			error_set(err, EXIT_FAIL, "%s: %s", j->who, engine_error(j->e));
+			goto out;
+		}
+		json_array_foreach(steps, k, step)
+			if (run_step(j, cid, step, first + k, err) < 0)
+				goto out;
+		if (check && j->check(j, cid, err) < 0)
+			goto out;
+	}
+	for (size_t i = 0; j->changes && j->changes[i]; i++)
+		msg_note("%s: commit change %s", j->who, j->changes[i]);
+
+	cleanup_lock();
+	id = engine_commit(j->e, cid, repo_tag, j->changes);
+	if (!id) {
+		error_set(err, EXIT_FAIL, "%s: commit: %s", j->who, engine_error(j->e));
+		goto out;
+	}
+	if (strncmp(repo_tag, "pbrx-cache/", 11) != 0)
+		rollback_add_image(repo_tag);
+	if (reaper_add(j->e, cid, err) < 0) {
+		free(id);
+		id = NULL;
+		goto out;
+	}
+	cleanup_unlock();
+
+out:
+	free((void *)spec.mounts);
+	free(what);
+	free(cname);
+	return id;
+}
+
+/* ---- cached layers ------------------------------------------------------ */
+
+/* What the steps of layer read besides their parent image: for
+ * "dependencies", the project's requirements and every wheel but the
+ * project's own (by SHA-256), so a change to the project's source alone
+ * finds the layer again.  Other layers read nothing else (pbrx-document(5)).
+ * New reference or NULL. */
+static json_t *layer_inputs(const json_t *wheels, const char *layer)
+{
+	const char *pw = json_string_value(json_object_get(wheels, "project_wheel"));
+	json_t *md = json_object_get(wheels, "metadata"), *files, *f, *in;
+	size_t i;
+
+	if (strcmp(layer, "dependencies") != 0)
+		return NULL;
+	if (!wheels || !pw)
+		doc_die(".wheels", "missing: a \"dependencies\" layer needs the wheels; run "
+		        "wheel-build first");
+	files = doc_need(wheels, ".wheels", "files", JSON_ARRAY);
+	in = json_pack("{s:O, s:[]}", "requires_dist",
+	               json_object_get(md, "requires_dist") ? json_object_get(md, "requires_dist")
+	                                                      : json_null(), "wheels");
+	json_array_foreach(files, i, f) {
+		char path[64];
+		const char *file, *sum;
+
+		snprintf(path, sizeof path, ".wheels.files[%zu]", i);
+		if (!json_is_object(f))
+			doc_die(path, "expected an object");
+		file = doc_need_string(f, path, "file");
+		sum = doc_need_string(f, path, "sha256");
+		if (strcmp(file, pw) != 0)
+			json_array_append_new(json_object_get(in, "wheels"),
+			                      json_sprintf("%s %s", sum, file));
+	}
+	return in;
+}
+
+/* The steps of a layer as its key sees them: the project's wheel file
+ * name, which changes with every version (pbr makes one per commit),
+ * replaced by a placeholder; its content is not an input (layer_inputs).
+ * New reference. */
+static json_t *key_steps(const json_t *wheels, const json_t *steps)
+{
+	const char *pw = json_string_value(json_object_get(wheels, "project_wheel"));
+	json_t *copy = json_deep_copy(steps), *step, *a;
+	size_t i, j;
+
+	if (!pw)
+		return copy;
+	json_array_foreach(copy, i, step) {
+		json_array_foreach(json_object_get(step, "argv"), j, a) {
+			const char *s = json_string_value(a), *hit = s ? strstr(s, pw) : NULL;
+			if (hit)
+				json_array_set_new(json_object_get(step, "argv"), j,
+				                   json_sprintf("%.*s<project wheel>%s", (int)(hit - s), s,
+				                                hit + strlen(pw)));
+		}
+	}
+	return copy;
+}
+
+/* Die (exit 2) unless step k's layer, when it has one, is a name: the
+ * walk takes strings only. */
+static void check_layer(const struct steps_job *j, const json_t *steps, size_t k)
+{
+	json_t *l = json_object_get(json_array_get(steps, k), "layer");
+	char path[96];
+
+	if (l && (!json_is_string(l) || !*json_string_value(l))) {
+		snprintf(path, sizeof path, "%s.steps[%zu].layer", j->path, k);
+		doc_die(path, "expected a layer name");
+	}
+}
+
+/* A walk of j's layers; build_layer() keeps the first failure in err. */
+struct walk {
+	const struct steps_job *j;
+	const json_t *steps;
+	struct pbrx_error err;
+};
+
+static json_t *walk_inputs(void *ctx, const char *layer)
+{
+	const struct walk *w = ctx;
+
+	return layer_inputs(w->j->wheels, layer);
+}
+
+static json_t *walk_key_steps(void *ctx, const json_t *run)
+{
+	const struct walk *w = ctx;
+
+	return key_steps(w->j->wheels, run);
+}
+
+/* layercache_walk()'s build: steps [first, end) committed as ref; a
+ * layer reads the wheels when it has inputs (layer_inputs()). */
+static int build_layer(void *ctx, const char *parent, size_t first, size_t end,
+                       const json_t *inputs, const char *ref, char **id)
+{
+	struct walk *w = ctx;
+	json_t *run = json_array();
+
+	for (size_t i = first; i < end; i++)
+		json_array_append(run, json_array_get(w->steps, i));
+	*id = steps_commit(w->j, parent, run, first, inputs != NULL, ref, false, &w->err);
+	json_decref(run);
+	return *id ? EXIT_OK : w->err.status;
+}
+
+char *steps_cached(const struct steps_job *j, const struct steps_cache *c, const char *from,
+                   size_t *next, struct pbrx_error *err)
+{
+	json_t *steps = doc_need(j->plan, j->path, "steps", JSON_ARRAY);
+	struct walk w = {.j = j, .steps = steps};
+	char *top = NULL;
+
+	for (size_t k = 0; k < json_array_size(steps); k++)
+		check_layer(j, steps, k);
+	if (layercache_walk(&(struct layercache_walk){
+		.e = j->e, .steps = steps, .repo = c->repo, .who = j->who,
+		.no_cache = c->no_cache, .stop_before = c->stop_before,
+		.inputs = walk_inputs, .key_steps = walk_key_steps,
+		.build = build_layer, .ctx = &w,
+	}, from, &top, next, err)) {
+		/* The engine failed (*err), or a build did (w.err, the lock
+		 * already held). */
+		cleanup_hold();
+		if (w.err.msg) {
+			error_free(err);
+			*err = w.err;
+		}
+		free(top);
+		return NULL;
+	}
+	return top;
+}
