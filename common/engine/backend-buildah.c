@@ -1130,7 +1130,7 @@ static char *e_image_load(struct engine *e, const struct oci_image *img, const c
 		free(dir);
 		return NULL;
 	}
-	if (img->layout_dir(img, NULL, dir, &err) < 0) {
+	if (oci_layout_dir(img, NULL, dir, &err) < 0) {
 		engine_fail(e, false, "load (%s): %s", repo_tag, err.msg);
 		error_free(&err);
 		goto out;

@@ -113,7 +113,7 @@ static char *e_image_load(struct engine *e, const struct oci_image *img, const c
 	json_t *j = NULL;
 	char *id = NULL;
 
-	if (img->docker_archive(img, repo_tag, NULL, &tar, &err) < 0) {
+	if (oci_docker_archive(img, repo_tag, NULL, &tar, &err) < 0) {
 		engine_fail(e, false, "load (%s): %s", repo_tag ? repo_tag : img->id, err.msg);
 		error_free(&err);
 		goto out;

@@ -64,8 +64,6 @@ struct oci_image *oci_image_new(const struct oci_image_spec *spec, struct pbrx_e
 	json_t *v;
 
 	img->epoch = spec->epoch;
-	img->docker_archive = oci_docker_archive;
-	img->layout_dir = oci_layout_dir;
 	img->nbase = nbase;
 	img->ndiff_ids = nbase + spec->nlayers;
 	img->diff_ids = xcalloc(img->ndiff_ids + 1, sizeof *img->diff_ids);

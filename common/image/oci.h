@@ -76,14 +76,6 @@ struct oci_image {
 	struct oci_layer *layers;      /* copies (paths malloc'd) */
 	size_t nlayers;
 	long long epoch;
-	/* oci_docker_archive() and oci_layout_dir(), for the engine's back
-	 * ends: called through these, the engine library refers to no
-	 * symbol of this module, so tools that never load an image link
-	 * without OpenSSL. */
-	int (*docker_archive)(const struct oci_image *img, const char *repo_tag,
-	                      const char *path, struct buf *mem, struct pbrx_error *err);
-	int (*layout_dir)(const struct oci_image *img, const char *ref_name, const char *dir,
-	                  struct pbrx_error *err);
 };
 
 /* The image of spec: its config made and digested. */
