@@ -41,21 +41,7 @@ dockerd_alive() {
 # does not answer, say so with the end of its log and fail.  (podman.bash's
 # service too.)
 dockerd_await() {
-	local i
-	for ((i = 0; i < 300; i++)); do
-		if curl -sf --unix-socket "$2" http://localhost/_ping >/dev/null 2>&1; then
-			return 0
-		fi
-		if ! kill -0 "$3" 2>/dev/null; then
-			echo "$1 exited; its log:" >&2
-			tail -n 30 "$4" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
-	echo "$1 did not answer /_ping in 30 s; its log:" >&2
-	tail -n 30 "$4" >&2
-	return 1
+	await_service "$1" "$3" "$4" 30 /_ping curl -sf --unix-socket "$2" http://localhost/_ping
 }
 
 # dockerd_kill NAME PID SECONDS: SIGTERM to the daemon NAME, SIGKILL when

@@ -35,7 +35,7 @@ registry_dir() {
 }
 
 registry_start() {
-	local name=$1 tls=0 user="" pass="" dir port i tlsconf="" authconf=""
+	local name=$1 tls=0 user="" pass="" dir port tlsconf="" authconf=""
 	shift
 	while [ "$#" -gt 0 ]; do
 		case $1 in
@@ -116,21 +116,11 @@ CONF
 	fi
 	printf -v "REG_${name^^}" '127.0.0.1:%s' "$port"
 	export "REG_${name^^}"
-	for ((i = 0; i < 100; i++)); do
-		if registry_curl "$name" -o /dev/null "/v2/" 2>/dev/null; then
-			return 0
-		fi
-		if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
-			echo "docker-registry exited; its log:" >&2
-			tail -n 20 "$dir/log" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
-	echo "docker-registry did not answer /v2/ in 10 s; its log:" >&2
-	tail -n 20 "$dir/log" >&2
-	registry_stop "$name"
-	return 1
+	if ! await_service docker-registry "$(cat "$dir/pid")" "$dir/log" 10 /v2/ \
+		registry_curl "$name" -o /dev/null /v2/; then
+		registry_stop "$name"
+		return 1
+	fi
 }
 
 # registry_stop NAME: stop it by its pid (its storage goes with
