@@ -64,7 +64,20 @@ $(SCRIPTS:%=build/bin/%): build/bin/%: bin/% | build/bin
 build/bin:
 	mkdir -p $@
 
-check: all
+# The test programs (tests/unit/NAME.c, tests/tools/NAME.c) as
+# build/tests/unit/NAME and build/tests/tools/NAME: built as the tools
+# are, with the sanitizers when SANITIZE=1, linked with every library.
+TEST_SRC = $(wildcard tests/unit/*.c tests/tools/*.c)
+TEST_PROGRAMS = $(TEST_SRC:tests/%.c=build/tests/%)
+ALL_LIBS = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) $(SSL_LIBS) $(ELF_LIBS) $(INIH_LIBS) -pthread
+
+build/tests/%: tests/%.c build/libcommon.a $(COMMON_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $(SANFLAGS) -o $@ $< build/libcommon.a $(ALL_LIBS)
+
+test-programs: $(TEST_PROGRAMS)
+
+check: all test-programs
 	bats tests
 
 install: all
@@ -76,5 +89,5 @@ install: all
 clean:
 	rm -rf build
 
-.PHONY: all check install clean
+.PHONY: all test-programs check install clean
 include fuzz/fuzz.mk

@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_FLAGS = -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_HARNESSES = bindep osrelease document cfg docker-frames docker-progress wheel
 FUZZ_OBJ = $(COMMON_SRC:common/%.c=build/fuzz/common/%.o)
-FUZZ_LIBS = $(JANSSON_LIBS) $(INIH_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) $(ELF_LIBS) $(SSL_LIBS)
+FUZZ_LIBS = $(ALL_LIBS)
 
 build/fuzz/common/%.o: common/%.c $(COMMON_HDR)
 	@mkdir -p $(@D)

@@ -32,6 +32,36 @@ run_split() {
 	err="$(cat "$TMP/.err")"
 }
 
+# test_program unit/NAME|tools/NAME: the path of a test program, built
+# by make check (make test-programs) as the tools are; fails saying so
+# when it is missing.
+test_program() {
+	local p=$PBRX_ROOT/build/tests/$1
+	if [ ! -x "$p" ]; then
+		echo "$p: missing: make test-programs (make check builds it)" >&2
+		return 1
+	fi
+	printf '%s\n' "$p"
+}
+
+# check_stage_options TOOL USAGE: what every tool does with the options
+# all of them share (base/stage): -h prints USAGE as its first line on
+# stdout, --version "TOOL VERSION", an unknown option exits 2 with
+# getopt's line on stderr and nothing on stdout.
+check_stage_options() {
+	local tool=$1 usage=$2
+	run_split "$tool" -h
+	[ "$status" -eq 0 ]
+	[ "${out%%$'\n'*}" = "$usage" ]
+	run_split "$tool" --version
+	[ "$status" -eq 0 ]
+	[[ "$out" == "$tool "[0-9]* ]]
+	run_split "$tool" --bogus </dev/null
+	[ "$status" -eq 2 ]
+	[ -z "$out" ]
+	[ "${err%%$'\n'*}" = "$tool: unrecognized option '--bogus'" ]
+}
+
 # refute CMD...: fail when CMD succeeds.  Not "! CMD": bats (set -e)
 # ignores a negated command's status except as a test's last command.
 refute() {

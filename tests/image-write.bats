@@ -9,23 +9,10 @@ load helpers
 load lib/dockerd
 load lib/buildah
 
-# cc_test NAME SRC: build SRC against the built library (with the
-# sanitizers when that has them) as $BATS_FILE_TMPDIR/NAME.
-cc_test() {
-	local root san=""
-	root=$BATS_TEST_DIRNAME/..
-	if nm "$root/build/libcommon.a" 2>/dev/null | grep -q __asan; then
-		san="-fsanitize=address,undefined -fno-sanitize-recover=all"
-	fi
-	# shellcheck disable=SC2086
-	cc -D_GNU_SOURCE -I"$root/common" -std=c11 -g -Wall -Wextra -Wshadow \
-		-Wmissing-prototypes -Werror $san -o "$BATS_FILE_TMPDIR/$1" "$root/$2" \
-		"$root/build/libcommon.a" -ljansson -lcurl -larchive -lcrypto
-}
-
 setup_file() {
-	cc_test layer tests/tools/layer.c
-	cc_test image-write tests/tools/image-write.c
+	LAYER=$(test_program tools/layer)
+	IMAGE_WRITE=$(test_program tools/image-write)
+	export LAYER IMAGE_WRITE
 	dockerd_start
 	dockerd_base_image
 }
@@ -40,7 +27,7 @@ teardown() {
 }
 
 @test "unit: image/layer: sorted, 0:0, modes, clamped mtimes, same bytes twice" {
-	run "$BATS_FILE_TMPDIR/layer" "$TMP"
+	run "$LAYER" "$TMP"
 	echo "$output"
 	[ "$status" = 0 ]
 	read -r diff_id gz_digest <<<"$output"
@@ -74,7 +61,7 @@ base_json() {
 @test "image-write: docker load of a layer pbrx wrote: ID is the config digest, it runs" {
 	base_json
 	mkdir "$TMP/w"
-	run "$BATS_FILE_TMPDIR/image-write" docker "$TMP/base.json" pbrx-test/written:1 "$TMP/w"
+	run "$IMAGE_WRITE" docker "$TMP/base.json" pbrx-test/written:1 "$TMP/w"
 	echo "$output"
 	[ "$status" = 0 ]
 	config=$(sed -n 's/^config //p' <<<"$output")
@@ -100,14 +87,14 @@ base_json() {
 @test "image-write: written twice from scratch, the same bytes and the same image ID" {
 	base_json
 	mkdir "$TMP/a" "$TMP/b"
-	run "$BATS_FILE_TMPDIR/image-write" docker "$TMP/base.json" pbrx-test/again:1 "$TMP/a"
+	run "$IMAGE_WRITE" docker "$TMP/base.json" pbrx-test/again:1 "$TMP/a"
 	echo "$output"
 	[ "$status" = 0 ]
 	first=$(sed -n 's/^loaded //p' <<<"$output")
 	# test 2 may have loaded the same image under another name: all of it
 	"$DOCKER_CLI" rmi -f "$first"
 	refute "$DOCKER_CLI" image inspect "$first" >/dev/null 2>&1
-	run "$BATS_FILE_TMPDIR/image-write" docker "$TMP/base.json" pbrx-test/again:1 "$TMP/b"
+	run "$IMAGE_WRITE" docker "$TMP/base.json" pbrx-test/again:1 "$TMP/b"
 	echo "$output"
 	[ "$status" = 0 ]
 	second=$(sed -n 's/^loaded //p' <<<"$output")
@@ -120,7 +107,7 @@ base_json() {
 @test "image-write: the OCI layout holds the new blobs only, base layers by diff ID" {
 	base_json
 	mkdir "$TMP/w"
-	run "$BATS_FILE_TMPDIR/image-write" docker "$TMP/base.json" pbrx-test/layout:1 "$TMP/w"
+	run "$IMAGE_WRITE" docker "$TMP/base.json" pbrx-test/layout:1 "$TMP/w"
 	[ "$status" = 0 ]
 	config=$(sed -n 's/^config //p' <<<"$output")
 	oci=$TMP/w/oci
@@ -160,7 +147,7 @@ base_json() {
 	buildah_base_image
 	buildah_as buildah inspect --type image "$PBRX_BASE_IMAGE" >"$TMP/base.json"
 	mkdir "$TMP/w"
-	run buildah_as "$BATS_FILE_TMPDIR/image-write" buildah "$TMP/base.json" \
+	run buildah_as "$IMAGE_WRITE" buildah "$TMP/base.json" \
 		localhost/pbrx-test/written:1 "$TMP/w"
 	echo "$output"
 	[ "$status" = 0 ]

@@ -2,24 +2,18 @@
 # shellcheck shell=bash disable=SC2154 # out, err and status: set by run_split
 # The engine contract (tests/tools/engine-contract.c) against one back
 # end, named by TEST_ENGINE (lib/engine.bash: docker, podman or buildah
-# as root): setup_file starts it and builds the program, contract_test
+# as root): setup_file starts it, contract_test
 # runs it over the base image.  Loaded by tests/engine-contract-ENGINE.bats,
 # each a few lines, and by the Docker client's files (docker-client*.bats).
 
 load lib/engine
 
 setup_file() {
-	local root
 	engine_start
 	PBRX_ENGINE=$TEST_BACKEND
 	export PBRX_ENGINE
-	root=$BATS_TEST_DIRNAME/..
-	# shellcheck disable=SC2046 # the sanitizers' flags, when built so
-	cc -D_GNU_SOURCE -I"$root/common" -std=c11 -g -Wall -Wextra -Werror \
-		$(nm "$root/build/libcommon.a" 2>/dev/null | grep -q __asan &&
-			echo -fsanitize=address,undefined -fno-sanitize-recover=all) \
-		-o "$BATS_FILE_TMPDIR/engine-contract" "$root/tests/tools/engine-contract.c" \
-		"$root/build/libcommon.a" -ljansson -lcurl -larchive
+	CONTRACT=$(test_program tools/engine-contract)
+	export CONTRACT
 }
 
 teardown_file() {
@@ -38,7 +32,7 @@ teardown() {
 contract_test() {
 	mkdir -p "$TMP/in"
 	echo "hello from the host" >"$TMP/in/hello"
-	run_split "$BATS_FILE_TMPDIR/engine-contract" "$PBRX_ENGINE" "$PBRX_BASE_IMAGE" \
+	run_split "$CONTRACT" "$PBRX_ENGINE" "$PBRX_BASE_IMAGE" \
 		"$TMP/in" "pbrx-test/contract:$$"
 	echo "$out"
 	echo "$err" >&2
@@ -72,11 +66,12 @@ client_setup_file() {
 	else
 		engine_start
 	fi
-	docker_api_build
+	CLIENT_TOOL=$(test_program tools/docker-api)
+	export CLIENT_TOOL
 }
 
 client_test_demux() {
-	api=$BATS_FILE_TMPDIR/docker-api
+	api=$CLIENT_TOOL
 	printf '\001\000\000\000\000\000\000\006stdout\002\000\000\000\000\000\000\007stderr\n\001\000\000\000\000\000\000\000\001\000\000\000\000\000\000\001!' \
 		>"$TMP/frames"
 	run_split "$api" demux <"$TMP/frames"
@@ -94,7 +89,7 @@ client_test_demux() {
 }
 
 client_test_progress() {
-	run_split "$BATS_FILE_TMPDIR/docker-api" progress <<'JSON'
+	run_split "$CLIENT_TOOL" progress <<'JSON'
 {"status":"Pulling from library/python","id":"alpine"}
 {"status":"Downloading","progressDetail":{"current":10,"total":100},"progress":"[=>  ]","id":"abc"}
 {"status":"Download complete","progressDetail":{},"id":"abc"}
@@ -124,7 +119,7 @@ client_test_lifecycle() {
 	mkdir "$TMP/ctx"
 	printf 'FROM %s\nRUN echo built >/built\nCMD ["cat", "/built"]\n' "$image" >"$TMP/ctx/Dockerfile"
 	printf 'FROM %s\nRUN exit 7\n' "$image" >"$TMP/ctx/Dockerfile.fail"
-	run_split "$BATS_FILE_TMPDIR/docker-api" run "$image" "$TMP/ctx"
+	run_split "$CLIENT_TOOL" run "$image" "$TMP/ctx"
 	echo "$out$err"
 	[ "$status" -eq 0 ]
 	[ "$(sed -n '/^exec:/,/^exec-err:/p' <<<"$out")" = "exec: 3

@@ -2,7 +2,7 @@
 # A private dockerd for one bats file: start it in setup_file, stop it in
 # teardown_file, so one daemon serves every test of the file.  bench/compare
 # sources this too, for a fresh daemon per build method (PBRX_TEST_RUN
-# /run/pbrx-bench); nothing here but docker_api_build needs bats.
+# /run/pbrx-bench); nothing here needs bats.
 #
 #   setup_file()    { dockerd_start; dockerd_base_image; }
 #   teardown_file() { dockerd_stop; }
@@ -216,17 +216,3 @@ dockerd_free_port() {
 	return 1
 }
 
-# docker_api_build: build tests/tools/docker-api.c (the client's test
-# driver) as $BATS_FILE_TMPDIR/docker-api, linked with the built library,
-# with the sanitizers when that was built with make SANITIZE=1.
-docker_api_build() {
-	local root san=""
-	root=$BATS_TEST_DIRNAME/..
-	if nm "$root/build/libcommon.a" 2>/dev/null | grep -q __asan; then
-		san="-fsanitize=address,undefined -fno-sanitize-recover=all"
-	fi
-	# shellcheck disable=SC2086
-	cc -D_GNU_SOURCE -I"$root/common" -std=c11 -g -Wall -Wextra -Werror $san \
-		-o "$BATS_FILE_TMPDIR/docker-api" "$root/tests/tools/docker-api.c" \
-		"$root/build/libcommon.a" -ljansson -lcurl -larchive
-}
