@@ -15,7 +15,7 @@ struct capture {
 	                  * last ones (a failure's cause is at the end) */
 };
 
-/* An engine_run_spec output callback (engine.h): add len bytes of data,
+/* An engine_run_spec output callback (engine/run.h): add len bytes of data,
  * from either stream, to the capture arg points to. */
 void capture_output(int stream, const char *data, size_t len, void *arg);
 /* Forget what was kept, for the next command. */

@@ -1175,23 +1175,4 @@ out:
 	return id;
 }
 
-static const struct engine_ops ops = {
-	.name = "buildah",
-	.free = e_free,
-	.dup = e_dup,
-	.image_inspect = e_image_inspect,
-	.image_pull = e_image_pull,
-	.image_read_file = e_image_read_file,
-	.image_tag = e_image_tag,
-	.image_load = e_image_load,
-	.image_remove = e_image_remove,
-	.build = e_build,
-	.container_create = e_container_create,
-	.container_list = e_container_list,
-	.container_start = e_container_start,
-	.run = e_run,
-	.commit = e_commit,
-	.container_remove = e_container_remove,
-	.push = e_push,
-	.cancel = e_cancel,
-};
+static const struct engine_ops ops = ENGINE_OPS("buildah");

@@ -230,12 +230,7 @@ static int e_container_start(struct engine *e, const char *id)
 static int e_run(struct engine *e, const char *id, const struct engine_run_spec *s,
                  int *exit_code)
 {
-	struct docker_exec_spec spec = {
-		.argv = s->argv, .env = s->env, .workdir = s->workdir, .user = s->user,
-		.output = s->output, .arg = s->arg,
-	};
-
-	if (docker_exec(D(e), id, &spec, exit_code) < 0) {
+	if (docker_exec(D(e), id, s, exit_code) < 0) {
 		fail(e);
 		return -1;
 	}
@@ -292,23 +287,4 @@ out:
 	return ret;
 }
 
-static const struct engine_ops ops = {
-	.name = "docker",
-	.free = e_free,
-	.dup = e_dup,
-	.image_inspect = e_image_inspect,
-	.image_pull = e_image_pull,
-	.image_read_file = e_image_read_file,
-	.image_tag = e_image_tag,
-	.image_load = e_image_load,
-	.image_remove = e_image_remove,
-	.build = e_build,
-	.container_create = e_container_create,
-	.container_list = e_container_list,
-	.container_start = e_container_start,
-	.run = e_run,
-	.commit = e_commit,
-	.container_remove = e_container_remove,
-	.push = e_push,
-	.cancel = e_cancel,
-};
+static const struct engine_ops ops = ENGINE_OPS("docker");

@@ -34,6 +34,20 @@ struct engine_ops {
 	void (*cancel)(struct engine *e);
 };
 
+/* The table of a back end whose functions are named e_OPERATION, as
+ * both are: the list of operations is written here only, so a new one
+ * is added to struct engine_ops and this list, and each back end writes
+ * its e_ function. */
+#define ENGINE_OPS(NAME) { \
+	.name = (NAME), .free = e_free, .dup = e_dup, \
+	.image_inspect = e_image_inspect, .image_pull = e_image_pull, \
+	.image_read_file = e_image_read_file, .image_tag = e_image_tag, \
+	.image_load = e_image_load, .image_remove = e_image_remove, .build = e_build, \
+	.container_create = e_container_create, .container_list = e_container_list, \
+	.container_start = e_container_start, .run = e_run, .commit = e_commit, \
+	.container_remove = e_container_remove, .push = e_push, .cancel = e_cancel, \
+}
+
 struct engine {
 	const struct engine_ops *ops;
 	struct pbrx_error err;  /* the last failure, "NAME: ..." */

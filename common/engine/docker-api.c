@@ -316,7 +316,7 @@ static void to_stderr(int stream, const char *data, size_t len, void *arg)
 	fflush(stderr);
 }
 
-int docker_exec(struct docker *d, const char *id, const struct docker_exec_spec *spec,
+int docker_exec(struct docker *d, const char *id, const struct engine_run_spec *spec,
                 int *exit_code)
 {
 	json_t *body = json_object(), *out = NULL;

@@ -46,7 +46,7 @@ struct xfer {
 	void (*on_line)(struct xfer *x);  /* SINK_PROGRESS: takes each line
 	                                   * instead of docker_progress_line */
 	struct docker_demux demux;  /* SINK_DEMUX */
-	docker_output_fn *out;
+	engine_output_fn *out;
 	void *arg;
 	bool bad_frame;
 	struct docker_push_result *push;  /* SINK_PROGRESS of a push */

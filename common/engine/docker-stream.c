@@ -10,7 +10,7 @@
 #include "base/xalloc.h"
 
 int docker_demux_feed(struct docker_demux *m, const char *buf, size_t len,
-                      docker_output_fn *out, void *arg)
+                      engine_output_fn *out, void *arg)
 {
 	while (len > 0) {
 		size_t take;

@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Where the output of an exec goes: stream is 1 (stdout) or 2 (stderr). */
-typedef void docker_output_fn(int stream, const char *data, size_t len, void *arg);
+#include "engine/run.h"
+
 
 /* Incremental parser of the 8-byte frame headers of a non-TTY attach or
  * exec stream (byte 0 the stream, 0 stdin, 1 stdout, 2 stderr; bytes 4-7
@@ -26,7 +26,7 @@ struct docker_demux {
 /* Feed len bytes of the stream; out gets each payload piece as it comes.
  * -1 on a malformed header (the stream is not framed). */
 int docker_demux_feed(struct docker_demux *m, const char *buf, size_t len,
-                      docker_output_fn *out, void *arg);
+                      engine_output_fn *out, void *arg);
 /* True when the stream so far ends on a frame boundary. */
 bool docker_demux_complete(const struct docker_demux *m);
 

@@ -59,16 +59,6 @@ struct docker_container_spec {
 	bool tmpfs_tmp;            /* mount a fresh tmpfs on /tmp */
 };
 
-/* What POST /containers/{id}/exec needs; NULL members are left out. */
-struct docker_exec_spec {
-	char *const *argv;         /* required, NULL-terminated */
-	char *const *env;          /* NULL-terminated "KEY=VALUE" list */
-	const char *workdir;
-	const char *user;
-	docker_output_fn *output;  /* NULL: both streams to stderr, live */
-	void *arg;                 /* passed to output */
-};
-
 /* Connection to the engine named by the environment (no traffic yet).
  * Never NULL; free with docker_free().  A bad DOCKER_HOST is reported by
  * the first request. */
@@ -172,7 +162,7 @@ int docker_container_wait(struct docker *d, const char *id, long *status);
 int docker_container_remove(struct docker *d, const char *id);
 /* Run spec->argv in running container id (exec create, start, inspect),
  * streaming its output live; *exit_code is the command's exit code. */
-int docker_exec(struct docker *d, const char *id, const struct docker_exec_spec *spec,
+int docker_exec(struct docker *d, const char *id, const struct engine_run_spec *spec,
                 int *exit_code);
 /* The content of regular file path in container id (GET .../archive),
  * symlinks followed; *data is malloc'd and NUL-terminated, *len excludes

@@ -29,6 +29,7 @@
 #include <stdnoreturn.h>
 
 #include "base/stage.h"
+#include "engine/run.h"
 
 /* One connection to one engine. */
 struct engine;
@@ -57,19 +58,6 @@ struct engine_container_spec {
 	bool tmpfs_tmp;            /* a fresh /tmp of the container's own that
 	                            * never reaches an image; mounts may go
 	                            * under it */
-};
-
-/* Where the output of a command goes: stream is 1 (stdout) or 2 (stderr). */
-typedef void engine_output_fn(int stream, const char *data, size_t len, void *arg);
-
-/* A command to run in a working container; NULL members are left out. */
-struct engine_run_spec {
-	char *const *argv;         /* required, NULL-terminated */
-	char *const *env;          /* NULL-terminated "KEY=VALUE" list */
-	const char *workdir;
-	const char *user;
-	engine_output_fn *output;  /* NULL: both streams to stderr, live */
-	void *arg;                 /* passed to output */
 };
 
 /* A Dockerfile build; NULL members are left out. */

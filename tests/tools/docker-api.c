@@ -123,7 +123,7 @@ static int run(const char *image, const char *dir)
 		.tmpfs_tmp = true,
 	};
 	struct capture c = {0};
-	struct docker_exec_spec ex = {.argv = sh, .output = capture, .arg = &c};
+	struct engine_run_spec ex = {.argv = sh, .output = capture, .arg = &c};
 	char *id, *img, *data, *built;
 	size_t len;
 	int code;
@@ -135,10 +135,10 @@ static int run(const char *image, const char *dir)
 	CHECK(docker_container_start(d, id) == 0);
 	CHECK(docker_exec(d, id, &ex, &code) == 0);
 	printf("exec: %d\nexec-out: %sexec-err: %s", code, c.out, c.err);
-	ex = (struct docker_exec_spec){.argv = write_ro};
+	ex = (struct engine_run_spec){.argv = write_ro};
 	CHECK(docker_exec(d, id, &ex, &code) == 0);
 	printf("write-ro: %d\n", code);
-	ex = (struct docker_exec_spec){.argv = mkfile};
+	ex = (struct engine_run_spec){.argv = mkfile};
 	CHECK(docker_exec(d, id, &ex, &code) == 0);
 	CHECK(docker_container_read_file(d, id, "/etc/pbrx-link", &data, &len) == 0);
 	printf("read: %zu %s", len, data);
