@@ -13,7 +13,7 @@
 #include "base/error.h"
 #include "base/msg.h"
 #include "base/stage.h"
-#include "base/xalloc.h"
+#include "distro/platform.h"
 #include "distro/select.h"
 #include "doc/doc.h"
 
@@ -40,9 +40,7 @@ static void usage(FILE *out)
 
 struct options {
 	const char *file;
-	const char *os_release;
-	char **platforms;
-	size_t nplatforms;
+	struct platform_choice platform;
 	bool brief;
 	char **args;
 	int nargs;
@@ -52,27 +50,20 @@ static void parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
 		{"file", required_argument, NULL, 'f'},
-		{"os-release", required_argument, NULL, 'O'},
-		{"platform", required_argument, NULL, 'P'},
+		PLATFORM_LONGOPTS,
 		{"brief", no_argument, NULL, 'b'},
 		STAGE_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	size_t cap = 0;
 	int c;
 
 	argv[0] = (char *)msg_progname(); /* getopt's messages start with it */
 	while ((c = getopt_long(argc, argv, "f:b" STAGE_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': o->file = optarg; break;
-		case 'O': o->os_release = optarg; break;
-		case 'P':
-			xgrow((void **)&o->platforms, &cap, o->nplatforms + 1, sizeof(char *));
-			o->platforms[o->nplatforms++] = optarg;
-			break;
 		case 'b': o->brief = true; break;
 		default:
-			if (!stage_option(c, usage))
+			if (!platform_option(c, optarg, &o->platform) && !stage_option(c, usage))
 				stage_usage_error(usage);
 		}
 	}
@@ -96,7 +87,7 @@ int main(int argc, char **argv)
 
 	/* With -f - the bindep file is on stdin and there is no document. */
 	doc = o.file && strcmp(o.file, "-") == 0 ? json_object() : doc_read();
-	r = (struct select_request){o.file, o.os_release, o.platforms, o.nplatforms, &sels, o.brief};
+	r = (struct select_request){o.file, &o.platform, &sels, o.brief};
 	if (select_packages(doc, &r, &section, &names, &e) < 0)
 		error_exit(&e);
 
@@ -116,6 +107,6 @@ int main(int argc, char **argv)
 	json_decref(doc);
 	strv_free(&names);
 	select_list_free(&sels);
-	free(o.platforms);
+	platform_choice_free(&o.platform);
 	return EXIT_OK;
 }

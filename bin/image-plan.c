@@ -14,6 +14,7 @@
 #include "base/stage.h"
 #include "base/xalloc.h"
 #include "distro/pkgmgr.h"
+#include "distro/platform.h"
 #include "doc/doc.h"
 #include "engine/imageref.h"
 #include "planner/plan.h"
@@ -25,8 +26,8 @@ static void usage(FILE *f)
 	      "                  [--os-release FILE] [--platform NAME ...] [--version]\n", f);
 }
 
-/* The options into *o; *platforms holds the --platform values. */
-static void parse_options(int argc, char **argv, struct planner_options *o, char ***platforms)
+/* The options into *o. */
+static void parse_options(int argc, char **argv, struct planner_options *o)
 {
 	static const struct option longopts[] = {
 		{"base-image", required_argument, NULL, 'B'},
@@ -34,12 +35,10 @@ static void parse_options(int argc, char **argv, struct planner_options *o, char
 		{"tag", required_argument, NULL, 'T'},
 		{"mirror", required_argument, NULL, 'M'},
 		{"package-manager", required_argument, NULL, 'K'},
-		{"os-release", required_argument, NULL, 'O'},
-		{"platform", required_argument, NULL, 'L'},
+		PLATFORM_LONGOPTS,
 		STAGE_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	size_t cap = 0;
 	int ch;
 
 	o->tag = "latest";
@@ -50,17 +49,11 @@ static void parse_options(int argc, char **argv, struct planner_options *o, char
 		case 'T': o->tag = optarg; break;
 		case 'M': o->mirror = optarg; break;
 		case 'K': o->pm = optarg; break;
-		case 'O': o->os_release = optarg; break;
-		case 'L':
-			xgrow((void **)platforms, &cap, o->nplatforms + 1, sizeof(char *));
-			(*platforms)[o->nplatforms++] = optarg;
-			break;
 		default:
-			if (!stage_option(ch, usage))
+			if (!platform_option(ch, optarg, &o->platform) && !stage_option(ch, usage))
 				stage_usage_error(usage);
 		}
 	}
-	o->platforms = *platforms;
 	if (optind != argc)
 		stage_usage_error(usage);
 	if (o->base_image && !imageref_full(o->base_image))
@@ -83,11 +76,11 @@ int main(int argc, char **argv)
 {
 	struct planner_options o = {0};
 	struct pbrx_error e = {0};
-	char **platforms = NULL, *mirror = NULL;
+	char *mirror = NULL;
 	json_t *doc, *plan;
 
 	msg_init("image-plan");
-	parse_options(argc, argv, &o, &platforms);
+	parse_options(argc, argv, &o);
 	if (o.mirror) {
 		/* Paths are appended to it: one form, without the final '/'. */
 		size_t n = strlen(o.mirror);
@@ -103,7 +96,7 @@ int main(int argc, char **argv)
 	doc_write(doc);
 
 	json_decref(doc);
-	free(platforms);
+	platform_choice_free(&o.platform);
 	free(mirror);
 	return EXIT_OK;
 }

@@ -9,6 +9,26 @@
 #include "distro/osrelease.h"
 #include "distro/platform.h"
 
+int platform_option(int ch, char *arg, struct platform_choice *c)
+{
+	switch (ch) {
+	case PLATFORM_OPT_OS_RELEASE:
+		c->os_release = arg;
+		return 1;
+	case PLATFORM_OPT_PLATFORM:
+		xgrow((void **)&c->platforms, &c->cap, c->nplatforms + 1, sizeof(char *));
+		c->platforms[c->nplatforms++] = arg;
+		return 1;
+	}
+	return 0;
+}
+
+void platform_choice_free(struct platform_choice *c)
+{
+	free(c->platforms);
+	*c = (struct platform_choice){0};
+}
+
 bool platform_name_ok(const char *name)
 {
 	if (!*name)

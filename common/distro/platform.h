@@ -14,6 +14,28 @@
 
 struct pbrx_error;
 
+/* The options naming the platform, as both tools take them: one
+ * --os-release FILE, any number of --platform NAME. */
+struct platform_choice {
+	const char *os_release;  /* NULL: not given */
+	char **platforms;        /* the --platform values, borrowed from argv */
+	size_t nplatforms;
+	size_t cap;
+};
+
+/* Their getopt_long values, above every character. */
+enum { PLATFORM_OPT_OS_RELEASE = 0x100, PLATFORM_OPT_PLATFORM };
+/* Their entries of a struct option list. */
+#define PLATFORM_LONGOPTS \
+	{"os-release", required_argument, NULL, PLATFORM_OPT_OS_RELEASE}, \
+	{"platform", required_argument, NULL, PLATFORM_OPT_PLATFORM}
+
+/* Take option ch with its argument arg into *c when it is one of them:
+ * 1, else 0 (the tool's own). */
+int platform_option(int ch, char *arg, struct platform_choice *c);
+/* Free what platform_option() gathered; *c is zeroed. */
+void platform_choice_free(struct platform_choice *c);
+
 /* Is name (after "platform:") one an atom can have? */
 bool platform_name_ok(const char *name);
 

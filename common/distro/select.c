@@ -245,10 +245,10 @@ static json_t *platform_section(const struct select_request *r, const json_t *do
 	const char *source = NULL, *path = NULL;
 	json_t *base = doc_want(doc, "", "base", JSON_OBJECT);
 
-	if (r->os_release) {
-		path = r->os_release;
+	if (r->platform->os_release) {
+		path = r->platform->os_release;
 		source = "os-release";
-	} else if (r->nplatforms) {
+	} else if (r->platform->nplatforms) {
 		source = "platform";
 	} else if (base && json_object_get(base, "os_release")) {
 		fields = json_incref(doc_need(base, ".base", "os_release", JSON_OBJECT));
@@ -283,7 +283,7 @@ static json_t *platform_section(const struct select_request *r, const json_t *do
 		atoms = json_array();
 	}
 	json_object_set_new(plat, "atoms", atoms);
-	if (platform_add_atoms(atoms, r->platforms, r->nplatforms, e) < 0)
+	if (platform_add_atoms(atoms, r->platform->platforms, r->platform->nplatforms, e) < 0)
 		goto fail;
 	return plat;
 fail:

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "base/buf.h"
+#include "distro/platform.h"
 
 struct pbrx_error;
 
@@ -36,9 +37,7 @@ void select_list_free(struct select_list *l);
 
 struct select_request {
 	const char *file;        /* -f: a path, "-" for stdin; NULL: look for it */
-	const char *os_release;  /* --os-release, or NULL */
-	char *const *platforms;  /* --platform values */
-	size_t nplatforms;
+	const struct platform_choice *platform;  /* --os-release, --platform */
 	const struct select_list *sels;
 	bool brief;              /* only the names of the one selection */
 };

@@ -141,7 +141,7 @@ static int choose_platform(const json_t *doc, const struct planner_options *o,
 		const char *ver = doc_want_string(dp, ".bindep.platform", "version");
 		json_t *atoms = doc_want(dp, ".bindep.platform", "atoms", JSON_ARRAY);
 
-		if (o->os_release || o->nplatforms)
+		if (o->platform.os_release || o->platform.nplatforms)
 			msg_warn("--os-release and --platform ignored: the packages were chosen "
 				 "for .bindep.platform");
 		if (atoms)
@@ -151,18 +151,18 @@ static int choose_platform(const json_t *doc, const struct planner_options *o,
 		pl->atoms = atoms ? json_copy(atoms) : json_array();
 		pl->from = "<stdin>: .bindep.platform";
 		return 0;
-	} else if (o->os_release) {
-		json_t *fields = platform_os_release_read(o->os_release, e);
+	} else if (o->platform.os_release) {
+		json_t *fields = platform_os_release_read(o->platform.os_release, e);
 		int rc;
 
 		if (!fields)
 			return -1;
-		rc = platform_from_fields(pl, fields, o->os_release, e);
+		rc = platform_from_fields(pl, fields, o->platform.os_release, e);
 		json_decref(fields);
 		if (rc < 0)
 			return -1;
 		pl->from = "--os-release";
-	} else if (o->nplatforms) {
+	} else if (o->platform.nplatforms) {
 		pl->atoms = json_array();
 		pl->from = "--platform";
 	} else if (base && json_object_get(base, "os_release")) {
@@ -174,7 +174,7 @@ static int choose_platform(const json_t *doc, const struct planner_options *o,
 		return error_set(e, EXIT_USAGE, "no platform: run bindep-filter or image-inspect "
 				 "first, or give --os-release FILE or --platform NAME");
 	}
-	return platform_add_atoms(pl->atoms, o->platforms, o->nplatforms, e);
+	return platform_add_atoms(pl->atoms, o->platform.platforms, o->platform.nplatforms, e);
 }
 
 /* The package manager: --package-manager, else the platform's.  Static,

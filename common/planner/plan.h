@@ -11,15 +11,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "distro/platform.h"
+
 struct pbrx_error;
 
 /* What the options say; NULL: not given.  Checked by the caller:
  * base_image and the prefix as image references, tag as a tag, mirror
  * by pkgmgr_mirror_url_ok (without a final '/'), pm by pkgmgr_known. */
 struct planner_options {
-	const char *base_image, *prefix, *tag, *mirror, *pm, *os_release;
-	char *const *platforms;  /* --platform values */
-	size_t nplatforms;
+	const char *base_image, *prefix, *tag, *mirror, *pm;
+	struct platform_choice platform;  /* --os-release, --platform */
 };
 
 /* Is s a mirror URL the plan can use: http(s)://HOST[:PORT][/PATH] with
