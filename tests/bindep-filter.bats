@@ -41,52 +41,20 @@ OSR="$BATS_TEST_DIRNAME/corpus/os-release"
 	[ "$failed" -eq 0 ]
 }
 
-# One os-release family at a time, the atoms written out by hand from
-# bindep's platform_profiles().
-atoms_of() {
-	bindep-filter -f "$EXAMPLE" --os-release "$OSR/$1" </dev/null |
-		jq -r '.bindep.platform.atoms | map(sub("^platform:"; "")) | join(" ")'
-}
-
-@test "atoms: alpine gets apk" {
-	[ "$(atoms_of alpine-3.20)" = "alpine alpine-3 alpine-3.20 alpine-3.20.3 apk" ]
-}
-
-@test "atoms: debian and ubuntu get dpkg and codenames" {
-	[ "$(atoms_of debian-12)" = "debian debian-12 debian-bookworm dpkg" ]
-	[ "$(atoms_of ubuntu)" = "dpkg ubuntu ubuntu-16 ubuntu-16.04 ubuntu-xenial" ]
-	# no VERSION_ID and no digits in PRETTY_NAME: release "" gives "debian-"
-	[ "$(atoms_of debian-trixie-sid)" = "debian debian- debian-trixie dpkg" ]
-}
-
-@test "atoms: red hat family, codename from VERSION's parentheses" {
-	[ "$(atoms_of centos)" = "centos centos-7 centos-core redhat rpm" ]
-	[ "$(atoms_of fedora)" = "fedora fedora-23 fedora-twenty fedora-twenty-three redhat rpm" ]
-	# VERSION_CODENAME="" means no codename, even with "(Container Image)"
-	[ "$(atoms_of fedora-40)" = "fedora fedora-40 redhat rpm" ]
-	[ "$(atoms_of rhelserver)" = "redhat redhatenterpriseserver redhatenterpriseserver-7 redhatenterpriseserver-7.0 redhatenterpriseserver-maipo rhel rhel-7 rhel-7.0 rhel-maipo rpm" ]
-	[ "$(atoms_of rhel-9)" = "redhat rhel rhel-9 rhel-9.4 rhel-plow rpm" ]
-}
-
-@test "atoms: amazon aliases, rocky, and oracle normalised from ol" {
-	[ "$(atoms_of amazonami)" = "amazonami amazonami-2016 amazonami-2016.03 amzn amzn-2016 amzn-2016.03 redhat rpm" ]
-	[ "$(atoms_of rocky-9)" = "redhat rocky rocky-9 rocky-9.4 rocky-blue rocky-blue-onyx rpm" ]
-	[ "$(atoms_of oraclelinux-9)" = "oracle oracle-9 oracle-9.4 redhat rpm" ]
-}
-
-@test "atoms: suse family with opensuse-leap normalised to opensuse" {
-	[ "$(atoms_of opensuse-leap-15.5)" = "opensuse opensuse-15 opensuse-15.5 opensuseproject opensuseproject-15 opensuseproject-15.5 rpm suse" ]
-	[ "$(atoms_of sles-15-sp5)" = "rpm sles sles-15 sles-15.5 suse suselinux suselinux-15 suselinux-15.5" ]
-}
-
-@test "atoms: gentoo emerge, arch pacman, unknown distro gets no family" {
-	[ "$(atoms_of gentoo)" = "emerge gentoo gentoo-2 gentoo-2.15" ]
-	[ "$(atoms_of arch)" = "arch arch- pacman" ]
-	[ "$(atoms_of unknown)" = "unknown unknown-12345 unknown-testing" ]
-}
-
-@test "atoms: os-release quoting as python's shlex reads it" {
-	[ "$(atoms_of zz-synthetic-shell-quoting)" = "weird_distro weird_distro-1 weird_distro-1.2 weird_distro-1.2.3 weird_distro-funky weird_distro-funky-monkey" ]
+@test "atoms of each os-release family, written out by hand (atoms.by-hand)" {
+	local name want got failed=0 n=0
+	while IFS=: read -r name want; do
+		case "$name" in '#'* | '') continue ;; esac
+		got=$(bindep-filter -f "$EXAMPLE" --os-release "$OSR/$name" </dev/null |
+			jq -r '.bindep.platform.atoms | map(sub("^platform:"; "")) | join(" ")')
+		if [ " $got" != "$want" ]; then
+			echo "$name: got '$got', want '${want# }'"
+			failed=1
+		fi
+		n=$((n + 1))
+	done <"$FIX/atoms.by-hand"
+	[ "$n" -eq 18 ]
+	[ "$failed" -eq 0 ]
 }
 
 @test "atoms: VERSION_ID missing, version from PRETTY_NAME" {
@@ -266,15 +234,11 @@ bindep-filter: warning: $TMP/b.txt:5:6: unknown platform 'platform:zzzzzz': no d
 }
 
 @test "usage: --help, --version, bad options and arguments" {
+	check_stage_options bindep-filter "usage: bindep-filter [-f FILE|-] [--os-release FILE] [--platform NAME]... [--brief] [PROFILE...]"
 	run_split bindep-filter --help
 	[ "$status" -eq 0 ]
-	[ "${out%%$'\n'*}" = "usage: bindep-filter [-f FILE|-] [--os-release FILE] [--platform NAME]... [--brief] [PROFILE...]" ]
-	run_split bindep-filter --version
-	[ "$status" -eq 0 ]
-	[[ "$out" == "bindep-filter "[0-9]* ]]
+	[ "$err" = "" ]
 	run_split bindep-filter --bogus
-	[ "$status" -eq 2 ]
-	[ -z "$out" ]
 	[ "$err" = "bindep-filter: unrecognized option '--bogus'
 usage: bindep-filter [-f FILE|-] [--os-release FILE] [--platform NAME]... [--brief] [PROFILE...]" ]
 	run_split bindep-filter -f "$EXAMPLE" --brief Compile

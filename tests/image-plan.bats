@@ -160,12 +160,7 @@ foo_setup_cfg() {
 }
 
 @test "image-plan: -h, --version, usage on misuse" {
-	run image-plan -h
-	[ "$status" = 0 ]
-	[ "${lines[0]}" = "usage: image-plan [-hqv] [--base-image IMAGE] [--prefix ORG] [--tag TAG]" ]
-	run image-plan --version
-	[ "$status" = 0 ]
-	[[ "$output" == "image-plan "[0-9]* ]]
+	check_stage_options image-plan "usage: image-plan [-hqv] [--base-image IMAGE] [--prefix ORG] [--tag TAG]"
 }
 
 @test "image-plan: -q silences the note about a missing {name}_base" {

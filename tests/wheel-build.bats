@@ -284,6 +284,15 @@ wheel-build: builder: step 2 of 2 (two) failed with exit code 3: sh -c 'echo bro
 	[ "$($DOCKER_CLI ps -aq)" = "" ]
 }
 
+# refuses_plan_edit FILTER ERR: wheel-build refuses $PLAN edited by the
+# jq FILTER with exit 2 and ERR alone on stderr.
+refuses_plan_edit() {
+	jq "$1" "$PLAN" >"$TMP/plan"
+	run_split wheel-build <"$TMP/plan"
+	[ "$status" -eq 2 ]
+	[ "$err" = "$2" ]
+}
+
 @test "usage, the man page's synopsis, and bad input" {
 	run_split wheel-build -h
 	[ "$status" -eq 0 ]
@@ -307,24 +316,18 @@ wheel-build: builder: step 2 of 2 (two) failed with exit code 3: sh -c 'echo bro
 	run_split wheel-build --find-links "$TMP/nowhere" <"$PLAN"
 	[ "$status" -eq 2 ]
 	[ "$err" = "wheel-build: --find-links $TMP/nowhere: No such file or directory" ]
-	jq '.plan.builder.mounts[0].read_only = false' "$PLAN" >"$TMP/plan"
-	run_split wheel-build <"$TMP/plan"
-	[ "$status" -eq 2 ]
-	[ "$err" = "wheel-build: <stdin>: .plan.builder.mounts[0]: the host directory $SRC must be mounted read-only" ]
-	jq 'del(.plan.builder.mounts[0].read_only)' "$PLAN" >"$TMP/plan"
-	run_split wheel-build <"$TMP/plan"
-	[ "$status" -eq 2 ]
-	[ "$err" = "wheel-build: <stdin>: .plan.builder.mounts[0]: read_only: expected true or false" ]
+	refuses_plan_edit '.plan.builder.mounts[0].read_only = false' \
+		"wheel-build: <stdin>: .plan.builder.mounts[0]: the host directory $SRC must be mounted read-only"
+	refuses_plan_edit 'del(.plan.builder.mounts[0].read_only)' \
+		"wheel-build: <stdin>: .plan.builder.mounts[0]: read_only: expected true or false"
 	# The same rule in image-assemble (common/doc/plan), before any engine.
 	jq --arg src "$SRC" '.plan.images[0].mounts[0] = {"source": $src, "target": "/tmp/src", "read_only": false}' \
 		"$PLAN" >"$TMP/plan"
 	run_split image-assemble -q <"$TMP/plan"
 	[ "$status" -eq 2 ]
 	[ "$err" = "image-assemble: <stdin>: .plan.images[0].mounts[0]: the host directory $SRC must be mounted read-only" ]
-	jq '.plan.builder.steps[1].argv = []' "$PLAN" >"$TMP/plan"
-	run_split wheel-build <"$TMP/plan"
-	[ "$status" -eq 2 ]
-	[ "$err" = "wheel-build: <stdin>: .plan.builder.steps[1].argv: expected a command" ]
+	refuses_plan_edit '.plan.builder.steps[1].argv = []' \
+		"wheel-build: <stdin>: .plan.builder.steps[1].argv: expected a command"
 	# Bad input is found before anything is made.
 	[ -z "$(find "$TMP" -maxdepth 1 -name 'pbrx-wheels.*')" ]
 	[ "$($DOCKER_CLI ps -aq)" = "" ]

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash disable=SC2030,SC2031,SC2016,SC2154 # out/err/status come from run_split; scripts for the images' sh
-# The end-to-end suite of pbrx-build-images and image-assemble, shared by
-# one thin bats file per engine (tests/pbrx-build-images[-ENGINE].bats):
+# The end-to-end suite of pbrx-build-images and image-assemble, run once
+# per engine by lib/e2e.bats (tests/pbrx-build-images[-ENGINE].bats are
+# links to it):
 # the example project (examples/yamlcat) built into images from the
 # offline Debian base image, then the images run, inspected and taken
 # apart.  One build in setup_file serves most tests; the others build
@@ -12,10 +13,8 @@
 #   @test "..." { e2e_test_build; }
 #
 # This file gives the bats file its setup_file, teardown_file, setup and
-# teardown, and an e2e_test_NAME function a test.  (bats 1.8 finds @test
-# blocks only in the .bats file itself, so each engine file lists its
-# tests, one line each.)  What sets the engines apart, by TEST_ENGINE in
-# setup_file:
+# teardown, and an e2e_test_NAME function a test.  What sets the
+# engines apart, by TEST_ENGINE in setup_file:
 #   E2E_SECOND_ENV "VAR=VALUE ..." for the second build (docker: over TLS)
 #   E2E_EMPTY_LAYER=1  the engine adds an (empty) layer for a commit of
 #                  configuration only

@@ -283,6 +283,38 @@ push_test_basic_auth() {
 
 # basic auth: a wrong password fails with exit 1 and one line, no secret
 # in it, nothing in the registry.
+# credsStore's credentials push (buildah's in a private authfile in
+# TMPDIR, gone after); a failing helper, named by credsStore or by
+# credHelpers, stops the push with one line naming it, and no secret.
+push_test_creds_store() {
+	registry_cred_helpers "$TMP/helpers" "$REG_AUTH" "$USER_OK" "$PASS_OK"
+	mkdir -p "$TMP/cfg"
+	printf '{"credsStore": "pbrxtest"}\n' >"$TMP/cfg/config.json"
+	registry_tag_project "$REG_AUTH" helper
+	PATH=$TMP/helpers:$PATH DOCKER_CONFIG=$TMP/cfg TMPDIR=$TMP run_split pbrx-push-images -vv \
+		--engine "$TEST_BACKEND" --prefix "$REG_AUTH/helper" --tag 1.0 "$P"
+	[ "$status" -eq 0 ]
+	registry_check_pushed auth helper
+	registry_check_no_secret "$USER_OK" "$PASS_OK" "$out$err"
+	[ -z "$(find "$TMP" -maxdepth 1 -name 'pbrx-auth.*')" ]
+	[ "$(sort -u "$TMP/helpers/helper.log")" = "$REG_AUTH" ]
+	local config where
+	for config in '{"credsStore": "pbrxfail"}' "{\"credHelpers\": {\"$REG_AUTH\": \"pbrxfail\"}}"; do
+		printf '%s\n' "$config" >"$TMP/cfg/config.json"
+		PATH=$TMP/helpers:$PATH DOCKER_CONFIG=$TMP/cfg TMPDIR=$TMP run_split pbrx-push-images \
+			--engine "$TEST_BACKEND" --prefix "$REG_AUTH/helper" --tag 1.0 "$P"
+		[ "$status" -eq 1 ]
+		case $config in
+		*credsStore*) where=.credsStore ;;
+		*) where=".credHelpers[\"$REG_AUTH\"]" ;;
+		esac
+		[ "$(tail -n 1 <<<"$err")" = "image-push: $TEST_BACKEND: push ($REG_AUTH/helper/proj-base:1.0): $TMP/cfg/config.json: $where: docker-credential-pbrxfail get: exit status 1" ]
+		[ "$(grep -c pbrxfail <<<"$err")" = 1 ]
+		registry_check_no_secret "$USER_OK" "$PASS_OK" "$out$err"
+		[ -z "$(find "$TMP" -maxdepth 1 -name 'pbrx-auth.*')" ]
+	done
+}
+
 push_test_wrong_password() {
 	local msg
 	registry_docker_config "$TMP/cfg" "$USER_OK" "$PASS_BAD" "$REG_AUTH"
