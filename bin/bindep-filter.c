@@ -57,7 +57,6 @@ static void parse_options(int argc, char **argv, struct options *o)
 	};
 	int c;
 
-	argv[0] = (char *)msg_progname(); /* getopt's messages start with it */
 	while ((c = getopt_long(argc, argv, "f:b" STAGE_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': o->file = optarg; break;
@@ -80,7 +79,7 @@ int main(int argc, char **argv)
 	struct pbrx_error e = {0};
 	json_t *doc, *section;
 
-	msg_init("bindep-filter");
+	stage_init("bindep-filter", argv);
 	parse_options(argc, argv, &o);
 	if (select_from_args(o.args, o.nargs, o.brief, &sels, &e) < 0)
 		error_exit(&e);

@@ -19,6 +19,7 @@
 #include "py/project.h"
 #include "doc/doc.h"
 #include "base/msg.h"
+#include "base/stage.h"
 #include "base/xalloc.h"
 
 #ifndef PBRX_VERSION
@@ -69,7 +70,7 @@ int main(int argc, char **argv)
 	struct pbrx_error err = {0};
 	int ch;
 
-	msg_init("cfg-extras");
+	stage_init("cfg-extras", argv);
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':

@@ -62,7 +62,7 @@ int main(int argc, char **argv)
 	struct engine_stage st;
 	const char *engine = NULL;
 
-	msg_init("image-assemble");
+	stage_init("image-assemble", argv);
 	/* A closed stdout or engine socket is an error to report, after the
 	 * cleanup, not a silent death that leaves containers behind. */
 	signal(SIGPIPE, SIG_IGN);

@@ -28,7 +28,7 @@ int main(int argc, char **argv)
 	json_t *base;
 	int first;
 
-	msg_init("image-inspect");
+	stage_init("image-inspect", argv);
 	first = engine_stage_args(argc, argv, longopts, usage, NULL, NULL, &engine);
 	if (argc - first > 1)
 		stage_usage_error(usage);

@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 	char *mirror = NULL;
 	json_t *doc, *plan;
 
-	msg_init("image-plan");
+	stage_init("image-plan", argv);
 	parse_options(argc, argv, &o);
 	if (o.mirror) {
 		/* Paths are appended to it: one form, without the final '/'. */

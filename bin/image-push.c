@@ -52,7 +52,7 @@ int main(int argc, char **argv)
 	json_t *pushed;
 	struct stat sb;
 
-	msg_init("image-push");
+	stage_init("image-push", argv);
 	if (engine_stage_args(argc, argv, longopts, usage, own_option, &spec, &engine) < argc)
 		stage_usage_error(usage);
 	if (spec.cert_dir && (stat(spec.cert_dir, &sb) < 0 || !S_ISDIR(sb.st_mode)))

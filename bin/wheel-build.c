@@ -56,7 +56,7 @@ int main(int argc, char **argv)
 	json_t *doc;
 	int rc;
 
-	msg_init("wheel-build");
+	stage_init("wheel-build", argv);
 	/* A closed stderr must not kill us before the builder is removed;
 	 * a closed stdout is caught by doc_write. */
 	signal(SIGPIPE, SIG_IGN);

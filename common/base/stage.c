@@ -4,6 +4,12 @@
 #include "base/msg.h"
 #include "base/stage.h"
 
+void stage_init(const char *name, char **argv)
+{
+	msg_init(name);
+	argv[0] = (char *)name;
+}
+
 int stage_option(int ch, void (*usage)(FILE *))
 {
 	switch (ch) {

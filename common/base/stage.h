@@ -14,6 +14,10 @@
 /* The short options every tool has, for getopt_long's optstring. */
 #define STAGE_SHORTOPTS "hqv"
 
+/* The start of every main: messages say name (msg_init), and so do
+ * getopt's, which take argv[0] as it was typed ("./build/bin/NAME"). */
+void stage_init(const char *name, char **argv);
+
 /* Handle ch when it is a shared option: -q and -v set the verbosity,
  * -h prints usage on stdout and exits 0, --version prints "PROG VERSION"
  * and exits 0, '?' or ':' (getopt's misuse) prints usage on stderr and

@@ -653,15 +653,20 @@ out:
 	return id;
 }
 
+/* A container's name in buildah's list; borrowed. */
+static const char *container_name(const json_t *container)
+{
+	return json_string_value(json_object_get(container, "containername"));
+}
+
 /* buildah's own working containers, not those of Podman in the same
  * storage (--all): they are not ours to remove.  No container at all is
  * "null". */
 static json_t *e_container_list(struct engine *e)
 {
 	struct call c = call_new("containers", "--json");
-	json_t *all, *out = NULL, *v;
+	json_t *all, *out = NULL;
 	json_error_t jerr;
-	size_t i;
 
 	strv_add(&c.argv, "--json");
 	if (call_check(e, &c) < 0)
@@ -673,14 +678,7 @@ static json_t *e_container_list(struct engine *e)
 		json_decref(all);
 		goto out;
 	}
-	out = json_array();
-	json_array_foreach(all, i, v) {
-		const char *id = json_string_value(json_object_get(v, "id"));
-		const char *name = json_string_value(json_object_get(v, "containername"));
-
-		if (id && name)
-			json_array_append_new(out, json_pack("{s:s, s:s}", "id", id, "name", name));
-	}
+	out = engine_container_entries(all, "id", container_name);
 	json_decref(all);
 out:
 	call_free(&c);

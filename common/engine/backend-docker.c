@@ -178,11 +178,12 @@ static char *e_container_create(struct engine *e, const struct engine_container_
 	return id;
 }
 
-/* The container's own name among the API's "Names": "/NAME"; a legacy
- * link adds "/OTHER/ALIAS" names in no set order.  Borrowed; NULL when
- * there is none. */
-static const char *own_name(const json_t *names)
+/* A container's own name among its "Names" in the API's list: "/NAME";
+ * a legacy link adds "/OTHER/ALIAS" names in no set order.  Borrowed;
+ * NULL when there is none. */
+static const char *own_name(const json_t *container)
 {
+	const json_t *names = json_object_get(container, "Names");
 	size_t i;
 	json_t *v;
 
@@ -199,21 +200,13 @@ static const char *own_name(const json_t *names)
 
 static json_t *e_container_list(struct engine *e)
 {
-	json_t *all = docker_container_list(D(e)), *out, *c;
-	size_t i;
+	json_t *all = docker_container_list(D(e)), *out;
 
 	if (!all) {
 		fail(e);
 		return NULL;
 	}
-	out = json_array();
-	json_array_foreach(all, i, c) {
-		const char *id = json_string_value(json_object_get(c, "Id"));
-		const char *name = own_name(json_object_get(c, "Names"));
-
-		if (id && name)
-			json_array_append_new(out, json_pack("{s:s, s:s}", "id", id, "name", name));
-	}
+	out = engine_container_entries(all, "Id", own_name);
 	json_decref(all);
 	return out;
 }

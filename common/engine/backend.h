@@ -67,6 +67,13 @@ void engine_fail(struct engine *e, bool missing, const char *fmt, ...)
  * containers a back end makes for itself too (reading an image's file). */
 char *engine_container_name(const char *prefix);
 
+/* The list container_list returns ([{"id", "name"}], new) from an
+ * engine's own list all (borrowed): each entry's ID is its string under
+ * id_key, its name what name_of says (NULL: left out, as is an entry
+ * without an ID). */
+json_t *engine_container_entries(const json_t *all, const char *id_key,
+                                 const char *(*name_of)(const json_t *entry));
+
 /* Put *saved (a copy made with engine_error_save()) back as e's last
  * failure: for cleanup after a failure, which must not hide it. */
 void engine_error_restore(struct engine *e, struct pbrx_error *saved, bool missing);

@@ -17,6 +17,22 @@
 #include "engine/owner.h"
 #include "image/oci.h"
 
+json_t *engine_container_entries(const json_t *all, const char *id_key,
+                                 const char *(*name_of)(const json_t *entry))
+{
+	json_t *out = json_array(), *v;
+	size_t i;
+
+	json_array_foreach(all, i, v) {
+		const char *id = json_string_value(json_object_get(v, id_key));
+		const char *name = name_of(v);
+
+		if (id && name)
+			json_array_append_new(out, json_pack("{s:s, s:s}", "id", id, "name", name));
+	}
+	return out;
+}
+
 struct engine *engine_new(const struct engine_ops *ops, void *impl)
 {
 	struct engine *e = xcalloc(1, sizeof *e);
