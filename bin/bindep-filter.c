@@ -85,7 +85,9 @@ int main(int argc, char **argv)
 		error_exit(&e);
 
 	/* With -f - the bindep file is on stdin and there is no document. */
-	doc = o.file && strcmp(o.file, "-") == 0 ? json_object() : doc_read();
+	doc = o.file && strcmp(o.file, "-") == 0 ? json_object() : doc_read(&e);
+	if (!doc)
+		error_exit(&e);
 	r = (struct select_request){o.file, &o.platform, &sels, o.brief};
 	if (select_packages(doc, &r, &section, &names, &e) < 0)
 		error_exit(&e);
@@ -100,7 +102,8 @@ int main(int argc, char **argv)
 			msg_die(EXIT_FAIL, "stdout: write error: %s", strerror(errno));
 	} else {
 		doc_set(doc, "bindep", section);
-		doc_write(doc);
+		if (doc_write(doc, &e) < 0)
+			error_exit(&e);
 	}
 
 	json_decref(doc);

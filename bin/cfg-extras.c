@@ -103,18 +103,20 @@ int main(int argc, char **argv)
 	/* pyproject.toml first: it is what pip builds with when present. */
 	other = has_file(dir, n, "pyproject.toml") ? "pyproject.toml" :
 		has_file(dir, n, "setup.py") ? "setup.py" : NULL;
-	doc = doc_read();
+	if (!(doc = doc_read(&err)))
+		error_exit(&err);
 	if (!other && access(path, F_OK) < 0 && errno == ENOENT)
 		msg_die(EXIT_USAGE, "%.*s: no setup.cfg, pyproject.toml or setup.py: not a Python "
 			"project", (int)n, dir);
 	if (other && access(path, F_OK) < 0 && errno == ENOENT)
 		project = other_project(dir, other);
 	else
-		project = cfg_read_project_opt(dir, path, other != NULL);
-	if (project_facts(project, getenv("SOURCE_DATE_EPOCH"), &err) < 0)
+		project = cfg_read_project(dir, path, other != NULL, &err);
+	if (!project || project_facts(project, getenv("SOURCE_DATE_EPOCH"), &err) < 0)
 		error_exit(&err);
 	doc_set(doc, "project", project);
-	doc_write(doc);
+	if (doc_write(doc, &err) < 0)
+		error_exit(&err);
 
 	json_decref(doc);
 	free(path);

@@ -41,11 +41,11 @@ struct check {
 	struct assemble *a;
 };
 
-static void check_plan(const json_t *doc, void *ctx)
+static int check_plan(const json_t *doc, void *ctx, struct pbrx_error *err)
 {
 	struct check *c = ctx;
 
-	c->a = assemble_read(doc, c->o);
+	return (c->a = assemble_read(doc, c->o, err)) ? 0 : -1;
 }
 
 int main(int argc, char **argv)
@@ -73,7 +73,8 @@ int main(int argc, char **argv)
 		error_exit(&err);
 	if (assemble_run(c.a, st.e, st.doc, &err) < 0)
 		error_exit(&err);
-	engine_stage_end(&st);
+	if (engine_stage_end(&st, &err) < 0)
+		error_exit(&err);
 	assemble_free(c.a);
 	return EXIT_OK;
 }

@@ -47,6 +47,7 @@ int main(int argc, char **argv)
 		error_exit(&err);
 	json_object_set_new(base, "swept", json_true());
 	doc_set(st.doc, "base", base);
-	engine_stage_end(&st);
+	if (engine_stage_end(&st, &err) < 0)
+		error_exit(&err);
 	return EXIT_OK;
 }

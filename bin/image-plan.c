@@ -89,11 +89,11 @@ int main(int argc, char **argv)
 		o.mirror = mirror = xstrndup(o.mirror, n);
 	}
 
-	doc = doc_read();
-	if (!(plan = planner_plan(doc, &o, &e)))
+	if (!(doc = doc_read(&e)) || !(plan = planner_plan(doc, &o, &e)))
 		error_exit(&e);
 	doc_set(doc, "plan", plan);
-	doc_write(doc);
+	if (doc_write(doc, &e) < 0)
+		error_exit(&e);
 
 	json_decref(doc);
 	platform_choice_free(&o.platform);

@@ -32,9 +32,9 @@ static int own_option(int ch, const char *arg, void *ctx)
 }
 
 /* The document's images are checked before any engine is asked. */
-static void check_images(const json_t *doc, void *ctx)
+static int check_images(const json_t *doc, void *ctx, struct pbrx_error *err)
 {
-	*(const json_t **)ctx = push_images_of(doc);
+	return (*(const json_t **)ctx = push_images_of(doc, err)) ? 0 : -1;
 }
 
 int main(int argc, char **argv)
@@ -66,6 +66,7 @@ int main(int argc, char **argv)
 	if (!(pushed = push_images(st.e, images, &spec, &err)))
 		error_exit(&err);
 	doc_set(st.doc, "pushed", pushed);
-	engine_stage_end(&st);
+	if (engine_stage_end(&st, &err) < 0)
+		error_exit(&err);
 	return EXIT_OK;
 }

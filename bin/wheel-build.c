@@ -63,10 +63,11 @@ int main(int argc, char **argv)
 	if (engine_stage_args(argc, argv, longopts, usage, own_option, &o, &o.engine) < argc)
 		stage_usage_error(usage);
 
-	doc = doc_read();
+	if (!(doc = doc_read(&err)))
+		error_exit(&err);
 	rc = wheels_build(doc, &o, &err);
-	if (rc == EXIT_OK)
-		doc_write(doc);
+	if (rc == EXIT_OK && doc_write(doc, &err) < 0)
+		rc = err.status;
 	json_decref(doc);
 	strv_free(&o.find_links);
 	if (err.msg)

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "base/error.h"
 #include "distro/bindep.h"
 #include "fuzz.h"
 
@@ -11,15 +12,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char *profiles[] = {"default", "compile", "platform:dpkg", "platform:debian",
 				   "platform:debian-12", "a", "b"};
-	struct bindep_error err;
+	struct pbrx_error err = {0};
 	struct bindep_file *f;
 
 	bool *on;
 
 	fuzz_quiet();
-	f = bindep_parse((const char *)data, size, &err);
-	if (!f)
+	f = bindep_parse((const char *)data, size, "<fuzz>", &err);
+	if (!f) {
+		error_free(&err);
 		return 0;
+	}
 	on = bindep_profiles_on(f, profiles, sizeof(profiles) / sizeof(*profiles));
 	for (size_t i = 0; i < f->n; i++)
 		bindep_rule_active(&f->rules[i], on);

@@ -5,19 +5,22 @@
 #include <stdint.h>
 
 #include "fuzz.h"
+#include "base/error.h"
 #include "distro/osrelease.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	int line = 0;
-	const char *err = NULL, *hint;
+	struct pbrx_error err = {0};
+	const char *hint;
 	struct osr_distro d;
 	json_t *fields, *atoms;
 
 	fuzz_quiet();
-	fields = osr_parse((const char *)data, size, &line, &err);
-	if (!fields)
+	fields = osr_parse((const char *)data, size, "<fuzz>", &err);
+	if (!fields) {
+		error_free(&err);
 		return 0;
+	}
 	osr_distro_from_fields(fields, &d);
 	atoms = osr_atoms(&d);
 	for (size_t i = 0; i < json_array_size(atoms); i++)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "fuzz.h"
+#include "base/error.h"
 #include "py/wheel.h"
 
 static char dir[] = "/tmp/pbrx-fuzz-wheel.XXXXXX";
@@ -17,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	FILE *f;
 	json_t *md;
-	char *err = NULL;
+	struct pbrx_error err = {0};
 
 	fuzz_quiet();
 	if (!path[0]) {
@@ -30,6 +31,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	md = wheel_read(path, &err);
 	json_decref(md);
-	free(err);
+	error_free(&err);
 	return 0;
 }

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/error.h"
+#include "base/msg.h"
 #include "base/xalloc.h"
 
 /* A cursor over one line (without its newline). */
@@ -18,7 +20,8 @@ struct cur {
 	bool ascii;       /* no byte >= 0x80: a column is pos + 1 */
 	size_t rule_cons; /* where this line's constraints start in f->cons */
 	struct bindep_file *f;
-	struct bindep_error *err;
+	const char *name;        /* the file, for messages */
+	struct pbrx_error *e;
 };
 
 static int column(const struct cur *c, size_t pos)
@@ -39,12 +42,12 @@ static bool fail(struct cur *c, size_t pos, const char *fmt, ...)
 static bool fail(struct cur *c, size_t pos, const char *fmt, ...)
 {
 	va_list ap;
+	char what[512];
 
-	c->err->line = c->lineno;
-	c->err->col = column(c, pos);
 	va_start(ap, fmt);
-	vsnprintf(c->err->msg, sizeof(c->err->msg), fmt, ap);
+	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	error_set(c->e, EXIT_USAGE, "%s:%d:%d: %s", c->name, c->lineno, column(c, pos), what);
 	return false;
 }
 
@@ -500,15 +503,15 @@ static void link_rules(struct bindep_file *f)
 	}
 }
 
-struct bindep_file *bindep_parse(const char *text, size_t len, struct bindep_error *err)
+struct bindep_file *bindep_parse(const char *text, size_t len, const char *name,
+                                 struct pbrx_error *e)
 {
 	struct bindep_file *f = xcalloc(1, sizeof(*f));
 	size_t i = 0;
 	int lineno = 0;
 
-	memset(err, 0, sizeof(*err));
 	while (i < len) {
-		struct cur c = {.line = text + i, .lineno = ++lineno, .err = err, .f = f,
+		struct cur c = {.line = text + i, .lineno = ++lineno, .name = name, .e = e, .f = f,
 				.rule_cons = f->ncons};
 		size_t eol = line_end(text, len, i);
 		struct bindep_rule r = {0};

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct pbrx_error;
+
 #include "base/intern.h"
 
 struct bindep_profile {
@@ -55,16 +57,13 @@ struct bindep_file {
 	size_t ncons, cons_cap;
 };
 
-struct bindep_error {
-	int line, col; /* 1-based; col counts characters */
-	char msg[512];
-};
-
-/* Parse bindep file text.  CRLF and lone CR end lines (python's universal
- * newlines, as bindep opens the file); a missing final newline is
- * accepted (bindep's grammar rejects it).  Returns a new file owned by
- * the caller (bindep_free), or NULL with *err filled. */
-struct bindep_file *bindep_parse(const char *text, size_t len, struct bindep_error *err);
+/* Parse bindep file text, named name in messages.  CRLF and lone CR end
+ * lines (python's universal newlines, as bindep opens the file); a
+ * missing final newline is accepted (bindep's grammar rejects it).
+ * Returns a new file owned by the caller (bindep_free), or NULL with *e
+ * (EXIT_USAGE, "NAME:LINE:COL: what", COL counting characters). */
+struct bindep_file *bindep_parse(const char *text, size_t len, const char *name,
+                                 struct pbrx_error *e);
 void bindep_free(struct bindep_file *f);
 
 /* The profiles of f that a selection turns on: its user profiles and the

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/error.h"
+#include "base/msg.h"
 #include "base/similar.h"
 #include "base/xalloc.h"
 
@@ -50,7 +52,7 @@ static void set_field(json_t *fields, const char *token)
  * '#' starts a comment even inside an unquoted word, quotes may appear
  * inside a word, backslash escapes outside quotes and before '"' or '\'
  * inside double quotes only. */
-json_t *osr_parse(const char *text, size_t len, int *err_line, const char **err)
+json_t *osr_parse(const char *text, size_t len, const char *name, struct pbrx_error *e)
 {
 	json_t *fields = json_object();
 	struct sbuf tok = {0};
@@ -110,8 +112,8 @@ json_t *osr_parse(const char *text, size_t len, int *err_line, const char **err)
 			}
 			if (c == '\\') {
 				if (i + 1 >= len) {
-					*err = "backslash at the end of the file";
-					*err_line = line;
+					error_set(e, EXIT_USAGE, "%s:%d: backslash at the end of the file",
+					          name, line);
 					goto fail;
 				}
 				if (text[i + 1] == '\n')
@@ -127,8 +129,7 @@ json_t *osr_parse(const char *text, size_t len, int *err_line, const char **err)
 			set_field(fields, tok.s);
 		continue;
 unterminated:
-		*err = "unterminated quote";
-		*err_line = tok_line;
+		error_set(e, EXIT_USAGE, "%s:%d: unterminated quote", name, tok_line);
 		goto fail;
 	}
 	free(tok.s);

@@ -5,6 +5,8 @@
 #define PBRX_OSRELEASE_H
 
 #include <jansson.h>
+
+struct pbrx_error;
 #include <stddef.h>
 
 /* The distribution as python-distro reports it. */
@@ -19,8 +21,8 @@ struct osr_distro {
 /* Parse os-release text (shell-like quoting as python's shlex in posix
  * mode, which distro uses) into a JSON object KEY -> value, keys as
  * written (later ones win).  New reference.  On a quoting error returns
- * NULL and sets *err_line (1-based) and *err (static text). */
-json_t *osr_parse(const char *text, size_t len, int *err_line, const char **err);
+ * NULL with *e (EXIT_USAGE, "NAME:LINE: what"), name naming the text. */
+json_t *osr_parse(const char *text, size_t len, const char *name, struct pbrx_error *e);
 
 /* Fill d from parsed os-release fields (keys matched case-insensitively,
  * as distro lower-cases them).  Strings owned by d; free with

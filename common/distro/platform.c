@@ -80,16 +80,12 @@ int platform_add_atoms(json_t *atoms, char *const *args, size_t n, struct pbrx_e
 json_t *platform_os_release_read(const char *path, struct pbrx_error *e)
 {
 	size_t len;
-	int line = 0;
-	const char *err = NULL;
 	char *text = fs_read(path, &len, e);
 	json_t *fields;
 
 	if (!text)
 		return NULL;
-	fields = osr_parse(text, len, &line, &err);
+	fields = osr_parse(text, len, path, e);
 	free(text);
-	if (!fields)
-		error_set(e, EXIT_USAGE, "%s:%d: %s", path, line, err);
 	return fields;
 }

@@ -208,19 +208,16 @@ static void lint(const struct bindep_file *f, const char *file)
  * NULL with *e. */
 static struct bindep_file *read_file(const char *path, const char *shown, struct pbrx_error *e)
 {
-	struct bindep_error err;
 	struct bindep_file *f;
 	size_t len;
 	char *text = fs_read(path, &len, e);
 
 	if (!text)
 		return NULL;
-	f = bindep_parse(text, len, &err);
+	f = bindep_parse(text, len, shown, e);
 	free(text);
-	if (!f) {
-		error_set(e, EXIT_USAGE, "%s:%d:%d: %s", shown, err.line, err.col, err.msg);
+	if (!f)
 		return NULL;
-	}
 	lint(f, shown);
 	return f;
 }
@@ -243,15 +240,18 @@ static json_t *platform_section(const struct select_request *r, const json_t *do
 {
 	json_t *plat = json_object(), *fields = NULL, *atoms;
 	const char *source = NULL, *path = NULL;
-	json_t *base = doc_want(doc, "", "base", JSON_OBJECT);
+	json_t *base = doc_want(doc, "", "base", JSON_OBJECT, e);
 
+	if (e->msg)
+		goto fail;
 	if (r->platform->os_release) {
 		path = r->platform->os_release;
 		source = "os-release";
 	} else if (r->platform->nplatforms) {
 		source = "platform";
 	} else if (base && json_object_get(base, "os_release")) {
-		fields = json_incref(doc_need(base, ".base", "os_release", JSON_OBJECT));
+		if (!(fields = json_incref(doc_need(base, ".base", "os_release", JSON_OBJECT, e))))
+			goto fail;
 		source = "base";
 	} else {
 		/* As python-distro: /etc/os-release, else /usr/lib/os-release. */
@@ -433,17 +433,19 @@ static json_t *selections(const struct bindep_file *f, const struct select_reque
 int select_packages(const json_t *doc, const struct select_request *r, json_t **section,
 		    struct strv *names, struct pbrx_error *e)
 {
-	json_t *project = doc_want(doc, "", "project", JSON_OBJECT), *plat = NULL, *sels;
+	json_t *project = doc_want(doc, "", "project", JSON_OBJECT, e), *plat = NULL, *sels;
+	const char *dir = project ? doc_need_string(project, ".project", "dir", e) : NULL;
 	struct bindep_file *f = NULL;
 	const char *shown = NULL;
 	char *file = NULL;
 	int rc = -1;
 
 	*section = NULL;
+	if (e->msg)
+		goto out;
 	if (r->file)
 		file = xstrdup(r->file);
-	else if (find_file(project ? doc_need_string(project, ".project", "dir") : NULL,
-			   &file, e) < 0)
+	else if (find_file(dir, &file, e) < 0)
 		goto out;
 	if (file) {
 		shown = strcmp(file, "-") == 0 ? "<stdin>" : file;

@@ -14,7 +14,7 @@
 
 static const char *doc_name = "<stdin>";
 
-static char *read_all(FILE *f, size_t *len)
+static char *read_all(FILE *f, size_t *len, struct pbrx_error *e)
 {
 	size_t cap = 0, n = 0;
 	char *buf = NULL;
@@ -28,8 +28,11 @@ static char *read_all(FILE *f, size_t *len)
 		if (got == 0)
 			break;
 	}
-	if (ferror(f))
-		msg_die(EXIT_FAIL, "%s: read error: %s", doc_name, strerror(errno));
+	if (ferror(f)) {
+		error_set(e, EXIT_FAIL, "%s: read error: %s", doc_name, strerror(errno));
+		free(buf);
+		return NULL;
+	}
 	*len = n;
 	return buf;
 }
@@ -42,7 +45,7 @@ static bool blank(const char *buf, size_t len)
 	return true;
 }
 
-json_t *doc_parse(const char *buf, size_t len, const char *name)
+json_t *doc_parse(const char *buf, size_t len, const char *name, struct pbrx_error *e)
 {
 	json_error_t err;
 	json_t *doc;
@@ -52,16 +55,19 @@ json_t *doc_parse(const char *buf, size_t len, const char *name)
 		return json_object();
 	/* Duplicate keys would make "which one did the stage read" ambiguous. */
 	doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
-	if (!doc)
-		msg_die(EXIT_USAGE, "%s:%d:%d: %s", name, err.line, err.column, err.text);
+	if (!doc) {
+		error_set(e, EXIT_USAGE, "%s:%d:%d: %s", name, err.line, err.column, err.text);
+		return NULL;
+	}
 	if (!json_is_object(doc)) {
 		json_decref(doc);
-		msg_die(EXIT_USAGE, "%s: expected a JSON object at the top level", name);
+		error_set(e, EXIT_USAGE, "%s: expected a JSON object at the top level", name);
+		return NULL;
 	}
 	return doc;
 }
 
-json_t *doc_read(void)
+json_t *doc_read(struct pbrx_error *e)
 {
 	size_t len;
 	char *buf;
@@ -69,8 +75,9 @@ json_t *doc_read(void)
 
 	if (isatty(STDIN_FILENO))
 		return json_object();
-	buf = read_all(stdin, &len);
-	doc = doc_parse(buf, len, "<stdin>");
+	if (!(buf = read_all(stdin, &len, e)))
+		return NULL;
+	doc = doc_parse(buf, len, "<stdin>", e);
 	free(buf);
 	return doc;
 }
@@ -266,7 +273,7 @@ char *doc_dump(const json_t *doc, size_t *len)
 	return t.buf;
 }
 
-void doc_write(const json_t *doc)
+int doc_write(const json_t *doc, struct pbrx_error *e)
 {
 	struct text t = {.out = stdout};
 
@@ -279,9 +286,10 @@ void doc_write(const json_t *doc)
 	if (fwrite(t.buf, 1, t.len, stdout) != t.len || t.failed || fflush(stdout) == EOF ||
 	    ferror(stdout)) {
 		free(t.buf);
-		msg_die(EXIT_FAIL, "stdout: write error: %s", strerror(errno));
+		return error_set(e, EXIT_FAIL, "stdout: write error: %s", strerror(errno));
 	}
 	free(t.buf);
+	return 0;
 }
 
 void doc_set(json_t *doc, const char *name, json_t *value)
@@ -290,17 +298,25 @@ void doc_set(json_t *doc, const char *name, json_t *value)
 		msg_die(EXIT_FAIL, "cannot set section %s", name);
 }
 
-void doc_die(const char *path, const char *fmt, ...)
+const char *doc_input_name(void)
+{
+	return doc_name;
+}
+
+int doc_error(struct pbrx_error *e, const char *path, const char *fmt, ...)
 {
 	va_list ap;
-	char what[512];
+	char *what;
 
-	/* Fixed buffers: nothing to leak when a caller catches the exit
-	 * (the fuzz harnesses do). */
+	if (e->msg)
+		return -1;
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	if (vasprintf(&what, fmt, ap) < 0)
+		msg_die(EXIT_FAIL, "out of memory");
 	va_end(ap);
-	msg_die(EXIT_USAGE, "%s: %s: %s", doc_name, path, what);
+	error_set(e, EXIT_USAGE, "%s: %s: %s", doc_name, path, what);
+	free(what);
+	return -1;
 }
 
 static const char *type_name(json_type type)
@@ -325,52 +341,63 @@ static bool has_type(const json_t *v, json_type type)
 	return json_typeof(v) == type;
 }
 
-json_t *doc_want(const json_t *obj, const char *path, const char *key, json_type type)
+json_t *doc_want(const json_t *obj, const char *path, const char *key, json_type type,
+                 struct pbrx_error *e)
 {
-	json_t *v = json_object_get(obj, key);
+	json_t *v;
 
+	if (e->msg)
+		return NULL;
+	v = json_object_get(obj, key);
 	if (v && !has_type(v, type)) {
-		char full[512];
-		snprintf(full, sizeof(full), "%s.%s", path, key);
-		doc_die(full, "expected %s", type_name(type));
+		char *full = xasprintf("%s.%s", path, key);
+		doc_error(e, full, "expected %s", type_name(type));
+		free(full);
+		return NULL;
 	}
 	return v;
 }
 
-json_t *doc_need(const json_t *obj, const char *path, const char *key, json_type type)
+json_t *doc_need(const json_t *obj, const char *path, const char *key, json_type type,
+                 struct pbrx_error *e)
 {
-	json_t *v = doc_want(obj, path, key, type);
+	json_t *v = doc_want(obj, path, key, type, e);
 
-	if (!v) {
-		char full[512];
-		snprintf(full, sizeof(full), "%s.%s", path, key);
-		doc_die(full, "missing (expected %s)", type_name(type));
+	if (!v && !e->msg) {
+		char *full = xasprintf("%s.%s", path, key);
+		doc_error(e, full, "missing (expected %s)", type_name(type));
+		free(full);
 	}
 	return v;
 }
 
-const char *doc_want_string(const json_t *obj, const char *path, const char *key)
+const char *doc_want_string(const json_t *obj, const char *path, const char *key,
+                            struct pbrx_error *e)
 {
-	json_t *v = doc_want(obj, path, key, JSON_STRING);
-	return v ? json_string_value(v) : NULL;
+	return json_string_value(doc_want(obj, path, key, JSON_STRING, e));
 }
 
-const char *doc_need_string(const json_t *obj, const char *path, const char *key)
+const char *doc_need_string(const json_t *obj, const char *path, const char *key,
+                            struct pbrx_error *e)
 {
-	return json_string_value(doc_need(obj, path, key, JSON_STRING));
+	return json_string_value(doc_need(obj, path, key, JSON_STRING, e));
 }
 
-void doc_check_strings(const json_t *arr, const char *path)
+int doc_check_strings(const json_t *arr, const char *path, struct pbrx_error *e)
 {
 	size_t i;
 	json_t *v;
 
+	if (e->msg)
+		return -1;
 	json_array_foreach(arr, i, v)
 		if (!json_is_string(v)) {
-			char full[512];
-			snprintf(full, sizeof(full), "%s[%zu]", path, i);
-			doc_die(full, "expected a string");
+			char *full = xasprintf("%s[%zu]", path, i);
+			doc_error(e, full, "expected a string");
+			free(full);
+			return -1;
 		}
+	return 0;
 }
 
 json_t *doc_strings(char *const *v, size_t n)

@@ -5,6 +5,7 @@
 
 #include "base/error.h"
 #include "base/msg.h"
+#include "base/xalloc.h"
 #include "doc/doc.h"
 #include "doc/plan.h"
 
@@ -55,22 +56,74 @@ int plan_mount_check(const json_t *o, const char *path, struct plan_mount *m,
 	return 0;
 }
 
-void plan_mount_read(const json_t *o, const char *path, struct plan_mount *m)
+int plan_mount_read(const json_t *o, const char *path, struct plan_mount *m,
+                    struct pbrx_error *e)
 {
-	struct pbrx_error e = {0};
-	char where[512], what[512];
-	size_t n;
+	if (e->msg)
+		return -1;
+	if (plan_mount_check(o, path, m, e) < 0)
+		return error_wrap(e, "%s", doc_input_name());
+	return 0;
+}
 
-	if (plan_mount_check(o, path, m, &e) == 0)
-		return;
-	/* "PATH: what": a JSON path holds no ": ", so the first one ends it.
-	 * Copied into fixed buffers: nothing to leak when a caller catches
-	 * the exit (the fuzz harnesses do). */
-	n = (size_t)(strstr(e.msg, ": ") - e.msg);
-	snprintf(where, sizeof where, "%.*s", (int)n, e.msg);
-	snprintf(what, sizeof what, "%s", e.msg + n + 2);
-	error_free(&e);
-	doc_die(where, "%s", what);
+int plan_mounts_check(const json_t *obj, const char *path, bool required, bool *wheelhouse,
+                      struct pbrx_error *e)
+{
+	json_t *arr = required ? doc_need(obj, path, "mounts", JSON_ARRAY, e)
+	                       : doc_want(obj, path, "mounts", JSON_ARRAY, e), *o;
+	size_t i;
+
+	if (wheelhouse)
+		*wheelhouse = false;
+	json_array_foreach(arr, i, o) {
+		char *mpath = xasprintf("%s.mounts[%zu]", path, i);
+		struct plan_mount m;
+
+		plan_mount_read(o, mpath, &m, e);
+		free(mpath);
+		if (e->msg)
+			return -1;
+		if (wheelhouse)
+			*wheelhouse |= !m.source;
+	}
+	return e->msg ? -1 : 0;
+}
+
+void plan_mount_get(const json_t *o, struct plan_mount *m)
+{
+	m->source = json_string_value(json_object_get(o, "source"));
+	m->target = json_string_value(json_object_get(o, "target"));
+	m->read_only = json_is_true(json_object_get(o, "read_only"));
+}
+
+int plan_steps_check(const json_t *obj, const char *path, struct pbrx_error *e)
+{
+	json_t *arr = doc_need(obj, path, "steps", JSON_ARRAY, e), *s;
+	bool cached = true;  /* every step so far names a layer */
+	size_t i;
+
+	json_array_foreach(arr, i, s) {
+		char *spath = xasprintf("%s.steps[%zu]", path, i);
+		char *apath = xasprintf("%s.argv", spath);
+		const char *layer;
+		json_t *argv;
+
+		if (!json_is_object(s))
+			doc_error(e, spath, "expected an object");
+		doc_need_string(s, spath, "name", e);
+		layer = doc_want_string(s, spath, "layer", e);
+		if (layer && (!*layer || !cached))
+			doc_error(e, spath, "layer: the cached layers must come first, each with a name");
+		cached &= layer != NULL;
+		argv = doc_need(s, spath, "argv", JSON_ARRAY, e);
+		if (doc_check_strings(argv, apath, e) == 0 && !json_array_size(argv))
+			doc_error(e, apath, "expected a command");
+		free(apath);
+		free(spath);
+		if (e->msg)
+			return -1;
+	}
+	return e->msg ? -1 : 0;
 }
 
 json_t *plan_mount_json(const struct plan_mount *m)

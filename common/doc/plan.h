@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* plan: the mounts of .plan (pbrx-document(5), section plan), which
- * image-plan writes and both executing stages (wheel-build: the builder;
- * image-assemble: the images) read, by one rule.
+/* plan: the rules of what the executing stages (wheel-build: the
+ * builder; image-assemble: the images) run from .plan (pbrx-document(5),
+ * section plan): a plan object's mounts and steps, written by
+ * image-plan and checked here, once, before a stage makes anything; the
+ * stage then reads what was checked with plain getters.
  *
  * Strings are borrowed from the document, which must outlive what they
  * are read into. */
@@ -39,10 +41,28 @@ struct plan_mount {
 int plan_mount_check(const json_t *o, const char *path, struct plan_mount *m,
 		     struct pbrx_error *e);
 
-/* plan_mount_check for a stage: bad input dies with the JSON path
- * (doc_die: "<stdin>: PATH: what", exit 2) before the stage makes
- * anything. */
-void plan_mount_read(const json_t *o, const char *path, struct plan_mount *m);
+/* plan_mount_check for a stage reading its document: the message is
+ * the document's, "<stdin>: PATH: what", as doc_need() says one; a set
+ * *e is kept (-1 without looking). */
+int plan_mount_read(const json_t *o, const char *path, struct plan_mount *m,
+                    struct pbrx_error *e);
+
+/* The "mounts" of plan object obj (at path: ".plan.builder"), each by
+ * plan_mount_read()'s rule; a missing member is an error when required.
+ * *wheelhouse (NULL: not asked) says whether one mounts the wheelhouse.
+ * 0, or -1 with *e. */
+int plan_mounts_check(const json_t *obj, const char *path, bool required, bool *wheelhouse,
+                      struct pbrx_error *e);
+/* Mount o read as it stands: for one plan_mounts_check() accepted. */
+void plan_mount_get(const json_t *o, struct plan_mount *m);
+
+/* The "steps" of plan object obj (at path), the rule every step runs by:
+ * an array of objects, each with a "name" string, an "argv" array of
+ * strings that is not empty ("PATH.steps[K].argv: expected a command"),
+ * and maybe a "layer", a name: the steps with one come first, each with
+ * a name (the cached layers, engine/layercache.h).  0, or -1 with *e
+ * ("<stdin>: PATH.steps[K]...: what"). */
+int plan_steps_check(const json_t *obj, const char *path, struct pbrx_error *e);
 
 /* Mount m as the plan writes it (a new object): "source" or "volume",
  * "target", "read_only"; a host source is always written read-only, so

@@ -130,14 +130,13 @@ int engine_stage_args(int argc, char **argv, const struct option *longopts,
 }
 
 int engine_stage_begin(struct engine_stage *st, const char *name,
-                       void (*check)(const json_t *doc, void *ctx), void *ctx,
-                       struct pbrx_error *err)
+                       int (*check)(const json_t *doc, void *ctx, struct pbrx_error *err),
+                       void *ctx, struct pbrx_error *err)
 {
-	st->doc = doc_read();
-	if (check)
-		check(st->doc, ctx);
-	st->e = engine_connect(name, err);
-	if (!st->e) {
+	*st = (struct engine_stage){0};
+	if (!(st->doc = doc_read(err)))
+		return -1;
+	if ((check && check(st->doc, ctx, err) < 0) || !(st->e = engine_connect(name, err))) {
 		json_decref(st->doc);
 		st->doc = NULL;
 		return -1;
@@ -145,12 +144,14 @@ int engine_stage_begin(struct engine_stage *st, const char *name,
 	return 0;
 }
 
-void engine_stage_end(struct engine_stage *st)
+int engine_stage_end(struct engine_stage *st, struct pbrx_error *err)
 {
-	doc_write(st->doc);
+	int rc = doc_write(st->doc, err);
+
 	json_decref(st->doc);
 	engine_free(st->e);
 	*st = (struct engine_stage){0};
+	return rc;
 }
 
 struct engine *engine_connect(const char *name, struct pbrx_error *err)

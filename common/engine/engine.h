@@ -120,17 +120,17 @@ struct engine_stage {
 	json_t *doc;        /* the document read (owned) */
 	struct engine *e;   /* owned */
 };
-/* Read the document from stdin (bad input dies, as doc_read()), let
- * check (NULL: none) look at it before any engine is asked (its bad
- * input dies with the JSON path, as doc_need()), then connect to the
+/* Read the document from stdin (doc_read()), let check (NULL: none)
+ * look at it before any engine is asked (0, or -1 with *err: bad input
+ * with its JSON path, as doc_need() says it), then connect to the
  * engine named by name (engine_connect()).  0, or -1 with *err (the
  * document is then freed). */
 int engine_stage_begin(struct engine_stage *st, const char *name,
-                       void (*check)(const json_t *doc, void *ctx), void *ctx,
-                       struct pbrx_error *err);
+                       int (*check)(const json_t *doc, void *ctx, struct pbrx_error *err),
+                       void *ctx, struct pbrx_error *err);
 /* Write st's document to stdout (doc_write()), then free it and close
- * the engine. */
-void engine_stage_end(struct engine_stage *st);
+ * the engine: 0, or -1 with *err when stdout fails. */
+int engine_stage_end(struct engine_stage *st, struct pbrx_error *err);
 
 /* A new connection to the same engine as e, knowing e's containers: for
  * a forked child.  Free with engine_free(). */

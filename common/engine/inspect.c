@@ -111,10 +111,8 @@ static json_t *read_os_release(struct engine *d, const char *image, const char *
 		return cached;
 
 	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-		char *text;
+		char *text, *name;
 		size_t len;
-		int line;
-		const char *what;
 		json_t *fields;
 
 		if (engine_image_read_file(d, id, paths[i], &text, &len) < 0) {
@@ -123,10 +121,13 @@ static json_t *read_os_release(struct engine *d, const char *image, const char *
 			engine_error_to(d, err);
 			return NULL;
 		}
-		fields = osr_parse(text, len, &line, &what);
+		name = xasprintf("%s:%s", image, paths[i]);
+		fields = osr_parse(text, len, name, err);
+		free(name);
 		free(text);
 		if (!fields) {
-			error_set(err, EXIT_FAIL, "%s:%s:%d: %s", image, paths[i], line, what);
+			/* The image's file, not the user's input: the job failed. */
+			err->status = EXIT_FAIL;
 			return NULL;
 		}
 		msg_note("%s: read %s", image, paths[i]);

@@ -11,25 +11,31 @@
 #include "doc/doc.h"
 #include "engine/regauth.h"
 
-const json_t *push_images_of(const json_t *doc)
+const json_t *push_images_of(const json_t *doc, struct pbrx_error *e)
 {
-	json_t *plan, *images = doc_want(doc, "", "images", JSON_ARRAY), *img;
+	json_t *plan, *images = doc_want(doc, "", "images", JSON_ARRAY, e), *img;
 	const char *path = ".images";
 	size_t i;
 
 	if (!images) {
-		plan = doc_need(doc, "", "plan", JSON_OBJECT);
-		images = doc_need(plan, ".plan", "images", JSON_ARRAY);
+		plan = doc_need(doc, "", "plan", JSON_OBJECT, e);
+		images = doc_need(plan, ".plan", "images", JSON_ARRAY, e);
 		path = ".plan.images";
 	}
-	if (!json_array_size(images))
-		doc_die(path, "no images to push");
+	if (e->msg)
+		return NULL;
+	if (!json_array_size(images)) {
+		doc_error(e, path, "no images to push");
+		return NULL;
+	}
 	json_array_foreach(images, i, img) {
 		char *p = xasprintf("%s[%zu]", path, i);
 		if (!json_is_object(img))
-			doc_die(p, "expected an object");
-		doc_need_string(img, p, "ref");
+			doc_error(e, p, "expected an object");
+		doc_need_string(img, p, "ref", e);
 		free(p);
+		if (e->msg)
+			return NULL;
 	}
 	return images;
 }

@@ -11,9 +11,9 @@
 struct pbrx_error;
 
 /* The images to push: .images (built by this run), else .plan.images,
- * each an object with a "ref" string.  Bad input dies with the JSON
- * path (EXIT_USAGE), as doc_need().  Borrowed from doc. */
-const json_t *push_images_of(const json_t *doc);
+ * each an object with a "ref" string.  Borrowed from doc; NULL with *e
+ * on bad input (its JSON path, as doc_need() says it). */
+const json_t *push_images_of(const json_t *doc, struct pbrx_error *e);
 /* Push each image of images (push_images_of()) in order, the base image
  * first as the plan lists them, with spec; a missing image or a refusal
  * stops the run.  The "pushed" section: [{"ref", "digest",

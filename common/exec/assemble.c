@@ -14,6 +14,7 @@
 #include "base/msg.h"
 #include "base/xalloc.h"
 #include "doc/doc.h"
+#include "doc/plan.h"
 #include "engine/engine.h"
 #include "exec/assemble.h"
 #include "exec/dockerfile.h"
@@ -60,21 +61,17 @@ static const json_t *nonempty(const json_t *v)
 	return json_is_array(v) && json_array_size(v) ? v : NULL;
 }
 
+/* What img runs (its config checked by check_config()): the plan's
+ * entrypoint and cmd, each where it has one, else from's. */
 static struct command command_of(const struct assemble_image *img, const json_t *from_config)
 {
-	char *path = xasprintf("%s.config", img->path);
-	json_t *config = doc_need(img->plan, img->path, "config", JSON_OBJECT);
+	json_t *config = json_object_get(img->plan, "config");
 	json_t *ep = json_object_get(config, "entrypoint");
 	json_t *cmd = json_object_get(config, "cmd");
 	struct command c;
 
-	if (ep && !json_is_null(ep))
-		doc_check_strings(doc_need(config, path, "entrypoint", JSON_ARRAY), path);
-	if (cmd && !json_is_null(cmd))
-		doc_check_strings(doc_need(config, path, "cmd", JSON_ARRAY), path);
 	c.entrypoint = nonempty(json_is_array(ep) ? ep : json_object_get(from_config, "Entrypoint"));
 	c.cmd = nonempty(json_is_array(cmd) ? cmd : json_object_get(from_config, "Cmd"));
-	free(path);
 	return c;
 }
 
@@ -100,9 +97,7 @@ static char *change_json(const char *keyword, const json_t *v)
  * steps_commit() makes the container so (struct steps_job).  Free with strv_free(). */
 static struct strv commit_changes(const struct assemble_image *img, struct command c, bool with_labels)
 {
-	char *path = xasprintf("%s.config", img->path);
-	json_t *config = doc_need(img->plan, img->path, "config", JSON_OBJECT);
-	json_t *labels = doc_want(config, path, "labels", JSON_OBJECT);
+	json_t *labels = json_object_get(json_object_get(img->plan, "config"), "labels");
 	struct strv v = {0};
 	const char *key;
 	json_t *val;
@@ -129,15 +124,12 @@ static struct strv commit_changes(const struct assemble_image *img, struct comma
 		json_t *k = json_string(key);
 		char *ks = json_dumps(k, JSON_ENCODE_ANY), *vs;
 
-		if (!json_is_string(val))
-			doc_die(path, "labels.%s: expected a string", key);
 		vs = json_dumps(val, JSON_ENCODE_ANY);
 		strv_push(&v, xasprintf("LABEL %s=%s", ks, vs));
 		free(ks);
 		free(vs);
 		json_decref(k);
 	}
-	free(path);
 	return v;
 }
 
@@ -200,7 +192,7 @@ static json_t *inspect_from(struct engine *e, const struct assemble_image *img, 
 static int build_container(const struct assemble *a, struct engine *e, struct assemble_image *img,
                            const char *from, struct pbrx_error *err)
 {
-	json_t *steps = doc_need(img->plan, img->path, "steps", JSON_ARRAY), *rest;
+	json_t *steps = json_object_get(img->plan, "steps"), *rest;
 	json_t *from_img = engine_image_inspect(e, from);
 	struct steps_job j;
 	struct command c;
@@ -220,7 +212,7 @@ static int build_container(const struct assemble *a, struct engine *e, struct as
 		for (size_t i = next; i < json_array_size(steps); i++)
 			json_array_append(rest, json_array_get(steps, i));
 		j = job_of(a, e, img, c, changes.v);
-		img->id = steps_commit(&j, top, rest, next, true, img->tmp_ref,
+		img->id = steps_commit(&j, top, rest, true, img->tmp_ref,
 		                       strcmp(img->kind, "base") == 0 && json_array_size(a->extensions),
 		                       err);
 		json_decref(rest);
@@ -460,60 +452,158 @@ static char *run_suffix(void)
 	return xasprintf("pbrx-tmp-%ld-%02x%02x%02x%02x", (long)getpid(), r[0], r[1], r[2], r[3]);
 }
 
-/* The plan's images, checked (malloc'd array; strings borrowed). */
-static struct assemble_image *load_images(const json_t *plan, const char *suffix, size_t *n)
+/* The "config" of img's plan object: an object whose "entrypoint" and
+ * "cmd" are null or arrays of strings, its "labels" an object of
+ * strings.  0, or -1 with *e. */
+static int check_config(const struct assemble_image *img, struct pbrx_error *e)
 {
-	json_t *arr = doc_need(plan, ".plan", "images", JSON_ARRAY);
-	struct assemble_image *imgs = xcalloc(json_array_size(arr) + 1, sizeof *imgs);
-	size_t i;
-	json_t *v;
+	static const char *const commands[] = {"entrypoint", "cmd"};
+	json_t *config = doc_need(img->plan, img->path, "config", JSON_OBJECT, e), *v;
+	char *path = xasprintf("%s.config", img->path), *at;
+	const char *key;
 
-	json_array_foreach(arr, i, v) {
-		struct assemble_image *img = &imgs[i];
-
-		img->path = xasprintf(".plan.images[%zu]", i);
-		if (!json_is_object(v))
-			doc_die(img->path, "expected an object");
-		img->plan = v;
-		img->name = doc_need_string(v, img->path, "name");
-		img->ref = doc_need_string(v, img->path, "ref");
-		img->kind = doc_need_string(v, img->path, "kind");
-		img->from = doc_want_string(v, img->path, "from");
-		if (strcmp(img->kind, "base") && strcmp(img->kind, "script") &&
-		    strcmp(img->kind, "dockerfile"))
-			doc_die(img->path, "kind: expected \"base\", \"script\" or \"dockerfile\"");
-		if (!img->from && strcmp(img->kind, "dockerfile"))
-			doc_need_string(v, img->path, "from");
-		steps_check_mounts(img->plan, img->path);
-		img->tmp_ref = xasprintf("%s:%s", img->name, suffix);
+	for (size_t k = 0; k < 2 && !e->msg; k++) {
+		if (json_is_null(json_object_get(config, commands[k])))
+			continue;
+		at = xasprintf("%s.%s", path, commands[k]);
+		doc_check_strings(doc_want(config, path, commands[k], JSON_ARRAY, e), at, e);
+		free(at);
 	}
-	*n = json_array_size(arr);
-	return imgs;
+	json_object_foreach(doc_want(config, path, "labels", JSON_OBJECT, e), key, v)
+		if (!json_is_string(v) && !e->msg) {
+			at = xasprintf("%s.labels", path);
+			doc_error(e, at, "%s: expected a string", key);
+			free(at);
+		}
+	free(path);
+	return e->msg ? -1 : 0;
+}
+
+/* Image i of the plan (v, at img->path) into img, checked: what it is,
+ * what it runs, its mounts and steps (doc/plan.h's rules), or its
+ * Dockerfile.  *wheelhouse says whether it mounts the wheelhouse, *deps
+ * whether a step makes the "dependencies" layer.  0, or -1 with *e. */
+static int load_image(struct assemble_image *img, const json_t *v, bool *wheelhouse,
+                      bool *deps, struct pbrx_error *e)
+{
+	json_t *step;
+	size_t k;
+
+	*wheelhouse = *deps = false;
+	if (!json_is_object(v))
+		return doc_error(e, img->path, "expected an object");
+	img->plan = v;
+	img->name = doc_need_string(v, img->path, "name", e);
+	img->ref = doc_need_string(v, img->path, "ref", e);
+	img->kind = doc_need_string(v, img->path, "kind", e);
+	img->from = doc_want_string(v, img->path, "from", e);
+	if (e->msg)
+		return -1;
+	if (strcmp(img->kind, "base") && strcmp(img->kind, "script") &&
+	    strcmp(img->kind, "dockerfile"))
+		return doc_error(e, img->path, "kind: expected \"base\", \"script\" or \"dockerfile\"");
+	if (check_config(img, e) < 0)
+		return -1;
+	if (!strcmp(img->kind, "dockerfile")) {
+		doc_need_string(v, img->path, "dockerfile", e);
+		doc_need_string(v, img->path, "context", e);
+		return e->msg ? -1 : 0;
+	}
+	if (!img->from && !doc_need_string(v, img->path, "from", e))
+		return -1;
+	if (plan_mounts_check(v, img->path, false, wheelhouse, e) < 0 ||
+	    plan_steps_check(v, img->path, e) < 0)
+		return -1;
+	json_array_foreach(json_object_get(v, "steps"), k, step)
+		*deps |= !strcmp(json_string_value(json_object_get(step, "layer")) ?: "",
+		                 "dependencies");
+	return 0;
+}
+
+/* What a "dependencies" layer reads of .wheels, checked: the project's
+ * wheel, and each file's name and SHA-256.  0, or -1 with *e. */
+static int check_wheel_files(const json_t *wheels, struct pbrx_error *e)
+{
+	json_t *f;
+	size_t i;
+
+	if (!wheels || !json_object_get(wheels, "project_wheel"))
+		return doc_error(e, ".wheels", "missing: a \"dependencies\" layer needs the wheels; "
+		                 "run wheel-build first");
+	doc_need_string(wheels, ".wheels", "project_wheel", e);
+	json_array_foreach(doc_need(wheels, ".wheels", "files", JSON_ARRAY, e), i, f) {
+		char path[64];
+
+		snprintf(path, sizeof path, ".wheels.files[%zu]", i);
+		if (!json_is_object(f))
+			doc_error(e, path, "expected an object");
+		doc_need_string(f, path, "file", e);
+		doc_need_string(f, path, "sha256", e);
+		if (e->msg)
+			return -1;
+	}
+	return e->msg ? -1 : 0;
+}
+
+/* The plan's images, checked, into a: 0, or -1 with *e.  Unless the run
+ * only prepares (the layers that need no wheels), an image that mounts
+ * the wheelhouse or makes a "dependencies" layer needs wheel-build's
+ * section. */
+static int load_images(struct assemble *a, const json_t *plan, struct pbrx_error *e)
+{
+	json_t *arr = doc_need(plan, ".plan", "images", JSON_ARRAY, e), *v;
+	size_t i;
+
+	if (!arr)
+		return -1;
+	a->imgs = xcalloc(json_array_size(arr) + 1, sizeof *a->imgs);
+	json_array_foreach(arr, i, v) {
+		struct assemble_image *img = &a->imgs[i];
+		bool wheelhouse, deps;
+
+		a->n = i + 1;
+		img->path = xasprintf(".plan.images[%zu]", i);
+		if (load_image(img, v, &wheelhouse, &deps, e) < 0)
+			return -1;
+		img->tmp_ref = xasprintf("%s:%s", img->name, a->suffix);
+		if (a->o.prepare)
+			continue;
+		if (wheelhouse && !a->wheelhouse)
+			return doc_error(e, ".wheels.wheelhouse", "missing: %s mounts the wheelhouse; "
+			                 "run wheel-build first", img->path);
+		if (deps && check_wheel_files(a->wheels, e) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* ---- the run ---------------------------------------------------------- */
 
-struct assemble *assemble_read(const json_t *doc, const struct assemble_opts *o)
+struct assemble *assemble_read(const json_t *doc, const struct assemble_opts *o,
+                               struct pbrx_error *e)
 {
 	struct assemble *a = xcalloc(1, sizeof *a);
-	json_t *plan = doc_need(doc, "", "plan", JSON_OBJECT);
+	json_t *plan = doc_need(doc, "", "plan", JSON_OBJECT, e);
 	const char *project;
 
 	a->o = *o;
-	a->wheels = doc_want(doc, "", "wheels", JSON_OBJECT);
+	a->wheels = doc_want(doc, "", "wheels", JSON_OBJECT, e);
 	/* A temporary wheelhouse is not removed here: whoever ends the
 	 * pipeline does (wheel-build(1)). */
 	if (a->wheels)
-		a->wheelhouse = doc_need_string(a->wheels, ".wheels", "wheelhouse");
+		a->wheelhouse = doc_need_string(a->wheels, ".wheels", "wheelhouse", e);
 	if (a->wheels && json_object_get(a->wheels, "metadata"))
-		a->extensions = doc_want(doc_need(a->wheels, ".wheels", "metadata", JSON_OBJECT),
-		                         ".wheels.metadata", "extensions", JSON_ARRAY);
-	a->package_manager = doc_want_string(plan, ".plan", "package_manager");
+		a->extensions = doc_want(doc_need(a->wheels, ".wheels", "metadata", JSON_OBJECT, e),
+		                         ".wheels.metadata", "extensions", JSON_ARRAY, e);
+	a->package_manager = doc_want_string(plan, ".plan", "package_manager", e);
 	project = json_string_value(json_object_get(plan, "project"));
 	if (project)
 		a->cache_repo = pyname_canonical(project, strlen(project));
 	a->suffix = run_suffix();
-	a->imgs = load_images(plan, a->suffix, &a->n);
+	if (e->msg || load_images(a, plan, e) < 0) {
+		assemble_free(a);
+		return NULL;
+	}
 	return a;
 }
 

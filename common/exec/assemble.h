@@ -38,9 +38,11 @@ struct assemble_image {
 struct assemble;
 
 /* The run for doc's .plan and .wheels (borrowed; doc must outlive the
- * run), checked before any engine is asked: bad input dies with the JSON
- * path (doc_need(), exit 2).  Free with assemble_free(). */
-struct assemble *assemble_read(const json_t *doc, const struct assemble_opts *o);
+ * run), checked before any engine is asked: NULL with *e on bad input
+ * (EXIT_USAGE, its JSON path, as doc_need() says it).  Free with
+ * assemble_free(). */
+struct assemble *assemble_read(const json_t *doc, const struct assemble_opts *o,
+                               struct pbrx_error *e);
 /* Build a's images on engine e and add the "images" section to doc (the
  * document a was read from), or with --prepare only the cached layers:
  * 0, or -1 with *err.  The cleanup is in force from the start until the

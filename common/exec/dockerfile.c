@@ -114,22 +114,20 @@ char *dockerfile_build(struct engine *e, const struct assemble_image *imgs, size
                        struct pbrx_error *err)
 {
 	const struct assemble_image *img = &imgs[i];
-	const char *file = doc_need_string(img->plan, img->path, "dockerfile");
-	const char *context = doc_need_string(img->plan, img->path, "context");
-	char *cpath = xasprintf("%s.config", img->path);
-	json_t *config = doc_need(img->plan, img->path, "config", JSON_OBJECT);
+	/* Checked by assemble_read(). */
+	const char *file = json_string_value(json_object_get(img->plan, "dockerfile"));
+	const char *context = json_string_value(json_object_get(img->plan, "context"));
+	json_t *config = json_object_get(img->plan, "config");
 	char *text, *rewritten, *id = NULL;
 	struct engine_build_spec spec = {
 		.context_dir = context, .repo_tag = img->tmp_ref, .network_mode = "host",
-		.labels = doc_want(config, cpath, "labels", JSON_OBJECT),
+		.labels = json_object_get(config, "labels"),
 		.quiet = msg_verbosity() < 0,
 	};
 	int hits;
 
-	if (!(text = read_text(file, err))) {
-		free(cpath);
+	if (!(text = read_text(file, err)))
 		return NULL;
-	}
 	rewritten = rewrite_from(text, imgs, i, &hits);
 	if (hits == 0)
 		msg_warn("%s: no FROM line names %s; built as it is", file, imgs[0].name);
@@ -156,6 +154,5 @@ char *dockerfile_build(struct engine *e, const struct assemble_image *imgs, size
 
 	free(rewritten);
 	free(text);
-	free(cpath);
 	return id;
 }

@@ -19,68 +19,47 @@
 #include "exec/rollback.h"
 #include "exec/steps.h"
 
-/* The strings of array arr (at path), appended to *v. */
-static void argv_read(const json_t *arr, const char *path, struct strv *v)
+/* The strings of array arr, appended to *v. */
+static void argv_read(const json_t *arr, struct strv *v)
 {
-	doc_check_strings(arr, path);
 	for (size_t i = 0; i < json_array_size(arr); i++)
 		strv_add(v, json_string_value(json_array_get(arr, i)));
 }
 
-/* The mounts of j's plan object: a "source" is a host path, the volume
- * "wheelhouse" is j->wheelhouse, left out unless wheels is set.  Malloc'd
- * array; strings borrowed. */
+/* The mounts of j's plan object (plan_mounts_check() accepted them): a
+ * "source" is a host path, the volume "wheelhouse" is j->wheelhouse,
+ * left out unless wheels is set (the caller made sure there is one
+ * then).  Malloc'd array; strings borrowed. */
 static struct engine_mount *mounts_of(const struct steps_job *j, bool wheels, size_t *n)
 {
-	json_t *arr = doc_need(j->plan, j->path, "mounts", JSON_ARRAY);
+	json_t *arr = json_object_get(j->plan, "mounts");
 	struct engine_mount *m = xcalloc(json_array_size(arr) + 1, sizeof *m);
 	size_t i, k = 0;
 	json_t *v;
 
 	json_array_foreach(arr, i, v) {
-		char *path = xasprintf("%s.mounts[%zu]", j->path, i);
 		struct plan_mount pm;
 
-		plan_mount_read(v, path, &pm);
+		plan_mount_get(v, &pm);
 		m[k].target = pm.target;
 		m[k].read_only = pm.read_only;
-		if (pm.source) {
+		if (pm.source)
 			m[k++].source = pm.source;
-		} else if (wheels) {
-			if (!j->wheelhouse)
-				doc_die(".wheels.wheelhouse", "missing: %s mounts the wheelhouse; "
-				        "run wheel-build first", j->path);
+		else if (wheels && j->wheelhouse)
 			m[k++].source = j->wheelhouse;
-		}
 		/* else: steps that read no wheels (a "packages" layer) run
 		 * in the same container whether wheel-build ran yet or not. */
-		free(path);
 	}
 	*n = k;
 	return m;
 }
 
-void steps_check_mounts(const json_t *plan, const char *path)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(doc_want(plan, path, "mounts", JSON_ARRAY), i, v) {
-		char *mpath = xasprintf("%s.mounts[%zu]", path, i);
-		struct plan_mount pm;
-
-		plan_mount_read(v, mpath, &pm);
-		free(mpath);
-	}
-}
-
 /* Run step k of j's plan object in container cid: 0, or -1 with *err
  * naming the plan object, the step and the command. */
-static int run_step(const struct steps_job *j, const char *cid, const json_t *step, size_t k,
+static int run_step(const struct steps_job *j, const char *cid, const json_t *step,
                     struct pbrx_error *err)
 {
-	char *path = xasprintf("%s.steps[%zu]", j->path, k);
-	const char *name = doc_need_string(step, path, "name");
+	const char *name = json_string_value(json_object_get(step, "name"));
 	struct strv argv = {0};
 	struct capture cap = {0};
 	/* Package managers need root, whatever USER the image has. */
@@ -88,10 +67,7 @@ static int run_step(const struct steps_job *j, const char *cid, const json_t *st
 	char *shown;
 	int code = -1, rc;
 
-	argv_read(doc_need(step, path, "argv", JSON_ARRAY), path, &argv);
-	if (!argv.n)
-		doc_die(path, "argv: expected a command");
-	free(path);
+	argv_read(json_object_get(step, "argv"), &argv);
 	spec.argv = argv.v;
 	shown = quote_argv(argv.v);
 	if (msg_verbosity() < 0) {
@@ -118,7 +94,7 @@ static int run_step(const struct steps_job *j, const char *cid, const json_t *st
 
 /* "PROG: STEP: COMMAND; ..." for the history of the layer of steps.
  * Malloc'd. */
-static char *history_text(const struct steps_job *j, const json_t *steps)
+static char *history_text(const json_t *steps)
 {
 	struct buf b = {0};
 	size_t k;
@@ -132,7 +108,7 @@ static char *history_text(const struct steps_job *j, const json_t *steps)
 
 		if (!json_array_size(argv))
 			continue;
-		argv_read(argv, j->path, &v);
+		argv_read(argv, &v);
 		shown = quote_argv(v.v);
 		buf_addf(&b, "%s %s", k ? ";" : "", shown);
 		free(shown);
@@ -148,13 +124,12 @@ static char *history_text(const struct steps_job *j, const json_t *steps)
  * by".  A container without steps is never started: its commit adds no
  * layer, only config. */
 char *steps_commit(const struct steps_job *j, const char *from, const json_t *steps,
-                   size_t first, bool with_wheels, const char *repo_tag, bool check,
-                   struct pbrx_error *err)
+                   bool with_wheels, const char *repo_tag, bool check, struct pbrx_error *err)
 {
 	static char *const keep_alive[] = ENGINE_KEEP_ALIVE;
 	/* The engine adds a number and the owner token (engine.h). */
 	char *cname = xasprintf("pbrx-%s", j->who), *made, *id = NULL;
-	char *what = history_text(j, steps);
+	char *what = history_text(steps);
 	char *const cmd[] = {what, NULL};
 	char *const full[] = {keep_alive[0], keep_alive[1], keep_alive[2], what, NULL};
 	struct engine_container_spec spec = {
@@ -199,7 +174,7 @@ char *steps_commit(const struct steps_job *j, const char *from, const json_t *st
 			goto out;
 		}
 		json_array_foreach(steps, k, step)
-			if (run_step(j, cid, step, first + k, err) < 0)
+			if (run_step(j, cid, step, err) < 0)
 				goto out;
 		if (check && j->check(j, cid, err) < 0)
 			goto out;
@@ -242,24 +217,17 @@ static json_t *layer_inputs(const json_t *wheels, const char *layer)
 	json_t *md = json_object_get(wheels, "metadata"), *files, *f, *in;
 	size_t i;
 
-	if (strcmp(layer, "dependencies") != 0)
+	/* The caller checked them (assemble_read()). */
+	if (strcmp(layer, "dependencies") != 0 || !wheels || !pw)
 		return NULL;
-	if (!wheels || !pw)
-		doc_die(".wheels", "missing: a \"dependencies\" layer needs the wheels; run "
-		        "wheel-build first");
-	files = doc_need(wheels, ".wheels", "files", JSON_ARRAY);
+	files = json_object_get(wheels, "files");
 	in = json_pack("{s:O, s:[]}", "requires_dist",
 	               json_object_get(md, "requires_dist") ? json_object_get(md, "requires_dist")
 	                                                      : json_null(), "wheels");
 	json_array_foreach(files, i, f) {
-		char path[64];
-		const char *file, *sum;
+		const char *file = json_string_value(json_object_get(f, "file"));
+		const char *sum = json_string_value(json_object_get(f, "sha256"));
 
-		snprintf(path, sizeof path, ".wheels.files[%zu]", i);
-		if (!json_is_object(f))
-			doc_die(path, "expected an object");
-		file = doc_need_string(f, path, "file");
-		sum = doc_need_string(f, path, "sha256");
 		if (strcmp(file, pw) != 0)
 			json_array_append_new(json_object_get(in, "wheels"),
 			                      json_sprintf("%s %s", sum, file));
@@ -289,19 +257,6 @@ static json_t *key_steps(const json_t *wheels, const json_t *steps)
 		}
 	}
 	return copy;
-}
-
-/* Die (exit 2) unless step k's layer, when it has one, is a name: the
- * walk takes strings only. */
-static void check_layer(const struct steps_job *j, const json_t *steps, size_t k)
-{
-	json_t *l = json_object_get(json_array_get(steps, k), "layer");
-	char path[96];
-
-	if (l && (!json_is_string(l) || !*json_string_value(l))) {
-		snprintf(path, sizeof path, "%s.steps[%zu].layer", j->path, k);
-		doc_die(path, "expected a layer name");
-	}
 }
 
 /* A walk of j's layers; build_layer() keeps the first failure in err. */
@@ -335,7 +290,7 @@ static int build_layer(void *ctx, const char *parent, size_t first, size_t end,
 
 	for (size_t i = first; i < end; i++)
 		json_array_append(run, json_array_get(w->steps, i));
-	*id = steps_commit(w->j, parent, run, first, inputs != NULL, ref, false, &w->err);
+	*id = steps_commit(w->j, parent, run, inputs != NULL, ref, false, &w->err);
 	json_decref(run);
 	return *id ? EXIT_OK : w->err.status;
 }
@@ -343,12 +298,10 @@ static int build_layer(void *ctx, const char *parent, size_t first, size_t end,
 char *steps_cached(const struct steps_job *j, const struct steps_cache *c, const char *from,
                    size_t *next, struct pbrx_error *err)
 {
-	json_t *steps = doc_need(j->plan, j->path, "steps", JSON_ARRAY);
+	json_t *steps = json_object_get(j->plan, "steps");
 	struct walk w = {.j = j, .steps = steps};
 	char *top = NULL;
 
-	for (size_t k = 0; k < json_array_size(steps); k++)
-		check_layer(j, steps, k);
 	if (layercache_walk(&(struct layercache_walk){
 		.e = j->e, .steps = steps, .repo = c->repo, .who = j->who,
 		.no_cache = c->no_cache, .stop_before = c->stop_before,

@@ -12,8 +12,8 @@
  *
  * Failures: NULL with *err, the cleanup lock then held for good
  * (cleanup_hold()): the caller only reports, and msg_die's cleanup
- * removes what was made.  Bad input in the plan dies with its JSON path
- * (doc_die(), exit 2). */
+ * removes what was made.  The plan objects were checked before (doc/
+ * plan.h's rules, assemble_read()): nothing here reads bad input. */
 #ifndef PBRX_STEPS_H
 #define PBRX_STEPS_H
 
@@ -48,19 +48,14 @@ struct steps_job {
 	const void *ctx;
 };
 
-/* Die now (doc_die(), exit 2), before the engine is asked, on a mount of
- * plan object plan (at path) that breaks plan_mount_read()'s rule. */
-void steps_check_mounts(const json_t *plan, const char *path);
-
-/* A container from image from that runs steps (a JSON array, the plan's
- * steps from index first), with j->check when check is set, committed as
+/* A container from image from that runs steps (a JSON array, a run of
+ * the plan's steps), with j->check when check is set, committed as
  * repo_tag with j->changes: the new image's ID (malloc'd).  The steps
  * mount the wheelhouse only when with_wheels is set (steps that read no
  * wheels run the same whether wheel-build ran yet or not).  repo_tag is
  * recorded for the cleanup, except a cache tag ("pbrx-cache/..."). */
 char *steps_commit(const struct steps_job *j, const char *from, const json_t *steps,
-                   size_t first, bool with_wheels, const char *repo_tag, bool check,
-                   struct pbrx_error *err);
+                   bool with_wheels, const char *repo_tag, bool check, struct pbrx_error *err);
 
 /* How the cached layers are looked up. */
 struct steps_cache {

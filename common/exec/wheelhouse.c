@@ -254,14 +254,14 @@ out:
 
 json_t *wheelhouse_metadata(const struct wheelhouse *wh, const char *file, bool warn)
 {
-	char *path = xasprintf("%s/%s", wh->dir, file), *why;
+	char *path = xasprintf("%s/%s", wh->dir, file);
+	struct pbrx_error why = {0};
 	json_t *md = wheel_read(path, &why);
 
 	if (!md && warn)
 		msg_warn("%s: cannot read the wheel: %s; the plan stays as setup.cfg has it",
-		         path, why);
-	if (!md)
-		free(why);
+		         path, why.msg);
+	error_free(&why);
 	free(path);
 	return md;
 }

@@ -61,58 +61,58 @@ struct run {
  * argument). */
 static struct run *current;
 
+/* The builder's steps (plan_steps_check() accepted them) into r. */
 static void read_steps(struct run *r, const json_t *builder)
 {
-	json_t *arr = doc_need(builder, ".plan.builder", "steps", JSON_ARRAY), *s;
-	size_t i;
+	json_t *arr = json_object_get(builder, "steps"), *s, *a;
+	size_t i, j;
 
 	r->nsteps = json_array_size(arr);
 	r->steps = xcalloc(r->nsteps + 1, sizeof *r->steps);
 	json_array_foreach(arr, i, s) {
 		struct step *st = &r->steps[i];
-		char *path = xasprintf(".plan.builder.steps[%zu]", i);
-		json_t *argv, *a;
-		size_t j;
 
-		if (!json_is_object(s))
-			doc_die(path, "expected an object");
-		st->name = doc_need_string(s, path, "name");
-		st->layer = doc_want_string(s, path, "layer");
-		if (st->layer && (!*st->layer || (i && !r->steps[i - 1].layer)))
-			doc_die(path, "layer: the cached layers must come first, each with a name");
-		argv = doc_need(s, path, "argv", JSON_ARRAY);
-		free(path);
-		path = xasprintf(".plan.builder.steps[%zu].argv", i);
-		doc_check_strings(argv, path);
-		if (!json_array_size(argv))
-			doc_die(path, "expected a command");
-		free(path);
-		json_array_foreach(argv, j, a)
+		st->name = json_string_value(json_object_get(s, "name"));
+		st->layer = json_string_value(json_object_get(s, "layer"));
+		json_array_foreach(json_object_get(s, "argv"), j, a)
 			strv_add(&st->argv, json_string_value(a));
 	}
 }
 
-/* The plan's mounts (host paths read-only, the volume "wheelhouse" the
- * wheelhouse), read and checked before anything is made: *n of them
+/* The builder's mounts (plan_mounts_check() accepted them): *n of them
  * (malloc'd, strings borrowed from the document). */
 static struct plan_mount *read_mounts(const json_t *builder, size_t *n)
 {
-	json_t *arr = doc_need(builder, ".plan.builder", "mounts", JSON_ARRAY), *o;
+	json_t *arr = json_object_get(builder, "mounts"), *o;
 	struct plan_mount *pm = xcalloc(json_array_size(arr) + 1, sizeof *pm);
-	bool wheelhouse = false;
 	size_t i;
 
-	json_array_foreach(arr, i, o) {
-		char path[64];
-
-		snprintf(path, sizeof path, ".plan.builder.mounts[%zu]", i);
-		plan_mount_read(o, path, &pm[i]);
-		wheelhouse |= !pm[i].source;
-	}
-	if (!wheelhouse)
-		doc_die(".plan.builder.mounts", "no mount of the volume 'wheelhouse'");
-	*n = i;
+	json_array_foreach(arr, i, o)
+		plan_mount_get(o, &pm[i]);
+	*n = json_array_size(arr);
 	return pm;
+}
+
+/* The plan's builder, checked before anything is made: 0, or -1 with
+ * *err (bad input, its JSON path). */
+static int check_builder(struct run *r, const json_t *doc, const json_t **builder,
+                         struct pbrx_error *err)
+{
+	json_t *plan = doc_need(doc, "", "plan", JSON_OBJECT, err);
+	bool wheelhouse;
+
+	*builder = doc_need(plan, ".plan", "builder", JSON_OBJECT, err);
+	doc_need_string(*builder, ".plan.builder", "from", err);
+	/* null for a project without a setup.cfg name: the wheel names it. */
+	if (plan && !json_is_null(json_object_get(plan, "project")))
+		r->project = doc_need_string(plan, ".plan", "project", err);
+	r->builder_extras = doc_want(*builder, ".plan.builder", "extras", JSON_ARRAY, err);
+	if (err->msg || plan_steps_check(*builder, ".plan.builder", err) < 0 ||
+	    plan_mounts_check(*builder, ".plan.builder", true, &wheelhouse, err) < 0)
+		return -1;
+	if (!wheelhouse)
+		return doc_error(err, ".plan.builder.mounts", "no mount of the volume 'wheelhouse'");
+	return 0;
 }
 
 /* The "extras" step: when the wheel declares extras the images will
@@ -497,7 +497,7 @@ static int build(struct run *r, const json_t *builder, const char *engine,
 	rc = layercache_walk(&(struct layercache_walk){
 		.e = r->e, .steps = json_object_get(builder, "steps"), .repo = "builder",
 		.who = "builder", .no_cache = r->no_cache, .build = build_layer, .ctx = &job,
-	}, doc_need_string(builder, ".plan.builder", "from"), &parent, &k, err);
+	}, json_string_value(json_object_get(builder, "from")), &parent, &k, err);
 	if (rc == EXIT_OK)
 		rc = in_container(r, parent, r->steps + k, r->nsteps - k, NULL, NULL, err);
 	free(parent);
@@ -507,19 +507,15 @@ static int build(struct run *r, const json_t *builder, const char *engine,
 int wheels_build(json_t *doc, const struct wheels_options *o, struct pbrx_error *err)
 {
 	struct run r = {.doc = doc, .no_cache = o->no_cache};
-	json_t *plan, *builder, *section = NULL;
-	struct plan_mount *pm;
+	const json_t *builder;
+	json_t *section = NULL;
+	struct plan_mount *pm = NULL;
 	size_t npm;
 	int rc = EXIT_FAIL;
 
 	/* Bad input is found before anything is made. */
-	plan = doc_need(doc, "", "plan", JSON_OBJECT);
-	builder = doc_need(plan, ".plan", "builder", JSON_OBJECT);
-	doc_need_string(builder, ".plan.builder", "from");
-	/* null for a project without a setup.cfg name: the wheel names it. */
-	if (!json_is_null(json_object_get(plan, "project")))
-		r.project = doc_need_string(plan, ".plan", "project");
-	r.builder_extras = doc_want(builder, ".plan.builder", "extras", JSON_ARRAY);
+	if (check_builder(&r, doc, &builder, err) < 0)
+		return err->status;
 	read_steps(&r, builder);
 	pm = read_mounts(builder, &npm);
 

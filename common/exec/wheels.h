@@ -25,8 +25,8 @@ struct wheels_options {
 /* Build the wheels doc's .plan.builder asks for and add .wheels to doc.
  * EXIT_OK; else the failure's exit status, with *err set when its
  * message is still to be printed, clear when the process that ran the
- * failing step printed it already.  Bad input dies with the JSON path
- * (doc_need) before anything is made.  On failure nothing is left but a
+ * failing step printed it already.  Bad input (EXIT_USAGE, its JSON
+ * path, as doc_need() says it) is found before anything is made.  On failure nothing is left but a
  * wheelhouse the user named (less the wheels pip left unfinished).
  * Installs base/cleanup.h's policy once the document is read: a SIGINT,
  * SIGTERM or SIGHUP before the job is done removes the builder and the

@@ -132,16 +132,18 @@ static char *base_component(const struct planner_project *p)
 	return r;
 }
 
-void images_check_names(const struct planner_project *p)
+int images_check_names(const struct planner_project *p, struct pbrx_error *e)
 {
 	char *base = base_component(p);
 
-	for (size_t i = 0; i < p->nscripts; i++)
+	for (size_t i = 0; i < p->nscripts && !e->msg; i++)
 		if (strcmp(p->scripts[i].image, base) == 0) {
 			char *path = xasprintf("%s[%zu].name", p->scripts[i].path, i);
-			doc_die(path, "image name '%s' is the base image's", base);
+			doc_error(e, path, "image name '%s' is the base image's", base);
+			free(path);
 		}
 	free(base);
+	return e->msg ? -1 : 0;
 }
 
 /* Warn about extras that look meant for an image but match none:

@@ -17,9 +17,9 @@ struct planner_project;
  * New. */
 json_t *images_labels(const struct planner_project *p);
 
-/* Die with the JSON path (doc_die) when a console script's image would
+/* 0, or -1 with *e (its JSON path) when a console script's image would
  * have the base image's name. */
-void images_check_names(const struct planner_project *p);
+int images_check_names(const struct planner_project *p, struct pbrx_error *e);
 
 /* Append to images the images of project p (which has a name), whose
  * base installs the distribution packages runtime (borrowed) with pm;

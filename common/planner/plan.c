@@ -72,13 +72,15 @@ static void add_unique(json_t *arr, const char *s)
 		json_array_append_new(arr, json_string(s));
 }
 
-/* Names of the packages of selection sel (may be NULL), checked.  New. */
-static json_t *selection_names(const json_t *selections, const char *sel)
+/* Names of the packages of selection sel (selections may be NULL),
+ * checked.  New; empty when *e is set. */
+static json_t *selection_names(const json_t *selections, const char *sel, struct pbrx_error *e)
 {
 	char *path = xasprintf(".bindep.selections.%s", sel);
 	char *ppath = xasprintf("%s.packages", path);
-	json_t *s = selections ? doc_want(selections, ".bindep.selections", sel, JSON_OBJECT) : NULL;
-	json_t *pkgs = s ? doc_want(s, path, "packages", JSON_ARRAY) : NULL, *names = json_array(), *v;
+	json_t *s = selections ? doc_want(selections, ".bindep.selections", sel, JSON_OBJECT, e)
+	                       : NULL;
+	json_t *pkgs = s ? doc_want(s, path, "packages", JSON_ARRAY, e) : NULL, *names = json_array(), *v;
 	size_t i;
 
 	json_array_foreach(pkgs, i, v) {
@@ -87,14 +89,16 @@ static json_t *selection_names(const json_t *selections, const char *sel)
 		const char *name;
 
 		if (!json_is_object(v))
-			doc_die(epath, "expected an object");
-		name = doc_need_string(v, epath, "name");
-		if (!package_name_ok(name))
-			doc_die(npath, "'%s' is not a package name pbrx will pass to a package manager",
-				name);
-		add_unique(names, name);
+			doc_error(e, epath, "expected an object");
+		name = doc_need_string(v, epath, "name", e);
+		if (name && !package_name_ok(name))
+			doc_error(e, npath, "'%s' is not a package name pbrx will pass to a package "
+			          "manager", name);
 		free(epath);
 		free(npath);
+		if (e->msg)
+			break;
+		add_unique(names, name);
 	}
 	free(path);
 	free(ppath);
@@ -132,20 +136,24 @@ static int platform_from_fields(struct platform *pl, json_t *fields, const char 
 static int choose_platform(const json_t *doc, const struct planner_options *o,
 			   struct platform *pl, struct pbrx_error *e)
 {
-	json_t *bindep = doc_want(doc, "", "bindep", JSON_OBJECT);
-	json_t *dp = bindep ? doc_want(bindep, ".bindep", "platform", JSON_OBJECT) : NULL;
-	json_t *base = doc_want(doc, "", "base", JSON_OBJECT);
+	json_t *bindep = doc_want(doc, "", "bindep", JSON_OBJECT, e);
+	json_t *dp = bindep ? doc_want(bindep, ".bindep", "platform", JSON_OBJECT, e) : NULL;
+	json_t *base = doc_want(doc, "", "base", JSON_OBJECT, e);
 
+	if (e->msg)
+		return -1;
 	if (dp) {
-		const char *id = doc_want_string(dp, ".bindep.platform", "id");
-		const char *ver = doc_want_string(dp, ".bindep.platform", "version");
-		json_t *atoms = doc_want(dp, ".bindep.platform", "atoms", JSON_ARRAY);
+		const char *id = doc_want_string(dp, ".bindep.platform", "id", e);
+		const char *ver = doc_want_string(dp, ".bindep.platform", "version", e);
+		json_t *atoms = doc_want(dp, ".bindep.platform", "atoms", JSON_ARRAY, e);
 
+		if (atoms)
+			doc_check_strings(atoms, ".bindep.platform.atoms", e);
+		if (e->msg)
+			return -1;
 		if (o->platform.os_release || o->platform.nplatforms)
 			msg_warn("--os-release and --platform ignored: the packages were chosen "
 				 "for .bindep.platform");
-		if (atoms)
-			doc_check_strings(atoms, ".bindep.platform.atoms");
 		pl->id = id ? xstrdup(id) : NULL;
 		pl->version = ver ? xstrdup(ver) : NULL;
 		pl->atoms = atoms ? json_copy(atoms) : json_array();
@@ -166,8 +174,9 @@ static int choose_platform(const json_t *doc, const struct planner_options *o,
 		pl->atoms = json_array();
 		pl->from = "--platform";
 	} else if (base && json_object_get(base, "os_release")) {
-		if (platform_from_fields(pl, doc_need(base, ".base", "os_release", JSON_OBJECT),
-					 "<stdin>: .base.os_release", e) < 0)
+		json_t *fields = doc_need(base, ".base", "os_release", JSON_OBJECT, e);
+
+		if (!fields || platform_from_fields(pl, fields, "<stdin>: .base.os_release", e) < 0)
 			return -1;
 		pl->from = "<stdin>: .base.os_release";
 	} else {
@@ -195,16 +204,22 @@ static const char *package_manager(const struct planner_options *o, const struct
 }
 
 /* The image everything starts from: --base-image, else the one
- * image-inspect looked at (.base.image), else the default. */
-static const char *base_image(const json_t *doc, const struct planner_options *o)
+ * image-inspect looked at (.base.image), else the default.  NULL with
+ * *e. */
+static const char *base_image(const json_t *doc, const struct planner_options *o,
+                              struct pbrx_error *e)
 {
-	const json_t *base = doc_want(doc, "", "base", JSON_OBJECT);
-	const char *image = base ? doc_want_string(base, ".base", "image") : NULL;
+	const json_t *base = doc_want(doc, "", "base", JSON_OBJECT, e);
+	const char *image = base ? doc_want_string(base, ".base", "image", e) : NULL;
 
+	if (e->msg)
+		return NULL;
 	if (o->base_image)
 		return o->base_image;
-	if (image && !imageref_full(image))
-		doc_die(".base.image", "'%s': not a valid image reference", image);
+	if (image && !imageref_full(image)) {
+		doc_error(e, ".base.image", "'%s': not a valid image reference", image);
+		return NULL;
+	}
 	return image ? image : DOC_DEFAULT_BASE_IMAGE;
 }
 
@@ -243,7 +258,8 @@ static json_t *make_plan(const struct planner_options *o, const struct planner_p
 	json_t *plan = json_object(), *paths = json_object(), *labels = images_labels(p);
 	json_t *images = json_array(), *all_extras = json_array(), *b;
 
-	images_check_names(p);
+	if (images_check_names(p, e) < 0)
+		goto fail;
 	json_object_set_new(plan, "project", p->name ? json_string(p->name) : json_null());
 	json_object_set_new(plan, "base_image", json_string(o->base_image));
 	json_object_set_new(plan, "prefix", o->prefix ? json_string(o->prefix) : json_null());
@@ -298,13 +314,14 @@ json_t *planner_plan(const json_t *doc, const struct planner_options *o, struct 
 	json_t *bindep, *selections, *compile, *runtime, *plan = NULL;
 	const char *pm;
 
-	planner_project_read(doc, &p);
-	opts.base_image = base_image(doc, o);
-	bindep = doc_want(doc, "", "bindep", JSON_OBJECT);
-	selections = bindep ? doc_want(bindep, ".bindep", "selections", JSON_OBJECT) : NULL;
-	runtime = selection_names(selections, "runtime");
-	compile = selection_names(selections, "compile");
-	if (choose_platform(doc, &opts, &pl, e) == 0 && (pm = package_manager(&opts, &pl, e)))
+	if (planner_project_read(doc, &p, e) == 0)
+		opts.base_image = base_image(doc, o, e);
+	bindep = doc_want(doc, "", "bindep", JSON_OBJECT, e);
+	selections = bindep ? doc_want(bindep, ".bindep", "selections", JSON_OBJECT, e) : NULL;
+	runtime = selection_names(selections, "runtime", e);
+	compile = selection_names(selections, "compile", e);
+	if (!e->msg && choose_platform(doc, &opts, &pl, e) == 0 &&
+	    (pm = package_manager(&opts, &pl, e)))
 		plan = make_plan(&opts, &p, pm, compile, runtime, e);
 
 	planner_project_free(&p);

@@ -31,8 +31,8 @@ bool planner_mirror_ok(const char *s);
 
 /* The plan for document doc (borrowed): a new object, or NULL with *e
  * (EXIT_USAGE: the platform or its package manager cannot be told, an
- * image name too long, no mirror support).  Bad input in the document
- * dies with its JSON path (doc_die, exit 2); notes and warnings go to
+ * image name too long, no mirror support; bad input in the document,
+ * with its JSON path as doc_need() says it).  Notes and warnings go to
  * stderr. */
 json_t *planner_plan(const json_t *doc, const struct planner_options *o, struct pbrx_error *e);
 

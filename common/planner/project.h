@@ -3,7 +3,7 @@
  * document's "project" section (cfg-extras) and, once the wheel is built,
  * its "wheels" section (wheel-build), which is then the authority.
  *
- * Bad input dies here with the JSON path (doc_die, exit 2).  Strings and
+ * Bad input is an error with its JSON path (doc/doc.h).  Strings and
  * JSON values are borrowed from the document, which must outlive the
  * project, unless said otherwise. */
 #ifndef PBRX_PLANNER_PROJECT_H
@@ -12,6 +12,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+struct pbrx_error;
 
 /* One console script, checked. */
 struct planner_script {
@@ -44,12 +46,11 @@ struct planner_project {
 };
 
 /* Read the project of doc into *p, warning where setup.cfg and the wheel
- * disagree (the wheel wins).  Release with planner_project_free. */
-void planner_project_read(const json_t *doc, struct planner_project *p);
+ * disagree (the wheel wins): 0, or -1 with *e (bad input, its JSON
+ * path).  Release with planner_project_free either way. */
+int planner_project_read(const json_t *doc, struct planner_project *p, struct pbrx_error *e);
 void planner_project_free(struct planner_project *p);
 
-/* A string member of wheel metadata obj, which must be there. */
-const char *planner_md_str(const json_t *obj, const char *key);
 
 /* The plan's "scripts": each console script with where it came from.  New. */
 json_t *planner_project_scripts(const struct planner_project *p);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/error.h"
 #include "base/msg.h"
 #include "py/pyname.h"
 #include "base/xalloc.h"
@@ -186,7 +187,7 @@ static bool parse_extras_list(const char *s, json_t *arr, const char **why)
 	return true;
 }
 
-json_t *cfg_entry_point(const char *line, char **err)
+json_t *cfg_entry_point(const char *line, struct pbrx_error *e)
 {
 	const char *eq = strchr(line, '='), *p, *colon, *attr_end;
 	char *name;
@@ -194,16 +195,15 @@ json_t *cfg_entry_point(const char *line, char **err)
 	const char *why = NULL;
 	size_t n;
 
-	*err = NULL;
 	if (!eq) {
-		*err = xasprintf("console script: expected NAME = MODULE:CALLABLE, got '%s'", line);
+		error_set(e, EXIT_USAGE, "console script: expected NAME = MODULE:CALLABLE, got '%s'", line);
 		return NULL;
 	}
 	n = trim_len(line, (size_t)(eq - line));
 	name = xstrndup(line, n);
 	if (!pyname_script_valid(name)) {
-		*err = xasprintf("console script name '%s': use only letters, digits, '_', '.' "
-				 "and '-', not starting with '-' or '.'", name);
+		error_set(e, EXIT_USAGE, "console script name '%s': use only letters, digits, '_', '.' "
+			  "and '-', not starting with '-' or '.'", name);
 		free(name);
 		return NULL;
 	}
@@ -211,7 +211,7 @@ json_t *cfg_entry_point(const char *line, char **err)
 	colon = strchr(p, ':');
 	/* importlib.metadata's pattern: MODULE \s* : \s* ATTR \s* [EXTRAS] */
 	if (!colon || !dotted_name(p, trim_len(p, (size_t)(colon - p)))) {
-		*err = xasprintf("console script '%s': expected MODULE:CALLABLE after '='", name);
+		error_set(e, EXIT_USAGE, "console script '%s': expected MODULE:CALLABLE after '='", name);
 		free(name);
 		return NULL;
 	}
@@ -225,7 +225,7 @@ json_t *cfg_entry_point(const char *line, char **err)
 		parse_extras_list(attr_end, extras, &why);
 	}
 	if (why) {
-		*err = xasprintf("console script '%s': %s", name, why);
+		error_set(e, EXIT_USAGE, "console script '%s': %s", name, why);
 		json_decref(extras);
 		free(name);
 		return NULL;
@@ -245,13 +245,13 @@ json_t *cfg_entry_point(const char *line, char **err)
 /* One console_scripts line: "name = module:attr [extra, ...]". */
 static void add_script(struct cfg *c, const char *line)
 {
-	char *err;
+	struct pbrx_error err = {0};
 	json_t *script = cfg_entry_point(line, &err), *first;
 	const char *name;
 
 	if (!script) {
-		cfg_error(c, c->lineno, "%s", err);
-		free(err);
+		cfg_error(c, c->lineno, "%s", err.msg);
+		error_free(&err);
 		return;
 	}
 	name = json_string_value(json_object_get(script, "name"));
@@ -344,12 +344,8 @@ static int cfg_handler(void *user, const char *section, const char *name, const 
 	return 1;
 }
 
-json_t *cfg_read_project(const char *dir, const char *path)
-{
-	return cfg_read_project_opt(dir, path, 0);
-}
-
-json_t *cfg_read_project_opt(const char *dir, const char *path, int name_optional)
+json_t *cfg_read_project(const char *dir, const char *path, bool name_optional,
+                         struct pbrx_error *e)
 {
 	struct cfg c = { .path = path };
 	char *absdir;
@@ -357,11 +353,16 @@ json_t *cfg_read_project_opt(const char *dir, const char *path, int name_optiona
 	int rc;
 
 	absdir = realpath(dir, NULL);
-	if (!absdir)
-		msg_die(EXIT_USAGE, "%s: %s", dir, strerror(errno));
+	if (!absdir) {
+		error_set(e, EXIT_USAGE, "%s: %s", dir, strerror(errno));
+		return NULL;
+	}
 	c.f = fopen(path, "r");
-	if (!c.f)
-		msg_die(EXIT_USAGE, "%s: cannot open: %s", path, strerror(errno));
+	if (!c.f) {
+		error_set(e, EXIT_USAGE, "%s: cannot open: %s", path, strerror(errno));
+		free(absdir);
+		return NULL;
+	}
 	c.seen_keys = json_object();
 	c.seen_sect = json_object();
 	c.scripts = json_array();
@@ -375,23 +376,25 @@ json_t *cfg_read_project_opt(const char *dir, const char *path, int name_optiona
 	ini_allow_multiline = true;
 	rc = ini_parse_stream(cfg_reader, &c, cfg_handler, &c);
 	if (ferror(c.f))
-		msg_die(EXIT_USAGE, "%s: read error: %s", path, strerror(errno));
+		error_set(e, EXIT_USAGE, "%s: read error: %s", path, strerror(errno));
+	else if (c.err)
+		error_set(e, EXIT_USAGE, "%s:%d: %s", path, c.err_line, c.err);
+	else if (rc > 0)
+		error_set(e, EXIT_USAGE, "%s:%d: expected [SECTION], NAME = VALUE or an indented "
+			  "continuation line", path, rc);
+	else if (rc < 0)
+		error_set(e, EXIT_FAIL, "%s: cannot parse (inih error %d)", path, rc);
+	else if (!c.name && !name_optional)
+		error_set(e, EXIT_USAGE, "%s: no name in [metadata]", path);
+	else if (c.name && !pyname_valid(c.name))
+		error_set(e, EXIT_USAGE, "%s:%d: [metadata] name '%s': not a valid project name "
+			  "(letters, digits, '.', '_', '-')", path, c.name_line, c.name);
 	fclose(c.f);
-	if (c.err)
-		msg_die(EXIT_USAGE, "%s:%d: %s", path, c.err_line, c.err);
-	if (rc > 0)
-		msg_die(EXIT_USAGE, "%s:%d: expected [SECTION], NAME = VALUE or an indented "
-			"continuation line", path, rc);
-	if (rc < 0)
-		msg_die(EXIT_FAIL, "%s: cannot parse (inih error %d)", path, rc);
-	if (!c.name && !name_optional)
-		msg_die(EXIT_USAGE, "%s: no name in [metadata]", path);
-	if (c.name && !pyname_valid(c.name))
-		msg_die(EXIT_USAGE, "%s:%d: [metadata] name '%s': not a valid project name "
-			"(letters, digits, '.', '_', '-')", path, c.name_line, c.name);
 	/* No warning for "foo-base" or "Foo_Base": image-plan(1) matches
 	 * extras as pip normalises names, and installs each with the
 	 * spelling the built wheel declares. */
+	if (e->msg)
+		goto out;
 
 	project = json_object();
 	json_object_set_new(project, "name", c.name ? json_string(c.name) : json_null());
@@ -401,8 +404,9 @@ json_t *cfg_read_project_opt(const char *dir, const char *path, int name_optiona
 	json_object_set_new(project, "source", json_string("setup.cfg"));
 	json_object_set(project, "scripts", c.scripts);
 	json_object_set(project, "extras", c.extras);
-
+out:
 	free(absdir);
+	free(c.err);
 	free(c.raw);
 	free(c.section);
 	free(c.key);

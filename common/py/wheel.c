@@ -14,6 +14,8 @@
 
 #include "py/cfg.h"
 #include "py/pyname.h"
+#include "base/error.h"
+#include "base/msg.h"
 #include "base/xalloc.h"
 
 /* Members larger than this are not read: no METADATA or extension of a
@@ -180,7 +182,7 @@ static bool parse_entry_points(char *text, json_t *scripts, char **err)
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		size_t n = strlen(line);
 		json_t *s;
-		char *why;
+		struct pbrx_error why = {0};
 
 		lineno++;
 		while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
@@ -197,8 +199,8 @@ static bool parse_entry_points(char *text, json_t *scripts, char **err)
 			continue;
 		s = cfg_entry_point(line, &why);
 		if (!s) {
-			*err = xasprintf("entry_points.txt: %s", why);
-			free(why);
+			*err = xasprintf("entry_points.txt: %s", why.msg);
+			error_free(&why);
 			return false;
 		}
 		json_array_append_new(scripts, s);
@@ -208,7 +210,8 @@ static bool parse_entry_points(char *text, json_t *scripts, char **err)
 
 static json_t *extra_requires(const json_t *requires_dist, const char *extra);
 
-json_t *wheel_read(const char *path, char **err)
+/* wheel_read, with what is wrong in *err (malloc'd). */
+static json_t *read_wheel(const char *path, char **err)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
@@ -298,6 +301,18 @@ out:
 	if (*err) {
 		json_decref(md);
 		return NULL;
+	}
+	return md;
+}
+
+json_t *wheel_read(const char *path, struct pbrx_error *e)
+{
+	char *why = NULL;
+	json_t *md = read_wheel(path, &why);
+
+	if (!md) {
+		error_set(e, EXIT_FAIL, "%s", why);
+		free(why);
 	}
 	return md;
 }

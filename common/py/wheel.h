@@ -9,12 +9,15 @@
 #include <jansson.h>
 #include <stddef.h>
 
+struct pbrx_error;
+
 /* Read the wheel at path and return its metadata (new reference):
  * {"file", "name", "version", "scripts": [{name, module, callable,
  * extras}], "extras": {Provides-Extra: [its Requires-Dist lines]},
  * "requires_dist": [...],
- * "extensions": [{"file", "needed": [soname...]}]}.  NULL with *err set
- * (malloc'd) when the file is no wheel pbrx can read. */
-json_t *wheel_read(const char *path, char **err);
+ * "extensions": [{"file", "needed": [soname...]}]}.  NULL with *e
+ * (EXIT_FAIL, what is wrong, without the path) when the file is no
+ * wheel pbrx can read. */
+json_t *wheel_read(const char *path, struct pbrx_error *e);
 
 #endif
