@@ -194,16 +194,6 @@ struct engine *engine_connect(const char *name, struct pbrx_error *err)
 	return NULL;
 }
 
-struct engine *engine_open(const char *name)
-{
-	struct pbrx_error err = {0};
-	struct engine *e = engine_connect(name, &err);
-
-	if (!e)
-		error_exit(&err);
-	return e;
-}
-
 struct engine *engine_dup(const struct engine *e)
 {
 	return e->ops->dup(e);
@@ -246,10 +236,6 @@ void engine_host_ids(const struct engine *e, unsigned long *uid, unsigned long *
 	*gid = mapped ? 0 : (unsigned long)getgid();
 }
 
-noreturn void engine_die(const struct engine *e)
-{
-	msg_die(EXIT_FAIL, "%s", engine_error(e));
-}
 
 json_t *engine_image_inspect(struct engine *e, const char *name)
 {

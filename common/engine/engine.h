@@ -12,9 +12,9 @@
  * engine_error() says what failed, starting with the engine's name:
  * "docker: POST /containers/create (NAME): <daemon message>" or
  * "buildah: from (IMAGE): <buildah's message>"; engine_error_to() hands
- * it on as a struct pbrx_error.  Nothing here exits, except allocation
- * failures and the two callers ask to exit: engine_open() (new code:
- * engine_connect()) and engine_die().
+ * it on as a struct pbrx_error.  Nothing here exits, except on
+ * allocation failures, and the option parsing of engine_stage_args()
+ * (-h, --version, misuse), which is the tools' own.
  *
  * Ownership: every json_t * returned is a new reference and every char *
  * returned is malloc'd; the caller frees both.  Arguments are borrowed. */
@@ -76,14 +76,11 @@ struct engine_build_spec {
 /* The engine named by name ("docker", "buildah", "auto"; NULL: the
  * environment's PBRX_ENGINE, else "auto"), checked to answer.  "auto" is
  * the Docker API when DOCKER_HOST is set or the default socket answers
- * /_ping, else buildah when it is on PATH.  Dies with EXIT_USAGE on an
- * unknown name and EXIT_FAIL when no engine is found.  Free with
+ * /_ping, else buildah when it is on PATH.  NULL with *err: EXIT_USAGE
+ * on an unknown name, EXIT_FAIL when no engine is found.  Free with
  * engine_free(). */
-struct engine *engine_open(const char *name);
-/* engine_open() that returns NULL with *err (the same message and exit
- * status) instead of dying. */
 struct engine *engine_connect(const char *name, struct pbrx_error *err);
-/* Is name one engine_open() knows? */
+/* Is name one engine_connect() knows? */
 bool engine_name_valid(const char *name);
 
 /* What engine_stage_option() did with an option. */
@@ -157,8 +154,6 @@ bool engine_missing(const struct engine *e);
  * remove.  Docker: the same IDs; buildah: 0, which its user namespace
  * maps to the invoking user (root included). */
 void engine_host_ids(const struct engine *e, unsigned long *uid, unsigned long *gid);
-/* Die (EXIT_FAIL) with the message of the last failure. */
-noreturn void engine_die(const struct engine *e);
 
 /* Image name in the Docker API's form: "Id" ("sha256:..."),
  * "RepoDigests" (array), "Config" (User, Env, WorkingDir, Cmd,

@@ -15,9 +15,18 @@
 #include "engine/engine.h"
 #include "engine/janitor.h"
 
+/* The engine's last failure, as the stages report one; exit 1. */
+static _Noreturn void die_engine(const struct engine *eng)
+{
+	struct pbrx_error err = {0};
+
+	engine_error_to(eng, &err);
+	error_exit(&err);
+}
+
 static struct engine *e;
 
-#define STEP(name, ok) do { if (!(ok)) engine_die(e); printf("ok: %s\n", name); } while (0)
+#define STEP(name, ok) do { if (!(ok)) die_engine(e); printf("ok: %s\n", name); } while (0)
 
 static void capture(int stream, const char *data, size_t len, void *arg)
 {
@@ -35,7 +44,7 @@ static int listed(const char *id)
 	int found = 0;
 
 	if (!list)
-		engine_die(e);
+		die_engine(e);
 	json_array_foreach(list, i, c)
 		found |= !strcmp(json_string_value(json_object_get(c, "id")), id) ||
 		         !strcmp(json_string_value(json_object_get(c, "name")), id);

@@ -22,6 +22,15 @@
 #include "image/layer.h"
 #include "image/oci.h"
 
+/* The engine's last failure, as the stages report one; exit 1. */
+static _Noreturn void die_engine(const struct engine *eng)
+{
+	struct pbrx_error err = {0};
+
+	engine_error_to(eng, &err);
+	error_exit(&err);
+}
+
 static const char *const config_keys[] = {
 	"Env", "Cmd", "Entrypoint", "WorkingDir", "User", "Labels", NULL,
 };
@@ -110,7 +119,7 @@ int main(int argc, char **argv)
 		error_exit(&err);
 	t0 = now_ms();
 	if (!(id = engine_image_load(e, img, argv[3], true)))
-		engine_die(e);
+		die_engine(e);
 	printf("loaded %s\n", id);
 	printf("load_ms %.0f\n", now_ms() - t0);
 	free(id);
