@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* engine-docker: the engine interface over the Docker Engine API client
- * (common/docker.c): dockerd, or Podman's Docker-compatible service. */
+/* backend-docker: the engine interface over the Docker Engine API client
+ * (engine/docker.h): dockerd, or Podman's Docker-compatible service. */
 #include <stdlib.h>
 #include <string.h>
 

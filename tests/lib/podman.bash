@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # A private Podman Docker-compatible API service for one bats file, to
-# check that the docker client (common/docker.c) works against it too.
+# check that the docker client (common/engine/docker.h) works against it too.
 #
 #   setup_file()    { podman_start; dockerd_base_image; }
 #   teardown_file() { podman_stop; }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* docker-api: drive common/docker.c from tests (built by
- * tests/image-inspect.bats, not installed).
+/* docker-api: drive the Docker API client (engine/docker.h) from tests (built by
+ * make test-programs, not installed).
  *
  *   docker-api demux            frames on stdin -> payloads on stdout/stderr
  *   docker-api progress         JSON progress lines on stdin -> text, then

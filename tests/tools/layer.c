@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit test of image/layer: normalised layer tars, built and run by
- * tests/image-write.bats (it links libarchive and OpenSSL, which
- * tests/unit.bats does not give its tests).  Run with a scratch
+/* Unit test of image/layer: normalised layer tars, run by
+ * tests/image-write.bats, which checks its tars further.  Run with a scratch
  * directory DIR: checks determinism, order, modes, owners and the mtime
  * clamp by reading the tars back with libarchive, and leaves DIR/m.tar
  * (entries from memory) and DIR/t.tar with DIR/t.tar.gz (a host tree)
