@@ -7,22 +7,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/buf.h"
 #include "base/error.h"
 #include "base/msg.h"
 #include "base/similar.h"
 #include "base/xalloc.h"
-
-struct sbuf {
-	char *s;
-	size_t len, cap;
-};
-
-static void sb_add(struct sbuf *b, char c)
-{
-	xgrow((void **)&b->s, &b->cap, b->len + 2, 1);
-	b->s[b->len++] = c;
-	b->s[b->len] = '\0';
-}
 
 /* shlex's whitespace in posix mode. */
 static bool lex_space(char c)
@@ -55,7 +44,7 @@ static void set_field(json_t *fields, const char *token)
 json_t *osr_parse(const char *text, size_t len, const char *name, struct pbrx_error *e)
 {
 	json_t *fields = json_object();
-	struct sbuf tok = {0};
+	struct buf tok = {0};
 	size_t i = 0;
 	int line = 1;
 
@@ -64,8 +53,8 @@ json_t *osr_parse(const char *text, size_t len, const char *name, struct pbrx_er
 		int tok_line = line;
 
 		tok.len = 0;
-		if (tok.s)
-			tok.s[0] = '\0';
+		if (tok.p)
+			tok.p[0] = '\0';
 		while (i < len) {
 			char c = text[i];
 
@@ -101,12 +90,12 @@ json_t *osr_parse(const char *text, size_t len, const char *name, struct pbrx_er
 						if (i + 1 >= len)
 							goto unterminated;
 						if (text[i + 1] != '"' && text[i + 1] != '\\')
-							sb_add(&tok, '\\');
+							buf_addc(&tok, '\\');
 						i++;
 					}
 					if (text[i] == '\n')
 						line++;
-					sb_add(&tok, text[i++]);
+					buf_addc(&tok, text[i++]);
 				}
 				continue;
 			}
@@ -118,24 +107,24 @@ json_t *osr_parse(const char *text, size_t len, const char *name, struct pbrx_er
 				}
 				if (text[i + 1] == '\n')
 					line++;
-				sb_add(&tok, text[i + 1]);
+				buf_addc(&tok, text[i + 1]);
 				i += 2;
 				continue;
 			}
-			sb_add(&tok, c);
+			buf_addc(&tok, c);
 			i++;
 		}
-		if (started && tok.s && strchr(tok.s, '='))
-			set_field(fields, tok.s);
+		if (started && tok.p && strchr(tok.p, '='))
+			set_field(fields, tok.p);
 		continue;
 unterminated:
 		error_set(e, EXIT_USAGE, "%s:%d: unterminated quote", name, tok_line);
 		goto fail;
 	}
-	free(tok.s);
+	free(tok.p);
 	return fields;
 fail:
-	free(tok.s);
+	free(tok.p);
 	json_decref(fields);
 	return NULL;
 }
@@ -377,7 +366,7 @@ static void add_atom(struct atoms *a, char *atom)
 /* bindep's codenamebits: "id-w1", "id-w1-w2"... of the codename's words. */
 static void add_codename_bits(struct atoms *a, const char *id, const char *codename)
 {
-	struct sbuf acc = {0};
+	struct buf acc = {0};
 	const char *p = codename;
 
 	for (;;) {
@@ -391,13 +380,13 @@ static void add_codename_bits(struct atoms *a, const char *id, const char *coden
 		while (p[w] && !py_space((unsigned char)p[w]))
 			w++;
 		if (acc.len)
-			sb_add(&acc, '-');
+			buf_addc(&acc, '-');
 		for (size_t i = 0; i < w; i++)
-			sb_add(&acc, p[i]);
-		add_atom(a, xasprintf("%s-%s", id, acc.s));
+			buf_addc(&acc, p[i]);
+		add_atom(a, xasprintf("%s-%s", id, acc.p));
 		p += w;
 	}
-	free(acc.s);
+	free(acc.p);
 }
 
 /* bindep's releasebits: "id-9", "id-9.4"... ; an empty release still
@@ -450,7 +439,7 @@ static const char *const rpm_ids[] = {
 json_t *osr_atoms(const struct osr_distro *d)
 {
 	struct atoms a = {0};
-	struct sbuf idb = {0};
+	struct buf idb = {0};
 	char *codename = lower(d->codename), *release = lower(d->version);
 	const char *id;
 	json_t *out;
@@ -458,8 +447,8 @@ json_t *osr_atoms(const struct osr_distro *d)
 	/* bindep: "".join(distro_id.split()).lower() */
 	for (const char *p = d->id; *p; p++)
 		if (!py_space((unsigned char)*p))
-			sb_add(&idb, (char)tolower((unsigned char)*p));
-	id = idb.s ? idb.s : "";
+			buf_addc(&idb, (char)tolower((unsigned char)*p));
+	id = idb.p ? idb.p : "";
 
 	add_named(&a, id, codename, release);
 	if (strcmp(id, "debian") == 0 || strcmp(id, "ubuntu") == 0) {
@@ -507,7 +496,7 @@ json_t *osr_atoms(const struct osr_distro *d)
 		free(a.v[i]);
 	}
 	free(a.v);
-	free(idb.s);
+	free(idb.p);
 	free(codename);
 	free(release);
 	return out;
