@@ -458,18 +458,16 @@ static char *temp_file(struct engine *e, const char *op, const char *obj, const 
 	return path;
 }
 
+/* The text of a small file buildah wrote (--iidfile, --digestfile);
+ * "" when there is none.  Malloc'd. */
 static char *read_small(const char *path)
 {
-	FILE *f = fopen(path, "r");
-	char buf[512];
-	size_t n;
+	struct pbrx_error ignored = {0};
+	size_t len;
+	char *text = fs_read(path, &len, &ignored);
 
-	if (!f)
-		return xstrdup("");
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return xstrdup(buf);
+	error_free(&ignored);
+	return text ? text : xstrdup("");
 }
 
 static char *e_build(struct engine *e, const struct engine_build_spec *s)
