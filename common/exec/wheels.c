@@ -51,6 +51,7 @@ struct run {
 	bool no_cache;
 	const char *project;           /* .plan.project; NULL: the wheel names it */
 	const json_t *builder_extras;  /* .plan.builder.extras, borrowed */
+	const json_t *extras_command;  /* .plan.builder.extras_command, borrowed */
 	struct step *steps;      /* the plan's builder steps */
 	size_t nsteps;
 	size_t step_base;        /* the plan's index of the first step run now */
@@ -107,6 +108,10 @@ static int check_builder(struct run *r, const json_t *doc, const json_t **builde
 	if (plan && !json_is_null(json_object_get(plan, "project")))
 		r->project = doc_need_string(plan, ".plan", "project", err);
 	r->builder_extras = doc_want(*builder, ".plan.builder", "extras", JSON_ARRAY, err);
+	r->extras_command = doc_need(*builder, ".plan.builder", "extras_command", JSON_ARRAY, err);
+	if (doc_check_strings(r->extras_command, ".plan.builder.extras_command", err) == 0 &&
+	    !json_array_size(r->extras_command))
+		doc_error(err, ".plan.builder.extras_command", "expected a command");
 	if (err->msg || plan_steps_check(*builder, ".plan.builder", err) < 0 ||
 	    plan_mounts_check(*builder, ".plan.builder", true, &wheelhouse, err) < 0)
 		return -1;
@@ -118,8 +123,8 @@ static int check_builder(struct run *r, const json_t *doc, const json_t **builde
 /* The "extras" step: when the wheel declares extras the images will
  * install (py/extras.h: the one rule image-plan(1) follows) that the
  * plan did not know, so the builder did not build their dependencies,
- * build them now from the project's wheel: pip wheel ... WHEEL[EXTRAS].
- * argv stays empty when nothing is missing. */
+ * build them now from the project's wheel: the plan's extras_command
+ * with WHEEL[EXTRAS].  argv stays empty when nothing is missing. */
 static int extras_step(const struct run *r, struct strv *argv, struct pbrx_error *err)
 {
 	char *pw = wheelhouse_project_wheel(&r->wh, r->project, err);
@@ -146,9 +151,8 @@ static int extras_step(const struct run *r, struct strv *argv, struct pbrx_error
 			buf_addf(&req, "%s%s", n++ ? "," : "", x);
 	}
 	if (n) {
-		char *argv0[] = {"python3", "-m", "pip", "wheel", "--wheel-dir", (char *)r->target,
-		                 "--find-links", (char *)r->target, NULL};
-		strv_addv(argv, argv0);
+		json_array_foreach(r->extras_command, j, v)
+			strv_add(argv, json_string_value(v));
 		strv_push(argv, xasprintf("%s/%s[%s]", r->target, pw, req.p));
 	}
 	buf_free(&req);

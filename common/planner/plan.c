@@ -247,6 +247,7 @@ static json_t *builder(const struct planner_options *o, const struct planner_pro
 	json_object_set_new(b, "from", json_string(o->base_image));
 	json_object_set_new(b, "packages", pkgs);
 	json_object_set_new(b, "extras", all_extras);
+	json_object_set_new(b, "extras_command", steps_wheels_command());
 	json_object_set_new(b, "mounts", mounts);
 	json_object_set_new(b, "steps", steps);
 	return b;

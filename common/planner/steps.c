@@ -153,13 +153,20 @@ void steps_project(json_t *steps, const struct planner_project *p, const json_t 
 	}
 }
 
+json_t *steps_wheels_command(void)
+{
+	return pkgmgr_argv("python3", "-m", "pip", "wheel", "--wheel-dir", STEPS_WHEELS,
+	                   "--find-links", STEPS_WHEELS, NULL);
+}
+
 void steps_wheels(json_t *steps, const json_t *all_extras)
 {
 	char *tmp = steps_with_extras(STEPS_BUILD, all_extras);
+	json_t *argv = steps_wheels_command();
 
 	/* pip builds in place: build a throwaway copy of the read-only source. */
 	steps_add(steps, "source", pkgmgr_argv("cp", "-a", STEPS_SRC "/.", STEPS_BUILD "/", NULL));
-	steps_add(steps, "wheels", pkgmgr_argv("python3", "-m", "pip", "wheel", "--wheel-dir",
-		  STEPS_WHEELS, "--find-links", STEPS_WHEELS, tmp, NULL));
+	json_array_append_new(argv, json_string(tmp));
+	steps_add(steps, "wheels", argv);
 	free(tmp);
 }

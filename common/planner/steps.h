@@ -55,5 +55,10 @@ void steps_project(json_t *steps, const struct planner_project *p, const json_t 
  * read-only source, and the wheels of the project with all extras
  * (borrowed) and of everything it requires. */
 void steps_wheels(json_t *steps, const json_t *all_extras);
+/* The command that builds wheels into the wheelhouse, finding what is
+ * there already: the builder's "extras_command", to which wheel-build
+ * appends PROJECT-WHEEL[EXTRAS] for extras only the wheel declares.
+ * New. */
+json_t *steps_wheels_command(void);
 
 #endif
