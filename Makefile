@@ -58,8 +58,11 @@ build/libcommon.a: $(COMMON_OBJ)
 build/bin/%: bin/%.c build/libcommon.a $(COMMON_HDR) | build/bin
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $(SANFLAGS) -o $@ $< build/libcommon.a $(LIBS_$*)
 
-$(SCRIPTS:%=build/bin/%): build/bin/%: bin/% | build/bin
-	cp $< $@ && chmod +x $@
+# A driver with common/driver/driver.sh put in at its "# @driver.sh@"
+# line, and the version: one file, as it is installed.
+$(SCRIPTS:%=build/bin/%): build/bin/%: bin/% common/driver/driver.sh | build/bin
+	sed -e '/^# @driver.sh@$$/{r common/driver/driver.sh' -e 'd;}' $< | \
+		sed 's/@VERSION@/$(VERSION)/' >$@.tmp && chmod +x $@.tmp && mv $@.tmp $@
 
 build/bin:
 	mkdir -p $@

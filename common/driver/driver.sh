@@ -1,0 +1,83 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash disable=SC2034 # version, engine: the driver's
+# driver: what the drivers (pbrx-build-images, pbrx-push-images) share,
+# written once and put into each by make (build/bin/) where the driver
+# says "# @driver.sh@", after its usage(): messages, finding the stages,
+# and the options every driver takes.  A driver so stays one file that
+# can be copied anywhere beside the stages.
+
+prog=${0##*/}
+version=@VERSION@
+
+die() {
+	printf '%s: %s\n' "$prog" "$*" >&2
+	exit "${rc_die:-1}"
+}
+
+# usage_error MESSAGE: the message and the usage on stderr, exit 2.
+usage_error() {
+	printf '%s: %s\n' "$prog" "$1" >&2
+	usage >&2
+	exit 2
+}
+
+# The stages: next to the driver first (a build tree or an install), else
+# on PATH.
+here=$(cd "$(dirname "$0")" && pwd)
+tool() {
+	if [ -x "$here/$1" ] && [ ! -d "$here/$1" ]; then
+		printf '%s\n' "$here/$1"
+	elif command -v "$1" >/dev/null 2>&1; then
+		command -v "$1"
+	else
+		rc_die=1 die "$1: not found next to $prog ($here) nor on PATH"
+	fi
+}
+
+# need_arg OPTION "$#": the option's value must follow.
+need_arg() {
+	if [ "$2" -lt 2 ]; then
+		usage_error "option $1 needs a value"
+	fi
+}
+
+engine=${PBRX_ENGINE:-auto}
+verbosity=0
+
+# driver_flags FLAGS: bundled short options (-qv, -vv, -h), as every
+# stage takes them: -q quiet, each -v more, -h the usage.
+driver_flags() {
+	local flags=$1
+	while [ -n "$flags" ]; do
+		case ${flags%"${flags#?}"} in
+		q) verbosity=-1 ;;
+		v) verbosity=$((verbosity < 0 ? 1 : verbosity + 1)) ;;
+		h)
+			usage
+			exit 0
+			;;
+		*) usage_error "unknown option -${flags%"${flags#?}"}" ;;
+		esac
+		flags=${flags#?}
+	done
+}
+
+# driver_engine NAME: --engine's value.
+driver_engine() {
+	case $1 in
+	docker | buildah | auto) engine=$1 ;;
+	*) usage_error "unknown engine '$1' (docker, buildah or auto)" ;;
+	esac
+}
+
+# driver_quiet: the stages' verbosity options in the array quiet.
+driver_quiet() {
+	local i
+	quiet=()
+	if [ "$verbosity" -lt 0 ]; then
+		quiet=(-q)
+	fi
+	for ((i = 0; i < verbosity; i++)); do
+		quiet+=(-v)
+	done
+}
