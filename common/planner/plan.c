@@ -256,11 +256,15 @@ static json_t *builder(const struct planner_options *o, const struct planner_pro
 static json_t *make_plan(const struct planner_options *o, const struct planner_project *p,
 			 const char *pm, json_t *compile, json_t *runtime, struct pbrx_error *e)
 {
-	json_t *plan = json_object(), *paths = json_object(), *labels = images_labels(p);
-	json_t *images = json_array(), *all_extras = json_array(), *b;
+	json_t *plan, *paths, *labels, *images, *all_extras, *b;
 
 	if (images_check_names(p, e) < 0)
-		goto fail;
+		return NULL;
+	plan = json_object();
+	paths = json_object();
+	labels = images_labels(p);
+	images = json_array();
+	all_extras = json_array();
 	json_object_set_new(plan, "project", p->name ? json_string(p->name) : json_null());
 	json_object_set_new(plan, "base_image", json_string(o->base_image));
 	json_object_set_new(plan, "prefix", o->prefix ? json_string(o->prefix) : json_null());
