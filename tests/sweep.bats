@@ -176,7 +176,10 @@ buildah_names() {
 		if [ "$stage" = wheel-build ]; then
 			jq '.plan.builder.from = "pbrx-test/no-such-image:1" | del(.base.swept)' "$PLAN" >"$TMP/doc.json"
 		else
-			jq '.plan.images[0].from = "pbrx-test/no-such-image:1" | del(.base.swept)' "$PLAN" >"$TMP/doc.json"
+			# a wheelhouse as wheel-build would name it: image-assemble
+			# checks before anything that the plan's mounts can be made
+			jq --arg w "$TMP" '.plan.images[0].from = "pbrx-test/no-such-image:1" | del(.base.swept) |
+				.wheels = {"wheelhouse": $w}' "$PLAN" >"$TMP/doc.json"
 		fi
 		run_split "$stage" -q <"$TMP/doc.json"
 		echo "$err"
@@ -217,7 +220,9 @@ $KEEP")" ]
 	make_containers docker_create
 	want=$(removal_lines image-inspect docker_id)
 	# The driver beside the real stages but wheel-build and
-	# image-assemble, which say what they were given.
+	# image-assemble, which say what they were given.  wheel-build fails
+	# once image-assemble --prepare, beside it, has said it (the driver
+	# stops --prepare when wheel-build fails).
 	mkdir "$TMP/bin"
 	cp "$PBRX_ROOT/build/bin/pbrx-build-images" "$TMP/bin/"
 	for t in cfg-extras image-inspect bindep-filter image-plan; do
@@ -226,13 +231,16 @@ $KEEP")" ]
 	printf '#!/bin/sh
 doc=$(cat)
 echo "wheel-build: swept=$(printf %%s "$doc" | jq -c .base.swept) PBRX_SWEPT=${PBRX_SWEPT:-}" >&2
+i=0
+while [ ! -e "%s/prepared" ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 exit 1
-' >"$TMP/bin/wheel-build"
+' "$TMP" >"$TMP/bin/wheel-build"
 	printf '#!/bin/sh
 doc=$(cat)
 echo "image-assemble: swept=$(printf %%s "$doc" | jq -c .base.swept) PBRX_SWEPT=${PBRX_SWEPT:-}" >&2
+: >"%s/prepared"
 printf "%%s\\n" "$doc"
-' >"$TMP/bin/image-assemble"
+' "$TMP" >"$TMP/bin/image-assemble"
 	chmod +x "$TMP/bin/wheel-build" "$TMP/bin/image-assemble"
 	run_split "$TMP/bin/pbrx-build-images" -q --base-image "$PBRX_BASE_IMAGE" "$PBRX_ROOT/examples/yamlcat"
 	echo "$err"
