@@ -10,6 +10,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <locale.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -516,9 +517,17 @@ static int read_data(struct wheel *w, struct archive *a, const char *name, char 
  * its name lacks the '/' that makes pip skip it). */
 static int read_members(struct wheel *w, struct pbrx_error *e)
 {
-	struct archive *a = archive_read_new();
+	/* libarchive converts a UTF-8 name to the locale's charset and gives
+	 * no name at all when it can't (any non-ASCII name in the C locale):
+	 * this thread reads in C.UTF-8, where the conversion is none. */
+	locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0), old = (locale_t)0;
+	struct archive *a;
 	struct archive_entry *ae;
 	int r, rc = -1;
+
+	if (utf8)
+		old = uselocale(utf8);
+	a = archive_read_new();
 
 	archive_read_support_format_zip(a);
 	if (archive_read_open_filename(a, w->path, 65536) != ARCHIVE_OK) {
@@ -532,10 +541,15 @@ static int read_members(struct wheel *w, struct pbrx_error *e)
 
 		if (!name)
 			name = archive_entry_pathname(ae);
-		i = name ? intern_find(&w->names, name, strlen(name)) : INTERN_NONE;
+		if (!name) {
+			error_set(e, EXIT_USAGE, "%s: a member name libarchive can't read: %s", w->path,
+			          archive_error_string(a));
+			goto out;
+		}
+		i = intern_find(&w->names, name, strlen(name));
 		if (i == INTERN_NONE) {
 			error_set(e, EXIT_USAGE, "%s: %s: not in the zip's central directory", w->path,
-			          name ? name : "(no name)");
+			          name);
 			goto out;
 		}
 		m = &w->m[i];
@@ -574,6 +588,10 @@ static int read_members(struct wheel *w, struct pbrx_error *e)
 	rc = 0;
 out:
 	archive_read_free(a);
+	if (utf8) {
+		uselocale(old);
+		freelocale(utf8);
+	}
 	return rc;
 }
 
