@@ -189,7 +189,7 @@ def bad(out):
     one("datadotdot", base + [("bad-1.0.data/data/../../../../etc/evil", b"evil\n", REG | 0o644, 3)])
     one("datakey", base + [("bad-1.0.data/bin/tool", b"tool\n", REG | 0o755, 3)])
     one("twoinfo", base + dist_info("other", "1.0", "other-1.0.dist-info"))
-    one("noinfo", [mod])
+    one("noinfo", [mod], record=False)
     one("callable", dist_info("bad", "1.0", info, entry_points="[console_scripts]\nbad = bad\n") + [mod])
     one("epline", dist_info("bad", "1.0", info, entry_points="[console_scripts]\nbad\n") + [mod])
     one("version", [(info + "/METADATA", b"Name: bad\nVersion: 1.0\n", REG | 0o644, 3),
