@@ -325,3 +325,78 @@ emptyline|bad-1.0.dist-info/RECORD:3: empty line'
 	[ "$(find "$TMP/bad" -mindepth 1 -maxdepth 1 | wc -l)" = "$(wc -l <<<"$REFUSALS")" ]
 	[ "$failed" = 0 ]
 }
+
+# pip's own wrappers: PipScriptMaker as _install_wheel sets it up, for
+# entry_points.txt read by importlib.metadata as pip reads it.
+PIP_WRAPPERS='
+import importlib.metadata as md, sys
+from pip._internal.operations.install.wheel import PipScriptMaker, get_console_script_specs
+python, eps_file, out = sys.argv[1:]
+console, gui = {}, {}
+for ep in md.EntryPoints._from_text(open(eps_file, encoding="utf-8").read()):
+    if ep.group == "console_scripts":
+        console[ep.name] = ep.value
+    elif ep.group == "gui_scripts":
+        gui[ep.name] = ep.value
+sys.executable = python
+maker = PipScriptMaker(None, out)
+maker.clobber = True
+maker.variants = {""}
+maker.set_mode = True
+maker.make_multiple(get_console_script_specs(console))
+maker.make_multiple(["%s = %s" % kv for kv in gui.items()], {"gui": True})
+'
+
+@test "py/scripts: the wrappers of pip's own ScriptMaker, for odd interpreter paths and entry points" {
+	local root=$TMP/root py n=0 line
+	new_root "$root" /usr/share/python-wheels
+	mkdir "$root/t"
+	# a name with spaces (distlib's regex takes its last word), dots and
+	# '+', a callable with dots, extras, pip's and easy_install's
+	# versioned names, a non-ASCII module, a console and a GUI script of
+	# one name
+	cat >"$root/t/entry_points.txt" <<-'EOF'
+		[console_scripts]
+		plain = pkg.cli:main
+		my tool = pkg.cli:main
+		dots.and+plus = pkg.mod.sub:obj.attr.call
+		extras = pkg.cli:main [one, two=2]
+		pip = pip._internal.cli.main:main
+		pip3 = pip._internal.cli.main:main
+		pip3.9 = pip._internal.cli.main:main
+		easy_install = setuptools.command.easy_install:main
+		easy_install-3.9 = setuptools.command.easy_install:main
+		unicode = paquet.modülé:fonction
+		[gui_scripts]
+		plain = pkg.gui:main
+		window = pkg.gui:main
+	EOF
+	# the /bin/sh form for a path with a space or over 127 bytes
+	for py in /usr/bin/python3 "/opt/my python/bin/python3" '"/opt/quoted path/python3"' \
+		"/usr/bin/env my python" "/$(printf '%0130d' 0)/python3"; do
+		n=$((n + 1))
+		mkdir "$root/t/pip$n" "$root/t/pbrx$n"
+		in_root "$root" /usr/bin/python3 -c "$PIP_WRAPPERS" "$py" /t/entry_points.txt "/t/pip$n"
+		"$WHEEL_INSTALL" --wrappers "$py" 3.11 "$root/t/entry_points.txt" "$root/t/pbrx$n"
+		[ "$(find "$root/t/pip$n" -type f | wc -l)" = 11 ]
+		diff -r "$root/t/pip$n" "$root/t/pbrx$n"
+	done
+	# entry points both refuse: no callable, two colons, a space before
+	# the colon, bad extras, no '=', nothing distlib can read, "."
+	while IFS= read -r line; do
+		printf '[console_scripts]\n%s\n' "$line" >"$root/t/bad.txt"
+		mkdir -p "$root/t/bad"
+		run in_root "$root" /usr/bin/python3 -c "$PIP_WRAPPERS" /usr/bin/python3 /t/bad.txt /t/bad
+		[ "$status" != 0 ] || { echo "pip took: $line"; return 1; }
+		run "$WHEEL_INSTALL" --wrappers /usr/bin/python3 3.11 "$root/t/bad.txt" "$root/t/bad"
+		[ "$status" = 2 ] || { echo "pbrx took: $line"; return 1; }
+	done <<-'EOF'
+		bad = mod
+		bad = a:b:c
+		bad = mod:func [x-y,z-]
+		bad = pkg.cli : main
+		bad
+		= x:y
+		. = x:y
+	EOF
+}

@@ -2,9 +2,13 @@
 /* wheel-install: the test driver of py/install; run by
  * tests/wheel-install.bats.
  * usage: wheel-install --probe | --compile-program
+ *        wheel-install --wrappers PYTHON VERSION ENTRY_POINTS OUTDIR
  *        wheel-install [-b ROOT] SCHEME_JSON PYC_ROOT EPOCH OUT_TAR [-r] WHEEL...
  * --probe and --compile-program print install_scheme_probe and
- * install_compile_program.  Otherwise: install each WHEEL into one layer
+ * install_compile_program.  --wrappers writes into OUTDIR the console and
+ * GUI scripts py/scripts makes for the file ENTRY_POINTS, for interpreter
+ * PYTHON of version VERSION (X.Y), in order, a later one replacing an
+ * earlier one of the same name.  Otherwise: install each WHEEL into one layer
  * (REQUESTED for a WHEEL after -r), per the scheme in SCHEME_JSON (the
  * probe's output), with the .pyc files install_compile_program wrote
  * under PYC_ROOT ("-": no bytecode), and write it to OUT_TAR with mtimes
@@ -21,13 +25,16 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/fs.h"
 #include "base/msg.h"
 #include "base/xalloc.h"
 #include "image/layer.h"
 #include "py/install.h"
+#include "py/scripts.h"
 
 static const char usage_text[] =
 	"usage: wheel-install --probe | --compile-program\n"
+	"       wheel-install --wrappers PYTHON VERSION ENTRY_POINTS OUTDIR\n"
 	"       wheel-install [-b ROOT] SCHEME_JSON PYC_ROOT EPOCH OUT_TAR [-r] WHEEL...\n";
 
 /* What ROOT has at path (lstat). */
@@ -59,6 +66,31 @@ static enum install_base_kind root_lookup(const char *path, char **target, void 
 	return kind;
 }
 
+static int wrappers(char **argv)
+{
+	struct pbrx_error err = {0};
+	struct scripts_eps eps = {0};
+	struct scripts_wrappers w = {0};
+	size_t len;
+	char *text = fs_read(argv[2], &len, &err);
+
+	if (!text || scripts_read_eps(text, len, argv[2], &eps, &err) < 0 ||
+	    scripts_wrappers(&eps, argv[0], argv[1], &w, &err) < 0)
+		error_exit(&err);
+	for (size_t i = 0; i < w.n; i++) {
+		char *path = xasprintf("%s/%s", argv[3], w.v[i].name);
+		FILE *f = fopen(path, "wb");
+
+		if (!f || fwrite(w.v[i].data, 1, w.v[i].len, f) != w.v[i].len || fclose(f))
+			msg_die(EXIT_FAIL, "%s: %s", path, strerror(errno));
+		free(path);
+	}
+	scripts_wrappers_free(&w);
+	scripts_eps_free(&eps);
+	free(text);
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct pbrx_error err = {0};
@@ -82,6 +114,8 @@ int main(int argc, char **argv)
 		fputs(install_compile_program, stdout);
 		return fflush(stdout) ? EXIT_FAIL : EXIT_OK;
 	}
+	if (argc == 6 && !strcmp(argv[1], "--wrappers"))
+		return wrappers(argv + 2);
 	if (argc > 2 && !strcmp(argv[1], "-b")) {
 		root = argv[2];
 		i = 3;
