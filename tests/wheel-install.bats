@@ -167,6 +167,10 @@ probe, pip = (json.load(open(f)) for f in sys.argv[1:])
 bad = [k for k in pip if probe.get(k) != pip[k]]
 sys.exit("differ: %s\nprobe %s\npip   %s" % (bad, probe, pip) if bad else 0)' "$TMP/probe.json" "$TMP/pip.json"
 	[[ "$output" == *'"cache_tag": "cpython-311"'* ]]
+	# and it is the example of pbrx-wheel-install(7)
+	sed -n '/^\.Bd -literal/,/^\.Ed/{/^\./d;p;}' "$PBRX_ROOT/man/man7/pbrx-wheel-install.7" |
+		python3 -c 'import json, sys; sys.exit(json.loads(sys.stdin.read()) != json.load(open(sys.argv[1])))' \
+			"$TMP/probe.json"
 }
 
 @test "differential: Debian's wheels of pip, setuptools and wheel" {
