@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck disable=SC2154 # out and err are set by run_split (helpers.bash)
 # py/install against pip itself, in the base image's own Python: the same
 # wheels installed by pip 23.0.1 into one copy of the base image's root
 # file system (chroot), and by pbrx into a layer (tests/tools/wheel-install,
