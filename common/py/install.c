@@ -205,7 +205,7 @@ int install_scheme_read(const json_t *obj, struct install_scheme *s, struct pbrx
 			install_scheme_free(s);
 			return error_set(e, EXIT_USAGE, "scheme: .%s: expected a string", keys[i].key);
 		}
-		if ((keys[i].dir || !strcmp(keys[i].key, "python")) && v[0] != '/') {
+		if ((keys[i].dir || !strcmp(keys[i].key, "python")) && (v[0] != '/' || v[1] == '/')) {
 			install_scheme_free(s);
 			return error_set(e, EXIT_USAGE, "scheme: .%s: expected an absolute path",
 			                 keys[i].key);
@@ -342,7 +342,7 @@ static uint64_t get64(const unsigned char *p)
 
 /* A member as pip sees it. */
 struct member {
-	char *name;
+	const char *name;   /* borrowed from struct wheel's names */
 	unsigned attr;  /* the external attributes' high 16 bits: st_mode */
 	bool read;      /* libarchive gave it */
 	char *data;
@@ -470,7 +470,7 @@ static int read_central_directory(struct wheel *w, struct pbrx_error *e)
 		}
 		xgrow((void **)&w->m, &cap, n + 1, sizeof *w->m);
 		memset(&w->m[n], 0, sizeof *w->m);
-		w->m[n].name = w->names.v[n].s;
+		w->m[n].name = intern_name(&w->names, n);
 		w->m[n].attr = get32(cd + pos + 38) >> 16;
 		pos += 46 + nlen + xlen + clen;
 	}
@@ -618,7 +618,7 @@ static char *header_value(const char *text, size_t len, const char *name)
 {
 	size_t nlen = strlen(name), pos = 0;
 	struct buf v = {0};
-	bool in = false, found = false;
+	bool in = false;
 
 	while (pos < len) {
 		size_t end = pos, next;
@@ -637,10 +637,8 @@ static char *header_value(const char *text, size_t len, const char *name)
 		} else if (!memchr(text + pos, ':', end - pos)) {
 			break;  /* no header: the headers end (a defect to Python) */
 		} else {
-			if (in) {
-				found = true;
-				break;
-			}
+			if (in)
+				break;  /* the next header */
 			if (end - pos > nlen && text[pos + nlen] == ':' &&
 			    !strncasecmp(text + pos, name, nlen)) {
 				size_t s = pos + nlen + 1;
@@ -654,7 +652,7 @@ static char *header_value(const char *text, size_t len, const char *name)
 		}
 		pos = next;
 	}
-	if (!in && !found) {
+	if (!in) {
 		buf_free(&v);
 		return NULL;
 	}
@@ -1229,7 +1227,9 @@ static int place(struct install *in, const char *path, char **real, struct inter
 		free(comp);
 		kind = missing || !in->o->base_lookup ? INSTALL_BASE_NONE :
 		       in->o->base_lookup(next, &target, in->o->base_arg);
-		if (kind == INSTALL_BASE_SYMLINK && target) {
+		if (kind == INSTALL_BASE_SYMLINK && !target)
+			kind = INSTALL_BASE_OTHER;
+		if (kind == INSTALL_BASE_SYMLINK) {
 			if (++hops > 40) {
 				rc = error_set(e, EXIT_USAGE, "%s: %s: too many levels of symbolic links",
 				               in->w.path, path);
