@@ -84,10 +84,12 @@ check: all test-programs
 	bats tests
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man5
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man5 \
+		$(DESTDIR)$(MANPREFIX)/man7
 	install -m 755 $(C_TOOLS:%=build/bin/%) $(SCRIPTS:%=build/bin/%) $(DESTDIR)$(BINDIR)
 	install -m 644 man/man1/*.1 $(DESTDIR)$(MANPREFIX)/man1
 	install -m 644 man/man5/*.5 $(DESTDIR)$(MANPREFIX)/man5
+	install -m 644 man/man7/*.7 $(DESTDIR)$(MANPREFIX)/man7
 
 clean:
 	rm -rf build

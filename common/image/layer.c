@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -383,11 +384,19 @@ static int copy_host(struct archive *w, const struct entry *x, struct pbrx_error
 int layer_write(struct layer *l, const char *tar_path, const char *gz_path,
                 struct layer_result *res, struct pbrx_error *err)
 {
+	/* A pax header holds a non-ASCII path in UTF-8, which libarchive
+	 * converts from the locale's charset, and in the C locale it can't:
+	 * this thread writes in C.UTF-8, so paths go out as the bytes given. */
+	locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0), old = (locale_t)0;
 	struct sink tar = {0}, gz = {0};
-	struct archive *w = archive_write_new();
-	struct archive_entry *ae = archive_entry_new();
+	struct archive *w;
+	struct archive_entry *ae;
 	int rc = -1;
 
+	if (utf8)
+		old = uselocale(utf8);
+	w = archive_write_new();
+	ae = archive_entry_new();
 	memset(res, 0, sizeof *res);
 	sort_entries(l);
 	if (open_sink(&tar, tar_path, err) < 0 ||
@@ -445,5 +454,9 @@ out:
 		res->gz_digest[0] = res->diff_id[0] = '\0';
 	if (!gz_path)
 		res->gz_digest[0] = '\0';
+	if (utf8) {
+		uselocale(old);
+		freelocale(utf8);
+	}
 	return rc;
 }
