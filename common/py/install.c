@@ -6,6 +6,7 @@
  * (lexical, absolute), and only then placed in the layer, through the
  * symlinks of the image below, with the directories it lacks. */
 #include "py/install.h"
+#include "py/wheel.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -486,30 +487,16 @@ out:
 static int read_data(struct wheel *w, struct archive *a, const char *name, char **buf, size_t *len,
                      struct pbrx_error *e)
 {
-	size_t cap = 0, n = 0;
-	char *p = NULL;
-	la_ssize_t got;
+	size_t left = TOTAL_MAX - w->total;
+	bool too_big;
 
-	for (;;) {
-		xgrow((void **)&p, &cap, n + 65536 + 1, 1);
-		got = archive_read_data(a, p + n, cap - n - 1);
-		if (got < 0) {
-			free(p);
-			return error_set(e, EXIT_USAGE, "%s: %s: %s", w->path, name, archive_error_string(a));
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-		w->total += (size_t)got;
-		if (n > MEMBER_MAX || w->total > TOTAL_MAX) {
-			free(p);
+	if (wheel_member_read(a, MEMBER_MAX < left ? MEMBER_MAX : left, buf, len, &too_big) < 0) {
+		if (too_big)
 			return error_set(e, EXIT_USAGE, "%s: %s: larger than pbrx reads (%zu MB a member,"
 			                 " %zu MB a wheel)", w->path, name, MEMBER_MAX >> 20, TOTAL_MAX >> 20);
-		}
+		return error_set(e, EXIT_USAGE, "%s: %s: %s", w->path, name, archive_error_string(a));
 	}
-	p[n] = '\0';
-	*buf = p;
-	*len = n;
+	w->total += *len;
 	return 0;
 }
 

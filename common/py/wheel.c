@@ -22,39 +22,51 @@
  * sane wheel comes near it, and a crafted zip must not take the memory. */
 #define MEMBER_MAX ((size_t)512 * 1024 * 1024)
 
-/* The member being read: its whole data, NUL-terminated.  NULL when it
- * is too large or cannot be read (*err set). */
-static char *read_member(struct archive *a, struct archive_entry *e, size_t *len, char **err)
+int wheel_member_read(struct archive *a, size_t max, char **buf, size_t *len, bool *too_big)
 {
 	size_t cap = 0, n = 0;
-	char *buf = NULL;
+	char *p = NULL;
 	la_ssize_t got;
 
-	if (archive_entry_size_is_set(e) && (size_t)archive_entry_size(e) > MEMBER_MAX) {
-		*err = xasprintf("%s: larger than %zu MB", archive_entry_pathname(e),
-				 MEMBER_MAX >> 20);
-		return NULL;
-	}
+	*too_big = false;
 	for (;;) {
-		xgrow((void **)&buf, &cap, n + 65536 + 1, 1);
-		got = archive_read_data(a, buf + n, cap - n - 1);
+		xgrow((void **)&p, &cap, n + 65536 + 1, 1);
+		got = archive_read_data(a, p + n, cap - n - 1);
 		if (got < 0) {
-			*err = xasprintf("%s: %s", archive_entry_pathname(e), archive_error_string(a));
-			free(buf);
-			return NULL;
+			free(p);
+			return -1;
 		}
 		if (got == 0)
 			break;
 		n += (size_t)got;
-		if (n > MEMBER_MAX) {
-			*err = xasprintf("%s: larger than %zu MB", archive_entry_pathname(e),
-					 MEMBER_MAX >> 20);
-			free(buf);
-			return NULL;
+		if (n > max) {
+			free(p);
+			*too_big = true;
+			return -1;
 		}
 	}
-	buf[n] = '\0';
+	p[n] = '\0';
+	*buf = p;
 	*len = n;
+	return 0;
+}
+
+/* The member being read: its whole data, NUL-terminated.  NULL when it
+ * is too large or cannot be read (*err set). */
+static char *read_member(struct archive *a, struct archive_entry *e, size_t *len, char **err)
+{
+	char *buf;
+	bool too_big = archive_entry_size_is_set(e) &&
+	               (size_t)archive_entry_size(e) > MEMBER_MAX;
+
+	if (too_big || wheel_member_read(a, MEMBER_MAX, &buf, len, &too_big) < 0) {
+		if (too_big)
+			*err = xasprintf("%s: larger than %zu MB", archive_entry_pathname(e),
+			                 MEMBER_MAX >> 20);
+		else
+			*err = xasprintf("%s: %s", archive_entry_pathname(e), archive_error_string(a));
+		return NULL;
+	}
 	return buf;
 }
 
