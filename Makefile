@@ -26,16 +26,12 @@ CURL_LIBS := $(call pc,libcurl,libs)
 ARCHIVE_LIBS := $(call pc,libarchive,libs)
 SSL_LIBS := $(call pc,libcrypto,libs)
 ELF_LIBS := $(call pc,libelf,libs)
+# Every program links them all; --as-needed keeps only those whose
+# symbols the modules it uses call, so no tool lists its own.
+ALL_LIBS = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) $(SSL_LIBS) $(ELF_LIBS) $(INIH_LIBS) -pthread
 
-# The pipeline, in order.  Each C tool is bin/<tool>.c; its libraries:
+# The pipeline, in order.  Each C tool is bin/<tool>.c.
 C_TOOLS = bindep-filter cfg-extras image-inspect image-plan wheel-build image-assemble image-push
-LIBS_bindep-filter = $(JANSSON_LIBS)
-LIBS_cfg-extras = $(JANSSON_LIBS) $(INIH_LIBS)
-LIBS_image-inspect = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) $(SSL_LIBS)
-LIBS_image-plan = $(JANSSON_LIBS)
-LIBS_wheel-build = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) $(SSL_LIBS) $(ELF_LIBS) $(INIH_LIBS) -pthread
-LIBS_image-assemble = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) $(SSL_LIBS) -pthread
-LIBS_image-push = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) $(SSL_LIBS)
 SCRIPTS = pbrx-build-images pbrx-push-images
 
 COMMON_SRC = $(wildcard common/*/*.c)
@@ -56,7 +52,8 @@ build/libcommon.a: $(COMMON_OBJ)
 	$(AR) rcs $@ $^
 
 build/bin/%: bin/%.c build/libcommon.a $(COMMON_HDR) | build/bin
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $(SANFLAGS) -o $@ $< build/libcommon.a $(LIBS_$*)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $(SANFLAGS) -o $@ $< build/libcommon.a \
+		-Wl,--as-needed $(ALL_LIBS)
 
 # A driver with common/driver/driver.sh put in at its "# @driver.sh@"
 # line, and the version: one file, as it is installed.
@@ -72,11 +69,11 @@ build/bin:
 # are, with the sanitizers when SANITIZE=1, linked with every library.
 TEST_SRC = $(wildcard tests/unit/*.c tests/tools/*.c)
 TEST_PROGRAMS = $(TEST_SRC:tests/%.c=build/tests/%)
-ALL_LIBS = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) $(SSL_LIBS) $(ELF_LIBS) $(INIH_LIBS) -pthread
 
 build/tests/%: tests/%.c build/libcommon.a $(COMMON_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $(SANFLAGS) -o $@ $< build/libcommon.a $(ALL_LIBS)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $(SANFLAGS) -o $@ $< build/libcommon.a \
+		-Wl,--as-needed $(ALL_LIBS)
 
 test-programs: $(TEST_PROGRAMS)
 

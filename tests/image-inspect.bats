@@ -38,12 +38,14 @@ teardown() {
 	[ "$(jq -r .base.os_release.VERSION_CODENAME <<<"$out")" = bookworm ]
 	[ "$(jq -c .base.config <<<"$out")" = '{"user":"","env":["LANG=C.UTF-8","PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"workdir":"","cmd":["python3"],"entrypoint":null}' ]
 	# The key order is part of the contract (pbrx-document(5)).
-	[ "$(jq -c '.base | keys_unsorted' <<<"$out")" = '["image","id","repo_digest","os_release","config","swept"]' ]
+	[ "$(jq -c '.base | keys_unsorted' <<<"$out")" = '["image","id","repo_digest","os_release","python","config","swept"]' ]
+	# Where pip installs, as the image's own python3 said (py/scheme.h).
+	[ "$(jq -c .base.python <<<"$out")" = '{"purelib":"/usr/local/lib/python3.11/dist-packages","platlib":"/usr/local/lib/python3.11/dist-packages","headers":"/usr/include/python3.11","scripts":"/usr/local/bin","data":"/usr/local","python":"/usr/bin/python3","version":"3.11","cache_tag":"cpython-311"}' ]
 	# Reading the file leaves no container behind.
 	[ "$($DOCKER_CLI ps -aq)" = "" ]
 }
 
-@test "os-release is read once per image ID, then from the cache" {
+@test "os-release and the Python scheme are read once per image ID, then from the cache" {
 	export XDG_CACHE_HOME=$TMP/cache
 	id=$($DOCKER_CLI image inspect --format '{{.Id}}' "$IMAGE")
 	run_split image-inspect -v "$IMAGE" </dev/null
@@ -51,12 +53,15 @@ teardown() {
 	first=$out
 	grep -q 'containers/create' <<<"$err"
 	[ "$(jq -r .ID "$TMP/cache/pbrx/os-release/${id#sha256:}.json")" = debian ]
+	[ "$(jq -c . "$TMP/cache/pbrx/python/${id#sha256:}.json")" = "$(jq -c .base.python <<<"$out")" ]
+	grep -q "^image-inspect: $IMAGE: pip installs into /usr/local/lib/python3.11/dist-packages\$" <<<"$err"
 	# the second time: no container, the same document
 	run_split image-inspect -v "$IMAGE" </dev/null
 	[ "$status" -eq 0 ]
 	[ "$out" = "$first" ]
 	! grep -q 'containers/create' <<<"$err"
 	grep -q "^image-inspect: os-release from the cache $TMP/cache/pbrx/os-release/${id#sha256:}.json\$" <<<"$err"
+	grep -q "^image-inspect: python from the cache $TMP/cache/pbrx/python/${id#sha256:}.json\$" <<<"$err"
 	# a damaged entry is read again from the image, and replaced
 	echo '{"ID": 1' >"$TMP/cache/pbrx/os-release/${id#sha256:}.json"
 	run_split image-inspect -v "$IMAGE" </dev/null
@@ -139,12 +144,33 @@ clean" ]]
 	[ "$status" -eq 0 ]
 	[ "$(jq -c .base.os_release <<<"$out")" = '{"NAME":"Alpine Linux","ID":"alpine","VERSION_ID":"3.20.3","PRETTY_NAME":"Alpine Linux v3.20 \"x\""}' ]
 	[ "$(jq -c .base.config.cmd <<<"$out")" = '["/nothing"]' ]
+	# no python3 there: no scheme, said with -v
+	[ "$(jq -c .base.python <<<"$out")" = null ]
+	run_split image-inspect -v pbrx-test/osr:a </dev/null
+	[ "$status" -eq 0 ]
+	grep -q "^image-inspect: pbrx-test/osr:a: no Python scheme: docker: POST /containers/{id}/start (.*/bin/sh.*" <<<"$err"
 	run_split image-inspect pbrx-test/osr:b </dev/null
 	[ "$status" -eq 0 ]
 	[ "$err" = "image-inspect: warning: pbrx-test/osr:b: no /etc/os-release or /usr/lib/os-release; platform unknown" ]
 	[ "$(jq -c .base.os_release <<<"$out")" = '{}' ]
 	[ "$(jq -c .base.config.cmd <<<"$out")" = null ]
 	$DOCKER_CLI rmi pbrx-test/osr:a pbrx-test/osr:b >/dev/null
+	[ "$($DOCKER_CLI ps -aq)" = "" ]
+}
+
+@test "an image with a shell but no python3: no Python scheme, said with -v; nothing left" {
+	$DOCKER_CLI run --network none --name pbrx-test-nopy "$IMAGE" \
+		rm /usr/bin/python3 /usr/bin/python3.11 >/dev/null
+	$DOCKER_CLI commit pbrx-test-nopy pbrx-test/nopython:1 >/dev/null
+	$DOCKER_CLI rm pbrx-test-nopy >/dev/null
+	XDG_CACHE_HOME=$TMP/cache run_split image-inspect -v pbrx-test/nopython:1 </dev/null
+	[ "$status" -eq 0 ]
+	[ "$(jq -c .base.python <<<"$out")" = null ]
+	[ "$(jq -r .base.os_release.ID <<<"$out")" = debian ]
+	grep -q "^image-inspect: pbrx-test/nopython:1: no Python scheme: python3 -c PROBE: exit status 12[67]: .*python3.*not found" <<<"$err"
+	# nothing kept of a failed probe: the next run asks again
+	[ ! -e "$TMP/cache/pbrx/python" ] || [ -z "$(ls "$TMP/cache/pbrx/python")" ]
+	$DOCKER_CLI rmi pbrx-test/nopython:1 >/dev/null
 	[ "$($DOCKER_CLI ps -aq)" = "" ]
 }
 

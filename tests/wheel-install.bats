@@ -146,7 +146,7 @@ differential() {
 	[ -s "$TMP/pip.list" ]
 }
 
-@test "install_scheme_probe: the scheme pip 23.0.1 itself uses in the base image" {
+@test "scheme_probe: the scheme pip 23.0.1 itself uses in the base image" {
 	local root=$TMP/root
 	new_root "$root" /usr/share/python-wheels
 	run in_root "$root" /usr/bin/python3 -c "$("$WHEEL_INSTALL" --probe)"

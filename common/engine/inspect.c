@@ -8,20 +8,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/buf.h"
 #include "base/error.h"
 #include "base/msg.h"
 #include "base/xalloc.h"
 #include "distro/osrelease.h"
 #include "engine/engine.h"
+#include "py/scheme.h"
 
 /* Reading a file of an image costs a container (create, copy, remove):
  * a third of a second, a tenth of a build that finds everything else
- * cached.  An image ID is the hash of the image's content, so what was
- * read once for an ID holds for ever: it is kept in
- * $XDG_CACHE_HOME/pbrx/os-release/ID.json (default ~/.cache), one file an
- * image.  The cache is only an optimisation: any failure to use it is a
- * note, and the file is read from the image again. */
-static char *cache_path(const char *id)
+ * cached; running its Python a little more.  An image ID is the hash of
+ * the image's content, so what was learnt once for an ID holds for ever:
+ * it is kept in $XDG_CACHE_HOME/pbrx/KIND/ID.json (default ~/.cache), one
+ * file an image, KIND "os-release" or "python".  The cache is only an
+ * optimisation: any failure to use it is a note, and the image is asked
+ * again. */
+static char *cache_path(const char *kind, const char *id)
 {
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 	const char *hex = strncmp(id, "sha256:", 7) == 0 ? id + 7 : id;
@@ -30,18 +33,19 @@ static char *cache_path(const char *id)
 	if (strspn(hex, "0123456789abcdef") != strlen(hex) || strlen(hex) != 64)
 		return NULL;
 	if (xdg && xdg[0] == '/')
-		return xasprintf("%s/pbrx/os-release/%s.json", xdg, hex);
+		return xasprintf("%s/pbrx/%s/%s.json", xdg, kind, hex);
 	if ((!home || home[0] != '/') && (pw = getpwuid(getuid())))
 		home = pw->pw_dir;
 	if (!home || home[0] != '/')
 		return NULL;
-	return xasprintf("%s/.cache/pbrx/os-release/%s.json", home, hex);
+	return xasprintf("%s/.cache/pbrx/%s/%s.json", home, kind, hex);
 }
 
-/* The cached os-release fields of image id (new), or NULL. */
-static json_t *cache_get(const char *id)
+/* What is cached of kind for image id (new): an object of strings, or
+ * NULL. */
+static json_t *cache_get(const char *kind, const char *id)
 {
-	char *path = cache_path(id);
+	char *path = cache_path(kind, id);
 	json_error_t err;
 	json_t *v, *val;
 	const char *key;
@@ -61,7 +65,7 @@ static json_t *cache_get(const char *id)
 		}
 	}
 	if (v)
-		msg_note("os-release from the cache %s", path);
+		msg_note("%s from the cache %s", kind, path);
 	free(path);
 	return v;
 }
@@ -80,18 +84,18 @@ static int make_dirs(char *path)
 	return 0;
 }
 
-/* Keep fields for image id: written whole under a temporary name, then
- * renamed, so that a reader never sees half a file. */
-static void cache_put(const char *id, const json_t *fields)
+/* Keep fields of kind for image id: written whole under a temporary
+ * name, then renamed, so that a reader never sees half a file. */
+static void cache_put(const char *kind, const char *id, const json_t *fields)
 {
-	char *path = cache_path(id), *tmp;
+	char *path = cache_path(kind, id), *tmp;
 
 	if (!path)
 		return;
 	tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
 	if (make_dirs(tmp) < 0 || json_dump_file(fields, tmp, JSON_COMPACT) < 0 ||
 	    rename(tmp, path) < 0) {
-		msg_note("cannot keep os-release in %s: %s", path, strerror(errno));
+		msg_note("cannot keep %s in %s: %s", kind, path, strerror(errno));
 		unlink(tmp);
 	}
 	free(tmp);
@@ -105,7 +109,7 @@ static json_t *read_os_release(struct engine *d, const char *image, const char *
                                struct pbrx_error *err)
 {
 	static const char *const paths[] = {"/etc/os-release", "/usr/lib/os-release"};
-	json_t *cached = cache_get(id);
+	json_t *cached = cache_get("os-release", id);
 
 	if (cached)
 		return cached;
@@ -131,11 +135,119 @@ static json_t *read_os_release(struct engine *d, const char *image, const char *
 			return NULL;
 		}
 		msg_note("%s: read %s", image, paths[i]);
-		cache_put(id, fields);
+		cache_put("os-release", id, fields);
 		return fields;
 	}
 	msg_warn("%s: no /etc/os-release or /usr/lib/os-release; platform unknown", image);
 	return json_object();
+}
+
+/* What python3 -c PROBE said, stream by stream. */
+struct probe_output {
+	struct buf out, err;
+};
+
+static void probe_output(int stream, const char *data, size_t len, void *arg)
+{
+	struct probe_output *o = arg;
+
+	buf_add(stream == 1 ? &o->out : &o->err, data, len);
+}
+
+/* Run the scheme probe (py/scheme.h) with the image's python3, in a
+ * container of its own with no network: 0 and its JSON (new), or NULL
+ * with *why (malloc'd) when the image has no Python pip can install
+ * into or no container of it starts; -1 with *err when the engine
+ * fails. */
+static int run_probe(struct engine *e, const char *image, const char *id, json_t **scheme,
+                     char **why, struct pbrx_error *err)
+{
+	static char *const keep_alive[] = ENGINE_KEEP_ALIVE;
+	char *const cmd[] = {"image-inspect", NULL};
+	char *const argv[] = {"python3", "-c", (char *)scheme_probe, NULL};
+	struct probe_output o = {0};
+	struct engine_run_spec run = {.argv = argv, .user = "0", .output = probe_output, .arg = &o};
+	struct scheme s = {0};
+	struct pbrx_error bad = {0};
+	json_error_t jerr;
+	char *cid;
+	int code = -1, rc = -1;
+
+	*scheme = NULL;
+	*why = NULL;
+	cid = engine_container_create(e, &(struct engine_container_spec){
+		.name = "pbrx-inspect", .image = id, .entrypoint = keep_alive, .cmd = cmd,
+		.user = "0", .network_mode = "none", .tmpfs_tmp = true,
+	});
+	if (!cid)
+		return engine_error_to(e, err);
+	rc = 0;
+	/* A container that won't start (no /bin/sh to keep it alive) can't
+	 * run the steps either: no scheme, as without python3. */
+	if (engine_container_start(e, cid) < 0) {
+		*why = xasprintf("%s", engine_error(e));
+		goto out;
+	}
+	if (engine_run(e, cid, &run, &code) < 0) {
+		rc = engine_error_to(e, err);
+		goto out;
+	}
+	if (code != 0) {
+		/* The last line says why (no python3, a Python pip can't serve);
+		 * an engine that could not start the program says it on stdout. */
+		const struct buf *b = o.err.len ? &o.err : &o.out;
+		size_t n = b->len;
+		const char *last;
+
+		while (n && strchr("\r\n", b->p[n - 1]))
+			n--;
+		last = n ? memrchr(b->p, '\n', n) : NULL;
+		last = last ? last + 1 : b->p;
+		*why = xasprintf("python3 -c PROBE: exit status %d%s%.*s", code, n ? ": " : "",
+		                 (int)(n - (size_t)(last - b->p)), n ? last : "");
+		goto out;
+	}
+	*scheme = json_loadb(o.out.p ? o.out.p : "", o.out.len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!*scheme || scheme_read(*scheme, &s, &bad) < 0) {
+		*why = xasprintf("python3 -c PROBE: %s", *scheme ? bad.msg : jerr.text);
+		json_decref(*scheme);
+		*scheme = NULL;
+	}
+	scheme_free(&s);
+	error_free(&bad);
+out:
+	if (engine_container_remove(e, cid) < 0 && rc == 0)
+		msg_warn("%s: %s", image, engine_error(e));
+	free(cid);
+	buf_free(&o.out);
+	buf_free(&o.err);
+	return rc;
+}
+
+/* Where pip installs in the image and with which interpreter
+ * (py/scheme.h): from the cache, else asked of the image's python3 and
+ * kept.  json null, with a note saying why, when the image has no
+ * Python pip can install into (its steps will say so, if they need
+ * one).  New; NULL with *err when the engine fails. */
+static json_t *read_python(struct engine *e, const char *image, const char *id,
+                           struct pbrx_error *err)
+{
+	json_t *scheme = cache_get("python", id);
+	char *why;
+
+	if (scheme)
+		return scheme;
+	if (run_probe(e, image, id, &scheme, &why, err) < 0)
+		return NULL;
+	if (!scheme) {
+		msg_note("%s: no Python scheme: %s", image, why);
+		free(why);
+		return json_null();
+	}
+	msg_note("%s: pip installs into %s", image,
+	         json_string_value(json_object_get(scheme, "purelib")));
+	cache_put("python", id, scheme);
+	return scheme;
 }
 
 /* A member of the image's Config, or null (new). */
@@ -161,7 +273,7 @@ static json_t *make_base(struct engine *d, const char *image, const json_t *img,
 	json_t *config = json_object_get(img, "Config");
 	json_t *env = json_object_get(config, "Env");
 	json_t *digest = json_array_get(digests, 0);
-	json_t *osr;
+	json_t *osr, *python;
 
 	if (!id) {
 		error_set(err, EXIT_FAIL, "%s: inspect (%s): no Id in the answer", engine_name(d),
@@ -170,11 +282,16 @@ static json_t *make_base(struct engine *d, const char *image, const json_t *img,
 	}
 	if (!(osr = read_os_release(d, image, id, err)))
 		return NULL;
-	return json_pack("{s:s, s:s, s:O, s:o, s:{s:o, s:o, s:o, s:o, s:o}}",
+	if (!(python = read_python(d, image, id, err))) {
+		json_decref(osr);
+		return NULL;
+	}
+	return json_pack("{s:s, s:s, s:O, s:o, s:o, s:{s:o, s:o, s:o, s:o, s:o}}",
 	                 "image", image,
 	                 "id", id,
 	                 "repo_digest", json_is_string(digest) ? digest : json_null(),
 	                 "os_release", osr,
+	                 "python", python,
 	                 "config",
 	                 "user", config_string(config, "User"),
 	                 "env", json_is_array(env) ? json_incref(env) : json_array(),

@@ -35,25 +35,6 @@
 
 /* The Python programs.  Single quotes only, so they read as Python. */
 
-const char install_scheme_probe[] =
-	"import json, os, sys, sysconfig\n"
-	"if sys.version_info < (3, 10):\n"
-	"    sys.exit('install_scheme_probe: Python %d.%d: pip takes its scheme from distutils'\n"
-	"             ' before 3.10, which pbrx does not follow' % sys.version_info[:2])\n"
-	"# pip 23.0.1, locations/_sysconfig.py get_scheme() with no --user, --home,\n"
-	"# --root or --prefix; headers without the project name, which pip adds.\n"
-	"paths = sysconfig.get_paths(scheme=sysconfig.get_preferred_scheme('prefix'))\n"
-	"include = paths['include']\n"
-	"if sys.prefix != getattr(sys, 'base_prefix', sys.prefix) or hasattr(sys, 'real_prefix'):\n"
-	"    include = os.path.join(sys.prefix, 'include', 'site', 'python%d.%d' % sys.version_info[:2])\n"
-	"if not sys.executable or sys.implementation.cache_tag is None:\n"
-	"    sys.exit('install_scheme_probe: no sys.executable or no bytecode cache tag')\n"
-	"json.dump({'purelib': paths['purelib'], 'platlib': paths['platlib'], 'headers': include,\n"
-	"           'scripts': paths['scripts'], 'data': paths['data'], 'python': sys.executable,\n"
-	"           'version': '%d.%d' % sys.version_info[:2],\n"
-	"           'cache_tag': sys.implementation.cache_tag}, sys.stdout)\n"
-	"print()\n";
-
 const char install_compile_program[] =
 	"import email.parser, importlib.util, json, os, posixpath, py_compile, sys, tempfile, zipfile\n"
 	"def fail(msg):\n"
@@ -104,7 +85,7 @@ const char install_compile_program[] =
 	"    for n in ([n for n in files if not is_data(n)] +\n"
 	"              [n for n in files if is_data(n) and not is_script(n)] +\n"
 	"              [n for n in files if is_script(n)]):\n"
-	"        normed = posixpath.normpath(n)\n"
+	"        normed = posixpath.pystr_normpath(n)\n"
 	"        if is_data(n):\n"
 	"            parts = normed.split('/', 2)\n"
 	"            if len(parts) < 3 or parts[1] not in dirs:\n"
@@ -146,7 +127,7 @@ const char install_compile_program[] =
 	"                    continue\n"
 	"                with open(source, 'wb') as f:\n"
 	"                    f.write(files[rel])\n"
-	"                pyc = top + posixpath.normpath(importlib.util.cache_from_source(path))\n"
+	"                pyc = top + posixpath.pystr_normpath(importlib.util.cache_from_source(path))\n"
 	"                try:\n"
 	"                    py_compile.compile(source, pyc, path, True, -1,\n"
 	"                                       py_compile.PycInvalidationMode.CHECKED_HASH)\n"
@@ -161,117 +142,8 @@ const char install_compile_program[] =
 /* The central directory pbrx reads at most. */
 #define CD_MAX ((size_t)64 * 1024 * 1024)
 
-/* --- the scheme --------------------------------------------------------- */
-
-void install_scheme_free(struct install_scheme *s)
-{
-	free(s->purelib);
-	free(s->platlib);
-	free(s->scripts);
-	free(s->data);
-	free(s->headers);
-	free(s->python);
-	free(s->version);
-	free(s->cache_tag);
-	memset(s, 0, sizeof *s);
-}
-
-static char *normpath(const char *p);
-
-int install_scheme_read(const json_t *obj, struct install_scheme *s, struct pbrx_error *e)
-{
-	static const struct {
-		const char *key;
-		size_t off;
-		bool dir;
-	} keys[] = {
-		{ "purelib", offsetof(struct install_scheme, purelib), true },
-		{ "platlib", offsetof(struct install_scheme, platlib), true },
-		{ "scripts", offsetof(struct install_scheme, scripts), true },
-		{ "data", offsetof(struct install_scheme, data), true },
-		{ "headers", offsetof(struct install_scheme, headers), true },
-		{ "python", offsetof(struct install_scheme, python), false },
-		{ "version", offsetof(struct install_scheme, version), false },
-		{ "cache_tag", offsetof(struct install_scheme, cache_tag), false },
-	};
-
-	memset(s, 0, sizeof *s);
-	if (!json_is_object(obj))
-		return error_set(e, EXIT_USAGE, "scheme: expected an object");
-	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
-		const char *v = json_string_value(json_object_get(obj, keys[i].key));
-		char **field = (char **)((char *)s + keys[i].off);
-
-		if (!v || !*v) {
-			install_scheme_free(s);
-			return error_set(e, EXIT_USAGE, "scheme: .%s: expected a string", keys[i].key);
-		}
-		if ((keys[i].dir || !strcmp(keys[i].key, "python")) && (v[0] != '/' || v[1] == '/')) {
-			install_scheme_free(s);
-			return error_set(e, EXIT_USAGE, "scheme: .%s: expected an absolute path",
-			                 keys[i].key);
-		}
-		*field = keys[i].dir ? normpath(v) : xstrdup(v);
-	}
-	{
-		const char *v = s->version, *dot = strchr(v, '.');
-
-		if (!dot || dot == v || !dot[1] || strspn(v, "0123456789") != (size_t)(dot - v) ||
-		    strspn(dot + 1, "0123456789") != strlen(dot + 1)) {
-			install_scheme_free(s);
-			return error_set(e, EXIT_USAGE, "scheme: .version: expected X.Y");
-		}
-	}
-	if (strchr(s->cache_tag, '/')) {
-		install_scheme_free(s);
-		return error_set(e, EXIT_USAGE, "scheme: .cache_tag: expected a name");
-	}
-	return 0;
-}
-
 /* --- paths, as posixpath does them -------------------------------------- */
 
-/* posixpath.normpath: "." and empty components dropped, ".." taking the
- * one before (or kept at the front of a relative path). */
-static char *normpath(const char *p)
-{
-	struct strv comps = {0};
-	struct buf b = {0};
-	size_t slashes = 0;
-	char *copy, *save, *c;
-
-	if (!*p)
-		return xstrdup(".");
-	while (p[slashes] == '/')
-		slashes++;
-	/* POSIX lets "//" mean something else; posixpath keeps exactly two. */
-	slashes = slashes == 2 ? 2 : slashes ? 1 : 0;
-	copy = xstrdup(p);
-	for (c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-		if (!strcmp(c, "."))
-			continue;
-		if (!strcmp(c, "..") && comps.n && strcmp(comps.v[comps.n - 1], "..")) {
-			free(comps.v[--comps.n]);
-			comps.v[comps.n] = NULL;
-			continue;
-		}
-		if (!strcmp(c, "..") && slashes && !comps.n)
-			continue;
-		strv_add(&comps, c);
-	}
-	free(copy);
-	for (size_t i = 0; i < slashes; i++)
-		buf_addc(&b, '/');
-	for (size_t i = 0; i < comps.n; i++) {
-		if (i)
-			buf_addc(&b, '/');
-		buf_adds(&b, comps.v[i]);
-	}
-	strv_free(&comps);
-	if (!b.len)
-		buf_addc(&b, '.');
-	return buf_take(&b);
-}
 
 /* posixpath.join of two. */
 static char *path_join(const char *a, const char *b)
@@ -286,7 +158,7 @@ static char *path_join(const char *a, const char *b)
 /* posixpath.relpath(path, start), both absolute. */
 static char *relpath(const char *path, const char *start)
 {
-	char *p = normpath(path), *s = normpath(start);
+	char *p = pystr_normpath(path), *s = pystr_normpath(start);
 	const char *pp = p + 1, *sp = s + 1;
 	struct buf b = {0};
 
@@ -657,7 +529,7 @@ struct file {
 
 struct install {
 	struct wheel w;
-	const struct install_scheme *s;
+	const struct scheme *s;
 	const struct install_options *o;
 	char *info;              /* NAME-VERSION.dist-info */
 	char *lib;               /* purelib or platlib, per Root-Is-Purelib */
@@ -694,7 +566,7 @@ static void put(struct install *in, const char *path, char *data, size_t len, un
 
 static struct file *file_at(struct install *in, const char *path)
 {
-	char *p = normpath(path);
+	char *p = pystr_normpath(path);
 	size_t i = intern_find(&in->paths, p, strlen(p));
 
 	free(p);
@@ -957,7 +829,7 @@ static bool is_script(const char *name)
  * "../site-packages-x/f" through. */
 static int destination(struct install *in, const char *name, char **dest, struct pbrx_error *e)
 {
-	char *normed = normpath(name);
+	char *normed = pystr_normpath(name);
 	const char *top = in->lib, *sub = normed;
 	int rc = 0;
 
@@ -1088,7 +960,7 @@ static int install_pyc(struct install *in, struct pbrx_error *e)
 			continue;
 		}
 		pyc = cache_from_source(full, in->s->cache_tag);
-		normed = normpath(pyc);
+		normed = pystr_normpath(pyc);
 		host = xconcat(in->o->pyc_dir, normed, (char *)NULL);
 		if (access(host, F_OK) == 0) {
 			if ((data = fs_read(host, &len, &ferr))) {
@@ -1304,7 +1176,7 @@ static int add_to_layer(struct install *in, struct layer *l, struct pbrx_error *
 	return rc;
 }
 
-int install_wheel(struct layer *l, const char *wheel_path, const struct install_scheme *s,
+int install_wheel(struct layer *l, const char *wheel_path, const struct scheme *s,
                   const struct install_options *o, struct pbrx_error *e)
 {
 	static const struct install_options none;

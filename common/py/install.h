@@ -8,7 +8,7 @@
  * "pbrx" (pip reads RECORD, not INSTALLER, to uninstall or upgrade).
  *
  * The parts that need the image's own interpreter are Python programs
- * run there: install_scheme_probe (where pip would install) and
+ * run there: scheme_probe (where pip would install) and
  * install_compile_program (the .pyc files pip would write).  The wheel
  * is read with libarchive, its zip central directory once more for the
  * member modes pip reads (libarchive's are normalised), hashes checked
@@ -19,31 +19,10 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "py/scheme.h"
+
 struct layer;
 struct pbrx_error;
-
-/* Where pip installs, for a root install in one interpreter: absolute
- * paths inside the image, all malloc'd. */
-struct install_scheme {
-	char *purelib, *platlib, *scripts, *data;
-	char *headers;   /* the directory pip puts "/NAME" after (METADATA's Name) */
-	char *python;    /* sys.executable: the "#!" of scripts and wrappers */
-	char *version;   /* "X.Y": the versioned names of pip's own scripts */
-	char *cache_tag; /* sys.implementation.cache_tag: .pyc file names */
-};
-
-/* The Python program (source text, run as `python3 -c PROGRAM` in the
- * image) that prints, as one JSON object, the scheme pip 23.0.1 would
- * use for a root install in that interpreter: the keys of struct
- * install_scheme.  It exits non-zero, saying why on stderr, for a
- * Python before 3.10 (pip takes the scheme from distutils there). */
-extern const char install_scheme_probe[];
-
-/* Fill *s from obj (the probe's output; borrowed).  Errors (EXIT_USAGE):
- * "scheme: .KEY: why". */
-int install_scheme_read(const json_t *obj, struct install_scheme *s, struct pbrx_error *e);
-/* Release what *s holds; a zeroed *s is fine. */
-void install_scheme_free(struct install_scheme *s);
 
 /* The Python program that compiles bytecode as pip does (py_compile,
  * the interpreter's optimisation level, CHECKED_HASH invalidation, so
@@ -82,7 +61,7 @@ struct install_options {
  * than one .dist-info, a member outside its directory, a member that
  * RECORD lacks or whose hash or size differs, an entry point pip
  * refuses; EXIT_FAIL when it can't be read): "WHEEL: MEMBER: why". */
-int install_wheel(struct layer *l, const char *wheel_path, const struct install_scheme *s,
+int install_wheel(struct layer *l, const char *wheel_path, const struct scheme *s,
                   const struct install_options *o, struct pbrx_error *e);
 
 #endif

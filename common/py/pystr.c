@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "py/pystr.h"
 
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/xalloc.h"
+
 /* The code point at s (valid UTF-8, n > 0) and its length in *len. */
 static unsigned decode(const char *s, size_t n, size_t *len)
 {
@@ -148,4 +154,46 @@ void pystr_strip(const char **s, size_t *n)
 			break;
 		*n = start;
 	}
+}
+
+/* posixpath.normpath: "." and empty components dropped, ".." taking the
+ * one before (or kept at the front of a relative path). */
+char *pystr_normpath(const char *p)
+{
+	struct strv comps = {0};
+	struct buf b = {0};
+	size_t slashes = 0;
+	char *copy, *save, *c;
+
+	if (!*p)
+		return xstrdup(".");
+	while (p[slashes] == '/')
+		slashes++;
+	/* POSIX lets "//" mean something else; posixpath keeps exactly two. */
+	slashes = slashes == 2 ? 2 : slashes ? 1 : 0;
+	copy = xstrdup(p);
+	for (c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, "."))
+			continue;
+		if (!strcmp(c, "..") && comps.n && strcmp(comps.v[comps.n - 1], "..")) {
+			free(comps.v[--comps.n]);
+			comps.v[comps.n] = NULL;
+			continue;
+		}
+		if (!strcmp(c, "..") && slashes && !comps.n)
+			continue;
+		strv_add(&comps, c);
+	}
+	free(copy);
+	for (size_t i = 0; i < slashes; i++)
+		buf_addc(&b, '/');
+	for (size_t i = 0; i < comps.n; i++) {
+		if (i)
+			buf_addc(&b, '/');
+		buf_adds(&b, comps.v[i]);
+	}
+	strv_free(&comps);
+	if (!b.len)
+		buf_addc(&b, '.');
+	return buf_take(&b);
 }

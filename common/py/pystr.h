@@ -31,4 +31,8 @@ bool pystr_next_line(const char *text, size_t n, size_t *pos, const char **line,
 /* str.strip(): *s and *n trimmed of white space at both ends. */
 void pystr_strip(const char **s, size_t *n);
 
+/* posixpath.normpath(p): "." and empty components dropped, ".." taking
+ * the one before (or kept at the front of a relative path).  Malloc'd. */
+char *pystr_normpath(const char *p);
+
 #endif

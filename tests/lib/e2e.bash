@@ -276,6 +276,9 @@ yamlcat-lint yamlcat-lint:latest" ]
 	done
 	[ "$(jq -c 'keys_unsorted' <<<"$out")" = '["project","base","bindep","plan","wheels","images"]' ]
 	[ "$(jq -c '.images[0] | keys_unsorted' <<<"$out")" = '["name","ref","id","size"]' ]
+	# where pip installs in the base image, as its python3 said
+	[ "$(jq -r '.base.python | "\(.purelib) \(.scripts) \(.python) \(.cache_tag)"' <<<"$out")" = \
+		"/usr/local/lib/python3.11/dist-packages /usr/local/bin /usr/bin/python3 cpython-311" ]
 	# each stage with its time, each container command
 	for s in cfg-extras image-inspect bindep-filter image-plan wheel-build image-assemble; do
 		grep -q "^pbrx-build-images: \[[1-7]\] $s: [0-9]*\.[0-9] s\$" <<<"$err"

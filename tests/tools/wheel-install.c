@@ -4,7 +4,7 @@
  * usage: wheel-install --probe | --compile-program
  *        wheel-install --wrappers PYTHON VERSION ENTRY_POINTS OUTDIR
  *        wheel-install [-b ROOT] SCHEME_JSON PYC_ROOT EPOCH OUT_TAR [-r] WHEEL...
- * --probe and --compile-program print install_scheme_probe and
+ * --probe and --compile-program print scheme_probe and
  * install_compile_program.  --wrappers writes into OUTDIR the console and
  * GUI scripts py/scripts makes for the file ENTRY_POINTS, for interpreter
  * PYTHON of version VERSION (X.Y), in order, a later one replacing an
@@ -94,7 +94,7 @@ static int wrappers(char **argv)
 int main(int argc, char **argv)
 {
 	struct pbrx_error err = {0};
-	struct install_scheme scheme;
+	struct scheme scheme;
 	struct install_options opt = {0};
 	struct layer_result res;
 	struct layer *l;
@@ -107,7 +107,7 @@ int main(int argc, char **argv)
 
 	msg_init("wheel-install");
 	if (argc == 2 && !strcmp(argv[1], "--probe")) {
-		fputs(install_scheme_probe, stdout);
+		fputs(scheme_probe, stdout);
 		return fflush(stdout) ? EXIT_FAIL : EXIT_OK;
 	}
 	if (argc == 2 && !strcmp(argv[1], "--compile-program")) {
@@ -126,7 +126,7 @@ int main(int argc, char **argv)
 	}
 	if (!(js = json_load_file(argv[i], 0, &jerr)))
 		msg_die(EXIT_USAGE, "%s:%d: %s", argv[i], jerr.line, jerr.text);
-	if (install_scheme_read(js, &scheme, &err) < 0)
+	if (scheme_read(js, &scheme, &err) < 0)
 		error_exit(&err);
 	json_decref(js);
 	pyc_root = strcmp(argv[i + 1], "-") ? argv[i + 1] : NULL;
@@ -158,6 +158,6 @@ int main(int argc, char **argv)
 		error_exit(&err);
 	printf("%s\n", res.diff_id);
 	layer_free(l);
-	install_scheme_free(&scheme);
+	scheme_free(&scheme);
 	return fflush(stdout) ? EXIT_FAIL : EXIT_OK;
 }
