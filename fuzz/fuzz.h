@@ -6,6 +6,12 @@
 #ifndef PBRX_FUZZ_H
 #define PBRX_FUZZ_H
 
+#include <stddef.h>
+#include <stdint.h>
+
+/* libFuzzer's entry point, which each harness defines. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 /* Messages are silenced by fuzz/run with -close_fd_mask=2; libFuzzer
  * keeps its own reports visible. */
 static inline void fuzz_quiet(void) {}
