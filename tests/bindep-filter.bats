@@ -18,7 +18,7 @@ OSR="$BATS_TEST_DIRNAME/corpus/os-release"
 	[ "$fixture_count" -gt 50 ]
 }
 
-@test "the issue's acceptance check: pbrx docs example on Alpine 3.20" {
+@test "the example of pbrx's documentation on Alpine 3.20: compile and runtime packages" {
 	run bindep-filter --brief --os-release "$OSR/alpine-3.20" -f "$EXAMPLE" compile
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(printf '%s\n' gcc libffi libffi-dev libressl-dev linux-headers make musl-dev)" ]

@@ -32,7 +32,7 @@ acme/foo-scheduler:latest " ]
 	[ "$output" = apk ]
 }
 
-@test "pipeline: the issue's command with DIR from another directory" {
+@test "pipeline: cfg-extras DIR | bindep-filter | image-plan, with DIR from another directory" {
 	cd "$TMP"
 	cfg-extras "$PBRX_ROOT/examples/foo" |
 		bindep-filter --os-release "$CORPUS/os-release/alpine-3.20" |
