@@ -212,6 +212,7 @@ sys.exit("differ: %s\nprobe %s\npip   %s" % (bad, probe, pip) if bad else 0)' "$
 	[ "$(head -n 1 "$TMP/layer/usr/local/bin/plain")" = "#!/usr/bin/python3" ]
 }
 
+# bats test_tags=index
 @test "package index: wheels downloaded from PyPI (.so, .data/scripts, headers, data, GUI and extras entry points)" {
 	local req
 	# PyYAML and MarkupSafe: platlib with extensions; black: console
