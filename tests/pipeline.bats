@@ -94,3 +94,14 @@ platform" ]
 	[ "$(head -n 1 <<<"$err")" = "pbrx-build-images: --platform plans for a platform without looking at the base image: only with --plan-only" ]
 	[ "$out" = "" ]
 }
+
+@test "pipeline: a package named by a file's path, as bindep allows, reaches dnf as it is" {
+	cp -R "$PBRX_ROOT/examples/foo" "$TMP/foo"
+	printf '/usr/bin/xmllint [platform:rpm]\ngcc [compile]\n' >"$TMP/foo/bindep.txt"
+	cfg-extras "$TMP/foo" |
+		bindep-filter --os-release "$CORPUS/os-release/fedora-40" |
+		image-plan >"$TMP/doc.json"
+	[ "$(jq -c '.plan.images[0].packages' "$TMP/doc.json")" = '["/usr/bin/xmllint","dumb-init"]' ]
+	jq -e '[.plan.images[0].steps[].argv | select(.[0] == "dnf" or (.[0] == "env" and .[2] == "dnf"))
+		| index("/usr/bin/xmllint")] | any' "$TMP/doc.json" >/dev/null
+}

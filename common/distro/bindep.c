@@ -331,18 +331,19 @@ static bool parse_rule(struct cur *c, struct bindep_rule *r)
 	size_t start = c->pos, name_end;
 	char buf[16];
 
-	/* bindep's grammar: letterOrDigit first, then the other name
-	 * characters; a leading '-' or '.' would also reach the package
-	 * manager as an option or a path. */
-	if (!at_end(c) && !isalnum(peek(c)))
-		return fail(c, c->pos, "a package name starts with a letter or digit, found %s",
+	/* bindep's grammar: letterOrDigit or '/' first (a path: dnf and
+	 * zypper install what provides a file), then the other name
+	 * characters; a leading '-' or '.' would reach the package manager
+	 * as an option or a relative path. */
+	if (!at_end(c) && !isalnum(peek(c)) && peek(c) != '/')
+		return fail(c, c->pos, "a package name starts with a letter, a digit or '/', found %s",
 			    shown(c, c->pos, buf));
 	while (!at_end(c) && is_name_char(peek(c)))
 		c->pos++;
 	if (c->pos - start < 2) {
 		if (c->pos == start)
-			return fail(c, c->pos, "a package name starts with a letter or digit, found %s",
-				    shown(c, c->pos, buf));
+			return fail(c, c->pos, "a package name starts with a letter, a digit or '/', "
+				    "found %s", shown(c, c->pos, buf));
 		if (at_end(c) || peek(c) == ' ' || peek(c) == '#')
 			return fail(c, c->pos, "a package name has at least two characters");
 	}

@@ -44,10 +44,11 @@ bool planner_mirror_ok(const char *s)
 
 /* A distribution package name as bindep passes it to the package
  * manager: no option look-alikes, no whitespace or shell characters.
- * '/' for Gentoo's category/name, ':' for Debian's name:arch. */
+ * '/' for Gentoo's category/name and, first, for a file's path (what
+ * provides it), ':' for Debian's name:arch. */
 static bool package_name_ok(const char *s)
 {
-	if (!ascii_alnum(s[0]))
+	if (!ascii_alnum(s[0]) && s[0] != '/')
 		return false;
 	for (; *s; s++)
 		if (!ascii_alnum(*s) && !strchr("._+-:/@~", *s))
