@@ -307,13 +307,23 @@ static int cfg_handler(void *user, const char *section, const char *name, const 
 		c->key = xstrdup(key);
 	}
 
+	/* pbr reads a key with its dashes as underscores ("console-scripts"),
+	 * and setuptools accepts the dashed spelling too. */
+	for (char *p = key; *p; p++)
+		if (*p == '-')
+			*p = '_';
 	if (strcmp(section, "metadata") == 0 && (!strcmp(key, "name") || !strcmp(key, "version"))) {
 		char **slot = key[0] == 'n' ? &c->name : &c->version;
 		if (cont)
 			cfg_error(c, c->lineno, "[metadata] %s: continuation line not allowed", key);
 		else if (!*value)
 			cfg_error(c, c->lineno, "[metadata] %s: empty value", key);
-		else {
+		else if (key[0] == 'v' && (!strncmp(value, "attr:", 5) || !strncmp(value, "file:", 5))) {
+			/* setuptools' directives: the version is the built
+			 * wheel's (wheel-build(1)), not this text. */
+			free(*slot);
+			*slot = NULL;
+		} else {
 			free(*slot);
 			*slot = xstrdup(value);
 			if (key[0] == 'n')
