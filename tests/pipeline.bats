@@ -105,3 +105,18 @@ platform" ]
 	jq -e '[.plan.images[0].steps[].argv | select(.[0] == "dnf" or (.[0] == "env" and .[2] == "dnf"))
 		| index("/usr/bin/xmllint")] | any' "$TMP/doc.json" >/dev/null
 }
+
+@test "pipeline: a compiler or -dev package bound for the runtime images is named with its bindep.txt line, once" {
+	cp -R "$PBRX_ROOT/examples/foo" "$TMP/foo"
+	printf 'python3-dev\ngcc-12\nlibffi8\nlibssl-dev [compile]\nlibpq-devel [platform:rpm]\n' >"$TMP/foo/bindep.txt"
+	cfg-extras "$TMP/foo" |
+		bindep-filter --os-release "$CORPUS/os-release/debian-12" |
+		image-plan >"$TMP/doc.json" 2>"$TMP/err"
+	[ "$(cat "$TMP/err")" = "image-plan: warning: $TMP/foo/bindep.txt:2: gcc-12 goes into every runtime image: mark it [compile] if it is only needed to build
+image-plan: warning: $TMP/foo/bindep.txt:1: python3-dev goes into every runtime image: mark it [compile] if it is only needed to build" ]
+	# still planned as bindep says
+	[ "$(jq -c '.plan.images[0].packages' "$TMP/doc.json")" = '["dumb-init","gcc-12","libffi8","python3-dev"]' ]
+	# planned again (from the wheel, as pbrx-build-images does): not said twice
+	image-plan <"$TMP/doc.json" >/dev/null 2>"$TMP/err"
+	[ ! -s "$TMP/err" ]
+}

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,51 @@ static json_t *selection_names(const json_t *selections, const char *sel, struct
 	free(path);
 	free(ppath);
 	return names;
+}
+
+/* Is name a compiler or a package of headers to build against: what a
+ * runtime image must not get? */
+static bool build_only(const char *name)
+{
+	static const char *const compilers[] = {"gcc", "g++", "gcc-c++", "clang", "cc",
+	                                        "build-essential", "gfortran"};
+	static const char *const versioned[] = {"gcc-", "g++-", "clang-"};
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < sizeof compilers / sizeof *compilers; i++)
+		if (!strcmp(name, compilers[i]))
+			return true;
+	for (size_t i = 0; i < sizeof versioned / sizeof *versioned; i++)
+		if (!strncmp(name, versioned[i], strlen(versioned[i])) &&
+		    isdigit((unsigned char)name[strlen(versioned[i])]))
+			return true;
+	return (n > 4 && !strcmp(name + n - 4, "-dev")) ||
+	       (n > 6 && !strcmp(name + n - 6, "-devel"));
+}
+
+/* One warning for each compiler or -dev package in the runtime
+ * selection (checked by selection_names()), naming the bindep file's
+ * line to mark [compile]: it would go into every runtime image. */
+static void warn_build_only(const json_t *bindep, const json_t *selections)
+{
+	const char *file = json_string_value(json_object_get(bindep, "file"));
+	json_t *pkgs = json_object_get(json_object_get(selections, "runtime"), "packages"), *v;
+	size_t i;
+
+	json_array_foreach(pkgs, i, v) {
+		const char *name = json_string_value(json_object_get(v, "name"));
+		json_t *lines = json_object_get(v, "lines");
+
+		if (!build_only(name))
+			continue;
+		if (json_is_integer(json_array_get(lines, 0)))
+			msg_warn("%s:%lld: %s goes into every runtime image: mark it [compile] if it "
+			         "is only needed to build", file ? file : "bindep.txt",
+			         (long long)json_integer_value(json_array_get(lines, 0)), name);
+		else
+			msg_warn("%s goes into every runtime image: mark it [compile] in %s if it is "
+			         "only needed to build", name, file ? file : "bindep.txt");
+	}
 }
 
 /* ---- the platform ---------------------------------------------------- */
@@ -326,6 +372,10 @@ json_t *planner_plan(const json_t *doc, const struct planner_options *o, struct 
 	selections = bindep ? doc_want(bindep, ".bindep", "selections", JSON_OBJECT, e) : NULL;
 	runtime = selection_names(selections, "runtime", e);
 	compile = selection_names(selections, "compile", e);
+	/* Said when the packages are planned first; a document with a plan
+	 * already (the plan made again from the wheel) heard it then. */
+	if (!e->msg && !json_object_get(doc, "plan"))
+		warn_build_only(bindep, selections);
 	if (!e->msg && choose_platform(doc, &opts, &pl, e) == 0 &&
 	    (pm = package_manager(&opts, &pl, e)))
 		plan = make_plan(&opts, &p, pm, compile, runtime, e);
