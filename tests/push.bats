@@ -126,7 +126,7 @@ $REG_AUTH" ]
 	[ "$(head -n 1 <<<"$err")" = "pbrx-build-images: --cert-dir is for the push: only with --push" ]
 	run_split image-push --engine docker </dev/null
 	[ "$status" -eq 2 ]
-	[ "$err" = "image-push: <stdin>: .plan: missing (expected an object)" ]
+	[ "$err" = "image-push: <stdin>: empty input: expected a document with .plan, the output of the stage before" ]
 	run_split image-push <<<'{"images": []}'
 	[ "$status" -eq 2 ]
 	[ "$err" = "image-push: <stdin>: .images: no images to push" ]

@@ -363,7 +363,11 @@ json_t *doc_need(const json_t *obj, const char *path, const char *key, json_type
 {
 	json_t *v = doc_want(obj, path, key, type, e);
 
-	if (!v && !e->msg) {
+	if (!v && !e->msg && !*path && !json_object_size(obj)) {
+		/* Nothing came: a stage before failed, or none ran. */
+		error_set(e, EXIT_USAGE, "%s: empty input: expected a document with .%s, the output "
+		          "of the stage before", doc_name, key);
+	} else if (!v && !e->msg) {
 		char *full = xasprintf("%s.%s", path, key);
 		doc_error(e, full, "missing (expected %s)", type_name(type));
 		free(full);
