@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/error.h"
 #include "base/msg.h"
 #include "base/xalloc.h"
@@ -282,10 +283,34 @@ static bool parse_version(struct cur *c, size_t *end)
 
 static const char *const ops[] = {"<=", "<", "!=", "==", ">=", ">"};
 
+/* The text of line from pos to a comment or its end, with no spaces:
+ * how the user's constraints are written right (malloc'd). */
+static char *without_spaces(const struct cur *c, size_t pos)
+{
+	struct buf b = {0};
+
+	for (; pos < c->len && c->line[pos] != '#'; pos++)
+		if (c->line[pos] != ' ')
+			buf_addc(&b, c->line[pos]);
+	return buf_take(&b);
+}
+
+/* fail() with a hint that quotes the user's own text, fixed: fmt has one
+ * %s for it. */
+static bool fail_hint(struct cur *c, size_t pos, const char *fmt, char *fixed)
+	__attribute__((format(printf, 3, 0)));
+static bool fail_hint(struct cur *c, size_t pos, const char *fmt, char *fixed)
+{
+	fail(c, pos, fmt, fixed);
+	free(fixed);
+	return false;
+}
+
 /* The constraints, appended to the file's constraints. */
 static bool parse_constraints(struct cur *c, struct bindep_rule *r)
 {
 	struct bindep_file *f = c->f;
+	size_t vstart = c->pos;
 	char buf[16];
 
 	for (;;) {
@@ -302,14 +327,23 @@ static bool parse_constraints(struct cur *c, struct bindep_rule *r)
 			if (peek(c) == '=' && !at_end(c))
 				return fail(c, c->pos, "write '==' for an exact version, or '>=' / '<='");
 			if (peek(c) == ' ' && !at_end(c))
-				return fail(c, c->pos, "space in version constraints: write them as >=1.0,<2.0");
+				return fail_hint(c, c->pos, "space in version constraints: write them as %s",
+				                 without_spaces(c, vstart));
 			return fail(c, c->pos, "expected a version operator (== != < <= > >=), found %s",
 				    shown(c, c->pos, buf));
 		}
 		start = c->pos;
 		c->pos += strlen(op);
-		if (peek(c) == ' ' && !at_end(c))
-			return fail(c, c->pos, "no space between the operator and the version: write %s1.0", op);
+		if (peek(c) == ' ' && !at_end(c)) {
+			/* The operator and the word after the spaces, together. */
+			size_t v = c->pos, e;
+			while (v < c->len && c->line[v] == ' ')
+				v++;
+			for (e = v; e < c->len && !strchr(" ,#", c->line[e]); e++)
+				;
+			return fail_hint(c, c->pos, "no space between the operator and the version: "
+			                 "write %s", xasprintf("%s%.*s", op, (int)(e - v), c->line + v));
+		}
 		if (c->pos < c->len && c->line[c->pos] && strchr("<>=!", c->line[c->pos]))
 			return fail(c, start, "unknown operator; use one of == != < <= > >=");
 		if (!parse_version(c, &end))
@@ -386,6 +420,8 @@ static bool parse_rule(struct cur *c, struct bindep_rule *r)
 		return true;
 	}
 	if ((peek(c) && strchr("<>=!", peek(c)))) {
+		size_t vstart = c->pos;
+
 		if (!parse_constraints(c, r))
 			return false;
 		if (at_end(c) || comment_here(c))
@@ -397,6 +433,9 @@ static bool parse_rule(struct cur *c, struct bindep_rule *r)
 			if (peek(c) == '[')
 				return fail(c, c->pos, "the selector goes before the version: write '%s [...] %s'",
 					    r->name, c->f->cons[c->rule_cons]);
+			if (peek(c) == ',')
+				return fail_hint(c, c->pos, "space in version constraints: write them as %s",
+				                 without_spaces(c, vstart));
 		}
 		return fail(c, c->pos, "expected ',', a comment or the end of the line, found %s",
 			    shown(c, c->pos, buf));
