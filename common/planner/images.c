@@ -148,13 +148,16 @@ int images_check_names(const struct planner_project *p, struct pbrx_error *e)
 
 /* Warn about extras that look meant for an image but match none:
  * "{name}_X" where X is no script (a typo, or a script since removed).
- * Names compared normalised, as pip compares them. */
+ * Names compared normalised, as pip compares them, the suggestion too
+ * (a dotted or capitalised script name is a typo away from its extra
+ * only once both are normalised); it is given as the extra to write. */
 static void check_extras(const struct planner_project *p, const char *base_extra)
 {
 	char *prefix = pyname_canonical(p->name, strlen(p->name));
 	char *pre = xasprintf("%s-", prefix);
 	const char **cands = xcalloc(p->nscripts + 1, sizeof *cands);
 	char **owned = xcalloc(p->nscripts + 1, sizeof *owned);
+	char **spelt = xcalloc(p->nscripts + 1, sizeof *spelt);
 	struct intern scripts = {0}; /* the scripts' names, normalised */
 	const char *key, *where = p->source[0] == 'w' ? ".wheels.metadata.extras" : ".project.extras";
 	json_t *v;
@@ -162,29 +165,36 @@ static void check_extras(const struct planner_project *p, const char *base_extra
 	for (size_t i = 0; i < p->nscripts; i++) {
 		char *c = pyname_canonical(p->scripts[i].name, strlen(p->scripts[i].name));
 
-		cands[i] = owned[i] = underscored(p->scripts[i].name);
+		spelt[i] = underscored(p->scripts[i].name);
+		cands[i] = owned[i] = c;
 		intern_add(&scripts, c, strlen(c), NULL);
-		free(c);
 	}
 	json_object_foreach(p->extras, key, v) {
 		char *ck = pyname_canonical(key, strlen(key));
 		bool used = (base_extra && strcmp(key, base_extra) == 0) ||
 			    intern_find(&scripts, ck, strlen(ck)) != INTERN_NONE;
 		if (!used && strncmp(ck, pre, strlen(pre)) == 0) {
-			const char *best = similar_best(key, cands, p->nscripts, 2);
+			const char *best = similar_best(ck, cands, p->nscripts, 2);
+			size_t b = 0;
+
+			while (best && cands[b] != best)
+				b++;
 			if (best)
 				msg_warn("<stdin>: %s.%s: no console script of that name; "
-					 "did you mean '%s'?", where, key, best);
+					 "did you mean '%s'?", where, key, spelt[b]);
 			else
 				msg_warn("<stdin>: %s.%s: no console script of that name; "
 					 "no image installs it", where, key);
 		}
 		free(ck);
 	}
-	for (size_t i = 0; i < p->nscripts; i++)
+	for (size_t i = 0; i < p->nscripts; i++) {
 		free(owned[i]);
+		free(spelt[i]);
+	}
 	intern_free(&scripts);
 	free(owned);
+	free(spelt);
 	free(cands);
 	free(prefix);
 	free(pre);
