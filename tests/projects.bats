@@ -106,7 +106,7 @@ image_says() {
 	cp -a "$PBRX_ROOT/examples/pyproject-tool" "$TMP/p"
 	run_split pbrx-build-images --plan-only --base-image "$PBRX_BASE_IMAGE" "$TMP/p"
 	[ "$status" -eq 0 ]
-	grep -q '^image-plan: note: <stdin>: the project has no setup.cfg name: its name, console scripts and extras, and so its images, are known only after the wheel is built' <<<"$err"
+	grep -q '^image-plan: note: <stdin>: pyproject.toml: the project'"'"'s name, console scripts and extras, and so its images, are known only after the wheel is built: pbrx-build-images without --plan-only builds it and plans them (by hand: wheel-build, then image-plan again)$' <<<"$err"
 	[ "$(jq -c '.plan | [.project, .pending, .images]' <<<"$out")" = '[null,["name","scripts","extras"],[]]' ]
 }
 

@@ -329,14 +329,18 @@ static json_t *make_plan(const struct planner_options *o, const struct planner_p
 	json_object_set_new(plan, "extras", planner_project_extras(p));
 
 	if (!p->name) {
-		msg_info("note: <stdin>: the project has no setup.cfg name: its name, console "
-			 "scripts and extras, and so its images, are known only after the wheel is "
-			 "built (wheel-build, then image-plan again)");
+		/* The next step as pbrx-build-images takes it, and by hand. */
+		msg_info("note: <stdin>: %s: the project's name, console scripts and extras, and "
+			 "so its images, are known only after the wheel is built: "
+			 "pbrx-build-images without --plan-only builds it and plans them (by hand: "
+			 "wheel-build, then image-plan again)",
+			 strcmp(p->source, "setup.cfg") ? p->source : "setup.cfg names no project");
 	} else {
 		if (!p->nscripts && json_array_size(p->pending))
 			msg_info("note: <stdin>: setup.cfg declares no console scripts: the images "
-				 "of any the wheel declares are known only after it is built "
-				 "(wheel-build, then image-plan again)");
+				 "of any the wheel declares are known only after it is built: "
+				 "pbrx-build-images without --plan-only builds it and plans them (by "
+				 "hand: wheel-build, then image-plan again)");
 		add_unique(runtime, pkgmgr_dumb_init(pm));
 		if (images_plan(o, pm, p, runtime, labels, images, all_extras, e) < 0)
 			goto fail;
