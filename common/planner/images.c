@@ -155,8 +155,8 @@ static void check_extras(const struct planner_project *p, const char *base_extra
 {
 	char *prefix = pyname_canonical(p->name, strlen(p->name));
 	char *pre = xasprintf("%s-", prefix);
+	/* Each script's name normalised (owned), and as its extra is spelt. */
 	const char **cands = xcalloc(p->nscripts + 1, sizeof *cands);
-	char **owned = xcalloc(p->nscripts + 1, sizeof *owned);
 	char **spelt = xcalloc(p->nscripts + 1, sizeof *spelt);
 	struct intern scripts = {0}; /* the scripts' names, normalised */
 	const char *key, *where = p->source[0] == 'w' ? ".wheels.metadata.extras" : ".project.extras";
@@ -166,7 +166,7 @@ static void check_extras(const struct planner_project *p, const char *base_extra
 		char *c = pyname_canonical(p->scripts[i].name, strlen(p->scripts[i].name));
 
 		spelt[i] = underscored(p->scripts[i].name);
-		cands[i] = owned[i] = c;
+		cands[i] = c;
 		intern_add(&scripts, c, strlen(c), NULL);
 	}
 	json_object_foreach(p->extras, key, v) {
@@ -189,11 +189,10 @@ static void check_extras(const struct planner_project *p, const char *base_extra
 		free(ck);
 	}
 	for (size_t i = 0; i < p->nscripts; i++) {
-		free(owned[i]);
+		free((char *)cands[i]);
 		free(spelt[i]);
 	}
 	intern_free(&scripts);
-	free(owned);
 	free(spelt);
 	free(cands);
 	free(prefix);
