@@ -74,3 +74,17 @@ void strv_free(struct strv *s)
 	free(s->v);
 	*s = (struct strv){0};
 }
+
+const char *buf_last_line(const struct buf *b, size_t *len)
+{
+	size_t end = b->len, start;
+
+	while (end && (b->p[end - 1] == '\n' || b->p[end - 1] == '\r'))
+		end--;
+	if (!end)
+		return NULL;
+	for (start = end; start && b->p[start - 1] != '\n'; start--)
+		;
+	*len = end - start;
+	return b->p + start;
+}

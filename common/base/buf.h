@@ -20,6 +20,10 @@ void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf,
 /* The contents, now the caller's (free); b is empty again.  Never NULL. */
 char *buf_take(struct buf *b);
 void buf_free(struct buf *b);
+/* The last line of b that holds more than its line end ("\n", "\r\n"):
+ * its start (borrowed), *len its length without the line end; NULL when
+ * there is none.  What a program's output says last, for a message. */
+const char *buf_last_line(const struct buf *b, size_t *len);
 
 /* A NULL-terminated vector of malloc'd strings that it owns: v is
  * usable as an argv.  Zero-initialise; strv_free releases. */

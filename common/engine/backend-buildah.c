@@ -181,22 +181,20 @@ static int call_run(struct engine *e, struct call *c)
  * else its last line.  Malloc'd. */
 static char *buildah_message(const struct call *c, int status)
 {
-	const char *s = c->err.p ? c->err.p : "", *best = NULL, *last = NULL;
+	const char *s = c->err.p ? c->err.p : "", *best = NULL;
+	size_t n;
 
 	for (const char *p = s; *p;) {
-		size_t n = strcspn(p, "\n");
-		if (n) {
-			last = p;
-			if (!strncmp(p, "Error: ", 7))
-				best = p + 7;
-		}
+		n = strcspn(p, "\n");
+		if (n && !strncmp(p, "Error: ", 7))
+			best = p + 7;
 		p += n + (p[n] == '\n');
 	}
-	if (!best)
-		best = last;
-	if (!best)
-		return xasprintf("exit status %d", status);
-	return xstrndup(best, strcspn(best, "\n"));
+	if (best)
+		return xstrndup(best, strcspn(best, "\n"));
+	if ((best = buf_last_line(&c->err, &n)))
+		return xstrndup(best, n);
+	return xasprintf("exit status %d", status);
 }
 
 /* Run c and check it: 0, or -1 with e's error "what (obj): message";

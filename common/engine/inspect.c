@@ -195,16 +195,11 @@ static int run_probe(struct engine *e, const char *image, const char *id, json_t
 	if (code != 0) {
 		/* The last line says why (no python3, a Python pip can't serve);
 		 * an engine that could not start the program says it on stdout. */
-		const struct buf *b = o.err.len ? &o.err : &o.out;
-		size_t n = b->len;
-		const char *last;
+		size_t n = 0;
+		const char *last = buf_last_line(o.err.len ? &o.err : &o.out, &n);
 
-		while (n && strchr("\r\n", b->p[n - 1]))
-			n--;
-		last = n ? memrchr(b->p, '\n', n) : NULL;
-		last = last ? last + 1 : b->p;
-		*why = xasprintf("python3 -c PROBE: exit status %d%s%.*s", code, n ? ": " : "",
-		                 (int)(n - (size_t)(last - b->p)), n ? last : "");
+		*why = xasprintf("python3 -c PROBE: exit status %d%s%.*s", code, last ? ": " : "",
+		                 (int)n, last ? last : "");
 		goto out;
 	}
 	*scheme = json_loadb(o.out.p ? o.out.p : "", o.out.len, JSON_REJECT_DUPLICATES, &jerr);
