@@ -2,13 +2,13 @@
 #include "engine/inspect.h"
 
 #include <errno.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/cachedir.h"
 #include "base/error.h"
 #include "base/msg.h"
 #include "base/xalloc.h"
@@ -26,19 +26,15 @@
  * again. */
 static char *cache_path(const char *kind, const char *id)
 {
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 	const char *hex = strncmp(id, "sha256:", 7) == 0 ? id + 7 : id;
-	struct passwd *pw;
+	char *dir, *path;
 
-	if (strspn(hex, "0123456789abcdef") != strlen(hex) || strlen(hex) != 64)
+	if (strspn(hex, "0123456789abcdef") != strlen(hex) || strlen(hex) != 64 ||
+	    !(dir = cachedir(kind, false)))
 		return NULL;
-	if (xdg && xdg[0] == '/')
-		return xasprintf("%s/pbrx/%s/%s.json", xdg, kind, hex);
-	if ((!home || home[0] != '/') && (pw = getpwuid(getuid())))
-		home = pw->pw_dir;
-	if (!home || home[0] != '/')
-		return NULL;
-	return xasprintf("%s/.cache/pbrx/%s/%s.json", home, kind, hex);
+	path = xasprintf("%s/%s.json", dir, hex);
+	free(dir);
+	return path;
 }
 
 /* What is cached of kind for image id (new): an object of strings, or
@@ -70,20 +66,6 @@ static json_t *cache_get(const char *kind, const char *id)
 	return v;
 }
 
-/* mkdir -p of path's directory. */
-static int make_dirs(char *path)
-{
-	for (char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-			*p = '/';
-			return -1;
-		}
-		*p = '/';
-	}
-	return 0;
-}
-
 /* Keep fields of kind for image id: written whole under a temporary
  * name, then renamed, so that a reader never sees half a file. */
 static void cache_put(const char *kind, const char *id, const json_t *fields)
@@ -93,7 +75,8 @@ static void cache_put(const char *kind, const char *id, const json_t *fields)
 	if (!path)
 		return;
 	tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
-	if (make_dirs(tmp) < 0 || json_dump_file(fields, tmp, JSON_COMPACT) < 0 ||
+	free(cachedir(kind, true));
+	if (json_dump_file(fields, tmp, JSON_COMPACT) < 0 ||
 	    rename(tmp, path) < 0) {
 		msg_note("cannot keep %s in %s: %s", kind, path, strerror(errno));
 		unlink(tmp);
