@@ -345,7 +345,7 @@ static json_t *member(const json_t *o, const char *key)
 static json_t *e_image_inspect(struct engine *e, const char *name)
 {
 	struct call c = call_new("inspect", name);
-	json_t *j = NULL, *out = NULL, *config, *manifest, *layers, *digests, *l;
+	json_t *j = NULL, *out = NULL, *config, *manifest, *layers, *digests, *l, *oci;
 	json_error_t jerr;
 	const char *id, *digest, *from;
 	json_int_t size = 0;
@@ -391,6 +391,18 @@ static json_t *e_image_inspect(struct engine *e, const char *name)
 	                "Entrypoint", member(config, "Entrypoint"),
 	                "Labels", member(config, "Labels"),
 	                "Size", size);
+	/* What an image written on top of this one needs (image/oci.h). */
+	oci = json_object_get(j, "OCIv1");
+	json_object_set_new(out, "Architecture", member(oci, "architecture"));
+	json_object_set_new(out, "Os", member(oci, "os"));
+	json_object_set_new(out, "RootFS", json_pack("{s:s, s:o}", "Type", "layers", "Layers",
+	                                             member(json_object_get(oci, "rootfs"),
+	                                                    "diff_ids")));
+	json_object_set_new(json_object_get(out, "Config"), "ExposedPorts",
+	                    member(config, "ExposedPorts"));
+	json_object_set_new(json_object_get(out, "Config"), "Volumes", member(config, "Volumes"));
+	json_object_set_new(json_object_get(out, "Config"), "StopSignal",
+	                    member(config, "StopSignal"));
 out:
 	json_decref(j);
 	call_free(&c);

@@ -16,9 +16,11 @@
 #include "doc/doc.h"
 #include "doc/plan.h"
 #include "engine/engine.h"
+#include "image/oci.h"
 #include "exec/assemble.h"
 #include "exec/dockerfile.h"
 #include "exec/libcheck.h"
+#include "exec/pylayers.h"
 #include "exec/reaper.h"
 #include "exec/rollback.h"
 #include "exec/steps.h"
@@ -29,6 +31,7 @@ struct assemble {
 	struct assemble_image *imgs;
 	size_t n;
 	char *suffix;                 /* of every tmp_ref */
+	const json_t *doc;            /* the document (borrowed) */
 	const json_t *wheels;         /* .wheels; NULL before wheel-build */
 	const char *wheelhouse;       /* .wheels.wheelhouse */
 	/* .wheels.metadata.extensions and .plan.package_manager, for
@@ -36,6 +39,9 @@ struct assemble {
 	const json_t *extensions;
 	const char *package_manager;
 	char *cache_repo;             /* the project's name, normalised */
+	struct pylayers pl;           /* what the Python layers share; read
+	                               * when an image has some */
+	bool python;                  /* some image has "python_layers" */
 };
 
 /* The image the plan names as from, or the temporary tag of an earlier
@@ -223,6 +229,165 @@ static int build_container(const struct assemble *a, struct engine *e, struct as
 	return img->id ? 0 : -1;
 }
 
+/* ---- images whose Python layers pbrx writes ---------------------------- */
+
+/* Copy key of from to to when it says something. */
+static void copy_set(json_t *to, const json_t *from, const char *key)
+{
+	json_t *v = json_object_get(from, key);
+
+	if (v && !json_is_null(v) && !(json_is_string(v) && !*json_string_value(v)) &&
+	    !(json_is_array(v) && !json_array_size(v)) && !(json_is_object(v) && !json_object_size(v)))
+		json_object_set(to, key, v);
+}
+
+/* The image config of img over from (its Docker-API "Config"), as the
+ * commit of a container would make it (commit_changes()): from's user,
+ * environment, directory, ports, volumes and stop signal; the plan's
+ * entrypoint (which drops from's cmd, as Dockerfile's ENTRYPOINT does)
+ * and cmd where it has them, else from's; from's labels and the plan's
+ * over them.  New. */
+static json_t *image_config(const struct assemble_image *img, const json_t *from_config)
+{
+	static const char *const kept[] = {"User", "Env", "WorkingDir", "ExposedPorts",
+	                                   "Volumes", "StopSignal"};
+	json_t *plan = json_object_get(img->plan, "config"), *config = json_object();
+	json_t *ep = json_object_get(plan, "entrypoint"), *cmd = json_object_get(plan, "cmd");
+	json_t *labels = json_object();
+
+	for (size_t i = 0; i < sizeof kept / sizeof *kept; i++)
+		copy_set(config, from_config, kept[i]);
+	if (json_is_array(ep)) {
+		if (json_array_size(ep))
+			json_object_set(config, "Entrypoint", ep);
+		if (json_is_array(cmd) && json_array_size(cmd))
+			json_object_set(config, "Cmd", cmd);
+	} else {
+		copy_set(config, from_config, "Entrypoint");
+		if (json_is_array(cmd) && json_array_size(cmd))
+			json_object_set(config, "Cmd", cmd);
+		else
+			copy_set(config, from_config, "Cmd");
+	}
+	if (json_is_object(json_object_get(from_config, "Labels")))
+		json_object_update(labels, json_object_get(from_config, "Labels"));
+	json_object_update(labels, json_object_get(plan, "labels"));
+	if (json_object_size(labels))
+		json_object_set(config, "Labels", labels);
+	json_decref(labels);
+	return config;
+}
+
+/* The libraries check (libcheck_run()) of image id, in a container of
+ * its own: the image was written, not run. */
+static int check_written(const struct assemble *a, struct engine *e,
+                         const struct assemble_image *img, const char *id,
+                         struct pbrx_error *err)
+{
+	static char *const keep_alive[] = ENGINE_KEEP_ALIVE;
+	char *const cmd[] = {"image-assemble", NULL};
+	const char *cid;
+	char *made;
+	int rc;
+
+	cleanup_lock();
+	made = engine_container_create(e, &(struct engine_container_spec){
+		.name = "pbrx-check", .image = id, .entrypoint = keep_alive, .cmd = cmd,
+		.user = "0", .network_mode = "none", .tmpfs_tmp = true,
+	});
+	if (!made) {
+		cleanup_hold();
+		return error_set(err, EXIT_FAIL, "%s: %s", img->name, engine_error(e));
+	}
+	cid = rollback_add_container(made);
+	free(made);
+	cleanup_unlock();
+	if (engine_container_start(e, cid) < 0) {
+		cleanup_hold();
+		return error_set(err, EXIT_FAIL, "%s: %s", img->name, engine_error(e));
+	}
+	if ((rc = libcheck_run(e, cid, a->extensions, a->package_manager, img->name, err)) < 0)
+		return -1;
+	cleanup_lock();
+	rc = reaper_add(e, cid, err);
+	if (rc < 0)
+		cleanup_hold();
+	else
+		cleanup_unlock();
+	return rc;
+}
+
+/* Build img from from: its cached layers (the packages), then its
+ * Python layers, written here (exec/pylayers.h), and the image of them
+ * loaded into the engine as img->tmp_ref. */
+static int build_python(const struct assemble *a, struct engine *e, struct assemble_image *img,
+                        const char *from, struct pbrx_error *err)
+{
+	const json_t *specs = json_object_get(img->plan, "python_layers"), *spec;
+	size_t n = json_array_size(specs), next, i;
+	struct oci_layer *layers = xcalloc(n + 1, sizeof *layers);
+	json_t *from_img = NULL, *top_img = NULL, *config = NULL;
+	struct oci_image *oci = NULL;
+	struct command c;
+	char *top = NULL;
+	int rc = -1;
+
+	if (!(from_img = inspect_from(e, img, from, err)))
+		goto out;
+	c = command_of(img, json_object_get(from_img, "Config"));
+	if (!(top = cached_layers(a, e, img, from, c, false, &next, err)))
+		goto out;
+	if (!(top_img = inspect_from(e, img, top, err)))
+		goto out;
+	json_array_foreach(specs, i, spec) {
+		bool reused;
+
+		if (pylayers_layer(&a->pl, spec, img->name, &layers[i], &reused, err) < 0)
+			goto out;
+		msg_info("%s: %s: %s %.19s (%.1f MB)", img->name,
+		         json_string_value(json_object_get(spec, "name")),
+		         reused ? "cached" : "wrote", layers[i].res.diff_id,
+		         (double)layers[i].res.size / 1e6);
+	}
+	config = image_config(img, json_object_get(top_img, "Config"));
+	oci = oci_image_new(&(struct oci_image_spec){
+		.architecture = json_string_value(json_object_get(top_img, "Architecture")) ?: "amd64",
+		.os = json_string_value(json_object_get(top_img, "Os")),
+		.epoch = a->pl.epoch,
+		.config = config,
+		.base_diff_ids = json_object_get(json_object_get(top_img, "RootFS"), "Layers"),
+		.layers = layers,
+		.nlayers = n,
+	}, err);
+	if (!oci)
+		goto out;
+	cleanup_lock();
+	img->id = engine_image_load(e, oci, img->tmp_ref, true);
+	if (!img->id) {
+		cleanup_hold();
+		error_set(err, EXIT_FAIL, "%s: %s", img->name, engine_error(e));
+		goto out;
+	}
+	rollback_add_image(img->tmp_ref);
+	cleanup_unlock();
+	if (strcmp(img->kind, "base") == 0 && json_array_size(a->extensions) &&
+	    check_written(a, e, img, img->id, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0 && !err->msg)
+		error_set(err, EXIT_FAIL, "%s: failed", img->name);
+	oci_image_free(oci);
+	for (i = 0; i < n; i++)
+		free((char *)layers[i].tar_path);
+	free(layers);
+	json_decref(config);
+	json_decref(top_img);
+	json_decref(from_img);
+	free(top);
+	return rc;
+}
+
 /* --prepare: the cached layers of every image that starts from outside
  * the plan, as far as they need no wheels (the distribution packages),
  * so that they are built while wheel-build runs. */
@@ -268,7 +433,9 @@ static int build_one(const struct assemble *a, struct engine *e, size_t i, struc
 			return -1;
 	} else {
 		msg_info("%s: from %s", img->name, img->from);
-		if (build_container(a, e, img, resolve_from(a->imgs, i), err) < 0)
+		if (json_is_array(json_object_get(img->plan, "python_layers"))
+		        ? build_python(a, e, img, resolve_from(a->imgs, i), err) < 0
+		        : build_container(a, e, img, resolve_from(a->imgs, i), err) < 0)
 			return -1;
 	}
 	msg_note("%s: built %s", img->name, img->id);
@@ -517,6 +684,21 @@ static int load_image(struct assemble_image *img, const json_t *v, bool *wheelho
 	json_array_foreach(json_object_get(v, "steps"), k, step)
 		*deps |= !strcmp(json_string_value(json_object_get(step, "layer")) ?: "",
 		                 "dependencies");
+	if (json_object_get(v, "python_layers")) {
+		if (!doc_need(v, img->path, "python_layers", JSON_ARRAY, e))
+			return -1;
+		/* They go on top of the cached layers: a step with no layer
+		 * would have to run between. */
+		json_array_foreach(json_object_get(v, "steps"), k, step)
+			if (!json_object_get(step, "layer")) {
+				char *at = xasprintf("%s.steps[%zu]", img->path, k);
+
+				doc_error(e, at, "an image with python_layers may only have steps "
+				          "that make a cached layer (\"layer\")");
+				free(at);
+				return -1;
+			}
+	}
 	return 0;
 }
 
@@ -573,6 +755,15 @@ static int load_images(struct assemble *a, const json_t *plan, struct pbrx_error
 			                 "run wheel-build first", img->path);
 		if (deps && check_wheel_files(a->wheels, e) < 0)
 			return -1;
+		if (json_object_get(v, "python_layers")) {
+			/* The run's shared part is read with the first image. */
+			if (!a->python && pylayers_read(&a->pl, a->doc, a->o.no_cache, e) < 0)
+				return -1;
+			a->python = true;
+			if (pylayers_check(&a->pl, json_object_get(v, "python_layers"), img->path,
+			                   e) < 0)
+				return -1;
+		}
 	}
 	return 0;
 }
@@ -587,6 +778,7 @@ struct assemble *assemble_read(const json_t *doc, const struct assemble_opts *o,
 	const char *project;
 
 	a->o = *o;
+	a->doc = doc;
 	a->wheels = doc_want(doc, "", "wheels", JSON_OBJECT, e);
 	/* A temporary wheelhouse is not removed here: whoever ends the
 	 * pipeline does (wheel-build(1)). */
@@ -649,5 +841,6 @@ void assemble_free(struct assemble *a)
 	free(a->imgs);
 	free(a->suffix);
 	free(a->cache_repo);
+	pylayers_free(&a->pl);
 	free(a);
 }

@@ -390,6 +390,9 @@ static int script_image(struct ctx *c, const struct planner_script *s, const cha
 			add_new(c->all_extras, &c->in_all, json_string_value(v));
 		if (json_array_size(ex) && c->base_ex && (v = python_layers(c, c->base_ex, ex))) {
 			json_object_set_new(img, "python_layers", v);
+		} else if (!json_array_size(ex) && c->base_ex) {
+			/* Written as well: only a config over the base's layers. */
+			json_object_set_new(img, "python_layers", json_array());
 		} else if (json_array_size(ex)) {
 			tmp = steps_with_extras(c->p->name, ex);
 			steps_add(steps, "install", steps_pip_install(tmp));
