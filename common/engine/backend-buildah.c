@@ -398,6 +398,8 @@ static json_t *e_image_inspect(struct engine *e, const char *name)
 	json_object_set_new(out, "RootFS", json_pack("{s:s, s:o}", "Type", "layers", "Layers",
 	                                             member(json_object_get(oci, "rootfs"),
 	                                                    "diff_ids")));
+	if (json_is_array(json_object_get(oci, "history")))
+		json_object_set_new(out, "History", member(oci, "history"));
 	json_object_set_new(json_object_get(out, "Config"), "ExposedPorts",
 	                    member(config, "ExposedPorts"));
 	json_object_set_new(json_object_get(out, "Config"), "Volumes", member(config, "Volumes"));

@@ -88,6 +88,9 @@ json_t *docker_version(struct docker *d);
 /* GET /images/{name}/json.  New reference; NULL on failure, with
  * docker_status() 404 when there is no such image. */
 json_t *docker_image_inspect(struct docker *d, const char *name);
+/* GET /images/{name}/history: the image's history, newest first
+ * (Created, CreatedBy, Comment, Size per entry).  New, or NULL. */
+json_t *docker_image_history(struct docker *d, const char *name);
 /* POST /images/create?fromImage=...: pull name, progress on stderr (none
  * when quiet).  Fails on errors reported inside the stream too. */
 int docker_image_pull(struct docker *d, const char *name, bool quiet);

@@ -243,39 +243,41 @@ static void copy_set(json_t *to, const json_t *from, const char *key)
 
 /* The image config of img over from (its Docker-API "Config"), as the
  * commit of a container would make it (commit_changes()): from's user,
- * environment, directory, ports, volumes and stop signal; the plan's
- * entrypoint (which drops from's cmd, as Dockerfile's ENTRYPOINT does)
- * and cmd where it has them, else from's; from's labels and the plan's
- * over them.  New. */
-static json_t *image_config(const struct assemble_image *img, const json_t *from_config)
+ * environment, directory, ports, volumes and stop signal; what it runs
+ * as command_of() says; from's labels with the plan's over them.  New. */
+static json_t *image_config(const struct assemble_image *img, const json_t *from_config,
+                            struct command c)
 {
 	static const char *const kept[] = {"User", "Env", "WorkingDir", "ExposedPorts",
 	                                   "Volumes", "StopSignal"};
-	json_t *plan = json_object_get(img->plan, "config"), *config = json_object();
-	json_t *ep = json_object_get(plan, "entrypoint"), *cmd = json_object_get(plan, "cmd");
-	json_t *labels = json_object();
+	json_t *config = json_object(), *labels = json_object();
 
 	for (size_t i = 0; i < sizeof kept / sizeof *kept; i++)
 		copy_set(config, from_config, kept[i]);
-	if (json_is_array(ep)) {
-		if (json_array_size(ep))
-			json_object_set(config, "Entrypoint", ep);
-		if (json_is_array(cmd) && json_array_size(cmd))
-			json_object_set(config, "Cmd", cmd);
-	} else {
-		copy_set(config, from_config, "Entrypoint");
-		if (json_is_array(cmd) && json_array_size(cmd))
-			json_object_set(config, "Cmd", cmd);
-		else
-			copy_set(config, from_config, "Cmd");
-	}
+	if (c.entrypoint)
+		json_object_set(config, "Entrypoint", (json_t *)c.entrypoint);
+	if (c.cmd)
+		json_object_set(config, "Cmd", (json_t *)c.cmd);
 	if (json_is_object(json_object_get(from_config, "Labels")))
 		json_object_update(labels, json_object_get(from_config, "Labels"));
-	json_object_update(labels, json_object_get(plan, "labels"));
+	json_object_update(labels, json_object_get(json_object_get(img->plan, "config"), "labels"));
 	if (json_object_size(labels))
 		json_object_set(config, "Labels", labels);
 	json_decref(labels);
 	return config;
+}
+
+/* A history entry's created_by for python layer spec: what it installs. */
+static char *layer_created_by(const json_t *spec)
+{
+	struct buf b = {0};
+	size_t i;
+	json_t *w;
+
+	buf_addf(&b, "pbrx: %s:", json_string_value(json_object_get(spec, "name")));
+	json_array_foreach(json_object_get(spec, "wheels"), i, w)
+		buf_addf(&b, " %s", json_string_value(json_object_get(w, "file")));
+	return buf_take(&b);
 }
 
 /* The libraries check (libcheck_run()) of image id, in a container of
@@ -326,7 +328,7 @@ static int build_python(const struct assemble *a, struct engine *e, struct assem
 	const json_t *specs = json_object_get(img->plan, "python_layers"), *spec;
 	size_t n = json_array_size(specs), next, i;
 	struct oci_layer *layers = xcalloc(n + 1, sizeof *layers);
-	json_t *from_img = NULL, *top_img = NULL, *config = NULL;
+	json_t *from_img = NULL, *top_img = NULL, *config = NULL, *history;
 	struct oci_image *oci = NULL;
 	struct command c;
 	char *top = NULL;
@@ -348,14 +350,26 @@ static int build_python(const struct assemble *a, struct engine *e, struct assem
 		         json_string_value(json_object_get(spec, "name")),
 		         reused ? "cached" : "wrote", layers[i].res.diff_id,
 		         (double)layers[i].res.size / 1e6);
+		if (!img->written)
+			img->written = json_array();
+		json_array_append_new(img->written, json_pack("{s:O, s:s, s:I, s:b}", "name",
+			json_object_get(spec, "name"), "diff_id", layers[i].res.diff_id,
+			"size", (json_int_t)layers[i].res.size, "reused", reused));
 	}
-	config = image_config(img, json_object_get(top_img, "Config"));
+	config = image_config(img, json_object_get(top_img, "Config"), c);
+	/* The history goes on from the one below, when the engine told it
+	 * (a history must name every layer, or none). */
+	history = json_object_get(top_img, "History");
+	for (i = 0; history && i < n; i++)
+		layers[i].created_by = layer_created_by(json_array_get(specs, i));
 	oci = oci_image_new(&(struct oci_image_spec){
 		.architecture = json_string_value(json_object_get(top_img, "Architecture")) ?: "amd64",
 		.os = json_string_value(json_object_get(top_img, "Os")),
 		.epoch = a->pl.epoch,
 		.config = config,
 		.base_diff_ids = json_object_get(json_object_get(top_img, "RootFS"), "Layers"),
+		.base_history = history,
+		.config_created_by = history ? "pbrx: config" : NULL,
 		.layers = layers,
 		.nlayers = n,
 	}, err);
@@ -378,8 +392,10 @@ out:
 	if (rc < 0 && !err->msg)
 		error_set(err, EXIT_FAIL, "%s: failed", img->name);
 	oci_image_free(oci);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		free((char *)layers[i].tar_path);
+		free((char *)layers[i].created_by);
+	}
 	free(layers);
 	json_decref(config);
 	json_decref(top_img);
@@ -566,6 +582,26 @@ static int tag_all(const struct assemble *a, struct engine *e, struct pbrx_error
 	return 0;
 }
 
+/* img's layers, bottom first, as the engine lists them (info: its
+ * inspection): each {"diff_id"}, and for those pbrx wrote for it their
+ * "name", "size" (bytes of the tar) and whether the cache had them
+ * ("reused").  New. */
+static json_t *layers_of(const struct assemble_image *img, const json_t *info)
+{
+	json_t *out = json_array(), *d, *w;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(json_object_get(info, "RootFS"), "Layers"), i, d) {
+		json_t *o = json_pack("{s:O}", "diff_id", d);
+
+		json_array_foreach(img->written, k, w)
+			if (json_equal(json_object_get(w, "diff_id"), d))
+				json_object_update_missing(o, w);
+		json_array_append_new(out, o);
+	}
+	return out;
+}
+
 /* The images section: a new reference, or NULL with *err. */
 static json_t *images_section(const struct assemble *a, struct engine *e, struct pbrx_error *err)
 {
@@ -579,9 +615,10 @@ static json_t *images_section(const struct assemble *a, struct engine *e, struct
 			json_decref(arr);
 			return NULL;
 		}
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I}", "name", img->name,
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I, s:o}", "name", img->name,
 		                                     "ref", img->ref, "id", img->id, "size",
-		                                     json_integer_value(json_object_get(info, "Size"))));
+		                                     json_integer_value(json_object_get(info, "Size")),
+		                                     "layers", layers_of(img, info)));
 		json_decref(info);
 	}
 	return arr;
@@ -837,6 +874,7 @@ void assemble_free(struct assemble *a)
 		free(a->imgs[i].path);
 		free(a->imgs[i].tmp_ref);
 		free(a->imgs[i].id);
+		json_decref(a->imgs[i].written);
 	}
 	free(a->imgs);
 	free(a->suffix);

@@ -35,6 +35,7 @@ struct oci_layer {
 	const char *tar_path;  /* the uncompressed tar (required) */
 	const char *gz_path;   /* its gzip blob, the OCI layout's blob; NULL:
 	                        * the layout holds the tar itself */
+	const char *created_by;  /* its history entry's; NULL: the spec's */
 	struct layer_result res;
 };
 
@@ -60,6 +61,8 @@ struct oci_image_spec {
 	const char *created_by;        /* with it, one history entry per new
 	                                * layer; NULL and no base_history: no
 	                                * history at all */
+	const char *config_created_by; /* with it, a last entry with
+	                                * empty_layer: the config's change */
 	const struct oci_layer *layers;  /* the new layers, bottom first */
 	size_t nlayers;
 };
