@@ -346,6 +346,7 @@ static json_t *e_image_inspect(struct engine *e, const char *name)
 {
 	struct call c = call_new("inspect", name);
 	json_t *j = NULL, *out = NULL, *config, *manifest, *layers, *digests, *l, *oci;
+	json_t *sizes = NULL;
 	json_error_t jerr;
 	const char *id, *digest, *from;
 	json_int_t size = 0;
@@ -366,11 +367,25 @@ static json_t *e_image_inspect(struct engine *e, const char *name)
 		goto out;
 	}
 	/* The size of an image is that of its layers; buildah gives it
-	 * only in the manifest. */
+	 * only in the manifest.  Layers stored uncompressed are listed by
+	 * their diff ID and uncompressed size: those sizes are what an
+	 * image written on top lists (image/oci.h), so that its manifest
+	 * gives its size too. */
+	oci = json_object_get(j, "OCIv1");
 	manifest = json_loads(json_string_value(json_object_get(j, "Manifest")) ?: "", 0, &jerr);
 	layers = json_object_get(manifest, "layers");
-	json_array_foreach(layers, i, l)
-		size += json_integer_value(json_object_get(l, "size"));
+	sizes = json_array();
+	json_array_foreach(layers, i, l) {
+		json_int_t n = json_integer_value(json_object_get(l, "size"));
+		const json_t *diff = json_array_get(json_object_get(json_object_get(oci, "rootfs"),
+		                                                    "diff_ids"), i);
+
+		size += n > 0 ? n : 0;
+		if (sizes && n >= 0 && json_equal(json_object_get(l, "digest"), (json_t *)diff))
+			json_array_append_new(sizes, json_integer(n));
+		else
+			json_decref(sizes), sizes = NULL;
+	}
 	json_decref(manifest);
 	digests = json_array();
 	digest = json_string_value(json_object_get(j, "FromImageDigest"));
@@ -392,7 +407,9 @@ static json_t *e_image_inspect(struct engine *e, const char *name)
 	                "Labels", member(config, "Labels"),
 	                "Size", size);
 	/* What an image written on top of this one needs (image/oci.h). */
-	oci = json_object_get(j, "OCIv1");
+	if (sizes && json_array_size(sizes) == json_array_size(json_object_get(
+			json_object_get(oci, "rootfs"), "diff_ids")))
+		json_object_set(out, "LayerSizes", sizes);
 	json_object_set_new(out, "Architecture", member(oci, "architecture"));
 	json_object_set_new(out, "Os", member(oci, "os"));
 	json_object_set_new(out, "RootFS", json_pack("{s:s, s:o}", "Type", "layers", "Layers",
@@ -406,6 +423,7 @@ static json_t *e_image_inspect(struct engine *e, const char *name)
 	json_object_set_new(json_object_get(out, "Config"), "StopSignal",
 	                    member(config, "StopSignal"));
 out:
+	json_decref(sizes);
 	json_decref(j);
 	call_free(&c);
 	return out;

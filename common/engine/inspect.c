@@ -21,7 +21,8 @@
  * cached; running its Python a little more.  An image ID is the hash of
  * the image's content, so what was learnt once for an ID holds for ever:
  * it is kept in $XDG_CACHE_HOME/pbrx/KIND/ID.json (default ~/.cache), one
- * file an image, KIND "os-release" or "python".  The cache is only an
+ * file an image, KIND "os-release" or "scheme" (the scheme with what the
+ * image has along its paths; an older "python" was without).  The cache is only an
  * optimisation: any failure to use it is a note, and the image is asked
  * again. */
 static char *cache_path(const char *kind, const char *id)
@@ -54,7 +55,14 @@ static json_t *cache_get(const char *kind, const char *id)
 		v = NULL;
 	}
 	json_object_foreach(v, key, val) {
-		if (!json_is_string(val)) {
+		const json_t *sub;
+		const char *k;
+
+		/* A member may be an object of strings (the scheme's "base"). */
+		json_object_foreach((json_t *)(json_is_object(val) ? val : NULL), k, sub)
+			if (!json_is_string(sub))
+				val = NULL;
+		if (!json_is_string(val) && !json_is_object(val)) {
 			json_decref(v);
 			v = NULL;
 			break;
@@ -210,7 +218,7 @@ out:
 static json_t *read_python(struct engine *e, const char *image, const char *id,
                            struct pbrx_error *err)
 {
-	json_t *scheme = cache_get("python", id);
+	json_t *scheme = cache_get("scheme", id);
 	char *why;
 
 	if (scheme)
@@ -224,7 +232,7 @@ static json_t *read_python(struct engine *e, const char *image, const char *id,
 	}
 	msg_note("%s: pip installs into %s", image,
 	         json_string_value(json_object_get(scheme, "purelib")));
-	cache_put("python", id, scheme);
+	cache_put("scheme", id, scheme);
 	return scheme;
 }
 

@@ -368,6 +368,7 @@ static int build_python(const struct assemble *a, struct engine *e, struct assem
 		.epoch = a->pl.epoch,
 		.config = config,
 		.base_diff_ids = json_object_get(json_object_get(top_img, "RootFS"), "Layers"),
+		.base_layer_sizes = json_object_get(top_img, "LayerSizes"),
 		.base_history = history,
 		.config_created_by = history ? "pbrx: config" : NULL,
 		.layers = layers,

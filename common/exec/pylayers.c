@@ -138,7 +138,12 @@ static void layer_key(const struct pylayers *pl, const json_t *spec, char key[DI
 	size_t i;
 	json_t *w;
 
-	buf_addf(&b, "pbrx %s python layer\n%s%lld\n", PBRX_VERSION, scheme, pl->epoch);
+	char *base = pl->scheme.base ? json_dumps(pl->scheme.base, JSON_COMPACT | JSON_SORT_KEYS)
+	                             : NULL;
+
+	buf_addf(&b, "pbrx %s python layer\n%s%s\n%lld\n", PBRX_VERSION, scheme, base ? base : "",
+	         pl->epoch);
+	free(base);
 	json_array_foreach(json_object_get(spec, "wheels"), i, w) {
 		const char *file = json_string_value(json_object_get(w, "file"));
 
@@ -171,6 +176,21 @@ static int cached(const char *tar, const char *meta, struct layer_result *res)
 	return rc;
 }
 
+/* install_options.base_lookup over the probe's "base": what the image
+ * has at path, as far as the probe looked. */
+static enum install_base_kind base_lookup(const char *path, char **target, void *arg)
+{
+	const char *k = json_string_value(json_object_get(arg, path));
+
+	if (!k)
+		return INSTALL_BASE_NONE;
+	if (!strncmp(k, "symlink:", 8)) {
+		*target = xstrdup(k + 8);
+		return INSTALL_BASE_SYMLINK;
+	}
+	return strcmp(k, "dir") ? INSTALL_BASE_OTHER : INSTALL_BASE_DIR;
+}
+
 /* Install spec's wheels into a new layer and write it to tar. */
 static int write_layer(const struct pylayers *pl, const json_t *spec, const char *who,
                        const char *tar, struct layer_result *res, struct pbrx_error *e)
@@ -183,7 +203,11 @@ static int write_layer(const struct pylayers *pl, const json_t *spec, const char
 	json_array_foreach(json_object_get(spec, "wheels"), i, w) {
 		const char *file = json_string_value(json_object_get(w, "file"));
 		char *path = xasprintf("%s/%s", pl->wheelhouse, file), *pyc = NULL;
-		struct install_options o = {.requested = json_is_true(json_object_get(w, "requested"))};
+		struct install_options o = {
+			.requested = json_is_true(json_object_get(w, "requested")),
+			.base_lookup = pl->scheme.base ? base_lookup : NULL,
+			.base_arg = pl->scheme.base,
+		};
 		struct stat st;
 
 		if (pl->bytecode) {

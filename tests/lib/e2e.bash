@@ -415,6 +415,25 @@ e2e_test_layers() {
 	! tags | grep -q 'pbrx-cache/yamlcat:dependencies'
 }
 
+e2e_test_reproducible() {
+	# The same commit again with every Python cache dropped: a new
+	# wheelhouse (the project's wheel built again from the source), no
+	# bytecode and no layers kept (an empty XDG_CACHE_HOME).  The cached
+	# packages' image is the same: pbrx does not normalise that layer.
+	local xdg=$TMP/xdg
+	mkdir -p "$xdg"
+	chown --reference="$TMP" "$xdg"
+	run_split as_user env XDG_CACHE_HOME="$xdg" "${BUILD[@]}" --wheelhouse "$TMP/wheels" \
+		--tag again "$PROJ"
+	[ "$status" -eq 0 ]
+	grep -q '^wheel-build: builder: bytecode: ' <<<"$err"
+	grep -q '^image-assemble: yamlcat-base: project: wrote ' <<<"$err"
+	grep -q '^image-assemble: yamlcat-base: dependencies: wrote ' <<<"$err"
+	for name in yamlcat-base yamlcat yamlcat-lint; do
+		[ "$(img "$name:again" -r .Id)" = "$(img "$name:latest" -r .Id)" ]
+	done
+}
+
 # cache_ref LAYER: the one tag of pbrx-cache/yamlcat for that layer.
 cache_ref() {
 	local t
