@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "exec/resolve.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -219,6 +220,112 @@ out:
 	json_decref(report);
 	free(path);
 	return out;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *resolve_key(const struct resolve *rs, size_t i, const char *builder,
+                  const char *wheelhouse, const char *project_wheel, const json_t *md,
+                  struct pbrx_error *e)
+{
+	json_t *decl = json_pack("{s:O?, s:O?, s:O?, s:O?}", "name", json_object_get(md, "name"),
+	                         "version", json_object_get(md, "version"), "extras",
+	                         json_object_get(md, "extras"), "requires_dist",
+	                         json_object_get(md, "requires_dist"));
+	char *text = json_dumps(decl, JSON_COMPACT | JSON_SORT_KEYS), *out = NULL;
+	char key[DIGEST_HEX_LEN];
+	struct strv names = {0};
+	struct buf b = {0};
+	struct dirent *d;
+	DIR *dir = opendir(wheelhouse);
+
+	json_decref(decl);
+	if (!dir) {
+		error_set(e, EXIT_FAIL, "%s: %s", wheelhouse, strerror(errno));
+		free(text);
+		return NULL;
+	}
+	while ((d = readdir(dir))) {
+		size_t n = strlen(d->d_name);
+
+		if (n > 4 && !strcmp(d->d_name + n - 4, ".whl") && strcmp(d->d_name, project_wheel))
+			strv_add(&names, d->d_name);
+	}
+	closedir(dir);
+	if (names.n)
+		qsort(names.v, names.n, sizeof *names.v, cmp_names);
+	buf_addf(&b, "pbrx %s resolve\n%s\n%s\n%s\n%s\n%s\n", PBRX_VERSION, rs->key, builder,
+	         rs->sets.v[i], project_wheel, text);
+	for (size_t k = 0; k < names.n; k++) {
+		char *path = xasprintf("%s/%s", wheelhouse, names.v[k]), *sum = digest_file(path, e);
+
+		free(path);
+		if (!sum)
+			goto out;
+		buf_addf(&b, "%s %s\n", names.v[k], sum);
+		free(sum);
+	}
+	digest_hex(b.p, b.len, key);
+	out = xstrdup(key);
+out:
+	buf_free(&b);
+	strv_free(&names);
+	free(text);
+	return out;
+}
+
+/* Copy file from to to (whole, small): 0, or -1. */
+static int copy_small(const char *from, const char *to)
+{
+	struct pbrx_error e = {0};
+	size_t len;
+	char *data = fs_read(from, &len, &e), *tmp;
+	FILE *f;
+	int rc = -1;
+
+	error_free(&e);
+	if (!data)
+		return -1;
+	tmp = xasprintf("%s.%ld.tmp", to, (long)getpid());
+	if ((f = fopen(tmp, "wb"))) {
+		rc = fwrite(data, 1, len, f) == len ? 0 : -1;
+		if (fclose(f) != 0)
+			rc = -1;
+		if (rc == 0 && rename(tmp, to) < 0)
+			rc = -1;
+		if (rc < 0)
+			unlink(tmp);
+	}
+	free(tmp);
+	free(data);
+	return rc;
+}
+
+int resolve_recall(const struct resolve *rs, size_t i, const char *key)
+{
+	char *kept = xasprintf("%s/resolved/%s.json", rs->root, key);
+	char *to = xasprintf("%s/report-%zu.json", rs->scratch, i);
+	int rc = access(kept, R_OK) == 0 ? copy_small(kept, to) : -1;
+
+	free(kept);
+	free(to);
+	return rc;
+}
+
+void resolve_keep(const struct resolve *rs, size_t i, const char *key)
+{
+	char *dir = xasprintf("%s/resolved", rs->root), *kept = xasprintf("%s/%s.json", dir, key);
+	char *from = xasprintf("%s/report-%zu.json", rs->scratch, i);
+
+	/* Only an optimisation: a failure costs pip's time next build. */
+	if ((mkdir(dir, 0700) == 0 || errno == EEXIST) && copy_small(from, kept) < 0)
+		msg_note("cannot keep %s", kept);
+	free(from);
+	free(kept);
+	free(dir);
 }
 
 /* Each wheel of installs once, in first-use order: a new array of file

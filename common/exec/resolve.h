@@ -56,6 +56,21 @@ void resolve_sets(struct resolve *rs, const json_t *md);
  * wheels in links (the builder's wheelhouse). */
 void resolve_report_argv(const struct resolve *rs, size_t i, const char *wheel,
                          const char *links, struct strv *argv);
+/* pip's answer for install i is known when nothing it depends on
+ * changed since it was asked: the builder (builder: its image's name,
+ * whose cache key covers its packages), the base image and its scheme,
+ * the extras, every wheel in the wheelhouse but the project's (by
+ * content), and what the project's wheel declares (md: its name,
+ * version, extras and Requires-Dist; not its code).  A source change
+ * then asks pip nothing.  resolve_key: that key (malloc'd hex), NULL
+ * with *e when a wheel can't be read; resolve_recall: put the answer
+ * kept under key where report i goes (0), or -1 when none is kept;
+ * resolve_keep: keep report i's answer under key. */
+char *resolve_key(const struct resolve *rs, size_t i, const char *builder,
+                  const char *wheelhouse, const char *project_wheel, const json_t *md,
+                  struct pbrx_error *e);
+int resolve_recall(const struct resolve *rs, size_t i, const char *key);
+void resolve_keep(const struct resolve *rs, size_t i, const char *key);
 /* What report i says pip installs: an array of {"file", "requested"},
  * file a wheel of the host wheelhouse; new, or NULL with *e. */
 json_t *resolve_read(const struct resolve *rs, size_t i, const char *wheelhouse,

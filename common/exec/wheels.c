@@ -59,6 +59,7 @@ struct run {
 	size_t step_base;        /* the plan's index of the first step run now */
 	pid_t child;             /* the process running the steps, not yet reaped */
 	struct resolve rs;       /* what each image installs, and its bytecode */
+	const char *builder;     /* the image the last container starts from */
 };
 
 /* The build remove() cleans up after (base/cleanup.h calls it with no
@@ -212,13 +213,25 @@ static int resolve_steps(struct run *r, struct engine *d, struct capture *out, s
 		return EXIT_FAIL;
 	md = wheelhouse_metadata(&r->wh, pw, false);
 	resolve_sets(&r->rs, md);
-	json_decref(md);
 	wheel = xasprintf("%s/%s", r->target, pw);
 	installs = json_array();
 	for (size_t i = 0; i < r->rs.sets.n && rc == EXIT_OK; i++) {
-		resolve_report_argv(&r->rs, i, wheel, r->target, &argv);
-		rc = run_step(r, d, "resolve", argv.v, NULL, out, no, no, err);
-		strv_free(&argv);
+		char *key = resolve_key(&r->rs, i, r->builder, r->wh.dir, pw, md, err);
+
+		if (!key) {
+			rc = EXIT_FAIL;
+			break;
+		}
+		if (!r->no_cache && resolve_recall(&r->rs, i, key) == 0) {
+			msg_info("builder: resolve: [%s]: cached", r->rs.sets.v[i]);
+		} else {
+			resolve_report_argv(&r->rs, i, wheel, r->target, &argv);
+			rc = run_step(r, d, "resolve", argv.v, NULL, out, no, no, err);
+			strv_free(&argv);
+			if (rc == EXIT_OK)
+				resolve_keep(&r->rs, i, key);
+		}
+		free(key);
 		if (rc == EXIT_OK && !(list = resolve_read(&r->rs, i, r->wh.dir, err)))
 			rc = EXIT_FAIL;
 		if (rc == EXIT_OK)
@@ -238,6 +251,7 @@ static int resolve_steps(struct run *r, struct engine *d, struct capture *out, s
 	}
 	strv_free(&argv);
 	json_decref(installs);
+	json_decref(md);
 	free(wheel);
 	free(pw);
 	return rc;
@@ -564,8 +578,10 @@ static int build(struct run *r, const json_t *builder, const char *engine,
 		.e = r->e, .steps = json_object_get(builder, "steps"), .repo = "builder",
 		.who = "builder", .no_cache = r->no_cache, .build = build_layer, .ctx = &job,
 	}, json_string_value(json_object_get(builder, "from")), &parent, &k, err);
+	r->builder = parent;
 	if (rc == EXIT_OK)
 		rc = in_container(r, parent, r->steps + k, r->nsteps - k, NULL, NULL, err);
+	r->builder = NULL;
 	free(parent);
 	return rc;
 }
