@@ -158,13 +158,24 @@ static char *e_image_load(struct engine *e, const struct oci_image *img, const c
 	struct buf tar = {0};
 	json_t *j = NULL;
 	char *id = NULL;
+	bool podman;
 
-	if (oci_docker_archive(img, repo_tag, NULL, &tar, &err) < 0) {
+	/* Podman's service takes only the new layers in an oci-archive,
+	 * its storage finding the base's by their uncompressed digest, as
+	 * buildah's does (backend-buildah.c); the ref name is then not a
+	 * tag, so the image is tagged after. */
+	podman = docker_is_podman(D(e));
+	if ((podman ? oci_layout_archive(img, NULL, NULL, &tar, &err)
+	            : oci_docker_archive(img, repo_tag, NULL, &tar, &err)) < 0) {
 		engine_fail(e, false, "load (%s): %s", repo_tag ? repo_tag : img->id, err.msg);
 		error_free(&err);
 		goto out;
 	}
 	if (docker_image_load(D(e), tar.p, tar.len, quiet) < 0) {
+		fail(e);
+		goto out;
+	}
+	if (podman && repo_tag && docker_image_tag(D(e), img->id, repo_tag) < 0) {
 		fail(e);
 		goto out;
 	}

@@ -114,8 +114,12 @@ struct docker_push_result {
 int docker_image_push(struct docker *d, const char *name, const char *auth, bool insecure,
                       bool quiet,
                       struct docker_push_result *result);
+/* Is the daemon Podman's Docker-compatible service?  (False when it
+ * can't be asked: the request that follows fails and says why.) */
+bool docker_is_podman(struct docker *d);
 /* POST /images/load of the docker-archive tar (len bytes; see
- * image/oci.h: it may hold only the layers the daemon lacks), progress
+ * image/oci.h: it may hold only the layers the daemon lacks; Podman's
+ * service wants an oci-archive for that), progress
  * on stderr unless quiet.  Fails on errors reported inside the stream
  * too. */
 int docker_image_load(struct docker *d, const void *tar, size_t len, bool quiet);

@@ -433,11 +433,11 @@ int oci_layout_dir(const struct oci_image *img, const char *ref_name, const char
 }
 
 int oci_layout_archive(const struct oci_image *img, const char *ref_name, const char *path,
-                       struct pbrx_error *err)
+                       struct buf *mem, struct pbrx_error *err)
 {
 	struct out o;
 
-	if (out_tar(&o, path, NULL, img->epoch, err) < 0)
+	if (out_tar(&o, path, path ? NULL : mem, img->epoch, err) < 0)
 		return -1;
 	return out_close(&o, layout(&o, img, ref_name, err), err);
 }

@@ -94,8 +94,9 @@ int oci_docker_archive(const struct oci_image *img, const char *repo_tag, const 
  * no name). */
 int oci_layout_dir(const struct oci_image *img, const char *ref_name, const char *dir,
                    struct pbrx_error *err);
-/* The same layout as a tar (an "oci-archive") to the file path. */
+/* The same layout as a tar (an "oci-archive") to the file path or,
+ * when path is NULL, appended to *mem. */
 int oci_layout_archive(const struct oci_image *img, const char *ref_name, const char *path,
-                       struct pbrx_error *err);
+                       struct buf *mem, struct pbrx_error *err);
 
 #endif
