@@ -42,6 +42,10 @@ struct assemble {
 	struct pylayers pl;           /* what the Python layers share; read
 	                               * when an image has some */
 	bool python;                  /* some image has "python_layers" */
+	/* The base image has a python3 (.base.python): cached layers are
+	 * written from their changes at epoch (exec/fsdiff.h). */
+	bool write_layers;
+	long long epoch;
 };
 
 /* The image the plan names as from, or the temporary tag of an earlier
@@ -157,6 +161,7 @@ static struct steps_job job_of(const struct assemble *a, struct engine *e,
 		.wheelhouse = a->wheelhouse, .wheels = a->wheels,
 		.entrypoint = c.entrypoint != NULL, .cmd = c.cmd != NULL, .changes = changes,
 		.check = check_libraries, .ctx = a,
+		.write_layers = a->write_layers, .epoch = a->epoch,
 	};
 }
 
@@ -830,6 +835,11 @@ struct assemble *assemble_read(const json_t *doc, const struct assemble_opts *o,
 	if (project)
 		a->cache_repo = pyname_canonical(project, strlen(project));
 	a->suffix = run_suffix();
+	a->write_layers = json_is_object(json_object_get(json_object_get(doc, "base"), "python"));
+	if (!e->msg && (a->epoch = pylayers_epoch(doc, e)) < 0) {
+		assemble_free(a);
+		return NULL;
+	}
 	if (e->msg || load_images(a, plan, e) < 0) {
 		assemble_free(a);
 		return NULL;

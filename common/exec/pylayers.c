@@ -32,12 +32,25 @@ static long long parse_created(const char *s)
 	return (long long)timegm(&tm);
 }
 
+long long pylayers_epoch(const json_t *doc, struct pbrx_error *e)
+{
+	const char *created = doc_want_string(json_object_get(doc, "project"), ".project",
+	                                      "created", e);
+	long long t = created ? parse_created(created) : 0;
+
+	if (e->msg)
+		return -1;
+	if (t < 0)
+		return doc_error(e, ".project.created", "'%s' is not a time as "
+		                 "YYYY-MM-DDTHH:MM:SSZ", created);
+	return t;
+}
+
 int pylayers_read(struct pylayers *pl, const json_t *doc, bool no_cache, struct pbrx_error *e)
 {
 	const json_t *base = doc_want(doc, "", "base", JSON_OBJECT, e);
 	const json_t *wheels = doc_need(doc, "", "wheels", JSON_OBJECT, e);
 	const json_t *python = base ? json_object_get(base, "python") : NULL;
-	const char *created;
 
 	memset(pl, 0, sizeof *pl);
 	pl->no_cache = no_cache;
@@ -51,7 +64,6 @@ int pylayers_read(struct pylayers *pl, const json_t *doc, bool no_cache, struct 
 	pl->wheelhouse = doc_need_string(wheels, ".wheels", "wheelhouse", e);
 	pl->bytecode = doc_want_string(wheels, ".wheels", "bytecode", e);
 	pl->files = doc_need(wheels, ".wheels", "files", JSON_ARRAY, e);
-	created = doc_want_string(json_object_get(doc, "project"), ".project", "created", e);
 	if (e->msg)
 		return -1;
 	if (pl->wheelhouse[0] != '/')
@@ -59,13 +71,8 @@ int pylayers_read(struct pylayers *pl, const json_t *doc, bool no_cache, struct 
 		                 pl->wheelhouse);
 	if (pl->bytecode && pl->bytecode[0] != '/')
 		return doc_error(e, ".wheels.bytecode", "'%s' is not an absolute path", pl->bytecode);
-	/* The layers' mtimes and the image's date: the project's (its
-	 * commit's, or SOURCE_DATE_EPOCH), never the clock, so the same
-	 * commit gives the same bytes. */
-	pl->epoch = created ? parse_created(created) : 0;
-	if (pl->epoch < 0)
-		return doc_error(e, ".project.created", "'%s' is not a time as "
-		                 "YYYY-MM-DDTHH:MM:SSZ", created);
+	if ((pl->epoch = pylayers_epoch(doc, e)) < 0)
+		return -1;
 	/* Without a cache directory, layers are written for this run only. */
 	if (!(pl->cache = cachedir("layers", true))) {
 		pl->scratch = xasprintf("%s/pbrx-layers-XXXXXX", getenv("TMPDIR") ?: "/tmp");

@@ -37,6 +37,11 @@ struct pylayers {
 	bool no_cache;           /* write every layer again (and keep it) */
 };
 
+/* The time pbrx writes layers at (mtimes, "created"): the project's
+ * (.project.created: its commit's, or SOURCE_DATE_EPOCH), never the
+ * clock, so the same commit gives the same bytes; 0 when the document
+ * has none.  -1 with *e when it is not a time. */
+long long pylayers_epoch(const json_t *doc, struct pbrx_error *e);
 /* Read what doc says the layers need, checked: 0, or -1 with *e (its
  * JSON path). */
 int pylayers_read(struct pylayers *pl, const json_t *doc, bool no_cache, struct pbrx_error *e);

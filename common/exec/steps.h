@@ -46,6 +46,11 @@ struct steps_job {
 	 * held for good.  ctx is its own. */
 	int (*check)(const struct steps_job *j, const char *cid, struct pbrx_error *err);
 	const void *ctx;
+	/* Cached layers are written by pbrx from what their steps changed
+	 * (exec/fsdiff.h), mtimes clamped to epoch, rather than committed:
+	 * for images with a python3 (.base.python). */
+	bool write_layers;
+	long long epoch;
 };
 
 /* A container from image from that runs steps (a JSON array, a run of
