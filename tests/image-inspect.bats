@@ -40,7 +40,10 @@ teardown() {
 	# The key order is part of the contract (pbrx-document(5)).
 	[ "$(jq -c '.base | keys_unsorted' <<<"$out")" = '["image","id","repo_digest","os_release","python","config","swept"]' ]
 	# Where pip installs, as the image's own python3 said (py/scheme.h).
-	[ "$(jq -c .base.python <<<"$out")" = '{"purelib":"/usr/local/lib/python3.11/dist-packages","platlib":"/usr/local/lib/python3.11/dist-packages","headers":"/usr/include/python3.11","scripts":"/usr/local/bin","data":"/usr/local","python":"/usr/bin/python3","version":"3.11","cache_tag":"cpython-311"}' ]
+	# what the image has along those paths: /usr/local/man is a link
+	[ "$(jq -r '.base.python.base["/usr/local/man"]' <<<"$out")" = symlink:share/man ]
+	[ "$(jq -r '.base.python.base["/usr/local/lib/python3.11/dist-packages"]' <<<"$out")" = dir ]
+	[ "$(jq -c '.base.python | del(.base)' <<<"$out")" = '{"purelib":"/usr/local/lib/python3.11/dist-packages","platlib":"/usr/local/lib/python3.11/dist-packages","headers":"/usr/include/python3.11","scripts":"/usr/local/bin","data":"/usr/local","python":"/usr/bin/python3","version":"3.11","cache_tag":"cpython-311"}' ]
 	# Reading the file leaves no container behind.
 	[ "$($DOCKER_CLI ps -aq)" = "" ]
 }

@@ -34,8 +34,11 @@ static long long parse_created(const char *s)
 
 long long pylayers_epoch(const json_t *doc, struct pbrx_error *e)
 {
-	const char *created = doc_want_string(json_object_get(doc, "project"), ".project",
-	                                      "created", e);
+	const json_t *project = json_object_get(doc, "project");
+	/* null: cfg-extras knew no time (no git, no SOURCE_DATE_EPOCH). */
+	const char *created = json_is_null(json_object_get(project, "created"))
+	                              ? NULL
+	                              : doc_want_string(project, ".project", "created", e);
 	long long t = created ? parse_created(created) : 0;
 
 	if (e->msg)

@@ -211,7 +211,12 @@ static int resolve_steps(struct run *r, struct engine *d, struct capture *out, s
 
 	if (!pw)
 		return EXIT_FAIL;
-	md = wheelhouse_metadata(&r->wh, pw, false);
+	/* A wheel that can't be read (wheelhouse_metadata() warns) leaves
+	 * the plan as setup.cfg has it, and the images to pip. */
+	if (!(md = wheelhouse_metadata(&r->wh, pw, false))) {
+		free(pw);
+		return EXIT_OK;
+	}
 	resolve_sets(&r->rs, md);
 	wheel = xasprintf("%s/%s", r->target, pw);
 	installs = json_array();
@@ -593,6 +598,8 @@ static int add_installs(struct run *r, json_t *section, struct pbrx_error *err)
 	const char *pw = json_string_value(json_object_get(section, "project_wheel"));
 	json_t *md = pw ? wheelhouse_metadata(&r->wh, pw, false) : NULL, *found;
 
+	if (!md)
+		return 0;
 	resolve_sets(&r->rs, md);
 	json_decref(md);
 	if (!(found = resolve_section(&r->rs, r->wh.dir, err)))

@@ -210,6 +210,11 @@ e2e_setup_file() {
 	fi
 	export W
 	echo "$W" >"$BATS_FILE_TMPDIR/w"
+	# pbrx's cache of this file's builds (bytecode, pip's answers,
+	# layers): what one test finds is what an earlier one left, never a
+	# run before.
+	mkdir -p "$W/cache"
+	export XDG_CACHE_HOME=$W/cache
 	"$PBRX_ROOT/examples/make-deps-wheelhouse" "$W/deps"
 
 	# The project: a copy of the example in a git work tree (for the
@@ -415,17 +420,30 @@ e2e_test_layers() {
 	! tags | grep -q 'pbrx-cache/yamlcat:dependencies'
 }
 
+# untag REF: the engine forgets the name REF.
+untag() {
+	if [ "$TEST_BACKEND" = docker ]; then
+		"$DOCKER_CLI" rmi "$1" >/dev/null
+	else
+		as_user buildah rmi "$1" >/dev/null
+	fi
+}
+
 e2e_test_reproducible() {
-	# The same commit again with every Python cache dropped: a new
-	# wheelhouse (the project's wheel built again from the source), no
-	# bytecode and no layers kept (an empty XDG_CACHE_HOME).  The cached
-	# packages' image is the same: pbrx does not normalise that layer.
+	# The same commit again with every cache of the final images
+	# dropped: a new wheelhouse (the project's wheel built again from the
+	# source), no bytecode, pip answers or layers kept (an empty
+	# XDG_CACHE_HOME), and the packages' layer installed again (its cache
+	# tag removed; the builder's stays, for time).
 	local xdg=$TMP/xdg
 	mkdir -p "$xdg"
 	chown --reference="$TMP" "$xdg"
+	untag "$(cache_ref packages)"
 	run_split as_user env XDG_CACHE_HOME="$xdg" "${BUILD[@]}" --wheelhouse "$TMP/wheels" \
 		--tag again "$PROJ"
 	[ "$status" -eq 0 ]
+	grep -q '^image-assemble: yamlcat-base: packages: building ' <<<"$err"
+	grep -q '^image-assemble: yamlcat-base: pbrx-cache/yamlcat:packages-[0-9a-f]*: writing the layer of the changes$' <<<"$err"
 	grep -q '^wheel-build: builder: bytecode: ' <<<"$err"
 	grep -q '^image-assemble: yamlcat-base: project: wrote ' <<<"$err"
 	grep -q '^image-assemble: yamlcat-base: dependencies: wrote ' <<<"$err"
