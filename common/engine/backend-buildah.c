@@ -1135,6 +1135,17 @@ out:
  * by skopeo (the same library as buildah pull; it reuses the base's
  * layers by their uncompressed digests), or by buildah pull oci:DIR
  * when skopeo can't be run. */
+/* Does name start with a registry host ("HOST.DOMAIN/", "HOST:PORT/",
+ * "localhost/")? */
+static bool has_registry(const char *name)
+{
+	const char *slash = strchr(name, '/');
+	size_t n = slash ? (size_t)(slash - name) : 0;
+
+	return slash && (memchr(name, '.', n) || memchr(name, ':', n) ||
+	                 (n == 9 && !strncmp(name, "localhost", 9)));
+}
+
 static char *e_image_load(struct engine *e, const struct oci_image *img, const char *repo_tag,
                           bool quiet)
 {
@@ -1162,7 +1173,11 @@ static char *e_image_load(struct engine *e, const struct oci_image *img, const c
 		goto out;
 	}
 	src = xasprintf("oci:%s", dir);
-	dst = xasprintf("containers-storage:%s", repo_tag);
+	/* A name without a registry is buildah's own, "localhost/NAME", as
+	 * its commit and tag make it; containers-storage alone would take
+	 * it for docker.io's. */
+	dst = xasprintf("containers-storage:%s%s", has_registry(repo_tag) ? "" : "localhost/",
+	                repo_tag);
 	strv_add(&c.argv, "skopeo");
 	strv_add(&c.argv, "copy");
 	if (quiet)
