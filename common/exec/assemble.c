@@ -19,6 +19,7 @@
 #include "exec/assemble.h"
 #include "exec/dockerfile.h"
 #include "exec/libcheck.h"
+#include "exec/proxyenv.h"
 #include "exec/reaper.h"
 #include "exec/rollback.h"
 #include "exec/steps.h"
@@ -36,6 +37,8 @@ struct assemble {
 	const json_t *extensions;
 	const char *package_manager;
 	char *cache_repo;             /* the project's name, normalised */
+	struct strv env;              /* the steps' environment: the host's
+	                               * proxy variables (exec/proxyenv.h) */
 };
 
 /* The image the plan names as from, or the temporary tag of an earlier
@@ -148,7 +151,7 @@ static struct steps_job job_of(const struct assemble *a, struct engine *e,
 {
 	return (struct steps_job){
 		.e = e, .who = img->name, .plan = img->plan, .path = img->path,
-		.wheelhouse = a->wheelhouse, .wheels = a->wheels,
+		.wheelhouse = a->wheelhouse, .wheels = a->wheels, .env = a->env.v,
 		.entrypoint = c.entrypoint != NULL, .cmd = c.cmd != NULL, .changes = changes,
 		.check = check_libraries, .ctx = a,
 	};
@@ -600,6 +603,7 @@ struct assemble *assemble_read(const json_t *doc, const struct assemble_opts *o,
 	if (project)
 		a->cache_repo = pyname_canonical(project, strlen(project));
 	a->suffix = run_suffix();
+	proxyenv_add(&a->env);
 	if (e->msg || load_images(a, plan, e) < 0) {
 		assemble_free(a);
 		return NULL;
@@ -649,5 +653,6 @@ void assemble_free(struct assemble *a)
 	free(a->imgs);
 	free(a->suffix);
 	free(a->cache_repo);
+	strv_free(&a->env);
 	free(a);
 }
