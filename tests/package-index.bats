@@ -9,7 +9,7 @@
 # is tagged "index" and says "package index" in its name
 # (make check BATS_FLAGS="--filter-tags '!index'" leaves them out).
 
-# shellcheck disable=SC2154 # out and err are set by run_split
+# shellcheck disable=SC2154,SC2016 # out and err are set by run_split; scripts for the images' sh
 true
 
 load helpers
