@@ -230,7 +230,8 @@ no_pip_files() {
 }
 
 @test "HTTPS_PROXY and http_proxy: pip's index and apt's mirror reached through the host's proxy, by wheel-build and image-assemble; in no image" {
-	pipconf "index-url = $INDEX" "cert = $F/certs/ca.pem"
+	# client-cert too: the committed layers are built again with it set
+	pipconf "index-url = $INDEX" "cert = $F/certs/ca.pem" "client-cert = $F/certs/client.pem"
 	# pip (requests) reads either spelling; apt reads only http_proxy.
 	# --no-cache: the packages layers install again, through the proxy.
 	start=$SECONDS
