@@ -7,8 +7,10 @@
 extern char **environ;
 
 /* The variables curl, apt (its http and https methods), Python's
- * urllib and requests read.  Lower case first: where both are set,
- * each tool picks its own. */
+ * urllib and requests read, in both spellings: apt reads only the lower
+ * case ones, curl ignores upper case HTTP_PROXY, requests takes either.
+ * Passed in the environment's order, so where both are set each tool
+ * picks as it would on the host. */
 static const char *const names[] = {
 	"http_proxy", "https_proxy", "no_proxy", "all_proxy", "ftp_proxy",
 	"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "FTP_PROXY",

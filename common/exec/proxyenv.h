@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* proxyenv: the host's proxy variables, for the steps that reach the
  * network (wheel-build(1), image-assemble(1)).  A host behind a proxy
- * sets HTTP_PROXY, HTTPS_PROXY, NO_PROXY (or their lower case spellings,
- * which curl, apt and pip's requests each prefer for some of them); a
+ * sets HTTP_PROXY, HTTPS_PROXY, NO_PROXY and their lower case spellings
+ * (tools differ in which they read); a
  * container starts with none, so pip and apt-get in it would try to go
  * direct and fail.  The steps run with the host's network (network
  * mode host), so a proxy on the host's loopback is reachable as it is.
