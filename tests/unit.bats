@@ -29,3 +29,9 @@ load helpers
 	echo "$output"
 	[ "$status" = 0 ]
 }
+
+@test "unit: exec/proxyenv: the proxy variables, both spellings, and nothing that looks like one" {
+	run "$(test_program unit/proxyenv)"
+	echo "$output"
+	[ "$status" = 0 ]
+}

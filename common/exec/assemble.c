@@ -21,6 +21,7 @@
 #include "exec/dockerfile.h"
 #include "exec/libcheck.h"
 #include "exec/pylayers.h"
+#include "exec/proxyenv.h"
 #include "exec/reaper.h"
 #include "exec/rollback.h"
 #include "exec/steps.h"
@@ -46,6 +47,8 @@ struct assemble {
 	 * written from their changes at epoch (exec/fsdiff.h). */
 	bool write_layers;
 	long long epoch;
+	struct strv env;              /* the steps' environment: the host's
+	                               * proxy variables (exec/proxyenv.h) */
 };
 
 /* The image the plan names as from, or the temporary tag of an earlier
@@ -158,7 +161,7 @@ static struct steps_job job_of(const struct assemble *a, struct engine *e,
 {
 	return (struct steps_job){
 		.e = e, .who = img->name, .plan = img->plan, .path = img->path,
-		.wheelhouse = a->wheelhouse, .wheels = a->wheels,
+		.wheelhouse = a->wheelhouse, .wheels = a->wheels, .env = a->env.v,
 		.entrypoint = c.entrypoint != NULL, .cmd = c.cmd != NULL, .changes = changes,
 		.check = check_libraries, .ctx = a,
 		.write_layers = a->write_layers, .epoch = a->epoch,
@@ -840,6 +843,7 @@ struct assemble *assemble_read(const json_t *doc, const struct assemble_opts *o,
 		assemble_free(a);
 		return NULL;
 	}
+	proxyenv_add(&a->env);
 	if (e->msg || load_images(a, plan, e) < 0) {
 		assemble_free(a);
 		return NULL;
@@ -891,5 +895,6 @@ void assemble_free(struct assemble *a)
 	free(a->suffix);
 	free(a->cache_repo);
 	pylayers_free(&a->pl);
+	strv_free(&a->env);
 	free(a);
 }

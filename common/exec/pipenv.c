@@ -12,6 +12,7 @@
 #include "base/msg.h"
 #include "base/xalloc.h"
 #include "exec/pipenv.h"
+#include "exec/proxyenv.h"
 #include "py/pipconf.h"
 
 /* Where --find-links directories and a PIP_CONFIG_FILE appear inside the
@@ -194,6 +195,10 @@ int pipenv_collect(struct pipenv *pe, const struct strv *find_links, struct pbrx
 	/* The check would look for an index on every pip run. */
 	if (r == 0 && !version_check)
 		strv_add(&pe->env, "PIP_DISABLE_PIP_VERSION_CHECK=1");
+	/* pip and apt-get reach the index and the mirror through the
+	 * host's proxy, as on the host. */
+	if (r == 0)
+		proxyenv_add(&pe->env);
 	if (r == 0 && links.n) {
 		buf_adds(&joined, "PIP_FIND_LINKS=");
 		for (size_t i = 0; i < links.n; i++)

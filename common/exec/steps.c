@@ -69,7 +69,7 @@ static int run_step(const struct steps_job *j, const char *cid, const json_t *st
 	struct strv argv = {0};
 	struct capture cap = {0};
 	/* Package managers need root, whatever USER the image has. */
-	struct engine_run_spec spec = {.user = "0"};
+	struct engine_run_spec spec = {.user = "0", .env = j->env};
 	char *shown;
 	int code = -1, rc;
 

@@ -35,6 +35,8 @@ struct steps_job {
 	                           * (.wheels.wheelhouse); NULL: none yet */
 	const json_t *wheels;     /* .wheels, for the layers' keys; NULL
 	                           * before wheel-build */
+	char *const *env;         /* every step's environment ("NAME=VALUE",
+	                           * NULL-terminated: exec/proxyenv.h); NULL */
 	/* What the committed image runs, as the changes set it: with an
 	 * entrypoint, the container's is replaced (and the cmd set); with
 	 * only a cmd, the container keeps the image's; with neither, a

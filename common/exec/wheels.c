@@ -492,8 +492,10 @@ static int in_container(struct run *r, const char *image, const struct step *ste
 		 * tests start it): the host's network always reaches the
 		 * mirror and the package index. */
 		.network_mode = "host",
+		/* A committed container runs only the package steps: pip's
+		 * files would leave their mount points in its layer. */
 		.mounts = r->pe.mounts,
-		.nmounts = r->pe.nmounts,
+		.nmounts = commit_ref ? r->pe.nplan : r->pe.nmounts,
 		.tmpfs_tmp = true,
 	});
 	if (!r->container) {
@@ -642,6 +644,7 @@ int wheels_build(json_t *doc, const struct wheels_options *o, struct pbrx_error 
 		if (!pm[i].source)
 			r.target = r.pe.keep.v[r.pe.keep.n - 1];
 	}
+	r.pe.nplan = r.pe.nmounts;
 	if (resolve_open(&r.rs, doc, r.wh.dir, err) < 0)
 		goto fail;
 	if (r.rs.scratch)
