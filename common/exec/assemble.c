@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/cachedir.h"
 #include "base/cleanup.h"
 #include "base/error.h"
+#include "base/fs.h"
 #include "base/msg.h"
 #include "base/xalloc.h"
 #include "doc/doc.h"
@@ -288,42 +290,79 @@ static char *layer_created_by(const json_t *spec)
 	return buf_take(&b);
 }
 
-/* The libraries check (libcheck_run()) of image id, in a container of
- * its own: the image was written, not run. */
+/* Write text to path whole (a temporary name, then renamed); a failure
+ * is only a note: it is a cache. */
+static void keep_text(const char *path, const char *text)
+{
+	char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
+	FILE *f = fopen(tmp, "w");
+	bool ok = f && fputs(text, f) >= 0;
+
+	if (f && fclose(f) != 0)
+		ok = false;
+	if (!ok || rename(tmp, path) < 0) {
+		msg_note("cannot keep %s", path);
+		unlink(tmp);
+	}
+	free(tmp);
+}
+
+/* The libraries check of an image with Python layers over image top
+ * (its packages; inspected: info): the system libraries are top's, so
+ * its list is kept by top's ID in the cache directory "libs" and asked
+ * of a container of top only once. */
 static int check_written(const struct assemble *a, struct engine *e,
-                         const struct assemble_image *img, const char *id,
-                         struct pbrx_error *err)
+                         const struct assemble_image *img, const char *top,
+                         const json_t *info, struct pbrx_error *err)
 {
 	static char *const keep_alive[] = ENGINE_KEEP_ALIVE;
 	char *const cmd[] = {"image-assemble", NULL};
-	const char *cid;
-	char *made;
-	int rc;
+	const char *id = json_string_value(json_object_get(info, "Id")), *cid;
+	char *dir = cachedir("libs", true), *path = NULL, *libs = NULL, *made;
+	struct pbrx_error ignored = {0};
+	int rc = -1;
 
-	cleanup_lock();
-	made = engine_container_create(e, &(struct engine_container_spec){
-		.name = "pbrx-check", .image = id, .entrypoint = keep_alive, .cmd = cmd,
-		.user = "0", .network_mode = "none", .tmpfs_tmp = true,
-	});
-	if (!made) {
-		cleanup_hold();
-		return error_set(err, EXIT_FAIL, "%s: %s", img->name, engine_error(e));
+	if (dir && id && strlen(id) == 71 && !strncmp(id, "sha256:", 7)) {
+		path = xasprintf("%s/%s.txt", dir, id + 7);
+		libs = fs_read(path, NULL, &ignored);
+		error_free(&ignored);
 	}
-	cid = rollback_add_container(made);
-	free(made);
-	cleanup_unlock();
-	if (engine_container_start(e, cid) < 0) {
-		cleanup_hold();
-		return error_set(err, EXIT_FAIL, "%s: %s", img->name, engine_error(e));
-	}
-	if ((rc = libcheck_run(e, cid, a->extensions, a->package_manager, img->name, err)) < 0)
-		return -1;
-	cleanup_lock();
-	rc = reaper_add(e, cid, err);
-	if (rc < 0)
-		cleanup_hold();
-	else
+	if (!libs) {
+		cleanup_lock();
+		made = engine_container_create(e, &(struct engine_container_spec){
+			.name = "pbrx-check", .image = top, .entrypoint = keep_alive, .cmd = cmd,
+			.user = "0", .network_mode = "none", .tmpfs_tmp = true,
+		});
+		if (!made) {
+			cleanup_hold();
+			error_set(err, EXIT_FAIL, "%s: %s", img->name, engine_error(e));
+			goto out;
+		}
+		cid = rollback_add_container(made);
+		free(made);
 		cleanup_unlock();
+		if (engine_container_start(e, cid) < 0) {
+			cleanup_hold();
+			error_set(err, EXIT_FAIL, "%s: %s", img->name, engine_error(e));
+			goto out;
+		}
+		if (!(libs = libcheck_list(e, cid, img->name, err)))
+			goto out;
+		cleanup_lock();
+		if (reaper_add(e, cid, err) < 0) {
+			cleanup_hold();
+			goto out;
+		}
+		cleanup_unlock();
+		if (path)
+			keep_text(path, libs);
+	}
+	libcheck_compare(libs, a->extensions, a->package_manager, img->name);
+	rc = 0;
+out:
+	free(libs);
+	free(path);
+	free(dir);
 	return rc;
 }
 
@@ -394,7 +433,7 @@ static int build_python(const struct assemble *a, struct engine *e, struct assem
 	rollback_add_image(img->tmp_ref);
 	cleanup_unlock();
 	if (strcmp(img->kind, "base") == 0 && json_array_size(a->extensions) &&
-	    check_written(a, e, img, img->id, err) < 0)
+	    check_written(a, e, img, top, top_img, err) < 0)
 		goto out;
 	rc = 0;
 out:
