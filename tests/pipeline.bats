@@ -48,7 +48,7 @@ acme/foo-scheduler:latest " ]
 @test "pipeline: a debian base gets dpkg packages and apt-get steps" {
 	cfg-extras "$PBRX_ROOT/examples/foo" |
 		bindep-filter --os-release "$CORPUS/os-release/debian-12" |
-		image-plan >"$TMP/doc.json"
+		image-plan --base-image debian:12 >"$TMP/doc.json"
 	[ "$(jq -r .plan.package_manager "$TMP/doc.json")" = apt-get ]
 	[ "$(jq -c .bindep.selections.compile.packages "$TMP/doc.json" | jq -r '.[].name')" = libffi-dev ]
 }
@@ -78,6 +78,11 @@ acme/foo-scheduler:latest " ]
 	run_split pbrx-build-images -q --plan-only --engine docker \
 		--os-release "$CORPUS/os-release/debian-12" "$PBRX_ROOT/examples/foo"
 	echo "$err"
+	[ "$status" -eq 0 ]
+	# apt-get steps for the default base image, python:alpine: said
+	[ "$err" = "image-plan: warning: the plan has apt-get steps (the platform from <stdin>: .bindep.platform: debian) for the base image python:alpine, an Alpine image (the default); give --base-image an image of that platform" ]
+	run_split pbrx-build-images -q --plan-only --engine docker --base-image debian:12 \
+		--os-release "$CORPUS/os-release/debian-12" "$PBRX_ROOT/examples/foo"
 	[ "$status" -eq 0 ]
 	[ "$err" = "" ]
 	[ "$(jq -r '.plan.package_manager, .bindep.platform.source, .bindep.platform.id' <<<"$out")" = "apt-get
@@ -111,7 +116,7 @@ platform" ]
 	printf 'python3-dev\ngcc-12\nlibffi8\nlibssl-dev [compile]\nlibpq-devel [platform:rpm]\n' >"$TMP/foo/bindep.txt"
 	cfg-extras "$TMP/foo" |
 		bindep-filter --os-release "$CORPUS/os-release/debian-12" |
-		image-plan >"$TMP/doc.json" 2>"$TMP/err"
+		image-plan --base-image debian:12 >"$TMP/doc.json" 2>"$TMP/err"
 	[ "$(cat "$TMP/err")" = "image-plan: warning: $TMP/foo/bindep.txt:2: gcc-12 goes into every runtime image: mark it [compile] if it is only needed to build
 image-plan: warning: $TMP/foo/bindep.txt:1: python3-dev goes into every runtime image: mark it [compile] if it is only needed to build" ]
 	# still planned as bindep says

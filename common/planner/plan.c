@@ -373,6 +373,20 @@ static bool python_known(const json_t *doc, const char *image)
 	       !strcmp(inspected, image);
 }
 
+/* Say so when the steps are planned for another platform than the base
+ * image's: an Alpine image (the default, python:alpine, included) with
+ * another package manager than apk.  The steps would fail in the
+ * container, and --mirror rewrite the wrong repositories. */
+static void warn_platform_mismatch(const char *image, const char *pm, const struct platform *pl)
+{
+	if (!strstr(image, "alpine") || strcmp(pm, "apk") == 0)
+		return;
+	msg_warn("the plan has %s steps (the platform from %s%s%s) for the base image %s, an "
+		 "Alpine image%s; give --base-image an image of that platform",
+		 pm, pl->from, pl->id ? ": " : "", pl->id ? pl->id : "", image,
+		 strcmp(image, DOC_DEFAULT_BASE_IMAGE) == 0 ? " (the default)" : "");
+}
+
 json_t *planner_plan(const json_t *doc, const struct planner_options *o, struct pbrx_error *e)
 {
 	struct planner_options opts = *o;
@@ -398,8 +412,11 @@ json_t *planner_plan(const json_t *doc, const struct planner_options *o, struct 
 	if (!e->msg && !json_object_get(doc, "plan"))
 		warn_build_only(bindep, selections);
 	if (!e->msg && choose_platform(doc, &opts, &pl, e) == 0 &&
-	    (pm = package_manager(&opts, &pl, e)))
+	    (pm = package_manager(&opts, &pl, e))) {
 		plan = make_plan(&opts, &p, pm, compile, runtime, e);
+		if (plan && !json_object_get(doc, "plan"))
+			warn_platform_mismatch(opts.base_image, pm, &pl);
+	}
 
 	planner_project_free(&p);
 	free(pl.id);
