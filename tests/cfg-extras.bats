@@ -90,3 +90,33 @@ usage: cfg-extras [-h] [--version] [DIR]" ]
 	[ "$rc" = 1 ]
 	[ "$(cat "$TMP/err")" = "cfg-extras: stdout: write error: No space left on device" ]
 }
+
+# The corpus of real setup.cfg files (tests/corpus/setup-cfg, from PyPI
+# sdists, see setup-cfg-SOURCES.tsv) against what Python's configparser
+# and pbr's and setuptools' rules make of them
+# (tests/tools/setup-cfg-reference.py, run once into
+# setup-cfg-expected.json).  Each file is the setup.cfg of a project
+# directory with an empty setup.py, as the sdist had one (some name the
+# project there) and none has a test-requirements.txt.
+@test "cfg-extras: every real setup.cfg of the corpus reads as configparser, pbr and setuptools read it" {
+	local f base got want n=0 bad=0
+	for f in "$PBRX_ROOT"/tests/corpus/setup-cfg/*.cfg; do
+		base=${f##*/}
+		rm -rf "$TMP/p"
+		mkdir "$TMP/p"
+		cp "$f" "$TMP/p/setup.cfg"
+		: >"$TMP/p/setup.py"
+		got=$(cfg-extras "$TMP/p" </dev/null |
+			jq -Sc '.project | {name, version, scripts: [.scripts[].name], extras}') || got="exit $?"
+		want=$(jq -Sc --arg k "$base" '.[$k] | {name, version, scripts, extras}' \
+			"$PBRX_ROOT/tests/corpus/setup-cfg-expected.json")
+		if [ "$got" != "$want" ]; then
+			echo "$base: cfg-extras says $got"
+			echo "$base: the reference  $want"
+			bad=$((bad + 1))
+		fi
+		n=$((n + 1))
+	done
+	[ "$n" -ge 25 ]
+	[ "$bad" = 0 ]
+}
