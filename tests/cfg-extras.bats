@@ -120,3 +120,30 @@ usage: cfg-extras [-h] [--version] [DIR]" ]
 	[ "$n" -ge 25 ]
 	[ "$bad" = 0 ]
 }
+
+# pbr adds the extra "test" (test-requirements.txt) to the wheel of a
+# project with an [extras] section, and leaves an extra without a
+# requirement out: image-plan, comparing setup.cfg with the wheel, has
+# nothing to warn about.
+@test "cfg-extras: pbr's implicit 'test' extra and empty extras draw no warning from image-plan" {
+	mkdir "$TMP/p"
+	printf '[metadata]\nname = tested\n[entry_points]\nconsole_scripts =\n    tested = tested:main\n[extras]\ntested_base = requests\nempty =\n' \
+		>"$TMP/p/setup.cfg"
+	printf 'stestr>=2.0.0\n' >"$TMP/p/test-requirements.txt"
+	# the metadata of the wheel pbr builds from it
+	jq -c '.wheels = {"metadata": {"file": "tested-1.0-py3-none-any.whl", "name": "tested",
+		"version": "1.0", "scripts": [{"name": "tested", "module": "tested",
+		"callable": "main", "extras": []}],
+		"extras": {"tested-base": ["requests ; extra == '"'"'tested-base'"'"'"],
+			   "test": ["stestr>=2.0.0 ; extra == '"'"'test'"'"'"]},
+		"requires_dist": [], "extensions": []}} | del(.project)' \
+		"$BATS_TEST_DIRNAME/fixtures/image-plan/wheel-disagrees/stdin" >"$TMP/rest.json"
+	cfg-extras "$TMP/p" <"$TMP/rest.json" >"$TMP/doc.json"
+	[ "$(jq -c '.project.extras' "$TMP/doc.json")" = '{"tested_base":["requests"],"test":["stestr>=2.0.0"]}' ]
+	run_split image-plan <"$TMP/doc.json"
+	[ "$status" = 0 ]
+	if grep -q 'setup.cfg' <<<"$err"; then
+		echo "$err"
+		false
+	fi
+}
