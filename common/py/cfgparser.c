@@ -12,14 +12,18 @@
  *    "[]";
  *  - configparser keeps empty lines inside a value, and strips Unicode
  *    white space (NBSP, U+3000...), not only ASCII;
- *  - Debian's libinih is built with lines of at most 200 bytes; its
- *    ini_max_line can be raised, but not past a fixed number.
- * Each of these, fixed around inih, would have it read every line twice.
- * Deliberate differences: a NUL byte is an error (configparser reads
- * it; no real setup.cfg has one), and keys that differ only in the case
- * of non-ASCII letters are two keys (str.lower() would make them one).  Files are read as
- * UTF-8 (setuptools and pbr open them so): bytes that are not, and a BOM
- * (a character before the first '['), are errors as they are there. */
+ *  - Debian's libinih holds lines of at most 200 bytes (INI_MAX_LINE)
+ *    and parses the rest of a longer line as a line of its own; its
+ *    build exports ini_max_line and ini_allow_realloc, so this one alone
+ *    could be lifted.
+ * The first three are its grammar, not settings: working around them
+ * would mean parsing every raw line again beside it.
+ * Files are read as UTF-8 (setuptools and pbr open them so): bytes that
+ * are not, and a BOM (a character before the first '['), are errors as
+ * they are there.  Deliberate differences: a NUL byte is an error
+ * (configparser reads it; no real setup.cfg has one), and keys that
+ * differ only in the case of non-ASCII letters are two keys
+ * (str.lower() would make them one). */
 #include "py/cfgparser.h"
 
 #include <ctype.h>
