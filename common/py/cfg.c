@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/error.h"
@@ -341,38 +342,38 @@ static int add_script(struct gather *g, const char *line, int lineno)
 static int read_scripts(struct gather *g, const char *section, bool pbr)
 {
 	const struct cfgparser_section *s = cfgparser_section(g->cp, section);
-	const struct cfgparser_option *o;
+	const struct cfgparser_option *o, *found = NULL;
+	struct items it = {0};
+	char *value;
+	int rc = 0;
 
 	if (!s)
 		return 0;
 	for (size_t i = 0; (o = cfgparser_option_at(g->cp, s, i, pbr)); i++) {
-		/* setuptools 84 keeps [options.entry_points] keys as
-		 * written (Distribution._skip_setupcfg_normalization): only
+		/* pbr: config[section][k.replace('-', '_')], the last of
+		 * "console_scripts" and "console-scripts" wins.  setuptools
+		 * 84 keeps [options.entry_points] keys as written
+		 * (Distribution._skip_setupcfg_normalization): only
 		 * "console_scripts" is the group pip installs scripts of. */
 		char *key = pbr ? pbr_key(o->key) : xstrdup(o->key);
-		struct items it = {0};
-		char *value;
-		int rc = 0;
 
-		if (strcmp(key, "console_scripts") != 0) {
-			free(key);
-			continue;
-		}
+		if (strcmp(key, "console_scripts") == 0)
+			found = o;
 		free(key);
-		if (!(value = cfgparser_get(g->cp, s, o, g->e)))
-			return -1;
-		if (pbr)
-			pbr_split(o, value, &it);
-		else
-			setuptools_split(o, value, ',', &it);
-		for (size_t k = 0; rc == 0 && k < it.text.n; k++)
-			rc = add_script(g, it.text.v[k], it.line[k]);
-		items_free(&it);
-		free(value);
-		if (rc < 0)
-			return -1;
 	}
-	return 0;
+	if (!found)
+		return 0;
+	if (!(value = cfgparser_get(g->cp, s, found, g->e)))
+		return -1;
+	if (pbr)
+		pbr_split(found, value, &it);
+	else
+		setuptools_split(found, value, ',', &it);
+	for (size_t k = 0; rc == 0 && k < it.text.n; k++)
+		rc = add_script(g, it.text.v[k], it.line[k]);
+	items_free(&it);
+	free(value);
+	return rc;
 }
 
 /* pbr's requirement_pattern, "(?P<package>[^:]*):?(?P<env_marker>[^#]*?)
@@ -445,11 +446,15 @@ static int check_requirement(struct gather *g, const char *extra, const char *re
 static void pbr_test_requirements(const char *dir, const char *file, int depth, struct strv *out)
 {
 	char *path = xasprintf("%s/%s", dir, file);
-	FILE *f = fopen(path, "r");
+	struct stat st;
+	FILE *f = NULL;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
 
+	/* Regular files only: "-r /dev/zero" would never end. */
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		f = fopen(path, "r");
 	free(path);
 	if (!f)
 		return;
@@ -458,7 +463,10 @@ static void pbr_test_requirements(const char *dir, const char *file, int depth, 
 		const char *s;
 		size_t sn;
 
+		/* Python's text files: "\r\n" is a line end too */
 		if (n && line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (n && line[n - 1] == '\r')
 			line[--n] = '\0';
 		s = l;
 		sn = (size_t)n;

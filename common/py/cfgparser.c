@@ -523,22 +523,25 @@ int cfgparser_check_all(const struct cfgparser *cp, struct pbrx_error *e)
 
 const struct cfgparser_option *cfgparser_option_at(const struct cfgparser *cp,
 						   const struct cfgparser_section *s, size_t i,
-						   int defaults_first)
+						   int pbr)
 {
-	const struct cfgparser_section *first = defaults_first ? &cp->defaults : s;
-	const struct cfgparser_section *second = defaults_first ? s : &cp->defaults;
+	/* pbr's parser.items(s): DEFAULT's first, keys compared in lower
+	 * case (its optionxform); setuptools' parser.options(s): s's own
+	 * first, keys as written. */
+	const struct cfgparser_section *first = pbr ? &cp->defaults : s;
+	const struct cfgparser_section *second = pbr ? s : &cp->defaults;
 
 	if (i < first->n) {
 		const struct cfgparser_option *o = &first->opt[i];
 		const struct cfgparser_option *over;
 		/* items(): a DEFAULT key keeps its place, with s's value. */
-		if (defaults_first && (over = find_option(s, o->key, false)))
+		if (pbr && (over = find_option(s, o->key, true)))
 			return over;
 		return o;
 	}
 	i -= first->n;
 	for (size_t j = 0; j < second->n; j++)
-		if (!find_option(first, second->opt[j].key, false) && i-- == 0)
+		if (!find_option(first, second->opt[j].key, pbr) && i-- == 0)
 			return &second->opt[j];
 	return NULL;
 }

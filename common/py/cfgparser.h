@@ -66,12 +66,13 @@ int cfgparser_check_all(const struct cfgparser *cp, struct pbrx_error *e);
  * space around it (valid UTF-8). */
 void cfgparser_strip(const char **s, size_t *n);
 
-/* The option of section s at index i of parser.options(s) (setuptools'
- * order: s's own options, then DEFAULT's that s does not override) or,
- * with defaults_first, of parser.items(s) (pbr's: DEFAULT's first, s's
- * own new ones after).  NULL past the end.  Borrowed. */
+/* The option of section s at index i of setuptools' parser.options(s)
+ * (s's own options, then DEFAULT's that s does not override, keys as
+ * written) or, with pbr, of pbr's parser.items(s) (DEFAULT's first,
+ * those s overrides with s's option, then s's others; keys compared in
+ * lower case, pbr's optionxform).  NULL past the end.  Borrowed. */
 const struct cfgparser_option *cfgparser_option_at(const struct cfgparser *cp,
 						   const struct cfgparser_section *s, size_t i,
-						   int defaults_first);
+						   int pbr);
 
 #endif
