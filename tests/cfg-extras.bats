@@ -97,7 +97,8 @@ usage: cfg-extras [-h] [--version] [DIR]" ]
 # (tests/tools/setup-cfg-reference.py, run once into
 # setup-cfg-expected.json).  Each file is the setup.cfg of a project
 # directory with an empty setup.py, as the sdist had one (some name the
-# project there) and none has a test-requirements.txt.
+# project there), and the sdist's test-requirements.txt where it had one
+# (pbr makes it the extra "test" of a project with [extras]).
 @test "cfg-extras: every real setup.cfg of the corpus reads as configparser, pbr and setuptools read it" {
 	local f base got want n=0 bad=0
 	for f in "$PBRX_ROOT"/tests/corpus/setup-cfg/*.cfg; do
@@ -106,6 +107,9 @@ usage: cfg-extras [-h] [--version] [DIR]" ]
 		mkdir "$TMP/p"
 		cp "$f" "$TMP/p/setup.cfg"
 		: >"$TMP/p/setup.py"
+		if [ -f "${f%.cfg}.test-requirements.txt" ]; then
+			cp "${f%.cfg}.test-requirements.txt" "$TMP/p/test-requirements.txt"
+		fi
 		got=$(cfg-extras "$TMP/p" </dev/null |
 			jq -Sc '.project | {name, version, scripts: [.scripts[].name], extras}') || got="exit $?"
 		want=$(jq -Sc --arg k "$base" '.[$k] | {name, version, scripts, extras}' \

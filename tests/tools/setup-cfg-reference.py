@@ -9,13 +9,15 @@ write tests/corpus/setup-cfg-expected.json; the tests compare cfg-extras
 with that file and never run this.
 
 usage: setup-cfg-reference.py FILE...      (JSON on stdout, keyed by file name)
-A corpus file has no project tree around it: test-requirements.txt is
-taken as absent."""
+pbr's extra "test" comes from the sdist's test-requirements.txt, kept
+beside a corpus file NAME.cfg as NAME.test-requirements.txt (beside a
+file named setup.cfg: test-requirements.txt, else tools/test-requires)."""
 import configparser
 import json
 import os
 import re
 import sys
+from urllib.parse import urlparse
 
 
 def split_multiline(value):                      # pbr
@@ -35,6 +37,65 @@ def pbr_requirement(req):
     m = PBR_REQ.match(req)
     pkg, marker = m.group('package').strip(), m.group('env_marker')
     return '%s; %s' % (pkg, marker) if marker else pkg
+
+
+def egg_fragment(match):                         # pbr packaging.egg_fragment
+    return re.sub(
+        r'(?P<PackageName>[\w.-]+)-'
+        r'(?P<GlobalVersion>'
+        r'(?P<VersionTripple>'
+        r'(?P<Major>0|[1-9][0-9]*)\.'
+        r'(?P<Minor>0|[1-9][0-9]*)\.'
+        r'(?P<Patch>0|[1-9][0-9]*)){1}'
+        r'(?P<Tags>(?:\-'
+        r'(?P<Prerelease>(?:(?=[0]{1}[0-9A-Za-z-]{0})(?:[0]{1})|'
+        r'(?=[1-9]{1}[0-9]*[A-Za-z]{0})(?:[0-9]+)|'
+        r'(?=[0-9]*[A-Za-z-]+[0-9A-Za-z-]*)(?:[0-9A-Za-z-]+)){1}'
+        r'(?:\.(?=[0]{1}[0-9A-Za-z-]{0})(?:[0]{1})|'
+        r'\.(?=[1-9]{1}[0-9]*[A-Za-z]{0})(?:[0-9]+)|'
+        r'\.(?=[0-9]*[A-Za-z-]+[0-9A-Za-z-]*)'
+        r'(?:[0-9A-Za-z-]+))*){1}){0,1}(?:\+'
+        r'(?P<Meta>(?:[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))){0,1}))',
+        r'\g<PackageName>>=\g<GlobalVersion>',
+        match.groups()[-1],
+    )
+
+
+def parse_requirements(files, top):              # pbr packaging.parse_requirements
+    existing = [f for f in files if os.path.exists(f)]
+    lines = []
+    for f in existing:
+        with open(f) as fil:
+            lines = fil.read().split('\n')
+        break
+    reqs = []
+    for line in lines:
+        if (not line.strip()) or line.startswith('#'):
+            continue
+        if re.match(r'^\s*(-i|--index-url|--extra-index-url|--find-links).*', line):
+            continue
+        if line.startswith('-r'):
+            reqs += parse_requirements([os.path.join(top, line.partition(' ')[2])], top)
+            continue
+        if re.match(r'\s*-e\s+', line):
+            line = re.match(r'\s*-e\s+(.*)$', line).group(1)
+        egg = urlparse(line)
+        if egg.scheme:
+            line = re.sub(r'egg=([^&]+).*$', egg_fragment, egg.fragment)
+        elif re.match(r'\s*-f\s+', line):
+            line = None
+        if line is not None:
+            reqs.append(re.sub('#.*$', '', line))
+    return reqs
+
+
+def test_requirements(path):
+    """The files pbr reads for the extra "test", for this file."""
+    top = os.path.dirname(path)
+    if os.path.basename(path) == 'setup.cfg':
+        return [os.path.join(top, 'test-requirements.txt'),
+                os.path.join(top, 'tools', 'test-requires')], top
+    return [path[:-len('.cfg')] + '.test-requirements.txt'], top
 
 
 def read(path):
@@ -70,7 +131,7 @@ def read(path):
     if 'extras' in cfg:
         ex = dict(cfg['extras'])
         if 'test' not in ex:
-            ex['test'] = ''               # no test-requirements.txt here
+            ex['test'] = '\n'.join(parse_requirements(*test_requirements(path))).replace(';', ':')
         for k, v in ex.items():
             reqs = [pbr_requirement(r) for r in split_multiline(v)]
             if reqs:                       # pbr leaves an empty extra out
