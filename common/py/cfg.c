@@ -440,6 +440,24 @@ static int check_requirement(struct gather *g, const char *extra, const char *re
 	return 0;
 }
 
+/* Does urllib.parse.urlsplit(s) find a scheme: a letter, then letters,
+ * digits, '+', '-' or '.' up to the first ':'? */
+static bool url_scheme(const char *s)
+{
+	const char *colon;
+
+	while (*s && (unsigned char)*s <= ' ')
+		s++;
+	colon = strchr(s, ':');
+	if (!colon || colon == s || !isascii((unsigned char)*s) || !isalpha((unsigned char)*s))
+		return false;
+	for (const char *p = s; p < colon; p++)
+		if (!isascii((unsigned char)*p) ||
+		    !(isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.'))
+			return false;
+	return true;
+}
+
 /* pbr's packaging.parse_requirements of test-requirements.txt (else
  * tools/test-requires, the first that exists), the lines that give a
  * requirement appended to out: what pbr puts in the extra "test". */
@@ -483,20 +501,24 @@ static void pbr_test_requirements(const char *dir, const char *file, int depth, 
 				pbr_test_requirements(dir, sp + 1, depth + 1, out);
 			continue;
 		}
-		if (l[0] == '-' && l[1] == 'f' && (l[2] == ' ' || l[2] == '\t'))
-			continue;
 		if (l[0] == '-' && l[1] == 'e' && (l[2] == ' ' || l[2] == '\t')) {
 			l += 3;
 			while (*l == ' ' || *l == '\t')
 				l++;
 		}
-		if (strstr(l, "://") || !strncmp(l, "git+", 4)) {
-			/* a URL: pbr keeps what its fragment's egg= names */
-			char *egg = strstr(l, "#egg=");
-			if (!egg)
-				continue;
-			l = egg + 5;
-			l[strcspn(l, "&")] = '\0';
+		if (url_scheme(l)) {
+			/* A URL: pbr keeps its fragment, "egg=NAME&..." as NAME
+			 * (pbr writes NAME-X.Y.Z as NAME>=X.Y.Z; the text here
+			 * keeps the '-': only whether there is one counts). */
+			char *frag = strchr(l, '#'), *egg;
+
+			l = frag ? frag + 1 : l + strlen(l);
+			if ((egg = strstr(l, "egg="))) {
+				memmove(egg, egg + 4, strlen(egg + 4) + 1);
+				egg[strcspn(egg, "&")] = '\0';
+			}
+		} else if (l[0] == '-' && l[1] == 'f' && (l[2] == ' ' || l[2] == '\t')) {
+			continue;
 		}
 		if ((hash = strchr(l, '#')))
 			*hash = '\0';

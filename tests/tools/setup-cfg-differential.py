@@ -100,6 +100,17 @@ def run(text):
     p = os.path.join(d, 'setup.cfg')
     open(p, 'w', encoding='utf-8', newline='').write(text)
     open(os.path.join(d, 'setup.py'), 'w').close()
+    if R.random() < 0.5:
+        # pbr's extra "test" (egg=NAME-X.Y.Z is left out: pbr's text for
+        # it, NAME>=X.Y.Z, is not what cfg-extras writes)
+        lines = [R.choice(['# c', '', '  # indented', 'pkg>=1', "pkg;python_version>'3'",
+                           'stestr  # comment', '-e git+https://h/p#egg=eggname',
+                           'git+https://h/p#subdirectory=s&egg=other&x=1', 'http://h/nofragment',
+                           '-f https://h/links', '--index-url https://h/simple', '-i https://h/s',
+                           'foo @ file:///x', '-r more.txt', 'hacking>=3.0,<3.1 # Apache-2.0'])
+                 for _ in range(R.randint(0, 4))]
+        open(os.path.join(d, 'test-requirements.txt'), 'w').write('\n'.join(lines) + '\n')
+        open(os.path.join(d, 'more.txt'), 'w').write(R.choice(['', 'included>=2\n', '# only a comment\n']))
     try:
         r = ref.read(p); r = {k: r[k] for k in ('name', 'version', 'scripts', 'extras')}
     except (configparser.Error, UnicodeDecodeError) as e:
