@@ -21,9 +21,10 @@
  * Files are read as UTF-8 (setuptools and pbr open them so): bytes that
  * are not, and a BOM (a character before the first '['), are errors as
  * they are there.  Deliberate differences: a NUL byte is an error
- * (configparser reads it; no real setup.cfg has one), and keys that
- * differ only in the case of non-ASCII letters are two keys
- * (str.lower() would make them one). */
+ * (configparser reads it; no real setup.cfg has one), keys that differ
+ * only in the case of non-ASCII letters are two keys (str.lower() would
+ * make them one), and a value of more than 16 MiB once interpolated is
+ * an error (see MAX_VALUE). */
 #include "py/cfgparser.h"
 
 #include <ctype.h>
@@ -41,6 +42,9 @@
 
 /* configparser.MAX_INTERPOLATION_DEPTH */
 #define MAX_DEPTH 10
+/* Ten levels of "%(a)s%(a)s..." grow a value exponentially: Python would
+ * go on until memory ran out, this stops at 16 MiB. */
+#define MAX_VALUE (16u << 20)
 
 /* The length of the UTF-8 sequence at s (n bytes left), or 0 when it
  * is not one Python's decoder accepts (overlong, surrogate, > U+10FFFF,
@@ -475,6 +479,9 @@ static int interpolate(const struct cfgparser *cp, const struct cfgparser_sectio
 			}
 			free(name);
 			rest = close + 2;
+			if (out->len > MAX_VALUE)
+				return interp_error(cp, s, o, e, "more than 16 MiB once interpolated", "",
+						    0);
 			if (strchr(ref->value, '%')) {
 				if (interpolate(cp, s, o, ref->value, out, depth + 1, e) < 0)
 					return -1;
