@@ -167,8 +167,7 @@ struct gather {
 	json_t *scripts;     /* array of script objects */
 	json_t *script_line; /* script name -> line */
 	json_t *extras;      /* extra name -> array of requirements */
-	json_t *extra_line;  /* extra name -> line */
-	json_t *extra_sect;  /* extra name -> the section that declares it */
+	json_t *extra_sect;  /* normalised extra name -> {section, line} of its first */
 	struct pbrx_error *e;
 };
 
@@ -195,19 +194,30 @@ static void items_free(struct items *it)
 	free(it->line);
 }
 
-/* The line of the file that value[off] (o's interpolated value) came
- * from: exact while interpolation kept the lines as they were. */
-static int line_at(const struct cfgparser_option *o, const char *value, size_t off)
+/* Where in the file the text of o's interpolated value came from, met
+ * in order: exact while interpolation kept the lines as they were. */
+struct lines {
+	const struct cfgparser_option *o;
+	const char *value;
+	size_t off, k; /* value[off] is on o's line number k */
+	bool exact;
+};
+
+static void lines_init(struct lines *l, const struct cfgparser_option *o, const char *value)
 {
-	size_t lines = 1, k = 0;
+	size_t n = 1;
 
 	for (const char *p = value; *p; p++)
-		lines += *p == '\n';
-	if (lines != o->nlines)
-		return o->line;
-	for (size_t i = 0; i < off; i++)
-		k += value[i] == '\n';
-	return o->lines[k];
+		n += *p == '\n';
+	*l = (struct lines){.o = o, .value = value, .exact = n == o->nlines};
+}
+
+/* The line of value[off]; off never goes back. */
+static int line_at(struct lines *l, size_t off)
+{
+	for (; l->off < off; l->off++)
+		l->k += l->value[l->off] == '\n';
+	return l->exact ? l->o->lines[l->k] : l->o->line;
 }
 
 /* The length of a str.splitlines() line break at s (n bytes left), or 0:
@@ -231,6 +241,9 @@ static size_t line_break(const char *s, size_t n)
  * ones and those starting with '#'. */
 static void pbr_split(const struct cfgparser_option *o, const char *value, struct items *it)
 {
+	struct lines l;
+
+	lines_init(&l, o, value);
 	for (const char *p = value;;) {
 		size_t n = strcspn(p, "\n");
 		const char *s = p;
@@ -238,7 +251,7 @@ static void pbr_split(const struct cfgparser_option *o, const char *value, struc
 
 		cfgparser_strip(&s, &sn);
 		if (sn && s[0] != '#')
-			items_add(it, s, sn, line_at(o, value, (size_t)(p - value)));
+			items_add(it, s, sn, line_at(&l, (size_t)(p - value)));
 		if (!p[n])
 			break;
 		p += n + 1;
@@ -253,7 +266,9 @@ static void setuptools_split(const struct cfgparser_option *o, const char *value
 {
 	bool lines = strchr(value, '\n') != NULL;
 	size_t len = strlen(value), start = 0;
+	struct lines l;
 
+	lines_init(&l, o, value);
 	for (size_t i = 0;; ) {
 		size_t brk = 0;
 
@@ -265,7 +280,7 @@ static void setuptools_split(const struct cfgparser_option *o, const char *value
 
 			cfgparser_strip(&s, &sn);
 			if (sn)
-				items_add(it, s, sn, line_at(o, value, start));
+				items_add(it, s, sn, line_at(&l, start));
 			if (i == len)
 				break;
 			i += brk;
@@ -342,14 +357,16 @@ static int add_script(struct gather *g, const char *line, int lineno)
 static int read_scripts(struct gather *g, const char *section, bool pbr)
 {
 	const struct cfgparser_section *s = cfgparser_section(g->cp, section);
-	const struct cfgparser_option *o, *found = NULL;
+	const struct cfgparser_option *o, *found = NULL, **opts;
 	struct items it = {0};
+	size_t nopts;
 	char *value;
 	int rc = 0;
 
 	if (!s)
 		return 0;
-	for (size_t i = 0; (o = cfgparser_option_at(g->cp, s, i, pbr)); i++) {
+	opts = cfgparser_options(g->cp, s, pbr, &nopts);
+	for (size_t i = 0; i < nopts && (o = opts[i]); i++) {
 		/* pbr: config[section][k.replace('-', '_')], the last of
 		 * "console_scripts" and "console-scripts" wins.  setuptools
 		 * 84 keeps [options.entry_points] keys as written
@@ -361,6 +378,7 @@ static int read_scripts(struct gather *g, const char *section, bool pbr)
 			found = o;
 		free(key);
 	}
+	free(opts);
 	if (!found)
 		return 0;
 	if (!(value = cfgparser_get(g->cp, s, found, g->e)))
@@ -409,22 +427,29 @@ static char *pbr_requirement(const char *req)
 static int add_extra(struct gather *g, const char *section, const char *extra, json_t *reqs,
 		     int line)
 {
-	const char *k;
-	json_t *v;
+	char *canon;
+	json_t *first;
 
 	if (!pyname_valid(extra)) {
 		json_decref(reqs);
 		return gather_error(g, line, "[%s] '%s': not a valid extra name", section, extra);
 	}
-	json_object_foreach(g->extra_sect, k, v)
-		if (pyname_same(k, extra) && strcmp(json_string_value(v), section) != 0) {
-			json_decref(reqs);
-			return gather_error(g, line, "duplicate extra '%s' (first on line %d, [%s])",
-					    extra, (int)json_integer_value(json_object_get(g->extra_line, k)),
-					    json_string_value(v));
-		}
-	json_object_set_new(g->extra_line, extra, json_integer(line));
-	json_object_set_new(g->extra_sect, extra, json_string(section));
+	/* pbr's and setuptools' extras both reach the wheel: one name in
+	 * both sections is two extras pip cannot tell apart. */
+	canon = pyname_canonical(extra, strlen(extra));
+	first = json_object_get(g->extra_sect, canon);
+	if (first && strcmp(json_string_value(json_object_get(first, "section")), section) != 0) {
+		gather_error(g, line, "duplicate extra '%s' (first on line %d, [%s])", extra,
+			     (int)json_integer_value(json_object_get(first, "line")),
+			     json_string_value(json_object_get(first, "section")));
+		json_decref(reqs);
+		free(canon);
+		return -1;
+	}
+	if (!first)
+		json_object_set_new(g->extra_sect, canon,
+				    json_pack("{s:s, s:i}", "section", section, "line", line));
+	free(canon);
 	json_object_set_new(g->extras, extra, reqs);
 	return 0;
 }
@@ -545,7 +570,8 @@ static void pbr_test_requirements(const char *dir, const char *file, int depth, 
 static int read_pbr_extras(struct gather *g)
 {
 	const struct cfgparser_section *s = cfgparser_section(g->cp, "extras");
-	const struct cfgparser_option *o;
+	const struct cfgparser_option *o, **opts;
+	size_t nopts;
 	json_t *order = json_object(); /* pbr key -> index in config order */
 	json_t *found = json_array(), *v;
 	size_t i;
@@ -558,7 +584,8 @@ static int read_pbr_extras(struct gather *g)
 	}
 	/* config['extras'][k.replace('-', '_')] = value: a later key of
 	 * the same spelling replaces the value where the first one was. */
-	for (i = 0; rc == 0 && (o = cfgparser_option_at(g->cp, s, i, 1)); i++) {
+	opts = cfgparser_options(g->cp, s, 1, &nopts);
+	for (i = 0; rc == 0 && i < nopts && (o = opts[i]); i++) {
 		char *key = pbr_key(o->key), *value = cfgparser_get(g->cp, s, o, g->e);
 		json_t *at = json_object_get(order, key);
 		struct items it = {0};
@@ -588,6 +615,7 @@ static int read_pbr_extras(struct gather *g)
 		free(value);
 		free(key);
 	}
+	free(opts);
 	if (rc == 0 && !json_object_get(order, "test")) {
 		struct strv reqs = {0};
 
@@ -660,19 +688,23 @@ static char *setuptools_file(const char *dir, const char *value)
 static int read_setuptools_extras(struct gather *g)
 {
 	const struct cfgparser_section *s = cfgparser_section(g->cp, "options.extras_require");
-	const struct cfgparser_option *o;
+	const struct cfgparser_option *o, **opts;
+	size_t nopts;
 	int rc = 0;
 
 	if (!s)
 		return 0;
-	for (size_t i = 0; rc == 0 && (o = cfgparser_option_at(g->cp, s, i, 0)); i++) {
+	opts = cfgparser_options(g->cp, s, 0, &nopts);
+	for (size_t i = 0; rc == 0 && i < nopts && (o = opts[i]); i++) {
 		char *value = cfgparser_get(g->cp, s, o, g->e), *text;
 		struct items it = {0};
 		json_t *reqs;
 		bool from_file;
 
-		if (!value)
-			return -1;
+		if (!value) {
+			rc = -1;
+			break;
+		}
 		from_file = strncmp(value, "file:", 5) == 0;
 		text = from_file ? setuptools_file(g->dir, value) : xstrdup(value);
 		reqs = json_array();
@@ -696,6 +728,7 @@ static int read_setuptools_extras(struct gather *g)
 		free(text);
 		free(value);
 	}
+	free(opts);
 	return rc;
 }
 
@@ -705,17 +738,21 @@ static int read_setuptools_extras(struct gather *g)
 static int metadata(struct gather *g, const char *want, char **out, int *line)
 {
 	const struct cfgparser_section *s = cfgparser_section(g->cp, "metadata");
-	const struct cfgparser_option *o, *found = NULL;
+	const struct cfgparser_option *found = NULL, **opts;
+	size_t n;
 
 	*out = NULL;
 	if (!s)
 		return 0;
-	for (size_t i = 0; (o = cfgparser_option_at(g->cp, s, i, 0)); i++) {
-		char *key = pbr_key(o->key);
+	/* setuptools' opt_dict: the last key so spelt wins */
+	opts = cfgparser_options(g->cp, s, 0, &n);
+	for (size_t i = 0; i < n; i++) {
+		char *key = pbr_key(opts[i]->key);
 		if (strcmp(key, want) == 0)
-			found = o;
+			found = opts[i];
 		free(key);
 	}
+	free(opts);
 	if (!found)
 		return 0;
 	*line = found->line;
@@ -746,7 +783,6 @@ json_t *cfg_read_project(const char *dir, const char *path, bool name_optional,
 	g.scripts = json_array();
 	g.script_line = json_object();
 	g.extras = json_object();
-	g.extra_line = json_object();
 	g.extra_sect = json_object();
 	/* Both pbr (setup_cfg_to_args: parser.items() of every section) and
 	 * setuptools (parse_config_files: parser.get() of every option)
@@ -793,7 +829,6 @@ out:
 	json_decref(g.scripts);
 	json_decref(g.script_line);
 	json_decref(g.extras);
-	json_decref(g.extra_line);
 	json_decref(g.extra_sect);
 	return project;
 }

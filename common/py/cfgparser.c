@@ -33,7 +33,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "base/buf.h"
 #include "base/error.h"
@@ -137,20 +136,31 @@ static size_t indent_of(const char *s, size_t n)
 	return chars;
 }
 
-static bool same_key(const char *a, const char *b)
+/* key in ASCII lower case, malloc'd.  pbr's optionxform is str.lower():
+ * the stricter of the two parsers that read a pbr project's file
+ * (setuptools keeps the case). */
+static char *fold(const char *key)
 {
-	/* pbr's optionxform, str.lower(): the stricter of the two parsers
-	 * that read a pbr project's file (setuptools keeps the case). */
-	return strcasecmp(a, b) == 0;
+	char *k = xstrdup(key);
+
+	for (char *p = k; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return k;
 }
 
 static struct cfgparser_option *find_option(const struct cfgparser_section *s, const char *key,
 					    bool any_case)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (any_case ? same_key(s->opt[i].key, key) : strcmp(s->opt[i].key, key) == 0)
-			return &s->opt[i];
-	return NULL;
+	size_t i;
+
+	if (any_case) {
+		char *k = fold(key);
+		i = intern_find(&s->folded, k, strlen(k));
+		free(k);
+	} else {
+		i = intern_find(&s->exact, key, strlen(key));
+	}
+	return i == INTERN_NONE ? NULL : &s->opt[i];
 }
 
 const struct cfgparser_section *cfgparser_section(const struct cfgparser *cp, const char *name)
@@ -344,6 +354,12 @@ static int read_line(struct reader *r, const char *line, size_t len, struct pbrx
 		r->opt = &s->opt[s->n++];
 		*r->opt = (struct cfgparser_option){.key = key, .line = r->lineno};
 		add_line(r->opt, r->lineno);
+		{
+			char *folded = fold(key);
+			intern_add(&s->folded, folded, strlen(folded), NULL);
+			intern_add(&s->exact, key, kn, NULL);
+			free(folded);
+		}
 		buf_add(&r->val, val, vn);
 	}
 	return 0;
@@ -411,6 +427,8 @@ static void free_section(struct cfgparser_section *s)
 	}
 	free(s->opt);
 	free(s->name);
+	intern_free(&s->exact);
+	intern_free(&s->folded);
 }
 
 void cfgparser_free(struct cfgparser *cp)
@@ -511,44 +529,41 @@ char *cfgparser_get(const struct cfgparser *cp, const struct cfgparser_section *
 
 int cfgparser_check_all(const struct cfgparser *cp, struct pbrx_error *e)
 {
-	/* In setuptools' order: each section's options, then DEFAULT's
-	 * that it does not override (parser.options(section)). */
+	/* In setuptools' order: parser.options(section) of each section. */
 	for (size_t i = 0; i < cp->n; i++) {
-		const struct cfgparser_section *s = &cp->sect[i];
-		const struct cfgparser_option *o;
+		size_t n;
+		const struct cfgparser_option **v = cfgparser_options(cp, &cp->sect[i], 0, &n);
+		int rc = 0;
 
-		for (size_t j = 0; (o = cfgparser_option_at(cp, s, j, 0)); j++) {
-			char *v;
-
-			if (!(v = cfgparser_get(cp, s, o, e)))
-				return -1;
-			free(v);
+		for (size_t j = 0; rc == 0 && j < n; j++) {
+			char *val = cfgparser_get(cp, &cp->sect[i], v[j], e);
+			rc = val ? 0 : -1;
+			free(val);
 		}
+		free(v);
+		if (rc < 0)
+			return -1;
 	}
 	return 0;
 }
 
-const struct cfgparser_option *cfgparser_option_at(const struct cfgparser *cp,
-						   const struct cfgparser_section *s, size_t i,
-						   int pbr)
+const struct cfgparser_option **cfgparser_options(const struct cfgparser *cp,
+						  const struct cfgparser_section *s, int pbr,
+						  size_t *n)
 {
-	/* pbr's parser.items(s): DEFAULT's first, keys compared in lower
-	 * case (its optionxform); setuptools' parser.options(s): s's own
-	 * first, keys as written. */
 	const struct cfgparser_section *first = pbr ? &cp->defaults : s;
 	const struct cfgparser_section *second = pbr ? s : &cp->defaults;
+	const struct cfgparser_option **v = xcalloc(first->n + second->n + 1, sizeof *v);
+	const struct cfgparser_option *over;
+	size_t k = 0;
 
-	if (i < first->n) {
-		const struct cfgparser_option *o = &first->opt[i];
-		const struct cfgparser_option *over;
+	for (size_t i = 0; i < first->n; i++)
 		/* items(): a DEFAULT key keeps its place, with s's value. */
-		if (pbr && (over = find_option(s, o->key, true)))
-			return over;
-		return o;
-	}
-	i -= first->n;
+		v[k++] = pbr && (over = find_option(s, first->opt[i].key, true)) ? over
+									     : &first->opt[i];
 	for (size_t j = 0; j < second->n; j++)
-		if (!find_option(first, second->opt[j].key, pbr) && i-- == 0)
-			return &second->opt[j];
-	return NULL;
+		if (!find_option(first, second->opt[j].key, pbr))
+			v[k++] = &second->opt[j];
+	*n = k;
+	return v;
 }

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "base/intern.h"
+
 struct pbrx_error;
 
 struct cfgparser_option {
@@ -24,6 +26,8 @@ struct cfgparser_section {
 	int line;    /* of the header; 0 for DEFAULT when it has none */
 	struct cfgparser_option *opt;
 	size_t n, cap;
+	struct intern exact;  /* the keys, numbered as opt */
+	struct intern folded; /* the keys in ASCII lower case, numbered as opt */
 };
 
 struct cfgparser {
@@ -66,13 +70,14 @@ int cfgparser_check_all(const struct cfgparser *cp, struct pbrx_error *e);
  * space around it (valid UTF-8). */
 void cfgparser_strip(const char **s, size_t *n);
 
-/* The option of section s at index i of setuptools' parser.options(s)
- * (s's own options, then DEFAULT's that s does not override, keys as
- * written) or, with pbr, of pbr's parser.items(s) (DEFAULT's first,
- * those s overrides with s's option, then s's others; keys compared in
- * lower case, pbr's optionxform).  NULL past the end.  Borrowed. */
-const struct cfgparser_option *cfgparser_option_at(const struct cfgparser *cp,
-						   const struct cfgparser_section *s, size_t i,
-						   int pbr);
+/* The options of section s in the order of setuptools'
+ * parser.options(s) (s's own, then DEFAULT's that s does not override,
+ * keys as written) or, with pbr, of pbr's parser.items(s) (DEFAULT's
+ * first, those s overrides as s's option, then s's others; keys
+ * compared in lower case, pbr's optionxform): a malloc'd array of
+ * borrowed options, *n long. */
+const struct cfgparser_option **cfgparser_options(const struct cfgparser *cp,
+						  const struct cfgparser_section *s, int pbr,
+						  size_t *n);
 
 #endif
