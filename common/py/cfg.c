@@ -771,7 +771,7 @@ json_t *cfg_read_project(const char *dir, const char *path, bool name_optional,
 	struct cfgparser cp = {0};
 	struct gather g = {.cp = &cp, .e = e};
 	char *absdir, *name = NULL, *version = NULL;
-	int name_line = 0, version_line = 0;
+	int name_line = 0, version_line = 0; /* version's is not used in a message */
 	json_t *project = NULL;
 
 	absdir = realpath(dir, NULL);
@@ -821,7 +821,6 @@ json_t *cfg_read_project(const char *dir, const char *path, bool name_optional,
 	json_object_set(project, "scripts", g.scripts);
 	json_object_set(project, "extras", g.extras);
 out:
-	(void)version_line;
 	cfgparser_free(&cp);
 	free(absdir);
 	free(name);
