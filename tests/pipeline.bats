@@ -125,3 +125,29 @@ image-plan: warning: $TMP/foo/bindep.txt:1: python3-dev goes into every runtime 
 	image-plan <"$TMP/doc.json" >/dev/null 2>"$TMP/err"
 	[ ! -s "$TMP/err" ]
 }
+
+# mandoc's lint at every level but one kind of STYLE message: a page's
+# cross references to pbrx's own pages (not installed when the tests
+# run) and to other programs' pages are found or not depending on the
+# machine's manuals, and "outdated mandoc.db" is about the machine too.
+@test "man pages: mandoc -T lint finds nothing in any page" {
+	local page out
+	for page in "$PBRX_ROOT"/man/man*/*.[0-9]; do
+		out=$(mandoc -T lint "$page" 2>&1 |
+			grep -v -e ': STYLE: referenced manual not found: ' -e ': outdated mandoc.db lacks ' || true)
+		if [ -n "$out" ]; then
+			echo "$out"
+			return 1
+		fi
+	done
+}
+
+@test "man pages: bindep-filter(1)'s example, pasted from the rendered page, runs" {
+	local line
+	line=$(mandoc -T utf8 -O width=200 "$PBRX_ROOT/man/man1/bindep-filter.1" | col -b |
+		grep '| bindep-filter --platform alpine --platform apk' | sed 's/^[[:space:]]*//')
+	[ "$line" = "cfg-extras . | bindep-filter --platform alpine --platform apk | jq .bindep.selections" ]
+	cd "$PBRX_ROOT/examples/foo"
+	bash -c "set -o pipefail; $line" >"$TMP/out"
+	jq -e '.runtime.packages | length > 0' "$TMP/out"
+}
