@@ -206,7 +206,7 @@ static int resolve_steps(struct run *r, struct engine *d, struct capture *out, s
 {
 	char *pw = wheelhouse_project_wheel(&r->wh, r->project, err), *wheel, *shown;
 	json_t *md, *installs, *list;
-	struct strv argv = {0};
+	struct strv argv = {0}, sonames = {0};
 	int rc = EXIT_OK;
 
 	if (!pw)
@@ -254,6 +254,20 @@ static int resolve_steps(struct run *r, struct engine *d, struct capture *out, s
 		free(shown);
 		free(wheels);
 	}
+	strv_free(&argv);
+	/* Which packages own the libraries the extensions need: the least
+	 * a runtime image needs (image-plan(1), --runtime-packages). */
+	resolve_needed(md, &sonames);
+	if (rc == EXIT_OK && sonames.n) {
+		char *libs = quote_argv(sonames.v);
+
+		resolve_owners_argv(&sonames, &argv);
+		shown = xasprintf("python3 -c OWNERS %s %s", argv.v[3], libs);
+		rc = run_step(r, d, "runtime", argv.v, shown, out, no, no, err);
+		free(shown);
+		free(libs);
+	}
+	strv_free(&sonames);
 	strv_free(&argv);
 	json_decref(installs);
 	json_decref(md);
@@ -599,15 +613,25 @@ static int add_installs(struct run *r, json_t *section, struct pbrx_error *err)
 {
 	const char *pw = json_string_value(json_object_get(section, "project_wheel"));
 	json_t *md = pw ? wheelhouse_metadata(&r->wh, pw, false) : NULL, *found;
+	struct strv sonames = {0};
 
 	if (!md)
 		return 0;
 	resolve_sets(&r->rs, md);
-	json_decref(md);
-	if (!(found = resolve_section(&r->rs, r->wh.dir, err)))
+	if (!(found = resolve_section(&r->rs, r->wh.dir, err))) {
+		json_decref(md);
 		return -1;
+	}
 	json_object_update(section, found);
 	json_decref(found);
+	resolve_needed(md, &sonames);
+	json_decref(md);
+	if (sonames.n) {
+		strv_free(&sonames);
+		if (!(found = resolve_owners(&r->rs, err)))
+			return -1;
+		json_object_set_new(section, "runtime_libraries", found);
+	}
 	return 0;
 }
 
