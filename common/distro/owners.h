@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* owners: which distribution package owns each shared library the
- * project's compiled extensions need (their ELF DT_NEEDED, read by
+ * compiled extensions of the wheels the images install need (their ELF DT_NEEDED, read by
  * wheel-build), asked of the builder, which has them all (the extensions
  * were linked there): the library's path from the dynamic linker's cache
  * (ldconfig -p; a search of the library directories on musl), then its

@@ -85,9 +85,10 @@ int resolve_compile_argv(const struct resolve *rs, const json_t *installs,
  * bytecode moved into the cache.  New {"installs", "bytecode"}, or NULL
  * with *e. */
 json_t *resolve_section(struct resolve *rs, const char *wheelhouse, struct pbrx_error *e);
-/* The shared libraries the extensions of the wheel that declares md
- * need (.extensions[].needed), each once, in order, less those the
- * wheel brings itself (auditwheel's .libs), into sonames. */
+/* The shared libraries the extensions md lists need
+ * (.extensions[].needed: the wheels' the images install), each once, in
+ * order, less those a wheel brings itself (auditwheel's .libs), into
+ * sonames. */
 void resolve_needed(const json_t *md, struct strv *sonames);
 /* The argv that asks the builder which package owns each of sonames
  * (distro/owners.h), writing RESOLVE_DIR/owners.json. */
