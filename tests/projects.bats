@@ -86,8 +86,10 @@ image_says() {
 	[ "$(jq -c '[.plan.scripts[] | [.name, .from]]' <<<"$out")" = '[["spdemo","wheel"]]' ]
 	# setuptools wrote "SPDemo" as "spdemo": pip is asked with that spelling
 	[ "$(jq -r '.wheels.metadata.name' <<<"$out")" = Setup-Py.Demo ]
-	grep -q '^image-assemble: spdemo: install: python3 -m pip install .* Setup-Py.Demo\[spdemo\]$' <<<"$err"
-	grep -q '^image-assemble: setup-py-demo-base: dependencies: python3 -m pip install .*\.whl\[setup_py\.demo_base\]$' <<<"$err"
+	grep -q '^wheel-build: builder: resolve: python3 -m pip install --dry-run .*\.whl\[setup_py\.demo_base\]$' <<<"$err"
+	grep -q '^wheel-build: builder: resolve: python3 -m pip install --dry-run .*\.whl\[setup_py\.demo_base,spdemo\]$' <<<"$err"
+	[ "$(jq -c '[.wheels.installs[].extras]' <<<"$out")" = '[["setup_py.demo_base"],["setup_py.demo_base","spdemo"]]' ]
+	grep -q '^image-assemble: spdemo: extras: \(wrote\|cached\) ' <<<"$err"
 	image_says spdemo "spdemo tinyansi lint_rules"
 }
 
