@@ -71,7 +71,7 @@ build() {
 	echo "cold build: $((SECONDS - start)) s" >&3
 	[ "$status" -eq 0 ]
 	[[ "$err" == *"wheel-build: builder: wheels: python3 -m pip wheel --wheel-dir /tmp/pbrx/wheels --find-links /tmp/pbrx/wheels /tmp/pbrx/build[yamlcat_base,yamlcat_lint]"* ]]
-	[ "$(jq -c '.wheels | keys_unsorted' <<<"$out")" = '["wheelhouse","temporary","files","project_wheel","metadata","installs","bytecode"]' ]
+	[ "$(jq -c '.wheels | keys_unsorted' <<<"$out")" = '["wheelhouse","temporary","files","project_wheel","metadata","installs","bytecode","runtime_libraries"]' ]
 	# What pip installs for each image, asked of pip in the builder, in
 	# its order: the base's extras, then the base's and yamlcat-lint's.
 	[ "$(jq -c '[.wheels.installs[] | [(.extras | join(",")), [.wheels[] | "\(.file)\(if .requested then "*" else "" end)"]]]' <<<"$out")" = \
