@@ -12,6 +12,7 @@
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/msg.h"
+#include "base/progress.h"
 #include "base/xalloc.h"
 #include "doc/doc.h"
 #include "doc/plan.h"
@@ -267,7 +268,7 @@ static int build_one(const struct assemble *a, struct engine *e, size_t i, struc
 		if (!img->id)
 			return -1;
 	} else {
-		msg_info("%s: from %s", img->name, img->from);
+		msg_note("%s: from %s", img->name, img->from);
 		if (build_container(a, e, img, resolve_from(a->imgs, i), err) < 0)
 			return -1;
 	}
@@ -412,29 +413,19 @@ static json_t *images_section(const struct assemble *a, struct engine *e, struct
 			json_decref(arr);
 			return NULL;
 		}
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I}", "name", img->name,
-		                                     "ref", img->ref, "id", img->id, "size",
-		                                     json_integer_value(json_object_get(info, "Size"))));
+		unsigned built, cached;
+		double secs;
+
+		/* What the progress events said of it (base/progress.h). */
+		progress_tally(img->name, &built, &cached, &secs);
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I, s:{s:i, s:i}, s:f}", "name",
+		                                     img->name, "ref", img->ref, "id", img->id, "size",
+		                                     json_integer_value(json_object_get(info, "Size")),
+		                                     "layers", "new", (int)built, "reused", (int)cached,
+		                                     "seconds", (double)(long)(secs * 10) / 10));
 		json_decref(info);
 	}
 	return arr;
-}
-
-/* The images built, with their sizes, for people. */
-static void summary(const json_t *images)
-{
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(images, i, v) {
-		const char *id = json_string_value(json_object_get(v, "id"));
-		double mb = (double)json_integer_value(json_object_get(v, "size")) / 1e6;
-
-		if (id && strncmp(id, "sha256:", 7) == 0)
-			id += 7;
-		msg_info("%s %.12s %.1f MB", json_string_value(json_object_get(v, "ref")),
-		         id ? id : "", mb);
-	}
 }
 
 /* "pbrx-tmp-PID-RANDOM": unique per run, a valid tag. */
@@ -633,7 +624,8 @@ int assemble_run(struct assemble *a, struct engine *e, json_t *doc, struct pbrx_
 	doc_set(doc, "images", images);
 	cleanup_end();
 	rollback_free();
-	summary(json_object_get(doc, "images"));
+	/* Run alone, the stage shows its summary; a driver shows its own. */
+	progress_summary(doc);
 	return 0;
 }
 

@@ -194,6 +194,10 @@ int pipenv_collect(struct pipenv *pe, const struct strv *find_links, struct pbrx
 	/* The check would look for an index on every pip run. */
 	if (r == 0 && !version_check)
 		strv_add(&pe->env, "PIP_DISABLE_PIP_VERSION_CHECK=1");
+	/* The builder is a container made for the step: pip's warning
+	 * about running as root there says nothing. */
+	if (r == 0 && !getenv("PIP_ROOT_USER_ACTION"))
+		strv_add(&pe->env, "PIP_ROOT_USER_ACTION=ignore");
 	if (r == 0 && links.n) {
 		buf_adds(&joined, "PIP_FIND_LINKS=");
 		for (size_t i = 0; i < links.n; i++)

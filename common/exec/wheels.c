@@ -9,10 +9,10 @@
 #include <unistd.h>
 
 #include "base/buf.h"
-#include "base/capture.h"
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/msg.h"
+#include "base/progress.h"
 #include "base/quote.h"
 #include "base/xalloc.h"
 #include "doc/doc.h"
@@ -24,9 +24,6 @@
 #include "exec/wheelhouse.h"
 #include "exec/wheels.h"
 #include "py/extras.h"
-
-/* Output kept with -q, shown when a step fails: the last this many bytes. */
-#define QUIET_KEEP (256 * 1024)
 
 /* One builder step: its name, its cached layer (NULL: none) and argv
  * (borrowed from the document). */
@@ -169,8 +166,6 @@ static int run_steps(struct run *r, const struct step *steps, size_t nsteps, boo
                      struct pbrx_error *err)
 {
 	struct engine *d = engine_dup(r->e);
-	struct capture out = {.keep = QUIET_KEEP};
-	bool quiet = msg_verbosity() < 0;
 	struct step extras = {"extras", NULL, {0}};
 	int rc = EXIT_OK;
 
@@ -179,9 +174,9 @@ static int run_steps(struct run *r, const struct step *steps, size_t nsteps, boo
 		struct engine_run_spec spec = {
 			.argv = st->argv.v,
 			.env = r->pe.env.v,
-			.output = quiet ? capture_output : NULL,
-			.arg = &out,
+			.output = progress_output,
 		};
+		struct progress_step *ps;
 		char *cmd;
 		int code;
 
@@ -196,13 +191,13 @@ static int run_steps(struct run *r, const struct step *steps, size_t nsteps, boo
 			spec.argv = extras.argv.v;
 		}
 		cmd = quote_argv(spec.argv);
-		capture_reset(&out);
-		msg_info("builder: %s: %s", st->name, cmd);
+		ps = progress_step_start("builder", st->name, spec.argv);
+		spec.arg = ps;
 		if (engine_run(d, r->container, &spec, &code) < 0) {
+			progress_step_end(ps, -1);
 			rc = EXIT_FAIL;
 			engine_error_to(d, err);
-		} else if (code != 0) {
-			capture_show(&out);
+		} else if (progress_step_end(ps, code), code != 0) {
 			/* Numbered as in the plan, whichever container ran it. */
 			error_set(err, EXIT_FAIL, "builder: step %zu of %zu (%s) failed with exit code %d: %s",
 			          r->step_base + i + 1, r->nsteps + (i == nsteps), st->name, code, cmd);
@@ -210,7 +205,6 @@ static int run_steps(struct run *r, const struct step *steps, size_t nsteps, boo
 		}
 		free(cmd);
 	}
-	capture_free(&out);
 	strv_free(&extras.argv);
 	engine_free(d);
 	return rc;
@@ -443,6 +437,7 @@ static int in_container(struct run *r, const char *image, const struct step *ste
 		if (why.msg)
 			msg_say("%s", why.msg);
 		error_free(&why);
+		progress_flush();
 		fflush(NULL);
 		_exit(rc);
 	}
@@ -455,6 +450,7 @@ static int in_container(struct run *r, const char *image, const struct step *ste
 			rc = EXIT_FAIL;
 			goto out;
 		}
+		progress_layer("builder", steps[0].layer, commit_ref, false);
 	} else if (rc == EXIT_OK) {
 		chown_wheelhouse(r);
 	}
