@@ -159,8 +159,14 @@ static void msg_event(const char *level, const char *line, size_t len)
 	free(text);
 }
 
+/* The stage's last event: when it ended, for the critical path (a
+ * driver waiting for two stages hears of the second's end late). */
 static void at_exit(void)
 {
+	if (events && pthread_mutex_trylock(&lock) == 0) {
+		emit(json_pack("{s:s}", "e", "exit"));
+		pthread_mutex_unlock(&lock);
+	}
 	progress_flush();
 }
 

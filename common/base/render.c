@@ -46,6 +46,7 @@ struct layer {
 struct stage {
 	char *name;
 	double t0, t1;
+	double exited;   /* the stage's own last word; 0: none */
 	bool ended;
 	int status;
 };
@@ -324,6 +325,24 @@ static void group_fold(struct render *r, size_t at, double t)
 	r->ngroups--;
 }
 
+/* A command as a live line shows it: without a leading "env VAR=VALUE
+ * ...", which says little and takes the room. */
+static const char *short_cmd(const char *cmd)
+{
+	const char *p = cmd;
+
+	if (strncmp(p, "env ", 4) != 0)
+		return cmd;
+	p += 4;
+	for (;;) {
+		size_t word = strcspn(p, " ");
+
+		if (!p[word] || !memchr(p, '=', word) || *p == '\'')
+			return p;
+		p += word + 1;
+	}
+}
+
 static void draw_live(struct render *r)
 {
 	int w = width(r) - 1;
@@ -342,7 +361,7 @@ static void draw_live(struct render *r)
 		add_cut(&r->out, line.p, w);
 		sgr(r, "0");
 		/* The command, cut to what is left before the time. */
-		add_cut(&r->out, g->cmd ? g->cmd : "", w - columns(line.p) - (int)t.len - 2);
+		add_cut(&r->out, g->cmd ? short_cmd(g->cmd) : "", w - columns(line.p) - (int)t.len - 2);
 		buf_addf(&r->out, "  %s\n", t.p);
 		r->live++;
 		from = g->tail.n > LIVE_TAIL ? g->tail.n - LIVE_TAIL : 0;
@@ -597,7 +616,7 @@ static void on_stage(struct render *r, const json_t *ev, double t)
 
 	if (!strcmp(state, "start")) {
 		r->stages = grow(r->stages, &r->cstages, r->nstages, sizeof *r->stages);
-		r->stages[r->nstages++] = (struct stage){xstrdup(name), t, t, false, 0};
+		r->stages[r->nstages++] = (struct stage){.name = xstrdup(name), .t0 = t, .t1 = t};
 		if (r->o.mode == RENDER_PLAIN)
 			buf_addf(&r->out, "[%s] start\n", name);
 		return;
@@ -605,7 +624,9 @@ static void on_stage(struct render *r, const json_t *ev, double t)
 	if (!s || s->ended)
 		return;
 	s->ended = true;
-	s->t1 = t;
+	/* A driver that waits for two stages in turn hears of the second's
+	 * end late: the stage's own exit event says when it was. */
+	s->t1 = s->exited > s->t0 && s->exited < t ? s->exited : t;
 	s->status = json_is_integer(st) ? (int)json_integer_value(st) : 0;
 	/* Whatever of the stage still runs ended with it. */
 	for (size_t i = r->ngroups; i-- > 0;)
@@ -621,8 +642,17 @@ static void on_stage(struct render *r, const json_t *ev, double t)
 	} else {
 		return;
 	}
-	add_secs(&r->out, t - s->t0);
+	add_secs(&r->out, s->t1 - s->t0);
 	buf_addc(&r->out, '\n');
+}
+
+/* A stage's process ends. */
+static void on_exit_event(struct render *r, const json_t *ev, double t)
+{
+	struct stage *s = stage_find(r, str(ev, "stage"));
+
+	if (s && !s->ended)
+		s->exited = t;
 }
 
 /* Note when each image was busy. */
@@ -660,6 +690,8 @@ void render_event(struct render *r, const json_t *ev)
 		on_msg(r, ev);
 	else if (!strcmp(e, "stage"))
 		on_stage(r, ev, t);
+	else if (!strcmp(e, "exit"))
+		on_exit_event(r, ev, t);
 	if (!strcmp(e, "step") || !strcmp(e, "end") || !strcmp(e, "layer"))
 		image_seen(r, str(ev, "image"), t);
 	flush(r);
@@ -804,8 +836,8 @@ void render_summary(struct render *r, const json_t *doc)
 
 		buf_adds(&r->out, "; critical path:");
 		for (i = 0; i < r->nstages; i++) {
-			/* The stages that took no time say nothing. */
-			if (!on[i] || r->stages[i].t1 - r->stages[i].t0 < 0.1)
+			/* The stages that took next to no time say nothing. */
+			if (!on[i] || r->stages[i].t1 - r->stages[i].t0 < 0.5)
 				continue;
 			buf_addf(&r->out, "%s %s ", any ? " >" : "", r->stages[i].name);
 			add_secs(&r->out, r->stages[i].t1 - r->stages[i].t0);
@@ -910,8 +942,9 @@ struct render *render_new(const struct render_opts *o)
 	struct render *r = xcalloc(1, sizeof *r);
 
 	r->o = *o;
-	r->wimage = 8;
-	r->wstep = 8;
+	/* Wide enough for most, so that the lines stay aligned. */
+	r->wimage = 12;
+	r->wstep = 12;
 	return r;
 }
 
