@@ -117,6 +117,9 @@ int main(int argc, char **argv)
 		msg_warn("unknown progress mode '%s' (auto, tty, plain or quiet)", mode);
 		stage_usage_error(usage);
 	}
+	/* -q is quiet, whatever the mode: errors and the summary. */
+	if (msg_verbosity() < 0)
+		o.mode = RENDER_QUIET;
 	o.color = render_color_wanted(STDERR_FILENO);
 	o.verbosity = msg_verbosity();
 	/* Its messages are its own, not events of a run. */

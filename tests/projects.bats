@@ -74,7 +74,7 @@ image_says() {
 	# image names normalised as pip writes names
 	[ "$(jq -r '[.images[].name] | join(" ")' <<<"$out")" = "py-project-tool-base pytool-hello pytool-plain" ]
 	# the extras were not in the first plan: the builder built them from the wheel
-	grep -q '^wheel-build: builder: extras: python3 -m pip wheel .*Py.Project_Tool-2.1-py3-none-any.whl\[' <<<"$err"
+	grep -q '^\[builder extras\] run: python3 -m pip wheel .*Py.Project_Tool-2.1-py3-none-any.whl\[' <<<"$err"
 	image_says pytool-hello "hello from Py.Project-Tool tinyansi lint_rules"
 	image_says pytool-plain "plain tinyansi -"
 }

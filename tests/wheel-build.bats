@@ -70,7 +70,7 @@ build() {
 	build --wheelhouse "$WH"
 	echo "cold build: $((SECONDS - start)) s" >&3
 	[ "$status" -eq 0 ]
-	[[ "$err" == *"wheel-build: builder: wheels: python3 -m pip wheel --wheel-dir /tmp/pbrx/wheels --find-links /tmp/pbrx/wheels /tmp/pbrx/build[yamlcat_base,yamlcat_lint]"* ]]
+	[[ "$err" == *"[builder wheels] run: python3 -m pip wheel --wheel-dir /tmp/pbrx/wheels --find-links /tmp/pbrx/wheels /tmp/pbrx/build[yamlcat_base,yamlcat_lint]"* ]]
 	[ "$(jq -c '.wheels | keys_unsorted' <<<"$out")" = '["wheelhouse","temporary","files","project_wheel","metadata"]' ]
 	# What the project's wheel declares, read from the wheel itself.
 	[ "$(jq -c '.wheels.metadata | [.file, .name, .version, [.scripts[].name], (.extras | keys_unsorted)]' <<<"$out")" = \
@@ -134,20 +134,20 @@ true yamlcat-1.0-cp311-cp311-linux_x86_64.whl" ]
 		"$PLAN" >"$TMP/plan"
 	run_split wheel-build <"$TMP/plan"
 	[ "$status" -eq 0 ]
-	grep -q '^wheel-build: builder: packages: building pbrx-cache/builder:packages-[0-9a-f]\{40\}$' <<<"$err"
-	new=$(sed -n 's/^wheel-build: builder: packages: building //p' <<<"$err")
+	grep -q '^\[builder packages\] committed pbrx-cache/builder:packages-[0-9a-f]\{40\}$' <<<"$err"
+	new=$(sed -n 's/^\[builder packages\] committed //p' <<<"$err")
 	[ "$new" != "$tag" ]
 	grep -qx "$BATS_TEST_NUMBER-$$" <<<"$err"
 	rm -rf "$(jq -r .wheels.wheelhouse <<<"$out")"
 	run_split wheel-build <"$TMP/plan"
 	[ "$status" -eq 0 ]
-	grep -qx "wheel-build: builder: packages: cached ($new)" <<<"$err"
+	grep -qx "\[builder packages\] cached $new" <<<"$err"
 	# the layer's file is there: the cached image was used
 	grep -qx "$BATS_TEST_NUMBER-$$" <<<"$err"
 	rm -rf "$(jq -r .wheels.wheelhouse <<<"$out")"
 	run_split wheel-build --no-cache <"$TMP/plan"
 	[ "$status" -eq 0 ]
-	grep -qx "wheel-build: builder: packages: building $new" <<<"$err"
+	grep -qx "\[builder packages\] committed $new" <<<"$err"
 	rm -rf "$(jq -r .wheels.wheelhouse <<<"$out")"
 	# a layer after a step without one is refused
 	jq '.plan.builder.steps = [{"name": "a", "argv": ["true"]},
@@ -200,7 +200,11 @@ true yamlcat-1.0-cp311-cp311-linux_x86_64.whl" ]
 		{"name": "two", "argv": ["sh", "-c", "echo broken >&2; exit 3"]}]' "$PLAN" >"$TMP/plan"
 	run_split wheel-build -q <"$TMP/plan"
 	[ "$status" -eq 1 ]
-	[ "$err" = "broken
+	# quiet: the failing step, its argv and output, and the failure
+	[ "$(sed 's/after [0-9.]* s$/after T/' <<<"$err")" = "wheel-build: builder two failed (exit status 3) after T
+  argv: sh -c 'echo broken >&2; exit 3'
+  its output, 1 line:
+  | broken
 wheel-build: builder: step 2 of 2 (two) failed with exit code 3: sh -c 'echo broken >&2; exit 3'" ]
 	[ "$($DOCKER_CLI ps -aq)" = "" ]
 }
@@ -211,7 +215,7 @@ wheel-build: builder: step 2 of 2 (two) failed with exit code 3: sh -c 'echo bro
 		<"$PLAN" >"$TMP/out" 2>"$TMP/err" &
 	pid=$!
 	for ((i = 0; i < 600; i++)); do
-		grep -q 'builder: packages: env DEBIAN_FRONTEND=noninteractive apt-get -c /tmp/pbrx-apt.conf install' "$TMP/err" && break
+		grep -q '^\[builder packages\] run: env DEBIAN_FRONTEND=noninteractive apt-get -c /tmp/pbrx-apt.conf install' "$TMP/err" && break
 		sleep 0.1
 	done
 	[ "$($DOCKER_CLI ps -q | wc -l)" -eq 1 ]

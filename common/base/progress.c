@@ -97,6 +97,9 @@ static struct render *renderer(void)
 	if (!own) {
 		if (render_mode_parse(mode_word ? mode_word : "auto", STDERR_FILENO, &m) < 0)
 			m = RENDER_PLAIN;
+		/* -q is quiet, whatever the mode: errors and the summary. */
+		if (msg_verbosity() < 0)
+			m = RENDER_QUIET;
 		own = render_new(&(struct render_opts){
 			.mode = m, .fd = STDERR_FILENO, .color = render_color_wanted(STDERR_FILENO),
 			.verbosity = msg_verbosity(),

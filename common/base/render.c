@@ -416,8 +416,8 @@ static void show_failure(struct render *r, struct group *g, int status, double t
 	sgr(r, "0");
 	buf_addf(&r->out, "  argv: %s\n", g->cmd ? g->cmd : "");
 	if (g->tail.n)
-		buf_addf(&r->out, "  its output, %s%zu lines:\n", g->tail.dropped ? "the last " : "",
-		         g->tail.n);
+		buf_addf(&r->out, "  its output%s, %zu line%s:\n", g->tail.dropped ? " (the end)" : "",
+		         g->tail.n, g->tail.n == 1 ? "" : "s");
 	else
 		buf_adds(&r->out, "  no output\n");
 	for (size_t i = 0; i < g->tail.n; i++)
@@ -747,11 +747,21 @@ static void critical_path(const struct render *r, bool *on)
 	}
 }
 
+/* One line of a summary, cut to a terminal's width; line is emptied. */
+static void summary_line(struct render *r, struct buf *line)
+{
+	add_cut(&r->out, line->p ? line->p : "", r->o.mode == RENDER_TTY ? width(r) - 1
+	                                                                  : (int)line->len);
+	buf_addc(&r->out, '\n');
+	line->len = 0;
+}
+
 void render_summary(struct render *r, const json_t *doc)
 {
 	const json_t *images = json_object_get(doc, "images");
 	bool *on = xcalloc(r->nstages + 1, sizeof *on);
 	const struct done_step *longest = NULL;
+	struct buf line = {0};
 	size_t hits = 0, total = 0, i;
 	int wref = 5;
 	json_t *v;
@@ -766,10 +776,10 @@ void render_summary(struct render *r, const json_t *doc)
 				wref = columns(str(v, "ref"));
 		buf_addc(&r->out, '\n');
 		sgr(r, "1");
-		add_pad(&r->out, "image", wref);
-		buf_adds(&r->out, "  id            size       layers new/reused   time");
+		add_pad(&line, "image", wref);
+		buf_adds(&line, "  id                size  new/reused  time");
+		summary_line(r, &line);
 		sgr(r, "0");
-		buf_addc(&r->out, '\n');
 	}
 	json_array_foreach(images, i, v) {
 		const char *id = str(v, "id"), *name = str(v, "name");
@@ -779,29 +789,32 @@ void render_summary(struct render *r, const json_t *doc)
 
 		if (!strncmp(id, "sha256:", 7))
 			id += 7;
+		/* What the events said: a layer --prepare built is new,
+		 * though image-assemble found it in the cache. */
 		for (size_t k = 0; k < r->nlayers; k++) {
 			if (strcmp(r->layers[k].image, name))
 				continue;
 			built += r->layers[k].built;
 			reused += !r->layers[k].built && r->layers[k].cached;
 		}
-		add_pad(&r->out, str(v, "ref"), wref);
-		buf_addf(&r->out, "  %-12.12s  %6.1f MB  ", id,
+		add_pad(&line, str(v, "ref"), wref);
+		buf_addf(&line, "  %-12.12s  %6.1f MB  ", id,
 		         (double)json_integer_value(json_object_get(v, "size")) / 1e6);
 		buf_addf(&cell, "%u/%u", built, reused);
-		add_pad(&r->out, cell.p, 19);
+		add_pad(&line, cell.p, 10);
+		buf_adds(&line, "  ");
 		if (json_is_number(secs)) {
-			add_secs(&r->out, json_number_value(secs));
+			add_secs(&line, json_number_value(secs));
 		} else {
 			for (size_t k = 0; k < r->ntimes; k++)
 				if (!strcmp(r->times[k].image, name))
-					add_secs(&r->out, r->times[k].t1 - r->times[k].t0);
+					add_secs(&line, r->times[k].t1 - r->times[k].t0);
 		}
-		buf_addc(&r->out, '\n');
+		summary_line(r, &line);
 		buf_free(&cell);
 	}
 	if (r->nlayers) {
-		struct buf names = {0}, line = {0};
+		struct buf names = {0};
 
 		buf_adds(&names, "");
 		for (i = 0; i < r->nlayers; i++) {
@@ -814,10 +827,7 @@ void render_summary(struct render *r, const json_t *doc)
 			}
 		}
 		buf_addf(&line, "cache: %zu of %zu layers reused%s", hits, total, names.p);
-		/* One line on a terminal; the whole list in a log. */
-		add_cut(&r->out, line.p, r->o.mode == RENDER_TTY ? width(r) - 1 : (int)line.len);
-		buf_addc(&r->out, '\n');
-		buf_free(&line);
+		summary_line(r, &line);
 		buf_free(&names);
 	}
 	critical_path(r, on);
@@ -829,29 +839,31 @@ void render_summary(struct render *r, const json_t *doc)
 		if (path && (!longest || r->done[i].secs > longest->secs))
 			longest = &r->done[i];
 	}
-	buf_adds(&r->out, "total ");
-	add_secs(&r->out, r->first ? r->now - r->first : 0);
+	buf_adds(&line, "total ");
+	add_secs(&line, r->first ? r->now - r->first : 0);
 	if (r->nstages) {
 		bool any = false;
 
-		buf_adds(&r->out, "; critical path:");
+		buf_adds(&line, "; critical path:");
 		for (i = 0; i < r->nstages; i++) {
 			/* The stages that took next to no time say nothing. */
 			if (!on[i] || r->stages[i].t1 - r->stages[i].t0 < 0.5)
 				continue;
-			buf_addf(&r->out, "%s %s ", any ? " >" : "", r->stages[i].name);
-			add_secs(&r->out, r->stages[i].t1 - r->stages[i].t0);
+			buf_addf(&line, "%s %s ", any ? " >" : "", r->stages[i].name);
+			add_secs(&line, r->stages[i].t1 - r->stages[i].t0);
 			any = true;
 		}
 		if (!any)
-			buf_adds(&r->out, " none");
+			buf_adds(&line, " none");
 	}
-	buf_addc(&r->out, '\n');
+	summary_line(r, &line);
 	if (longest) {
-		buf_addf(&r->out, "waited longest on: %s %s ", longest->image, longest->step);
-		add_secs(&r->out, longest->secs);
-		buf_addf(&r->out, " (%s)\n", longest->stage);
+		buf_addf(&line, "waited longest on: %s %s ", longest->image, longest->step);
+		add_secs(&line, longest->secs);
+		buf_addf(&line, " (%s)", longest->stage);
+		summary_line(r, &line);
 	}
+	buf_free(&line);
 	free(on);
 	flush(r);
 }
@@ -868,14 +880,6 @@ static void add_list(struct buf *b, const json_t *arr, const char *sep, const ch
 		buf_addf(b, "%s%s", i ? sep : "", json_string_value(v) ? json_string_value(v) : "");
 }
 
-/* One line of the plan summary, cut to a terminal's width. */
-static void plan_line(struct render *r, struct buf *line)
-{
-	add_cut(&r->out, line->p ? line->p : "", r->o.mode == RENDER_TTY ? width(r) - 1
-	                                                                  : (int)line->len);
-	buf_addc(&r->out, '\n');
-	line->len = 0;
-}
 
 void render_plan(struct render *r, const json_t *doc)
 {
@@ -897,7 +901,7 @@ void render_plan(struct render *r, const json_t *doc)
 	         json_string_value(json_object_get(plan, "project")) ?: "a project named by its wheel",
 	         *version ? " " : "", version, str(plan, "source"), str(plan, "base_image"),
 	         str(plan, "package_manager"));
-	plan_line(r, &line);
+	summary_line(r, &line);
 	buf_adds(&line, "  ");
 	add_pad(&line, "builder", w);
 	buf_adds(&line, "  ");
@@ -906,7 +910,7 @@ void render_plan(struct render *r, const json_t *doc)
 	add_list(&line, json_object_get(builder, "packages"), " ", "none");
 	buf_adds(&line, "; extras: ");
 	add_list(&line, json_object_get(builder, "extras"), ", ", "none");
-	plan_line(r, &line);
+	summary_line(r, &line);
 	json_array_foreach(images, i, v) {
 		buf_adds(&line, "  ");
 		add_pad(&line, str(v, "name"), w);
@@ -914,14 +918,14 @@ void render_plan(struct render *r, const json_t *doc)
 		add_pad(&line, str(v, "kind"), 6);
 		if (!strcmp(str(v, "kind"), "dockerfile")) {
 			buf_addf(&line, "  %s", str(v, "dockerfile"));
-			plan_line(r, &line);
+			summary_line(r, &line);
 			continue;
 		}
 		buf_adds(&line, "  packages: ");
 		add_list(&line, json_object_get(v, "packages"), " ", "none");
 		buf_adds(&line, "; extras: ");
 		add_list(&line, json_object_get(v, "extras"), ", ", "none");
-		plan_line(r, &line);
+		summary_line(r, &line);
 	}
 	pending = json_object_get(plan, "pending");
 	if (json_array_size(pending)) {
@@ -929,7 +933,7 @@ void render_plan(struct render *r, const json_t *doc)
 		add_list(&line, pending, ", ", "");
 		if (!json_array_size(images))
 			buf_adds(&line, " (and so the images)");
-		plan_line(r, &line);
+		summary_line(r, &line);
 	}
 	buf_free(&line);
 	flush(r);

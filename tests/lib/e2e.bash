@@ -271,21 +271,27 @@ yamlcat-lint yamlcat-lint:latest" ]
 		id=$(img "$ref" -r .Id)
 		size=$(img "$ref" .Size)
 		[ "$(jq -r --arg r "$ref" '.images[] | select(.ref == $r) | "\(.id) \(.size)"' <<<"$out")" = "$id $size" ]
-		# the summary lists it with its size
-		grep -q "^image-assemble: $ref ${id:7:12} [0-9.]* MB\$" <<<"$err"
+		# the summary's table lists it: short ID, size, layers new/reused, time
+		grep -Eq "^$ref +${id:7:12} +[0-9]+\.[0-9] MB +[0-9]+/[0-9]+ +[0-9]+\.[0-9] s\$" <<<"$err"
 	done
 	[ "$(jq -c 'keys_unsorted' <<<"$out")" = '["project","base","bindep","plan","wheels","images"]' ]
-	[ "$(jq -c '.images[0] | keys_unsorted' <<<"$out")" = '["name","ref","id","size"]' ]
+	[ "$(jq -c '.images[0] | keys_unsorted' <<<"$out")" = '["name","ref","id","size","layers","seconds"]' ]
+	# the base image's layers: its dependencies' and its own are new
+	[ "$(jq -c '.images[0].layers' <<<"$out")" = '{"new":2,"reused":1}' ]
 	# where pip installs in the base image, as its python3 said
 	[ "$(jq -r '.base.python | "\(.purelib) \(.scripts) \(.python) \(.cache_tag)"' <<<"$out")" = \
 		"/usr/local/lib/python3.11/dist-packages /usr/local/bin /usr/bin/python3 cpython-311" ]
-	# each stage with its time, each container command
+	# plain progress (stderr is no terminal): each stage with its time,
+	# each container command, each output line prefixed
 	for s in cfg-extras image-inspect bindep-filter image-plan wheel-build image-assemble; do
-		grep -q "^pbrx-build-images: \[[1-7]\] $s: [0-9]*\.[0-9] s\$" <<<"$err"
+		grep -q "^\[$s\] done in [0-9]*\.[0-9] s\$" <<<"$err"
 	done
-	grep -q '^image-assemble: yamlcat-lint: install: python3 -m pip install --no-index --no-cache-dir --find-links /tmp/pbrx/wheels yamlcat\[yamlcat_lint\]$' <<<"$err"
-	grep -q '^pbrx-build-images: done in [0-9.]* s$' <<<"$err"
-	grep '^pbrx-build-images: done in' <<<"$err" | sed "s|^|# ${BATS_TEST_FILENAME##*/}: first build: |" >&3
+	grep -q '^\[yamlcat-lint install\] run: python3 -m pip install --no-index --no-cache-dir --find-links /tmp/pbrx/wheels yamlcat\[yamlcat_lint\]$' <<<"$err"
+	grep -q '^\[yamlcat-lint install\] Successfully installed lint-rules-0.3.1$' <<<"$err"
+	# pip's warning about root is not said in a container made for the step
+	! grep -q "Running pip as the 'root' user" <<<"$err"
+	grep -q '^total [0-9.]* s; critical path: ' <<<"$err"
+	grep '^total ' <<<"$err" | sed "s|^|# ${BATS_TEST_FILENAME##*/}: first build: |" >&3
 	# nothing left behind: no container, no temporary tag, no scratch
 	[ "$(containers)" = "" ]
 	[ "$(tags | grep -c pbrx-tmp || :)" = 0 ]
@@ -437,7 +443,7 @@ e2e_test_cache() {
 	run_split as_user image-assemble --prepare <"$W/docs/04-image-plan.json"
 	[ "$status" -eq 0 ]
 	[ "$out" = "$(cat "$W/docs/04-image-plan.json")" ]
-	grep -q '^image-assemble: yamlcat-base: packages: cached ' <<<"$err"
+	grep -q '^\[yamlcat-base packages\] cached ' <<<"$err"
 	! grep -q 'dependencies' <<<"$err"
 
 	# a one-line change in the project's Python source: every cached
@@ -445,10 +451,10 @@ e2e_test_cache() {
 	echo '# a change' >>"$proj/yamlcat/cmd.py"
 	run_split as_user env "${build[@]}" --tag src "$proj"
 	[ "$status" -eq 0 ]
-	grep -q '^wheel-build: builder: packages: cached (\(localhost/\)\?pbrx-cache/builder:packages-[0-9a-f]\{40\})$' <<<"$err"
-	grep -q '^image-assemble: yamlcat-base: packages: cached ' <<<"$err"
-	grep -q '^image-assemble: yamlcat-base: dependencies: cached ' <<<"$err"
-	[ "$(grep -c -e ': building ' -e '^Unpacking ' <<<"$err" || :)" = 0 ]
+	grep -q '^\[builder packages\] cached \(localhost/\)\?pbrx-cache/builder:packages-[0-9a-f]\{40\}$' <<<"$err"
+	grep -q '^\[yamlcat-base packages\] cached ' <<<"$err"
+	grep -q '^\[yamlcat-base dependencies\] cached ' <<<"$err"
+	[ "$(grep -c -e '\] committed \(localhost/\)\?pbrx-cache/' -e '\] Unpacking ' <<<"$err" || :)" = 0 ]
 	[ "$(img yamlcat-base:src '.Layers[:-1]')" = "$(jq -c '.[:-1]' <<<"$base_layers")" ]
 	[ "$(img yamlcat-base:src '.Layers[-1]')" != "$(jq -c '.[-1]' <<<"$base_layers")" ]
 	run_split img_run yamlcat:src /usr/local/bin/yamlcat --version
@@ -464,8 +470,8 @@ e2e_test_cache() {
 	chown -R --reference="$TMP" "$deps"
 	run_split as_user env "${build[@]}" --tag dep "$proj"
 	[ "$status" -eq 0 ]
-	grep -q '^image-assemble: yamlcat-base: packages: cached ' <<<"$err"
-	grep -q '^image-assemble: yamlcat-base: dependencies: building ' <<<"$err"
+	grep -q '^\[yamlcat-base packages\] cached ' <<<"$err"
+	grep -q '^\[yamlcat-base dependencies\] committed ' <<<"$err"
 	[ "$(img yamlcat-base:dep '.Layers[:-2]')" = "$(jq -c '.[:-2]' <<<"$base_layers")" ]
 	[ "$(img yamlcat-base:dep '.Layers[-2]')" != "$(jq -c '.[-2]' <<<"$base_layers")" ]
 	run_split img_run yamlcat-base:dep python3 -c 'import importlib.metadata as m; print(m.version("tinyansi"))'
@@ -478,9 +484,9 @@ e2e_test_cache() {
 	fi
 	run_split as_user env "${build[@]}" --no-cache --tag nocache "$proj"
 	[ "$status" -eq 0 ]
-	grep -q '^wheel-build: builder: packages: building ' <<<"$err"
-	grep -q '^image-assemble: yamlcat-base: packages: building ' <<<"$err"
-	grep -q '^image-assemble: yamlcat-base: dependencies: building ' <<<"$err"
+	grep -q '^\[builder packages\] committed ' <<<"$err"
+	grep -q '^\[yamlcat-base packages\] committed ' <<<"$err"
+	grep -q '^\[yamlcat-base dependencies\] committed ' <<<"$err"
 	[ "$(containers)" = "" ]
 }
 
@@ -574,8 +580,10 @@ e2e_test_assemble_failure() {
 	[ "$status" -eq 1 ]
 	[ "$out" = "" ]
 	[ "${err##*$'\n'}" = "image-assemble: yamlcat-lint: step install failed (exit status 1): python3 -m pip install --no-index --no-cache-dir --find-links /tmp/pbrx/wheels no-such-dist" ]
-	# with -q the failed step's output is shown, the others' not
-	grep -q "No matching distribution found for no-such-dist" <<<"$err"
+	# with -q the failed step's argv and output are shown, the others' not
+	grep -q "^image-assemble: yamlcat-lint install failed (exit status 1) after " <<<"$err"
+	grep -q "^  argv: python3 -m pip install --no-index --no-cache-dir --find-links /tmp/pbrx/wheels no-such-dist$" <<<"$err"
+	grep -q "^  | ERROR: No matching distribution found for no-such-dist" <<<"$err"
 	[ "$(grep -c "Reading package lists" <<<"$err" || :)" = 0 ]
 	[ "$(containers)" = "" ]
 	[ "$(ids yamlcat-base:latest yamlcat:latest yamlcat-lint:latest)" = "$before" ]
@@ -594,8 +602,8 @@ e2e_test_assemble_parallel_failure() {
 	[ "$status" -eq 1 ]
 	[ "$out" = "" ]
 	# both steps started; yamlcat's never finished
-	grep -q '^image-assemble: yamlcat: install: sleep 67$' <<<"$err"
-	grep -q '^image-assemble: yamlcat-lint: install: python3 -m pip install ' <<<"$err"
+	grep -q '^\[yamlcat install\] run: sleep 67$' <<<"$err"
+	grep -q '^\[yamlcat-lint install\] run: python3 -m pip install ' <<<"$err"
 	! grep -q '^image-assemble: yamlcat: built ' <<<"$err"
 	# one failure, lint's: none of yamlcat's, whose container went
 	grep -e '^image-assemble: [a-z-]*: .*\(fail\|error\|docker: \|buildah: \)' \
