@@ -73,10 +73,10 @@ expect() {
 		grep -qx '  | 51' <<<"$err"
 		! grep -qx '  | 50' <<<"$err"
 		grep -qx '  | 150' <<<"$err"
-		# the stage's own message comes after (a terminal's live
-		# line, erased at the end, is left out)
-		last=$(sed $'s/\r//; s/\033\\[[0-9;]*[A-Za-z]//g' <<<"$err" | grep -v -e '^$' -e '^image-assemble  [0-9.]* s$' | tail -n 1)
-		[ "$last" = "image-assemble: yamlcat-lint: step install failed (exit status 3): sh -c 'seq 150; exit 3'" ]
+		# the stage's own message comes after the step's output
+		tail=$(grep -n -x '  | 150' <<<"$err" | cut -d: -f1)
+		said=$(grep -n -F "image-assemble: yamlcat-lint: step install failed (exit status 3): sh -c 'seq 150; exit 3'" <<<"$err" | cut -d: -f1)
+		[ "$tail" -lt "$said" ]
 	done
 	run_split progress-render --progress plain <"$F/failure.events"
 	expect failure.plain
