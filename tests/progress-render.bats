@@ -66,7 +66,7 @@ expect() {
 	for mode in plain quiet tty; do
 		run_split progress-render --progress "$mode" --width 60 <"$F/failure.events"
 		[ "$status" -eq 0 ]
-		grep -q "^image-assemble: yamlcat-lint install failed (exit status 3) after 2.0 s" <<<"$err"
+		grep -q "image-assemble: yamlcat-lint install failed (exit status 3) after 2.0 s" <<<"$err"
 		grep -qx "  argv: sh -c 'seq 150; exit 3'" <<<"$err"
 		grep -qx "  its output (the end), 100 lines:" <<<"$err"
 		[ "$(grep -c '^  | ' <<<"$err")" = 100 ]
