@@ -277,8 +277,13 @@ void progress_step_end(struct progress_step *s, int status)
 	if (started) {
 		pthread_mutex_lock(&lock);
 		tally_of(s->image, progress_now());
-		emit(json_pack("{s:s, s:s, s:s, s:o}", "e", "end", "image", s->image, "step", s->step,
-		               "status", status < 0 ? json_null() : json_integer(status)));
+		json_t *ev = json_pack("{s:s, s:s, s:s, s:o}", "e", "end", "image", s->image, "step",
+		                       s->step, "status",
+		                       status < 0 ? json_null() : json_integer(status));
+
+		if (status == PROGRESS_STOPPED)
+			json_object_set_new(ev, "stopped", json_true());
+		emit(ev);
 		pthread_mutex_unlock(&lock);
 	}
 	buf_free(&s->partial);

@@ -39,8 +39,10 @@ struct progress_step *progress_step_start(const char *image, const char *step,
  * output, cut into lines. */
 void progress_output(int stream, const char *data, size_t len, void *arg);
 /* The step ended with exit status status (-1: it has none, the engine
- * failed); frees s.  A failure is shown with the step's argv and the
- * end of its output, wherever the events go. */
+ * failed; PROGRESS_STOPPED: a signal stopped the stage, the step did not
+ * fail of its own); frees s.  A failure is shown with the step's argv
+ * and the end of its output, wherever the events go. */
+#define PROGRESS_STOPPED (-2)
 void progress_step_end(struct progress_step *s, int status);
 
 /* A layer of image (its layer name, or NULL for an image's last commit)

@@ -62,6 +62,7 @@ struct render {
 	struct render_opts o;
 	struct buf out;          /* what the current call writes */
 	int live;                /* lines of the live area on the screen */
+	int erase;               /* those the current call writes over */
 	double now;              /* the latest time an event or tick gave */
 	double first;            /* the first event's time; 0: none yet */
 	bool failed;
@@ -225,20 +226,52 @@ static void begin(struct render *r)
 {
 	r->out.len = 0;
 	buf_adds(&r->out, "");
-	/* Up to the live area's first line, and clear from there: what is
-	 * printed now goes above it. */
+	/* Up to the live area's first line: what is printed now goes over
+	 * it, then the live area again below (flush()). */
 	if (r->o.mode == RENDER_TTY && r->live > 0)
-		buf_addf(&r->out, "\r\033[%dA\033[J", r->live);
-	if (r->o.mode == RENDER_TTY)
+		buf_addf(&r->out, "\r\033[%dA", r->live);
+	if (r->o.mode == RENDER_TTY) {
+		r->erase = r->live;
 		r->live = 0;
+	}
+}
+
+/* A terminal's lines written over the old live area: each line's end
+ * cleared, and the old lines left below cleared too.  Line by line,
+ * never "erase below": a terminal may keep a screen cleared whole in
+ * its scrollback (tmux's scroll-on-clear), and the live area would pile
+ * up there. */
+static void overwrite(struct render *r)
+{
+	struct buf b = {0};
+	int lines = 0;
+
+	buf_adds(&b, "");
+	for (size_t i = 0; i < r->out.len; i++) {
+		if (r->out.p[i] == '\n') {
+			buf_adds(&b, "\033[K");
+			lines++;
+		}
+		buf_addc(&b, r->out.p[i]);
+	}
+	if (lines < r->erase) {
+		for (int i = lines; i < r->erase; i++)
+			buf_adds(&b, "\033[K\n");
+		buf_addf(&b, "\033[%dA", r->erase - lines);
+	}
+	r->erase = 0;
+	buf_free(&r->out);
+	r->out = b;
 }
 
 static void flush(struct render *r)
 {
 	size_t done = 0;
 
-	if (r->o.mode == RENDER_TTY)
+	if (r->o.mode == RENDER_TTY) {
 		draw_live(r);
+		overwrite(r);
+	}
 	while (done < r->out.len) {
 		ssize_t w = write(r->o.fd, r->out.p + done, r->out.len - done);
 		if (w < 0 && errno == EINTR)
@@ -503,6 +536,19 @@ static void on_end(struct render *r, const json_t *ev, double t)
 
 	if (!g)
 		return;
+	if (json_is_true(json_object_get(ev, "stopped"))) {
+		/* Stopped by a signal, another's failure: not its own. */
+		if (all_lines(r)) {
+			plain_prefix(r, image, g->step);
+			buf_adds(&r->out, "stopped after ");
+			add_secs(&r->out, t - g->tcmd);
+			buf_addc(&r->out, '\n');
+		}
+		group_free(g);
+		memmove(&r->groups[at], &r->groups[at + 1], (r->ngroups - at - 1) * sizeof *r->groups);
+		r->ngroups--;
+		return;
+	}
 	if (status != 0) {
 		r->failed = true;
 		show_failure(r, g, status, t);
@@ -613,6 +659,7 @@ static void on_stage(struct render *r, const json_t *ev, double t)
 	const char *name = str(ev, "stage"), *state = str(ev, "state");
 	struct stage *s = stage_find(r, name);
 	json_t *st = json_object_get(ev, "status");
+	bool stopped;
 
 	if (!strcmp(state, "start")) {
 		r->stages = grow(r->stages, &r->cstages, r->nstages, sizeof *r->stages);
@@ -628,11 +675,17 @@ static void on_stage(struct render *r, const json_t *ev, double t)
 	 * end late: the stage's own exit event says when it was. */
 	s->t1 = s->exited > s->t0 && s->exited < t ? s->exited : t;
 	s->status = json_is_integer(st) ? (int)json_integer_value(st) : 0;
+	stopped = json_is_true(json_object_get(ev, "stopped"));
 	/* Whatever of the stage still runs ended with it. */
 	for (size_t i = r->ngroups; i-- > 0;)
 		if (!strcmp(r->groups[i]->stage, name))
 			group_fold(r, i, t);
-	if (s->status != 0) {
+	if (s->status != 0 && stopped) {
+		/* The driver stopped it: another stage failed. */
+		if (r->o.mode != RENDER_PLAIN)
+			return;
+		buf_addf(&r->out, "[%s] stopped after ", name);
+	} else if (s->status != 0) {
 		r->failed = true;
 		if (r->o.mode != RENDER_PLAIN)
 			return;

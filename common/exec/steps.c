@@ -78,7 +78,8 @@ static int run_step(const struct steps_job *j, const char *cid, const json_t *st
 	ps = progress_step_start(j->who, name, argv.v);
 	spec.arg = ps;
 	rc = engine_run(j->e, cid, &spec, &code);
-	progress_step_end(ps, rc < 0 ? -1 : code);
+	/* A signal's cleanup stops the step: not its failure. */
+	progress_step_end(ps, cleanup_interrupted() ? PROGRESS_STOPPED : rc < 0 ? -1 : code);
 	if (rc < 0 || code != 0)
 		cleanup_hold();
 	if (rc < 0) {
