@@ -77,13 +77,14 @@ on_terminal() {
 		sleep 0.1
 	done
 	status=$(cat "$TMP/status")
-	screen=$(tmux -L "$TMUX_SOCKET" capture-pane -p -J)
+	# -J joins wrapped lines, and keeps trailing spaces: dropped
+	screen=$(tmux -L "$TMUX_SOCKET" capture-pane -p -J | sed 's/ *$//')
 	colour=$(tmux -L "$TMUX_SOCKET" capture-pane -p -e)
 	# (-E -1 on no history would show the screen's first line)
 	scrolled=$(tmux -L "$TMUX_SOCKET" display -p '#{history_size}')
 	history=""
 	if [ "$scrolled" -gt 0 ]; then
-		history=$(tmux -L "$TMUX_SOCKET" capture-pane -p -J -S - -E -1)
+		history=$(tmux -L "$TMUX_SOCKET" capture-pane -p -J -S - -E -1 | sed 's/ *$//')
 	fi
 	# Shown in the test's output when it fails.
 	printf '%s\n' "--- the screen:" "$screen" "---"
