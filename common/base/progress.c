@@ -18,6 +18,8 @@
  * Linux, 512 by POSIX) is never interleaved with another's.  An output
  * line is cut to this many bytes, a message too. */
 #define LINE_MAX_BYTES 2048
+/* An event's JSON, the RS and LF left out, within PIPE_BUF. */
+#define EVENT_MAX_BYTES 4000
 
 /* What a stage says of one image, for its document. */
 struct tally {
@@ -82,6 +84,27 @@ static char *utf8(const char *s, size_t len)
 	return buf_take(&b);
 }
 
+/* Cut ev's "line" or "text" to half its length, on a character's
+ * boundary: 1, or 0 when it has none left to cut. */
+static int shorten(json_t *ev)
+{
+	const char *keys[] = {"line", "text"};
+
+	for (size_t k = 0; k < 2; k++) {
+		const char *v = json_string_value(json_object_get(ev, keys[k]));
+		size_t n;
+
+		if (!v || !*v)
+			continue;
+		n = strlen(v) / 2;
+		while (n && ((unsigned char)v[n] & 0xc0) == 0x80)
+			n--;
+		json_object_set_new(ev, keys[k], json_stringn(v, n));
+		return 1;
+	}
+	return 0;
+}
+
 /* The stage that says it: the driver's name for it, else the program's. */
 static const char *stage_name(void)
 {
@@ -115,10 +138,16 @@ static void emit(json_t *ev)
 	json_object_set_new(ev, "t", json_real(progress_now()));
 	json_object_set_new(ev, "stage", json_string(stage_name()));
 	if (events) {
-		char *s = json_dumps(ev, JSON_COMPACT | JSON_ENSURE_ASCII);
+		char *s = json_dumps(ev, JSON_COMPACT);
 		size_t len, done = 0;
 		char *line;
 
+		/* Control characters are escaped six bytes each: a line of
+		 * them is cut until the event fits in one atomic write. */
+		while (s && strlen(s) > EVENT_MAX_BYTES && shorten(ev)) {
+			free(s);
+			s = json_dumps(ev, JSON_COMPACT);
+		}
 		if (s) {
 			line = xasprintf("\x1e%s\n", s);
 			len = strlen(line);
