@@ -896,11 +896,15 @@ void render_summary(struct render *r, const json_t *doc)
 	add_secs(&line, r->first ? r->now - r->first : 0);
 	if (r->nstages) {
 		bool any = false;
+		/* The stages that took next to no time say nothing: under
+		 * half a second, or a twentieth of the run. */
+		double least = (r->first ? r->now - r->first : 0) / 20;
 
+		if (least < 0.5)
+			least = 0.5;
 		buf_adds(&line, "; critical path:");
 		for (i = 0; i < r->nstages; i++) {
-			/* The stages that took next to no time say nothing. */
-			if (!on[i] || r->stages[i].t1 - r->stages[i].t0 < 0.5)
+			if (!on[i] || r->stages[i].t1 - r->stages[i].t0 < least)
 				continue;
 			buf_addf(&line, "%s %s ", any ? " >" : "", r->stages[i].name);
 			add_secs(&line, r->stages[i].t1 - r->stages[i].t0);
