@@ -86,8 +86,8 @@ image_says() {
 	[ "$(jq -c '[.plan.scripts[] | [.name, .from]]' <<<"$out")" = '[["spdemo","wheel"]]' ]
 	# setuptools wrote "SPDemo" as "spdemo": pip is asked with that spelling
 	[ "$(jq -r '.wheels.metadata.name' <<<"$out")" = Setup-Py.Demo ]
-	grep -q '^image-assemble: spdemo: install: python3 -m pip install .* Setup-Py.Demo\[spdemo\]$' <<<"$err"
-	grep -q '^image-assemble: setup-py-demo-base: dependencies: python3 -m pip install .*\.whl\[setup_py\.demo_base\]$' <<<"$err"
+	grep -q '^\[spdemo install\] run: python3 -m pip install .* Setup-Py.Demo\[spdemo\]$' <<<"$err"
+	grep -q '^\[setup-py-demo-base dependencies\] run: python3 -m pip install .*\.whl\[setup_py\.demo_base\]$' <<<"$err"
 	image_says spdemo "spdemo tinyansi lint_rules"
 }
 
@@ -98,7 +98,7 @@ image_says() {
 	[ "$(jq -c '.plan.extras | map_values(.from)' <<<"$out")" = '{"pbr_style_base":"setup.cfg","pbr_style_run":"setup.cfg"}' ]
 	[ "$(jq -r '[.images[].name] | join(" ")' <<<"$out")" = "pbr-style-base pbr-style-run" ]
 	# setup.cfg and the wheel agree: no warning, no extra builder step
-	[ "$(grep -c -e ': warning: ' -e 'builder: extras:' <<<"$err")" = 0 ]
+	[ "$(grep -c -e ': warning: ' -e '^\[builder extras\]' <<<"$err")" = 0 ]
 	image_says pbr-style-run "pbr-style tinyansi lint_rules"
 }
 

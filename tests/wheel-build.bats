@@ -78,7 +78,7 @@ build() {
 	[ "$(jq -c '.wheels.metadata.extensions[] | [.file, .needed[0]]' <<<"$out")" = \
 		'["yamlcat/_cyaml.cpython-311-x86_64-linux-gnu.so","libyaml-0.so.2"]' ]
 	# The plan knew every extra: no extras step.
-	[[ "$err" != *"builder: extras:"* ]]
+	[[ "$err" != *"[builder extras]"* ]]
 	[ "$(jq -r .wheels.wheelhouse <<<"$out")" = "$WH" ]
 	[ "$(jq -r .wheels.temporary <<<"$out")" = false ]
 	[ "$(jq -r .wheels.project_wheel <<<"$out")" = yamlcat-1.0-cp311-cp311-linux_x86_64.whl ]

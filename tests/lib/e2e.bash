@@ -531,7 +531,7 @@ e2e_test_second_build() {
 acme/yamlcat:v2
 acme/yamlcat-lint:v2" ]
 	# -q: no stage lines, no step output
-	[ "$(grep -c -e '^pbrx-build-images: \[' -e '^Reading package lists' <<<"$err" || :)" = 0 ]
+	[ "$(grep -c -e '^\[' -e 'Reading package lists' <<<"$err" || :)" = 0 ]
 	[ "$(jq -c '.wheels.project_wheel as $p | [.wheels.files[] | select(.file != $p) | .built] | unique' <<<"$out")" = '[false]' ]
 	[ "$(jq -r '.wheels.project_wheel as $p | .wheels.files[] | select(.file == $p) | .built' <<<"$out")" = true ]
 	run_split img_run acme/yamlcat-lint:v2 /usr/local/bin/yamlcat-lint --version
