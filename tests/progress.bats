@@ -153,7 +153,9 @@ $screen"
 	grep -q '^\[builder packages\] Reading package lists' <<<"$err"
 	grep -q '^\[yamlcat-base packages\] Reading package lists' <<<"$err"
 	grep -q '^\[builder packages\] done in [0-9.]* s$' <<<"$err"
-	grep -q '^\[yamlcat-lint install\] Successfully installed lint-rules-0.3.1$' <<<"$err"
+	grep -q '^\[yamlcat-lint install\] done in [0-9.]* s$' <<<"$err"
+	# pip runs quietly but with -v (PIP_QUIET): its chatter is not said
+	! grep -q 'Successfully installed' <<<"$err"
 	grep -q '^\[wheel-build\] start$' <<<"$err"
 	grep -q '^\[wheel-build\] done in [0-9.]* s$' <<<"$err"
 	# pip's warning about root is said no more
@@ -193,6 +195,13 @@ $screen"
 	[ "$status" -eq 1 ]
 	! grep -q '^\[' <<<"$err"
 	grep -q "^  | E: Unable to locate package no-such-package-pbrx" <<<"$err"
+}
+
+@test "-v shows everything: pip's progress lines too" {
+	run_split "${BUILD[@]}" -v --progress plain "$W/yamlcat"
+	[ "$status" -eq 0 ]
+	grep -q '^\[yamlcat-lint install\] Successfully installed lint-rules-0.3.1$' <<<"$err"
+	grep -q '^\[yamlcat-base install\] Processing /tmp/pbrx/wheels/yamlcat-1.0-' <<<"$err"
 }
 
 @test "--plan-only: the plan for people on stderr" {

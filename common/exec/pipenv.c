@@ -198,6 +198,10 @@ int pipenv_collect(struct pipenv *pe, const struct strv *find_links, struct pbrx
 	 * about running as root there says nothing. */
 	if (r == 0 && !getenv("PIP_ROOT_USER_ACTION"))
 		strv_add(&pe->env, "PIP_ROOT_USER_ACTION=ignore");
+	/* Its progress lines neither: quiet but with -v (a failing
+	 * build's output it prints all the same). */
+	if (r == 0 && !getenv("PIP_QUIET") && msg_verbosity() <= 0)
+		strv_add(&pe->env, "PIP_QUIET=1");
 	if (r == 0 && links.n) {
 		buf_adds(&joined, "PIP_FIND_LINKS=");
 		for (size_t i = 0; i < links.n; i++)

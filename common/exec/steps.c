@@ -65,9 +65,14 @@ static int run_step(const struct steps_job *j, const char *cid, const json_t *st
 	struct strv argv = {0};
 	/* Package managers need root, whatever USER the image has.  pip's
 	 * warning about running as root says nothing in a container made
-	 * for the step. */
-	static char *const env[] = {"PIP_ROOT_USER_ACTION=ignore", NULL};
-	struct engine_run_spec spec = {.user = "0", .env = env, .output = progress_output};
+	 * for the step; its progress lines say little more (a failure's
+	 * error it prints all the same), so it runs quietly but with -v. */
+	static char *const quiet_env[] = {"PIP_ROOT_USER_ACTION=ignore", "PIP_QUIET=1", NULL};
+	static char *const verbose_env[] = {"PIP_ROOT_USER_ACTION=ignore", NULL};
+	struct engine_run_spec spec = {
+		.user = "0", .env = msg_verbosity() > 0 ? verbose_env : quiet_env,
+		.output = progress_output,
+	};
 	struct progress_step *ps;
 	char *shown;
 	int code = -1, rc;
