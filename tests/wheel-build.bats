@@ -137,13 +137,13 @@ true yamlcat-1.0-cp311-cp311-linux_x86_64.whl" ]
 	grep -q '^\[builder packages\] committed pbrx-cache/builder:packages-[0-9a-f]\{40\}$' <<<"$err"
 	new=$(sed -n 's/^\[builder packages\] committed //p' <<<"$err")
 	[ "$new" != "$tag" ]
-	grep -qx "$BATS_TEST_NUMBER-$$" <<<"$err"
+	grep -qx "\[builder wheel\] $BATS_TEST_NUMBER-$$" <<<"$err"
 	rm -rf "$(jq -r .wheels.wheelhouse <<<"$out")"
 	run_split wheel-build <"$TMP/plan"
 	[ "$status" -eq 0 ]
 	grep -qx "\[builder packages\] cached $new" <<<"$err"
 	# the layer's file is there: the cached image was used
-	grep -qx "$BATS_TEST_NUMBER-$$" <<<"$err"
+	grep -qx "\[builder wheel\] $BATS_TEST_NUMBER-$$" <<<"$err"
 	rm -rf "$(jq -r .wheels.wheelhouse <<<"$out")"
 	run_split wheel-build --no-cache <"$TMP/plan"
 	[ "$status" -eq 0 ]
@@ -247,10 +247,11 @@ wheel-build: builder: step 2 of 2 (two) failed with exit code 3: sh -c 'echo bro
 		HOME=$TMP/home XDG_CONFIG_HOME='' run_split wheel-build -v --find-links "$DEPS" <"$TMP/plan"
 	echo "$err"
 	[ "$status" -eq 0 ]
-	grep -qx "$(printf %s "$secret" | sha256sum)" <<<"$err"
-	grep -qx '/tmp/pbrx/find-links/1 /tmp/pbrx/find-links/2 https://example.invalid/links' <<<"$err"
-	grep -qx marker <<<"$err"
-	grep -qx 77 <<<"$err"
+	# the steps' output, each line prefixed with its step (plain progress)
+	grep -qx "\[builder env\] $(printf %s "$secret" | sha256sum)" <<<"$err"
+	grep -qx '\[builder env\] /tmp/pbrx/find-links/1 /tmp/pbrx/find-links/2 https://example.invalid/links' <<<"$err"
+	grep -qx '\[builder env\] marker' <<<"$err"
+	grep -qx '\[builder pip\] 77' <<<"$err"
 	[[ "$err" == *"wheel-build: passing PIP_INDEX_URL to pip"* ]]
 	[[ "$out$err" != *token* ]]
 	[ "$(jq -r .wheels.project_wheel <<<"$out")" = yamlcat-1.0-py3-none-any.whl ]
@@ -277,12 +278,13 @@ wheel-build: builder: step 2 of 2 (two) failed with exit code 3: sh -c 'echo bro
 		run_split wheel-build -v <"$TMP/plan"
 	echo "$err"
 	[ "$status" -eq 0 ]
-	grep -qx 'pyyaml<99' <<<"$err"
-	grep -qx 'not a real CA' <<<"$err"
-	grep -qx '/tmp/pbrx/find-links/1' <<<"$err"
-	grep -qx conf-marker <<<"$err"
-	grep -qx read-only <<<"$err"
-	grep -qx under-tmp <<<"$err"
+	# the steps' output, each line prefixed with its step (plain progress)
+	grep -qx '\[builder files\] pyyaml<99' <<<"$err"
+	grep -qx '\[builder files\] not a real CA' <<<"$err"
+	grep -qx '\[builder files\] /tmp/pbrx/find-links/1' <<<"$err"
+	grep -qx '\[builder files\] conf-marker' <<<"$err"
+	grep -qx '\[builder files\] read-only' <<<"$err"
+	grep -qx '\[builder files\] under-tmp' <<<"$err"
 	[[ "$err" == *"pip setting's file $TMP/constraints.txt mounted at /tmp/pbrx/pip/files/"* ]]
 	rm -rf "$(jq -r .wheels.wheelhouse <<<"$out")"
 	[ "$($DOCKER_CLI ps -aq)" = "" ]
