@@ -189,9 +189,13 @@ restart_dockerd() {
 	images_state >"$TMP/images.after"
 	diff -u "$TMP/images.before" "$TMP/images.after"
 	# Not removed by hand: the next build (its first stage) removes it,
-	# says so in one line, and nothing else.
+	# says so in one line, and nothing else but the summary (-q)
 	next_build
-	[ "$err" = "image-inspect: removing container $name ($left) left by an earlier run (process $pid is gone)" ]
+	[ "${err%%$'\n'*}" = "image-inspect: removing container $name ($left) left by an earlier run (process $pid is gone)" ]
+	summary=${err#*$'\n'}
+	[ "${summary%%$'\n'*}" = "" ]
+	[ "$(sed -n 2p <<<"$summary" | cut -d' ' -f1)" = image ]
+	[ "$(grep -vc -e '^$' -e '^image ' -e '^tiny' -e '^cache: ' -e '^total ' -e '^waited longest on: ' <<<"$summary" || :)" = 0 ]
 	[ "$("$DOCKER_CLI" ps -aq)" = "" ]
 }
 
