@@ -79,7 +79,12 @@ acme/foo-scheduler:latest " ]
 		--os-release "$CORPUS/os-release/debian-12" "$PBRX_ROOT/examples/foo"
 	echo "$err"
 	[ "$status" -eq 0 ]
-	[ "$err" = "" ]
+	# -q: nothing but the plan's summary
+	[ "$err" = "plan: foo 1.0.0 (names from setup.cfg), from python:alpine, packages by apt-get
+  builder                packages: libffi-dev; extras: foo_base, foo_manage
+  foo-base       base    packages: dumb-init; extras: foo_base
+  foo-manage     script  packages: none; extras: foo_manage
+  foo-scheduler  script  packages: none; extras: none" ]
 	[ "$(jq -r '.plan.package_manager, .bindep.platform.source, .bindep.platform.id' <<<"$out")" = "apt-get
 os-release
 debian" ]
