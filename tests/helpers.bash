@@ -8,6 +8,8 @@ PBRX_ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 # without anything outside the repository.
 CORPUS="$PBRX_ROOT/tests/corpus"
 export PBRX_ROOT CORPUS
+# shellcheck source=tests/lib/service.bash
+. "$PBRX_ROOT/tests/lib/service.bash"
 
 common_setup() {
 	PATH="$PBRX_ROOT/build/bin:$PATH"
@@ -71,25 +73,3 @@ refute() {
 	fi
 }
 
-# await_service NAME PID LOG SECONDS WHAT PROBE...: wait up to SECONDS
-# until the command PROBE succeeds (NAME answers WHAT); when process PID
-# exits first, or SECONDS pass, say so with the end of its LOG and fail.
-# The daemons' and the registries' start.
-await_service() {
-	local name=$1 pid=$2 log=$3 seconds=$4 what=$5 i
-	shift 5
-	for ((i = 0; i < seconds * 10; i++)); do
-		if "$@" >/dev/null 2>&1; then
-			return 0
-		fi
-		if ! kill -0 "$pid" 2>/dev/null; then
-			echo "$name exited; its log:" >&2
-			tail -n 30 "$log" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
-	echo "$name did not answer $what in $seconds s; its log:" >&2
-	tail -n 30 "$log" >&2
-	return 1
-}

@@ -40,7 +40,10 @@ teardown() {
 	# The key order is part of the contract (pbrx-document(5)).
 	[ "$(jq -c '.base | keys_unsorted' <<<"$out")" = '["image","id","repo_digest","os_release","python","config","swept"]' ]
 	# Where pip installs, as the image's own python3 said (py/scheme.h).
-	[ "$(jq -c .base.python <<<"$out")" = '{"purelib":"/usr/local/lib/python3.11/dist-packages","platlib":"/usr/local/lib/python3.11/dist-packages","headers":"/usr/include/python3.11","scripts":"/usr/local/bin","data":"/usr/local","python":"/usr/bin/python3","version":"3.11","cache_tag":"cpython-311"}' ]
+	# what the image has along those paths: /usr/local/man is a link
+	[ "$(jq -r '.base.python.base["/usr/local/man"]' <<<"$out")" = symlink:share/man ]
+	[ "$(jq -r '.base.python.base["/usr/local/lib/python3.11/dist-packages"]' <<<"$out")" = dir ]
+	[ "$(jq -c '.base.python | del(.base)' <<<"$out")" = '{"purelib":"/usr/local/lib/python3.11/dist-packages","platlib":"/usr/local/lib/python3.11/dist-packages","headers":"/usr/include/python3.11","scripts":"/usr/local/bin","data":"/usr/local","python":"/usr/bin/python3","version":"3.11","cache_tag":"cpython-311"}' ]
 	# Reading the file leaves no container behind.
 	[ "$($DOCKER_CLI ps -aq)" = "" ]
 }
@@ -53,7 +56,7 @@ teardown() {
 	first=$out
 	grep -q 'containers/create' <<<"$err"
 	[ "$(jq -r .ID "$TMP/cache/pbrx/os-release/${id#sha256:}.json")" = debian ]
-	[ "$(jq -c . "$TMP/cache/pbrx/python/${id#sha256:}.json")" = "$(jq -c .base.python <<<"$out")" ]
+	[ "$(jq -c . "$TMP/cache/pbrx/scheme/${id#sha256:}.json")" = "$(jq -c .base.python <<<"$out")" ]
 	grep -q "^image-inspect: $IMAGE: pip installs into /usr/local/lib/python3.11/dist-packages\$" <<<"$err"
 	# the second time: no container, the same document
 	run_split image-inspect -v "$IMAGE" </dev/null
@@ -61,7 +64,7 @@ teardown() {
 	[ "$out" = "$first" ]
 	! grep -q 'containers/create' <<<"$err"
 	grep -q "^image-inspect: os-release from the cache $TMP/cache/pbrx/os-release/${id#sha256:}.json\$" <<<"$err"
-	grep -q "^image-inspect: python from the cache $TMP/cache/pbrx/python/${id#sha256:}.json\$" <<<"$err"
+	grep -q "^image-inspect: scheme from the cache $TMP/cache/pbrx/scheme/${id#sha256:}.json\$" <<<"$err"
 	# a damaged entry is read again from the image, and replaced
 	echo '{"ID": 1' >"$TMP/cache/pbrx/os-release/${id#sha256:}.json"
 	run_split image-inspect -v "$IMAGE" </dev/null
@@ -169,7 +172,7 @@ clean" ]]
 	[ "$(jq -r .base.os_release.ID <<<"$out")" = debian ]
 	grep -q "^image-inspect: pbrx-test/nopython:1: no Python scheme: python3 -c PROBE: exit status 12[67]: .*python3.*not found" <<<"$err"
 	# nothing kept of a failed probe: the next run asks again
-	[ ! -e "$TMP/cache/pbrx/python" ] || [ -z "$(ls "$TMP/cache/pbrx/python")" ]
+	[ ! -e "$TMP/cache/pbrx/scheme" ] || [ -z "$(ls "$TMP/cache/pbrx/scheme")" ]
 	$DOCKER_CLI rmi pbrx-test/nopython:1 >/dev/null
 	[ "$($DOCKER_CLI ps -aq)" = "" ]
 }

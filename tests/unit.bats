@@ -30,6 +30,12 @@ load helpers
 	[ "$status" = 0 ]
 }
 
+@test "unit: exec/proxyenv: the proxy variables, both spellings, and nothing that looks like one" {
+	run "$(test_program unit/proxyenv)"
+	echo "$output"
+	[ "$status" = 0 ]
+}
+
 @test "unit: base/progress: a step's output as one event per line, valid UTF-8, within one atomic write" {
 	run "$(test_program unit/progress)"
 	echo "$output"

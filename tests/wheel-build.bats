@@ -71,7 +71,15 @@ build() {
 	echo "cold build: $((SECONDS - start)) s" >&3
 	[ "$status" -eq 0 ]
 	[[ "$err" == *"[builder wheels] run: python3 -m pip wheel --wheel-dir /tmp/pbrx/wheels --find-links /tmp/pbrx/wheels /tmp/pbrx/build[yamlcat_base,yamlcat_lint]"* ]]
-	[ "$(jq -c '.wheels | keys_unsorted' <<<"$out")" = '["wheelhouse","temporary","files","project_wheel","metadata"]' ]
+	[ "$(jq -c '.wheels | keys_unsorted' <<<"$out")" = '["wheelhouse","temporary","files","project_wheel","metadata","installs","bytecode"]' ]
+	# What pip installs for each image, asked of pip in the builder, in
+	# its order: the base's extras, then the base's and yamlcat-lint's.
+	[ "$(jq -c '[.wheels.installs[] | [(.extras | join(",")), [.wheels[] | "\(.file)\(if .requested then "*" else "" end)"]]]' <<<"$out")" = \
+		'[["yamlcat_base",["tinyansi-1.0-py3-none-any.whl","yamlcat-1.0-cp311-cp311-linux_x86_64.whl*"]],["yamlcat_base,yamlcat_lint",["tinyansi-1.0-py3-none-any.whl","lint_rules-0.3.1-py3-none-any.whl","yamlcat-1.0-cp311-cp311-linux_x86_64.whl*"]]]' ]
+	# and the bytecode pip would compile, by each wheel's SHA-256
+	bc=$(jq -r .wheels.bytecode <<<"$out")
+	sum=$(jq -r '.wheels.files[] | select(.distribution == "yamlcat") | .sha256' <<<"$out")
+	[ -f "$bc/$sum/usr/local/lib/python3.11/dist-packages/yamlcat/__pycache__/cmd.cpython-311.pyc" ]
 	# What the project's wheel declares, read from the wheel itself.
 	[ "$(jq -c '.wheels.metadata | [.file, .name, .version, [.scripts[].name], (.extras | keys_unsorted)]' <<<"$out")" = \
 		'["yamlcat-1.0-cp311-cp311-linux_x86_64.whl","yamlcat","1.0",["yamlcat","yamlcat-lint"],["yamlcat_base","yamlcat_lint"]]' ]

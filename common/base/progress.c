@@ -9,6 +9,7 @@
 
 #include "base/buf.h"
 #include "base/msg.h"
+#include "base/quote.h"
 #include "base/progress.h"
 #include "base/render.h"
 #include "base/xalloc.h"
@@ -84,13 +85,13 @@ static char *utf8(const char *s, size_t len)
 	return buf_take(&b);
 }
 
-/* Cut ev's "line" or "text" to half its length, on a character's
+/* Cut ev's "line", "text" or "shown" to half its length, on a character's
  * boundary: 1, or 0 when it has none left to cut. */
 static int shorten(json_t *ev)
 {
-	const char *keys[] = {"line", "text"};
+	const char *keys[] = {"line", "text", "shown"};
 
-	for (size_t k = 0; k < 2; k++) {
+	for (size_t k = 0; k < 3; k++) {
 		const char *v = json_string_value(json_object_get(ev, keys[k]));
 		size_t n;
 
@@ -231,25 +232,42 @@ int progress_set_mode(const char *word)
 }
 
 struct progress_step *progress_step_start(const char *image, const char *step,
-                                          char *const *argv)
+                                          char *const *argv, const char *shown)
 {
 	struct progress_step *s = xcalloc(1, sizeof *s);
-	json_t *a = json_array();
+	json_t *ev;
+	char *q = NULL, *u;
+	size_t total = 0;
 
 	s->image = xstrdup(image);
 	s->step = xstrdup(step);
-	for (size_t i = 0; argv && argv[i]; i++) {
-		char *u = utf8(argv[i], strlen(argv[i]));
-		json_array_append_new(a, json_string(u));
-		free(u);
-	}
-	if (!started) {
-		json_decref(a);
+	if (!started)
 		return s;
+	for (size_t i = 0; argv && argv[i]; i++)
+		total += strlen(argv[i]) + 1;
+	ev = json_pack("{s:s, s:s, s:s}", "e", "step", "image", image, "step", step);
+	/* A long argv is sent as its shown text, cut: the event must fit
+	 * one atomic write. */
+	if (!shown && total > LINE_MAX_BYTES)
+		shown = q = quote_argv(argv);
+	if (shown) {
+		u = utf8(shown, strlen(shown));
+		json_object_set_new(ev, "shown", json_string(u));
+		free(u);
+	} else {
+		json_t *a = json_array();
+
+		for (size_t i = 0; argv && argv[i]; i++) {
+			u = utf8(argv[i], strlen(argv[i]));
+			json_array_append_new(a, json_string(u));
+			free(u);
+		}
+		json_object_set_new(ev, "argv", a);
 	}
+	free(q);
 	pthread_mutex_lock(&lock);
 	tally_of(image, progress_now());
-	emit(json_pack("{s:s, s:s, s:s, s:o}", "e", "step", "image", image, "step", step, "argv", a));
+	emit(ev);
 	pthread_mutex_unlock(&lock);
 	return s;
 }
@@ -335,6 +353,23 @@ void progress_layer(const char *image, const char *layer, const char *ref, bool 
 		t->built++;
 	emit(json_pack("{s:s, s:s, s:s?, s:s, s:b}", "e", "layer", "image", image, "step", layer,
 	               "ref", ref, "cached", cached));
+	pthread_mutex_unlock(&lock);
+}
+
+void progress_written(const char *image, const char *layer, const char *diff_id, bool reused)
+{
+	struct tally *t;
+
+	if (!started)
+		return;
+	pthread_mutex_lock(&lock);
+	t = tally_of(image, progress_now());
+	if (reused)
+		t->cached++;
+	else
+		t->built++;
+	emit(json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "e", "layer", "image", image, "step", layer,
+	               "ref", diff_id, "cached", reused, "written", 1));
 	pthread_mutex_unlock(&lock);
 }
 

@@ -32,9 +32,10 @@ int progress_set_mode(const char *word);
 struct progress_step;
 
 /* Step step (a plan step's name) of image (who it is for: an image's
- * name, "builder") starts argv.  Never NULL. */
+ * name, "builder") starts argv, shown to people as shown (NULL: argv
+ * quoted; a program's text as an argument says nothing).  Never NULL. */
 struct progress_step *progress_step_start(const char *image, const char *step,
-                                          char *const *argv);
+                                          char *const *argv, const char *shown);
 /* An engine_run_spec output callback (engine/run.h), arg a step: its
  * output, cut into lines. */
 void progress_output(int stream, const char *data, size_t len, void *arg);
@@ -48,6 +49,9 @@ void progress_step_end(struct progress_step *s, int status);
 /* A layer of image (its layer name, or NULL for an image's last commit)
  * committed as ref, or found cached as ref. */
 void progress_layer(const char *image, const char *layer, const char *ref, bool cached);
+/* A layer of image named layer that pbrx wrote itself (no container
+ * ran): diff_id, reused from the cache or new. */
+void progress_written(const char *image, const char *layer, const char *diff_id, bool reused);
 /* What the events said of image in this process: the layers committed
  * and found cached, and the seconds from its first step or layer to its
  * last.  For the document's "images" section. */

@@ -469,14 +469,15 @@ static void on_step(struct render *r, const json_t *ev, double t)
 	char *cmd;
 	struct buf b = {0};
 
-	/* The argv as a person would type it: quoted where needed. */
+	/* The argv as a person would type it: quoted where needed; or
+	 * what the stage says it is. */
 	char **v = xcalloc(json_array_size(argv) + 1, sizeof *v);
 	char *q;
 
 	for (size_t i = 0, k = 0; i < json_array_size(argv); i++)
 		if (json_is_string(json_array_get(argv, i)))
 			v[k++] = (char *)json_string_value(json_array_get(argv, i));
-	q = quote_argv(v);
+	q = json_is_string(json_object_get(ev, "shown")) ? xstrdup(str(ev, "shown")) : quote_argv(v);
 	free(v);
 	buf_adds(&b, q);
 	free(q);
@@ -581,6 +582,7 @@ static void on_layer(struct render *r, const json_t *ev, double t)
 {
 	const char *image = str(ev, "image"), *name = str(ev, "step"), *ref = str(ev, "ref");
 	bool cached = json_is_true(json_object_get(ev, "cached"));
+	bool written = json_is_true(json_object_get(ev, "written"));
 	struct layer *l = layer_find(r, image, *name ? name : ref);
 	size_t at;
 	struct group *g = group_find(r, image, &at);
@@ -613,10 +615,22 @@ static void on_layer(struct render *r, const json_t *ev, double t)
 	l->built = true;
 	if (r->o.mode == RENDER_PLAIN) {
 		plain_prefix(r, image, name);
-		buf_addf(&r->out, "committed %s\n", ref);
+		buf_addf(&r->out, "%s %s\n", written ? "wrote" : "committed", ref);
 	}
-	if (g)
+	if (g) {
 		group_fold(r, at, t);
+	} else if (written && r->o.mode == RENDER_TTY) {
+		/* pbrx wrote it: no step ran, and this is its one line. */
+		struct buf line = {0};
+
+		add_pad(&line, image, r->wimage);
+		buf_adds(&line, "  ");
+		add_pad(&line, name, r->wstep);
+		buf_adds(&line, "  written");
+		add_cut(&r->out, line.p, width(r) - 1);
+		buf_addc(&r->out, '\n');
+		buf_free(&line);
+	}
 }
 
 static void on_msg(struct render *r, const json_t *ev)

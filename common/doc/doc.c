@@ -358,6 +358,21 @@ json_t *doc_want(const json_t *obj, const char *path, const char *key, json_type
 	return v;
 }
 
+/* The stage that writes top-level section key (pbrx-document(5)), or
+ * NULL. */
+static const char *writer_of(const char *key)
+{
+	static const char *const writers[][2] = {
+		{"project", "cfg-extras"}, {"base", "image-inspect"}, {"bindep", "bindep-filter"},
+		{"plan", "image-plan"}, {"wheels", "wheel-build"}, {"images", "image-assemble"},
+	};
+
+	for (size_t i = 0; i < sizeof writers / sizeof *writers; i++)
+		if (!strcmp(writers[i][0], key))
+			return writers[i][1];
+	return NULL;
+}
+
 json_t *doc_need(const json_t *obj, const char *path, const char *key, json_type type,
                  struct pbrx_error *e)
 {
@@ -367,6 +382,12 @@ json_t *doc_need(const json_t *obj, const char *path, const char *key, json_type
 		/* Nothing came: a stage before failed, or none ran. */
 		error_set(e, EXIT_USAGE, "%s: empty input: expected a document with .%s, the output "
 		          "of the stage before", doc_name, key);
+	} else if (!v && !e->msg && !*path && writer_of(key)) {
+		/* A document from a pipeline a stage of which failed (and one
+		 * after it, bindep-filter, which may start one, went on). */
+		char *full = xasprintf(".%s", key);
+		doc_error(e, full, "missing: %s writes it; did it run, and succeed?", writer_of(key));
+		free(full);
 	} else if (!v && !e->msg) {
 		char *full = xasprintf("%s.%s", path, key);
 		doc_error(e, full, "missing (expected %s)", type_name(type));

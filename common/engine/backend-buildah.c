@@ -345,7 +345,8 @@ static json_t *member(const json_t *o, const char *key)
 static json_t *e_image_inspect(struct engine *e, const char *name)
 {
 	struct call c = call_new("inspect", name);
-	json_t *j = NULL, *out = NULL, *config, *manifest, *layers, *digests, *l;
+	json_t *j = NULL, *out = NULL, *config, *manifest, *layers, *digests, *l, *oci;
+	json_t *sizes = NULL;
 	json_error_t jerr;
 	const char *id, *digest, *from;
 	json_int_t size = 0;
@@ -366,11 +367,25 @@ static json_t *e_image_inspect(struct engine *e, const char *name)
 		goto out;
 	}
 	/* The size of an image is that of its layers; buildah gives it
-	 * only in the manifest. */
+	 * only in the manifest.  Layers stored uncompressed are listed by
+	 * their diff ID and uncompressed size: those sizes are what an
+	 * image written on top lists (image/oci.h), so that its manifest
+	 * gives its size too. */
+	oci = json_object_get(j, "OCIv1");
 	manifest = json_loads(json_string_value(json_object_get(j, "Manifest")) ?: "", 0, &jerr);
 	layers = json_object_get(manifest, "layers");
-	json_array_foreach(layers, i, l)
-		size += json_integer_value(json_object_get(l, "size"));
+	sizes = json_array();
+	json_array_foreach(layers, i, l) {
+		json_int_t n = json_integer_value(json_object_get(l, "size"));
+		const json_t *diff = json_array_get(json_object_get(json_object_get(oci, "rootfs"),
+		                                                    "diff_ids"), i);
+
+		size += n > 0 ? n : 0;
+		if (sizes && n >= 0 && json_equal(json_object_get(l, "digest"), (json_t *)diff))
+			json_array_append_new(sizes, json_integer(n));
+		else
+			json_decref(sizes), sizes = NULL;
+	}
 	json_decref(manifest);
 	digests = json_array();
 	digest = json_string_value(json_object_get(j, "FromImageDigest"));
@@ -391,7 +406,24 @@ static json_t *e_image_inspect(struct engine *e, const char *name)
 	                "Entrypoint", member(config, "Entrypoint"),
 	                "Labels", member(config, "Labels"),
 	                "Size", size);
+	/* What an image written on top of this one needs (image/oci.h). */
+	if (sizes && json_array_size(sizes) == json_array_size(json_object_get(
+			json_object_get(oci, "rootfs"), "diff_ids")))
+		json_object_set(out, "LayerSizes", sizes);
+	json_object_set_new(out, "Architecture", member(oci, "architecture"));
+	json_object_set_new(out, "Os", member(oci, "os"));
+	json_object_set_new(out, "RootFS", json_pack("{s:s, s:o}", "Type", "layers", "Layers",
+	                                             member(json_object_get(oci, "rootfs"),
+	                                                    "diff_ids")));
+	if (json_is_array(json_object_get(oci, "history")))
+		json_object_set_new(out, "History", member(oci, "history"));
+	json_object_set_new(json_object_get(out, "Config"), "ExposedPorts",
+	                    member(config, "ExposedPorts"));
+	json_object_set_new(json_object_get(out, "Config"), "Volumes", member(config, "Volumes"));
+	json_object_set_new(json_object_get(out, "Config"), "StopSignal",
+	                    member(config, "StopSignal"));
 out:
+	json_decref(sizes);
 	json_decref(j);
 	call_free(&c);
 	return out;
@@ -1103,6 +1135,17 @@ out:
  * by skopeo (the same library as buildah pull; it reuses the base's
  * layers by their uncompressed digests), or by buildah pull oci:DIR
  * when skopeo can't be run. */
+/* Does name start with a registry host ("HOST.DOMAIN/", "HOST:PORT/",
+ * "localhost/")? */
+static bool has_registry(const char *name)
+{
+	const char *slash = strchr(name, '/');
+	size_t n = slash ? (size_t)(slash - name) : 0;
+
+	return slash && (memchr(name, '.', n) || memchr(name, ':', n) ||
+	                 (n == 9 && !strncmp(name, "localhost", 9)));
+}
+
 static char *e_image_load(struct engine *e, const struct oci_image *img, const char *repo_tag,
                           bool quiet)
 {
@@ -1130,7 +1173,11 @@ static char *e_image_load(struct engine *e, const struct oci_image *img, const c
 		goto out;
 	}
 	src = xasprintf("oci:%s", dir);
-	dst = xasprintf("containers-storage:%s", repo_tag);
+	/* A name without a registry is buildah's own, "localhost/NAME", as
+	 * its commit and tag make it; containers-storage alone would take
+	 * it for docker.io's. */
+	dst = xasprintf("containers-storage:%s%s", has_registry(repo_tag) ? "" : "localhost/",
+	                repo_tag);
 	strv_add(&c.argv, "skopeo");
 	strv_add(&c.argv, "copy");
 	if (quiet)

@@ -3,6 +3,7 @@
  * (engine/docker.h): dockerd, or Podman's Docker-compatible service. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine/docker.h"
 #include "engine/backend.h"
@@ -65,11 +66,56 @@ static struct engine *e_dup(const struct engine *e)
 	return engine_new(&ops, docker_new());
 }
 
+/* The image's history as its config has it ("History", oldest first),
+ * from what GET /images/{name}/history says of it, or NULL when that
+ * can't be told: the endpoint gives each entry's layer size, not
+ * whether it made a layer, so an entry of size 0 is taken for an empty
+ * layer only when the entries with a size are exactly the layers. */
+static json_t *history_of(struct engine *e, const char *name, size_t nlayers)
+{
+	json_t *h = docker_image_history(D(e), name), *out = NULL, *v;
+	size_t i, sized = 0, n = json_array_size(h);
+
+	json_array_foreach(h, i, v)
+		sized += json_integer_value(json_object_get(v, "Size")) > 0;
+	if (!json_is_array(h) || (sized != nlayers && n != nlayers))
+		goto out;
+	out = json_array();
+	for (i = n; i-- > 0;) {
+		json_t *entry = json_array_get(h, i), *o = json_object();
+		time_t t = (time_t)json_integer_value(json_object_get(entry, "Created"));
+		const char *by = json_string_value(json_object_get(entry, "CreatedBy"));
+		const char *comment = json_string_value(json_object_get(entry, "Comment"));
+		char created[32];
+		struct tm tm;
+
+		strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+		json_object_set_new(o, "created", json_string(created));
+		if (by && *by)
+			json_object_set_new(o, "created_by", json_string(by));
+		if (comment && *comment)
+			json_object_set_new(o, "comment", json_string(comment));
+		if (n != nlayers && json_integer_value(json_object_get(entry, "Size")) == 0)
+			json_object_set_new(o, "empty_layer", json_true());
+		json_array_append_new(out, o);
+	}
+out:
+	json_decref(h);
+	return out;
+}
+
 static json_t *e_image_inspect(struct engine *e, const char *name)
 {
-	json_t *j = docker_image_inspect(D(e), name);
-	if (!j)
+	json_t *j = docker_image_inspect(D(e), name), *h;
+
+	if (!j) {
 		fail(e);
+		return NULL;
+	}
+	h = history_of(e, name, json_array_size(json_object_get(json_object_get(j, "RootFS"),
+	                                                         "Layers")));
+	if (h)
+		json_object_set_new(j, "History", h);
 	return j;
 }
 
@@ -112,13 +158,24 @@ static char *e_image_load(struct engine *e, const struct oci_image *img, const c
 	struct buf tar = {0};
 	json_t *j = NULL;
 	char *id = NULL;
+	bool podman;
 
-	if (oci_docker_archive(img, repo_tag, NULL, &tar, &err) < 0) {
+	/* Podman's service takes only the new layers in an oci-archive,
+	 * its storage finding the base's by their uncompressed digest, as
+	 * buildah's does (backend-buildah.c); the ref name is then not a
+	 * tag, so the image is tagged after. */
+	podman = docker_is_podman(D(e));
+	if ((podman ? oci_layout_archive(img, NULL, NULL, &tar, &err)
+	            : oci_docker_archive(img, repo_tag, NULL, &tar, &err)) < 0) {
 		engine_fail(e, false, "load (%s): %s", repo_tag ? repo_tag : img->id, err.msg);
 		error_free(&err);
 		goto out;
 	}
 	if (docker_image_load(D(e), tar.p, tar.len, quiet) < 0) {
+		fail(e);
+		goto out;
+	}
+	if (podman && repo_tag && docker_image_tag(D(e), img->id, repo_tag) < 0) {
 		fail(e);
 		goto out;
 	}

@@ -26,6 +26,16 @@ json_t *docker_image_inspect(struct docker *d, const char *name)
 	return out;
 }
 
+json_t *docker_image_history(struct docker *d, const char *name)
+{
+	char *path = http_path_with("/images/", name, "/history");
+	json_t *out = NULL;
+
+	http_request_json(d, "GET", "/images/{name}/history", name, path, true, NULL, &out);
+	free(path);
+	return out;
+}
+
 int docker_image_pull(struct docker *d, const char *name, bool quiet)
 {
 	struct xfer x = {.sink = SINK_PROGRESS, .progress_out = quiet ? NULL : stderr};

@@ -411,6 +411,14 @@ static int negotiate(struct docker *d)
 		min = mymin;
 	}
 	snprintf(d->version, sizeof d->version, "%d.%d", maj, min);
+	{
+		size_t i;
+		json_t *c;
+
+		json_array_foreach(json_object_get(v, "Components"), i, c)
+			d->podman |= strstr(json_string_value(json_object_get(c, "Name")) ?: "",
+			                    "Podman") != NULL;
+	}
 	msg_note("docker: %s: API version %s (daemon %s)", d->host, d->version, api);
 	json_decref(v);
 	return 0;
@@ -425,6 +433,11 @@ int docker_ping(struct docker *d)
 	if (ret < 0)
 		return -1;
 	return negotiate(d);
+}
+
+bool docker_is_podman(struct docker *d)
+{
+	return negotiate(d) == 0 && d->podman;
 }
 
 const char *docker_api_version(struct docker *d)

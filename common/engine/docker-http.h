@@ -24,6 +24,8 @@ struct docker {
 	char *ca, *cert, *key;
 	char *bad_host;    /* why DOCKER_HOST can't be used, or NULL */
 	char version[16];  /* negotiated API version, "" until then */
+	bool podman;       /* the daemon is Podman's service (known with
+	                    * version) */
 	char *err;
 	long status;
 	char errbuf[CURL_ERROR_SIZE];

@@ -88,6 +88,9 @@ json_t *docker_version(struct docker *d);
 /* GET /images/{name}/json.  New reference; NULL on failure, with
  * docker_status() 404 when there is no such image. */
 json_t *docker_image_inspect(struct docker *d, const char *name);
+/* GET /images/{name}/history: the image's history, newest first
+ * (Created, CreatedBy, Comment, Size per entry).  New, or NULL. */
+json_t *docker_image_history(struct docker *d, const char *name);
 /* POST /images/create?fromImage=...: pull name, progress on stderr (none
  * when quiet).  Fails on errors reported inside the stream too. */
 int docker_image_pull(struct docker *d, const char *name, bool quiet);
@@ -111,8 +114,12 @@ struct docker_push_result {
 int docker_image_push(struct docker *d, const char *name, const char *auth, bool insecure,
                       bool quiet,
                       struct docker_push_result *result);
+/* Is the daemon Podman's Docker-compatible service?  (False when it
+ * can't be asked: the request that follows fails and says why.) */
+bool docker_is_podman(struct docker *d);
 /* POST /images/load of the docker-archive tar (len bytes; see
- * image/oci.h: it may hold only the layers the daemon lacks), progress
+ * image/oci.h: it may hold only the layers the daemon lacks; Podman's
+ * service wants an oci-archive for that), progress
  * on stderr unless quiet.  Fails on errors reported inside the stream
  * too. */
 int docker_image_load(struct docker *d, const void *tar, size_t len, bool quiet);

@@ -160,7 +160,12 @@ void engine_host_ids(const struct engine *e, unsigned long *uid, unsigned long *
 
 /* Image name in the Docker API's form: "Id" ("sha256:..."),
  * "RepoDigests" (array), "Config" (User, Env, WorkingDir, Cmd,
- * Entrypoint, Labels) and "Size" (bytes).  New reference; NULL on
+ * Entrypoint, Labels, ExposedPorts, Volumes, StopSignal), "Size"
+ * (bytes), "Architecture", "Os", "RootFS" ("Layers": the diff IDs) and,
+ * when it can be told, "History" as the image's config has it (OCI
+ * image spec: created, created_by, comment, empty_layer) and
+ * "LayerSizes" (each layer's size uncompressed, when the engine knows
+ * them all: buildah; see image/oci.h).   New reference; NULL on
  * failure, engine_missing() when there is no such image. */
 json_t *engine_image_inspect(struct engine *e, const char *name);
 /* Pull name, progress on stderr (none when quiet). */

@@ -2,13 +2,13 @@
 #include "engine/inspect.h"
 
 #include <errno.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/cachedir.h"
 #include "base/error.h"
 #include "base/msg.h"
 #include "base/xalloc.h"
@@ -21,24 +21,21 @@
  * cached; running its Python a little more.  An image ID is the hash of
  * the image's content, so what was learnt once for an ID holds for ever:
  * it is kept in $XDG_CACHE_HOME/pbrx/KIND/ID.json (default ~/.cache), one
- * file an image, KIND "os-release" or "python".  The cache is only an
+ * file an image, KIND "os-release" or "scheme" (the scheme with what the
+ * image has along its paths; an older "python" was without).  The cache is only an
  * optimisation: any failure to use it is a note, and the image is asked
  * again. */
 static char *cache_path(const char *kind, const char *id)
 {
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 	const char *hex = strncmp(id, "sha256:", 7) == 0 ? id + 7 : id;
-	struct passwd *pw;
+	char *dir, *path;
 
-	if (strspn(hex, "0123456789abcdef") != strlen(hex) || strlen(hex) != 64)
+	if (strspn(hex, "0123456789abcdef") != strlen(hex) || strlen(hex) != 64 ||
+	    !(dir = cachedir(kind, false)))
 		return NULL;
-	if (xdg && xdg[0] == '/')
-		return xasprintf("%s/pbrx/%s/%s.json", xdg, kind, hex);
-	if ((!home || home[0] != '/') && (pw = getpwuid(getuid())))
-		home = pw->pw_dir;
-	if (!home || home[0] != '/')
-		return NULL;
-	return xasprintf("%s/.cache/pbrx/%s/%s.json", home, kind, hex);
+	path = xasprintf("%s/%s.json", dir, hex);
+	free(dir);
+	return path;
 }
 
 /* What is cached of kind for image id (new): an object of strings, or
@@ -58,7 +55,14 @@ static json_t *cache_get(const char *kind, const char *id)
 		v = NULL;
 	}
 	json_object_foreach(v, key, val) {
-		if (!json_is_string(val)) {
+		const json_t *sub;
+		const char *k;
+
+		/* A member may be an object of strings (the scheme's "base"). */
+		json_object_foreach((json_t *)(json_is_object(val) ? val : NULL), k, sub)
+			if (!json_is_string(sub))
+				val = NULL;
+		if (!json_is_string(val) && !json_is_object(val)) {
 			json_decref(v);
 			v = NULL;
 			break;
@@ -70,20 +74,6 @@ static json_t *cache_get(const char *kind, const char *id)
 	return v;
 }
 
-/* mkdir -p of path's directory. */
-static int make_dirs(char *path)
-{
-	for (char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-			*p = '/';
-			return -1;
-		}
-		*p = '/';
-	}
-	return 0;
-}
-
 /* Keep fields of kind for image id: written whole under a temporary
  * name, then renamed, so that a reader never sees half a file. */
 static void cache_put(const char *kind, const char *id, const json_t *fields)
@@ -93,7 +83,8 @@ static void cache_put(const char *kind, const char *id, const json_t *fields)
 	if (!path)
 		return;
 	tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
-	if (make_dirs(tmp) < 0 || json_dump_file(fields, tmp, JSON_COMPACT) < 0 ||
+	free(cachedir(kind, true));
+	if (json_dump_file(fields, tmp, JSON_COMPACT) < 0 ||
 	    rename(tmp, path) < 0) {
 		msg_note("cannot keep %s in %s: %s", kind, path, strerror(errno));
 		unlink(tmp);
@@ -227,7 +218,7 @@ out:
 static json_t *read_python(struct engine *e, const char *image, const char *id,
                            struct pbrx_error *err)
 {
-	json_t *scheme = cache_get("python", id);
+	json_t *scheme = cache_get("scheme", id);
 	char *why;
 
 	if (scheme)
@@ -241,7 +232,7 @@ static json_t *read_python(struct engine *e, const char *image, const char *id,
 	}
 	msg_note("%s: pip installs into %s", image,
 	         json_string_value(json_object_get(scheme, "purelib")));
-	cache_put("python", id, scheme);
+	cache_put("scheme", id, scheme);
 	return scheme;
 }
 

@@ -9,17 +9,22 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/cachedir.h"
 #include "base/cleanup.h"
 #include "base/error.h"
+#include "base/fs.h"
 #include "base/msg.h"
 #include "base/progress.h"
 #include "base/xalloc.h"
 #include "doc/doc.h"
 #include "doc/plan.h"
 #include "engine/engine.h"
+#include "image/oci.h"
 #include "exec/assemble.h"
 #include "exec/dockerfile.h"
 #include "exec/libcheck.h"
+#include "exec/pylayers.h"
+#include "exec/proxyenv.h"
 #include "exec/reaper.h"
 #include "exec/rollback.h"
 #include "exec/steps.h"
@@ -30,6 +35,7 @@ struct assemble {
 	struct assemble_image *imgs;
 	size_t n;
 	char *suffix;                 /* of every tmp_ref */
+	const json_t *doc;            /* the document (borrowed) */
 	const json_t *wheels;         /* .wheels; NULL before wheel-build */
 	const char *wheelhouse;       /* .wheels.wheelhouse */
 	/* .wheels.metadata.extensions and .plan.package_manager, for
@@ -37,6 +43,15 @@ struct assemble {
 	const json_t *extensions;
 	const char *package_manager;
 	char *cache_repo;             /* the project's name, normalised */
+	struct pylayers pl;           /* what the Python layers share; read
+	                               * when an image has some */
+	bool python;                  /* some image has "python_layers" */
+	/* The base image has a python3 (.base.python): cached layers are
+	 * written from their changes at epoch (exec/fsdiff.h). */
+	bool write_layers;
+	long long epoch;
+	struct strv env;              /* the steps' environment: the host's
+	                               * proxy variables (exec/proxyenv.h) */
 };
 
 /* The image the plan names as from, or the temporary tag of an earlier
@@ -149,9 +164,10 @@ static struct steps_job job_of(const struct assemble *a, struct engine *e,
 {
 	return (struct steps_job){
 		.e = e, .who = img->name, .plan = img->plan, .path = img->path,
-		.wheelhouse = a->wheelhouse, .wheels = a->wheels,
+		.wheelhouse = a->wheelhouse, .wheels = a->wheels, .env = a->env.v,
 		.entrypoint = c.entrypoint != NULL, .cmd = c.cmd != NULL, .changes = changes,
 		.check = check_libraries, .ctx = a,
+		.write_layers = a->write_layers, .epoch = a->epoch,
 	};
 }
 
@@ -224,6 +240,221 @@ static int build_container(const struct assemble *a, struct engine *e, struct as
 	return img->id ? 0 : -1;
 }
 
+/* ---- images whose Python layers pbrx writes ---------------------------- */
+
+/* Copy key of from to to when it says something. */
+static void copy_set(json_t *to, const json_t *from, const char *key)
+{
+	json_t *v = json_object_get(from, key);
+
+	if (v && !json_is_null(v) && !(json_is_string(v) && !*json_string_value(v)) &&
+	    !(json_is_array(v) && !json_array_size(v)) && !(json_is_object(v) && !json_object_size(v)))
+		json_object_set(to, key, v);
+}
+
+/* The image config of img over from (its Docker-API "Config"), as the
+ * commit of a container would make it (commit_changes()): from's user,
+ * environment, directory, ports, volumes and stop signal; what it runs
+ * as command_of() says; from's labels with the plan's over them.  New. */
+static json_t *image_config(const struct assemble_image *img, const json_t *from_config,
+                            struct command c)
+{
+	static const char *const kept[] = {"User", "Env", "WorkingDir", "ExposedPorts",
+	                                   "Volumes", "StopSignal"};
+	json_t *config = json_object(), *labels = json_object();
+
+	for (size_t i = 0; i < sizeof kept / sizeof *kept; i++)
+		copy_set(config, from_config, kept[i]);
+	if (c.entrypoint)
+		json_object_set(config, "Entrypoint", (json_t *)c.entrypoint);
+	if (c.cmd)
+		json_object_set(config, "Cmd", (json_t *)c.cmd);
+	if (json_is_object(json_object_get(from_config, "Labels")))
+		json_object_update(labels, json_object_get(from_config, "Labels"));
+	json_object_update(labels, json_object_get(json_object_get(img->plan, "config"), "labels"));
+	if (json_object_size(labels))
+		json_object_set(config, "Labels", labels);
+	json_decref(labels);
+	return config;
+}
+
+/* A history entry's created_by for python layer spec: what it installs. */
+static char *layer_created_by(const json_t *spec)
+{
+	struct buf b = {0};
+	size_t i;
+	json_t *w;
+
+	buf_addf(&b, "pbrx: %s:", json_string_value(json_object_get(spec, "name")));
+	json_array_foreach(json_object_get(spec, "wheels"), i, w)
+		buf_addf(&b, " %s", json_string_value(json_object_get(w, "file")));
+	return buf_take(&b);
+}
+
+/* Write text to path whole (a temporary name, then renamed); a failure
+ * is only a note: it is a cache. */
+static void keep_text(const char *path, const char *text)
+{
+	char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
+	FILE *f = fopen(tmp, "w");
+	bool ok = f && fputs(text, f) >= 0;
+
+	if (f && fclose(f) != 0)
+		ok = false;
+	if (!ok || rename(tmp, path) < 0) {
+		msg_note("cannot keep %s", path);
+		unlink(tmp);
+	}
+	free(tmp);
+}
+
+/* The libraries check of an image with Python layers over image top
+ * (its packages; inspected: info): the system libraries are top's, so
+ * its list is kept by top's ID in the cache directory "libs" and asked
+ * of a container of top only once. */
+static int check_written(const struct assemble *a, struct engine *e,
+                         const struct assemble_image *img, const char *top,
+                         const json_t *info, struct pbrx_error *err)
+{
+	static char *const keep_alive[] = ENGINE_KEEP_ALIVE;
+	char *const cmd[] = {"image-assemble", NULL};
+	const char *id = json_string_value(json_object_get(info, "Id")), *cid;
+	char *dir = cachedir("libs", true), *path = NULL, *libs = NULL, *made;
+	struct pbrx_error ignored = {0};
+	int rc = -1;
+
+	if (dir && id && strlen(id) == 71 && !strncmp(id, "sha256:", 7)) {
+		path = xasprintf("%s/%s.txt", dir, id + 7);
+		libs = fs_read(path, NULL, &ignored);
+		error_free(&ignored);
+	}
+	if (!libs) {
+		cleanup_lock();
+		made = engine_container_create(e, &(struct engine_container_spec){
+			.name = "pbrx-check", .image = top, .entrypoint = keep_alive, .cmd = cmd,
+			.user = "0", .network_mode = "none", .tmpfs_tmp = true,
+		});
+		if (!made) {
+			cleanup_hold();
+			error_set(err, EXIT_FAIL, "%s: %s", img->name, engine_error(e));
+			goto out;
+		}
+		cid = rollback_add_container(made);
+		free(made);
+		cleanup_unlock();
+		if (engine_container_start(e, cid) < 0) {
+			cleanup_hold();
+			error_set(err, EXIT_FAIL, "%s: %s", img->name, engine_error(e));
+			goto out;
+		}
+		if (!(libs = libcheck_list(e, cid, img->name, err)))
+			goto out;
+		cleanup_lock();
+		if (reaper_add(e, cid, err) < 0) {
+			cleanup_hold();
+			goto out;
+		}
+		cleanup_unlock();
+		if (path)
+			keep_text(path, libs);
+	}
+	libcheck_compare(libs, a->extensions, a->package_manager, img->name);
+	rc = 0;
+out:
+	free(libs);
+	free(path);
+	free(dir);
+	return rc;
+}
+
+/* Build img from from: its cached layers (the packages), then its
+ * Python layers, written here (exec/pylayers.h), and the image of them
+ * loaded into the engine as img->tmp_ref. */
+static int build_python(const struct assemble *a, struct engine *e, struct assemble_image *img,
+                        const char *from, struct pbrx_error *err)
+{
+	const json_t *specs = json_object_get(img->plan, "python_layers"), *spec;
+	size_t n = json_array_size(specs), next, i;
+	struct oci_layer *layers = xcalloc(n + 1, sizeof *layers);
+	json_t *from_img = NULL, *top_img = NULL, *config = NULL, *history;
+	struct oci_image *oci = NULL;
+	struct command c;
+	char *top = NULL;
+	int rc = -1;
+
+	if (!(from_img = inspect_from(e, img, from, err)))
+		goto out;
+	c = command_of(img, json_object_get(from_img, "Config"));
+	if (!(top = cached_layers(a, e, img, from, c, false, &next, err)))
+		goto out;
+	if (!(top_img = inspect_from(e, img, top, err)))
+		goto out;
+	json_array_foreach(specs, i, spec) {
+		bool reused;
+
+		if (pylayers_layer(&a->pl, spec, img->name, &layers[i], &reused, err) < 0)
+			goto out;
+		msg_note("%s: %s: %s %.19s (%.1f MB)", img->name,
+		         json_string_value(json_object_get(spec, "name")),
+		         reused ? "cached" : "wrote", layers[i].res.diff_id,
+		         (double)layers[i].res.size / 1e6);
+		progress_written(img->name, json_string_value(json_object_get(spec, "name")),
+		                 layers[i].res.diff_id, reused);
+		if (!img->written)
+			img->written = json_array();
+		json_array_append_new(img->written, json_pack("{s:O, s:s, s:I, s:b}", "name",
+			json_object_get(spec, "name"), "diff_id", layers[i].res.diff_id,
+			"size", (json_int_t)layers[i].res.size, "reused", reused));
+	}
+	config = image_config(img, json_object_get(top_img, "Config"), c);
+	/* The history goes on from the one below, when the engine told it
+	 * (a history must name every layer, or none). */
+	history = json_object_get(top_img, "History");
+	for (i = 0; history && i < n; i++)
+		layers[i].created_by = layer_created_by(json_array_get(specs, i));
+	oci = oci_image_new(&(struct oci_image_spec){
+		.architecture = json_string_value(json_object_get(top_img, "Architecture")) ?: "amd64",
+		.os = json_string_value(json_object_get(top_img, "Os")),
+		.epoch = a->pl.epoch,
+		.config = config,
+		.base_diff_ids = json_object_get(json_object_get(top_img, "RootFS"), "Layers"),
+		.base_layer_sizes = json_object_get(top_img, "LayerSizes"),
+		.base_history = history,
+		.config_created_by = history ? "pbrx: config" : NULL,
+		.layers = layers,
+		.nlayers = n,
+	}, err);
+	if (!oci)
+		goto out;
+	cleanup_lock();
+	img->id = engine_image_load(e, oci, img->tmp_ref, true);
+	if (!img->id) {
+		cleanup_hold();
+		error_set(err, EXIT_FAIL, "%s: %s", img->name, engine_error(e));
+		goto out;
+	}
+	rollback_add_image(img->tmp_ref);
+	cleanup_unlock();
+	if (strcmp(img->kind, "base") == 0 && json_array_size(a->extensions) &&
+	    check_written(a, e, img, top, top_img, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0 && !err->msg)
+		error_set(err, EXIT_FAIL, "%s: failed", img->name);
+	oci_image_free(oci);
+	for (i = 0; i < n; i++) {
+		free((char *)layers[i].tar_path);
+		free((char *)layers[i].created_by);
+	}
+	free(layers);
+	json_decref(config);
+	json_decref(top_img);
+	json_decref(from_img);
+	free(top);
+	return rc;
+}
+
 /* --prepare: the cached layers of every image that starts from outside
  * the plan, as far as they need no wheels (the distribution packages),
  * so that they are built while wheel-build runs. */
@@ -269,7 +500,9 @@ static int build_one(const struct assemble *a, struct engine *e, size_t i, struc
 			return -1;
 	} else {
 		msg_note("%s: from %s", img->name, img->from);
-		if (build_container(a, e, img, resolve_from(a->imgs, i), err) < 0)
+		if (json_is_array(json_object_get(img->plan, "python_layers"))
+		        ? build_python(a, e, img, resolve_from(a->imgs, i), err) < 0
+		        : build_container(a, e, img, resolve_from(a->imgs, i), err) < 0)
 			return -1;
 	}
 	msg_note("%s: built %s", img->name, img->id);
@@ -400,6 +633,26 @@ static int tag_all(const struct assemble *a, struct engine *e, struct pbrx_error
 	return 0;
 }
 
+/* img's layers, bottom first, as the engine lists them (info: its
+ * inspection): each {"diff_id"}, and for those pbrx wrote for it their
+ * "name", "size" (bytes of the tar) and whether the cache had them
+ * ("reused").  New. */
+static json_t *layers_of(const struct assemble_image *img, const json_t *info)
+{
+	json_t *out = json_array(), *d, *w;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(json_object_get(info, "RootFS"), "Layers"), i, d) {
+		json_t *o = json_pack("{s:O}", "diff_id", d);
+
+		json_array_foreach(img->written, k, w)
+			if (json_equal(json_object_get(w, "diff_id"), d))
+				json_object_update_missing(o, w);
+		json_array_append_new(out, o);
+	}
+	return out;
+}
+
 /* The images section: a new reference, or NULL with *err. */
 static json_t *images_section(const struct assemble *a, struct engine *e, struct pbrx_error *err)
 {
@@ -418,10 +671,12 @@ static json_t *images_section(const struct assemble *a, struct engine *e, struct
 
 		/* What the progress events said of it (base/progress.h). */
 		progress_tally(img->name, &built, &cached, &secs);
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I, s:{s:i, s:i}, s:f}", "name",
-		                                     img->name, "ref", img->ref, "id", img->id, "size",
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I, s:o, s:{s:i, s:i}, s:f}",
+		                                     "name", img->name, "ref", img->ref, "id", img->id,
+		                                     "size",
 		                                     json_integer_value(json_object_get(info, "Size")),
-		                                     "layers", "new", (int)built, "reused", (int)cached,
+		                                     "layers", layers_of(img, info), "layer_counts",
+		                                     "new", (int)built, "reused", (int)cached,
 		                                     "seconds", (double)(long)(secs * 10) / 10));
 		json_decref(info);
 	}
@@ -508,6 +763,21 @@ static int load_image(struct assemble_image *img, const json_t *v, bool *wheelho
 	json_array_foreach(json_object_get(v, "steps"), k, step)
 		*deps |= !strcmp(json_string_value(json_object_get(step, "layer")) ?: "",
 		                 "dependencies");
+	if (json_object_get(v, "python_layers")) {
+		if (!doc_need(v, img->path, "python_layers", JSON_ARRAY, e))
+			return -1;
+		/* They go on top of the cached layers: a step with no layer
+		 * would have to run between. */
+		json_array_foreach(json_object_get(v, "steps"), k, step)
+			if (!json_object_get(step, "layer")) {
+				char *at = xasprintf("%s.steps[%zu]", img->path, k);
+
+				doc_error(e, at, "an image with python_layers may only have steps "
+				          "that make a cached layer (\"layer\")");
+				free(at);
+				return -1;
+			}
+	}
 	return 0;
 }
 
@@ -564,6 +834,15 @@ static int load_images(struct assemble *a, const json_t *plan, struct pbrx_error
 			                 "run wheel-build first", img->path);
 		if (deps && check_wheel_files(a->wheels, e) < 0)
 			return -1;
+		if (json_object_get(v, "python_layers")) {
+			/* The run's shared part is read with the first image. */
+			if (!a->python && pylayers_read(&a->pl, a->doc, a->o.no_cache, e) < 0)
+				return -1;
+			a->python = true;
+			if (pylayers_check(&a->pl, json_object_get(v, "python_layers"), img->path,
+			                   e) < 0)
+				return -1;
+		}
 	}
 	return 0;
 }
@@ -578,6 +857,7 @@ struct assemble *assemble_read(const json_t *doc, const struct assemble_opts *o,
 	const char *project;
 
 	a->o = *o;
+	a->doc = doc;
 	a->wheels = doc_want(doc, "", "wheels", JSON_OBJECT, e);
 	/* A temporary wheelhouse is not removed here: whoever ends the
 	 * pipeline does (wheel-build(1)). */
@@ -591,6 +871,12 @@ struct assemble *assemble_read(const json_t *doc, const struct assemble_opts *o,
 	if (project)
 		a->cache_repo = pyname_canonical(project, strlen(project));
 	a->suffix = run_suffix();
+	a->write_layers = json_is_object(json_object_get(json_object_get(doc, "base"), "python"));
+	if (!e->msg && (a->epoch = pylayers_epoch(doc, e)) < 0) {
+		assemble_free(a);
+		return NULL;
+	}
+	proxyenv_add(&a->env);
 	if (e->msg || load_images(a, plan, e) < 0) {
 		assemble_free(a);
 		return NULL;
@@ -637,9 +923,12 @@ void assemble_free(struct assemble *a)
 		free(a->imgs[i].path);
 		free(a->imgs[i].tmp_ref);
 		free(a->imgs[i].id);
+		json_decref(a->imgs[i].written);
 	}
 	free(a->imgs);
 	free(a->suffix);
 	free(a->cache_repo);
+	pylayers_free(&a->pl);
+	strv_free(&a->env);
 	free(a);
 }

@@ -32,6 +32,8 @@ struct assemble_image {
 	const char *name, *ref, *kind, *from;  /* borrowed from plan */
 	char *tmp_ref;         /* NAME:pbrx-tmp-...: its tag until all are done */
 	char *id;              /* once built */
+	json_t *written;       /* the Python layers pbrx wrote or found for
+	                        * it: [{name, diff_id, size, reused}] */
 };
 
 /* A run: the plan's images and what the document says about them. */

@@ -62,20 +62,15 @@ static void missing(const char *who, const char *soname, const char *file,
 	free(pkg);
 }
 
-int libcheck_run(struct engine *e, const char *cid, const json_t *extensions,
-                 const char *package_manager, const char *who, struct pbrx_error *err)
+char *libcheck_list(struct engine *e, const char *cid, const char *who, struct pbrx_error *err)
 {
 	char *ldconfig[] = {"ldconfig", "-p", NULL};
 	/* musl has no ldconfig -p: list the library directories instead. */
 	char *find[] = {"find", "/lib", "/usr/lib", "/usr/local/lib", "-name", "*.so*", NULL};
 	struct capture cap = {0};
 	struct engine_run_spec spec = {.argv = ldconfig, .output = capture_output, .arg = &cap};
-	const json_t *ext, *lib, *other;
-	size_t i, j, k;
 	int code;
 
-	if (!json_array_size(extensions))
-		return 0;
 	if (engine_run(e, cid, &spec, &code) < 0)
 		goto fail;
 	if (code != 0) {
@@ -84,6 +79,21 @@ int libcheck_run(struct engine *e, const char *cid, const json_t *extensions,
 		if (engine_run(e, cid, &spec, &code) < 0)
 			goto fail;
 	}
+	return cap.out.p ? cap.out.p : xstrdup("");
+
+fail:
+	cleanup_hold();
+	capture_free(&cap);
+	error_set(err, EXIT_FAIL, "%s: %s", who, engine_error(e));
+	return NULL;
+}
+
+void libcheck_compare(const char *libs, const json_t *extensions, const char *package_manager,
+                      const char *who)
+{
+	const json_t *ext, *lib, *other;
+	size_t i, j, k;
+
 	json_array_foreach(extensions, i, ext) {
 		const char *file = json_string_value(json_object_get(ext, "file"));
 		json_array_foreach(json_object_get(ext, "needed"), j, lib) {
@@ -98,15 +108,22 @@ int libcheck_run(struct engine *e, const char *cid, const json_t *extensions,
 				const char *base = f ? strrchr(f, '/') : NULL;
 				in_wheel |= f && strcmp(base ? base + 1 : f, soname) == 0;
 			}
-			if (!in_wheel && !lists_library(cap.out.p ? cap.out.p : "", soname))
+			if (!in_wheel && !lists_library(libs, soname))
 				missing(who, soname, file, package_manager);
 		}
 	}
-	capture_free(&cap);
-	return 0;
+}
 
-fail:
-	cleanup_hold();
-	capture_free(&cap);
-	return error_set(err, EXIT_FAIL, "%s: %s", who, engine_error(e));
+int libcheck_run(struct engine *e, const char *cid, const json_t *extensions,
+                 const char *package_manager, const char *who, struct pbrx_error *err)
+{
+	char *libs;
+
+	if (!json_array_size(extensions))
+		return 0;
+	if (!(libs = libcheck_list(e, cid, who, err)))
+		return -1;
+	libcheck_compare(libs, extensions, package_manager, who);
+	free(libs);
+	return 0;
 }

@@ -19,5 +19,14 @@ struct pbrx_error;
  * held for good, as exec/steps.h). */
 int libcheck_run(struct engine *e, const char *cid, const json_t *extensions,
                  const char *package_manager, const char *who, struct pbrx_error *err);
+/* The two halves of libcheck_run(), for a caller that keeps the list of
+ * an image (it never changes for an image ID): the libraries running
+ * container cid has (ldconfig -p, else a find of the library
+ * directories; malloc'd text, or NULL with *err, the cleanup lock held
+ * for good), and the warnings for what extensions need that libs
+ * lacks. */
+char *libcheck_list(struct engine *e, const char *cid, const char *who, struct pbrx_error *err);
+void libcheck_compare(const char *libs, const json_t *extensions, const char *package_manager,
+                      const char *who);
 
 #endif

@@ -12,6 +12,7 @@
 #include "base/msg.h"
 #include "base/xalloc.h"
 #include "exec/pipenv.h"
+#include "exec/proxyenv.h"
 #include "py/pipconf.h"
 
 /* Where --find-links directories and a PIP_CONFIG_FILE appear inside the
@@ -202,6 +203,10 @@ int pipenv_collect(struct pipenv *pe, const struct strv *find_links, struct pbrx
 	 * build's output it prints all the same). */
 	if (r == 0 && !getenv("PIP_QUIET") && msg_verbosity() <= 0)
 		strv_add(&pe->env, "PIP_QUIET=1");
+	/* pip and apt-get reach the index and the mirror through the
+	 * host's proxy, as on the host. */
+	if (r == 0)
+		proxyenv_add(&pe->env);
 	if (r == 0 && links.n) {
 		buf_adds(&joined, "PIP_FIND_LINKS=");
 		for (size_t i = 0; i < links.n; i++)

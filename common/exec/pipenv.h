@@ -3,8 +3,9 @@
  * the mounts of its steps' container (the plan's, the find-links
  * directories, pip's configuration files and the files its settings
  * name) and the environment of every step (the host's PIP_ variables,
- * host paths replaced by where they are mounted).  Values are never
- * printed: PIP_INDEX_URL may hold a password. */
+ * host paths replaced by where they are mounted, and the host's proxy
+ * variables: exec/proxyenv.h).  Values are never printed: PIP_INDEX_URL
+ * may hold a password. */
 #ifndef PBRX_PIPENV_H
 #define PBRX_PIPENV_H
 
@@ -20,6 +21,12 @@ struct pbrx_error;
 struct pipenv {
 	struct engine_mount *mounts; /* for engine_container_spec; strings in keep */
 	size_t nmounts, cap;
+	/* The first nplan of mounts are the plan's (the source, the
+	 * wheelhouse: under the container's /tmp), the rest pip's
+	 * (pipenv_collect), some of them at pip's own paths (/etc/pip.conf):
+	 * a container that is committed gets only the plan's, or the
+	 * engine's mount points of the others would stay in its layer. */
+	size_t nplan;
 	struct strv env;   /* "NAME=VALUE" for engine_run_spec.env */
 	struct strv keep;  /* the strings mounts point to (owned) */
 	size_t nlinks;     /* find-links directories mounted so far */

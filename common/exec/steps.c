@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/buf.h"
+#include "base/capture.h"
+#include "base/digest.h"
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/msg.h"
@@ -15,9 +20,11 @@
 #include "doc/plan.h"
 #include "engine/engine.h"
 #include "engine/layercache.h"
+#include "exec/fsdiff.h"
 #include "exec/reaper.h"
 #include "exec/rollback.h"
 #include "exec/steps.h"
+#include "image/oci.h"
 
 /* The strings of array arr, appended to *v. */
 static void argv_read(const json_t *arr, struct strv *v)
@@ -62,17 +69,9 @@ static int run_step(const struct steps_job *j, const char *cid, const json_t *st
                     struct pbrx_error *err)
 {
 	const char *name = json_string_value(json_object_get(step, "name"));
-	struct strv argv = {0};
-	/* Package managers need root, whatever USER the image has.  pip's
-	 * warning about running as root says nothing in a container made
-	 * for the step; its progress lines say little more (a failure's
-	 * error it prints all the same), so it runs quietly but with -v. */
-	static char *const quiet_env[] = {"PIP_ROOT_USER_ACTION=ignore", "PIP_QUIET=1", NULL};
-	static char *const verbose_env[] = {"PIP_ROOT_USER_ACTION=ignore", NULL};
-	struct engine_run_spec spec = {
-		.user = "0", .env = msg_verbosity() > 0 ? verbose_env : quiet_env,
-		.output = progress_output,
-	};
+	struct strv argv = {0}, env = {0};
+	/* Package managers need root, whatever USER the image has. */
+	struct engine_run_spec spec = {.user = "0", .output = progress_output};
 	struct progress_step *ps;
 	char *shown;
 	int code = -1, rc;
@@ -80,7 +79,16 @@ static int run_step(const struct steps_job *j, const char *cid, const json_t *st
 	argv_read(json_object_get(step, "argv"), &argv);
 	spec.argv = argv.v;
 	shown = quote_argv(argv.v);
-	ps = progress_step_start(j->who, name, argv.v);
+	/* pip's warning about running as root says nothing in a container
+	 * made for the step; its progress lines say little more (a
+	 * failure's error it prints all the same), so it runs quietly but
+	 * with -v. */
+	strv_addv(&env, j->env);
+	strv_add(&env, "PIP_ROOT_USER_ACTION=ignore");
+	if (msg_verbosity() <= 0)
+		strv_add(&env, "PIP_QUIET=1");
+	spec.env = env.v;
+	ps = progress_step_start(j->who, name, argv.v, NULL);
 	spec.arg = ps;
 	rc = engine_run(j->e, cid, &spec, &code);
 	/* A signal's cleanup stops the step: not its failure. */
@@ -95,6 +103,7 @@ static int run_step(const struct steps_job *j, const char *cid, const json_t *st
 		rc = -1;
 	}
 	free(shown);
+	strv_free(&env);
 	strv_free(&argv);
 	return rc < 0 ? -1 : 0;
 }
@@ -126,6 +135,128 @@ static char *history_text(const json_t *steps)
 	return buf_take(&b);
 }
 
+/* Run python3 -c fsdiff_program with args in container cid; its stdout
+ * into out (NULL: stderr's way), its stderr kept for a failure. */
+struct diff_output {
+	FILE *out;
+	bool write_failed;
+	struct capture err;
+};
+
+static void diff_output(int stream, const char *data, size_t len, void *arg)
+{
+	struct diff_output *o = arg;
+
+	if (stream == 1 && o->out) {
+		if (fwrite(data, 1, len, o->out) != len)
+			o->write_failed = true;
+	} else {
+		capture_output(stream, data, len, &o->err);
+	}
+}
+
+static int run_fsdiff(const struct steps_job *j, const char *cid, const char *what, FILE *out,
+                      char *const *args, struct pbrx_error *err)
+{
+	char *argv[8] = {"python3", "-c", (char *)fsdiff_program};
+	struct diff_output o = {.out = out, .err = {.keep = 64 * 1024}};
+	struct engine_run_spec spec = {.argv = argv, .user = "0", .output = diff_output, .arg = &o};
+	int code, rc = 0;
+
+	for (size_t i = 0; args[i] && i < 4; i++)
+		argv[3 + i] = args[i];
+	if (engine_run(j->e, cid, &spec, &code) < 0) {
+		cleanup_hold();
+		rc = error_set(err, EXIT_FAIL, "%s: %s: %s", j->who, what, engine_error(j->e));
+	} else if (code != 0 || o.write_failed) {
+		cleanup_hold();
+		capture_show(&o.err);
+		rc = error_set(err, EXIT_FAIL, "%s: %s: %s", j->who, what,
+		               o.write_failed ? strerror(errno) : "the layer's program failed");
+	}
+	capture_free(&o.err);
+	return rc;
+}
+
+/* The layer of what steps changed in container cid since the snapshot,
+ * written by pbrx (exec/fsdiff.h), and the image of it over from loaded
+ * as repo_tag: its ID (malloc'd), or NULL with *err, the cleanup lock
+ * held for good. */
+static char *write_changes(const struct steps_job *j, const char *cid, const char *from,
+                           const char *what, const char *repo_tag, struct pbrx_error *err)
+{
+	char epoch[32], *path = xasprintf("%s/pbrx-layer-XXXXXX", getenv("TMPDIR") ?: "/tmp");
+	char *args[] = {"tar", FSDIFF_SNAPSHOT, epoch, NULL}, *sum = NULL, *id = NULL;
+	struct oci_layer layer = {.tar_path = path, .created_by = what};
+	struct oci_image *img = NULL;
+	json_t *info = NULL, *config = NULL;
+	struct stat st;
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+
+	snprintf(epoch, sizeof epoch, "%lld", j->epoch);
+	if (!f) {
+		cleanup_hold();
+		error_set(err, EXIT_FAIL, "%s: %s: %s", j->who, path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	msg_note("%s: %s: writing the layer of the changes", j->who, repo_tag);
+	if (run_fsdiff(j, cid, "the layer of the changes", f, args, err) < 0) {
+		fclose(f);
+		goto out;
+	}
+	if (fclose(f) != 0 || stat(path, &st) < 0 || !(sum = digest_file(path, err))) {
+		cleanup_hold();
+		if (!err->msg)
+			error_set(err, EXIT_FAIL, "%s: %s: %s", j->who, path, strerror(errno));
+		goto out;
+	}
+	snprintf(layer.res.diff_id, sizeof layer.res.diff_id, "sha256:%s", sum);
+	layer.res.size = (unsigned long long)st.st_size;
+	if (!(info = engine_image_inspect(j->e, from))) {
+		cleanup_hold();
+		error_set(err, EXIT_FAIL, "%s: %s", j->who, engine_error(j->e));
+		goto out;
+	}
+	config = fsdiff_config(json_object_get(info, "Config"), j->changes);
+	img = oci_image_new(&(struct oci_image_spec){
+		.architecture = json_string_value(json_object_get(info, "Architecture")) ?: "amd64",
+		.os = json_string_value(json_object_get(info, "Os")),
+		.epoch = j->epoch,
+		.config = config,
+		.base_diff_ids = json_object_get(json_object_get(info, "RootFS"), "Layers"),
+		.base_layer_sizes = json_object_get(info, "LayerSizes"),
+		.base_history = json_object_get(info, "History"),
+		.layers = &layer,
+		.nlayers = 1,
+	}, err);
+	if (!img) {
+		cleanup_hold();
+		goto out;
+	}
+	/* The history names the layer when the engine told what is below. */
+	cleanup_lock();
+	id = engine_image_load(j->e, img, repo_tag, true);
+	if (!id) {
+		cleanup_hold();
+		error_set(err, EXIT_FAIL, "%s: %s", j->who, engine_error(j->e));
+		goto out;
+	}
+	cleanup_unlock();
+	msg_note("%s: %s: layer %.19s, %llu bytes", j->who, repo_tag, layer.res.diff_id,
+	         layer.res.size);
+out:
+	oci_image_free(img);
+	json_decref(config);
+	json_decref(info);
+	unlink(path);
+	free(path);
+	free(sum);
+	return id;
+}
+
 /* The layer name the steps share (a cached layer's), or NULL. */
 static const char *layer_of(const json_t *steps)
 {
@@ -151,6 +282,10 @@ char *steps_commit(const struct steps_job *j, const char *from, const json_t *st
 	const char *cid;
 	size_t k;
 	json_t *step;
+
+	/* A cached layer of steps, for an image with a python3. */
+	bool write = j->write_layers && json_array_size(steps) && !check &&
+	             strncmp(repo_tag, "pbrx-cache/", 11) == 0;
 
 	check = check && j->check;
 	for (char *p = cname; *p; p++)
@@ -186,6 +321,12 @@ char *steps_commit(const struct steps_job *j, const char *from, const json_t *st
 			error_set(err, EXIT_FAIL, "%s: %s", j->who, engine_error(j->e));
 			goto out;
 		}
+		if (write) {
+			char *args[] = {"snapshot", FSDIFF_SNAPSHOT, NULL};
+
+			if (run_fsdiff(j, cid, "the file system before the steps", NULL, args, err) < 0)
+				goto out;
+		}
 		json_array_foreach(steps, k, step)
 			if (run_step(j, cid, step, err) < 0)
 				goto out;
@@ -195,6 +336,19 @@ char *steps_commit(const struct steps_job *j, const char *from, const json_t *st
 	for (size_t i = 0; j->changes && j->changes[i]; i++)
 		msg_note("%s: commit change %s", j->who, j->changes[i]);
 
+	if (write) {
+		if (!(id = write_changes(j, cid, from, what, repo_tag, err)))
+			goto out;
+		progress_layer(j->who, layer_of(steps), repo_tag, false);
+		cleanup_lock();
+		if (reaper_add(j->e, cid, err) < 0) {
+			free(id);
+			id = NULL;
+			goto out;
+		}
+		cleanup_unlock();
+		goto out;
+	}
 	cleanup_lock();
 	id = engine_commit(j->e, cid, repo_tag, j->changes);
 	if (!id) {

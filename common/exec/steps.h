@@ -35,6 +35,8 @@ struct steps_job {
 	                           * (.wheels.wheelhouse); NULL: none yet */
 	const json_t *wheels;     /* .wheels, for the layers' keys; NULL
 	                           * before wheel-build */
+	char *const *env;         /* every step's environment ("NAME=VALUE",
+	                           * NULL-terminated: exec/proxyenv.h); NULL */
 	/* What the committed image runs, as the changes set it: with an
 	 * entrypoint, the container's is replaced (and the cmd set); with
 	 * only a cmd, the container keeps the image's; with neither, a
@@ -46,6 +48,11 @@ struct steps_job {
 	 * held for good.  ctx is its own. */
 	int (*check)(const struct steps_job *j, const char *cid, struct pbrx_error *err);
 	const void *ctx;
+	/* Cached layers are written by pbrx from what their steps changed
+	 * (exec/fsdiff.h), mtimes clamped to epoch, rather than committed:
+	 * for images with a python3 (.base.python). */
+	bool write_layers;
+	long long epoch;
 };
 
 /* A container from image from that runs steps (a JSON array, a run of

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/digest.h"
 #include "base/error.h"
 #include "base/fs.h"
 #include "base/msg.h"
@@ -124,44 +125,6 @@ static bool unchanged(const struct wheelhouse *wh, const char *name, const struc
 			       s->mtime.tv_nsec == st->st_mtim.tv_nsec;
 	}
 	return false;
-}
-
-/* The hex SHA-256 of file path (malloc'd), or NULL with *err. */
-static char *sha256_file(const char *path, struct pbrx_error *err)
-{
-	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	EVP_MD_CTX *ctx = NULL;
-	char *hex = NULL;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0) {
-		error_set(err, EXIT_FAIL, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	ctx = EVP_MD_CTX_new();
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		error_set(err, EXIT_FAIL, "%s: cannot start SHA-256", path);
-		goto out;
-	}
-	while ((n = read(fd, buf, sizeof buf)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			error_set(err, EXIT_FAIL, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
-	}
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	hex = xmalloc(2 * mdlen + 1);
-	for (unsigned int i = 0; i < mdlen; i++)
-		sprintf(hex + 2 * i, "%02x", md[i]);
-out:
-	close(fd);
-	EVP_MD_CTX_free(ctx);
-	return hex;
 }
 
 /* Distribution (normalised) and version of a wheel file name, PEP 427:
@@ -283,7 +246,7 @@ static json_t *wheel_entry(const struct wheelhouse *wh, const char *name, struct
 	}
 	path = xasprintf("%s/%s", wh->dir, name);
 	built = !unchanged(wh, name, &st);
-	if ((sum = sha256_file(path, err))) {
+	if ((sum = digest_file(path, err))) {
 		entry = json_pack("{s:s, s:s, s:s, s:s, s:b}", "file", name, "distribution", dist,
 		                  "version", version, "sha256", sum, "built", built);
 		msg_note("%s: %s", built ? "built" : "reused", name);

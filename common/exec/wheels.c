@@ -11,6 +11,7 @@
 #include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/error.h"
+#include "base/fs.h"
 #include "base/msg.h"
 #include "base/progress.h"
 #include "base/quote.h"
@@ -21,6 +22,7 @@
 #include "engine/layercache.h"
 #include "engine/owner.h"
 #include "exec/pipenv.h"
+#include "exec/resolve.h"
 #include "exec/wheelhouse.h"
 #include "exec/wheels.h"
 #include "py/extras.h"
@@ -53,6 +55,8 @@ struct run {
 	size_t nsteps;
 	size_t step_base;        /* the plan's index of the first step run now */
 	pid_t child;             /* the process running the steps, not yet reaped */
+	struct resolve rs;       /* what each image installs, and its bytecode */
+	const char *builder;     /* the image the last container starts from */
 };
 
 /* The build remove() cleans up after (base/cleanup.h calls it with no
@@ -159,53 +163,127 @@ static int extras_step(const struct run *r, struct strv *argv, struct pbrx_error
 	return 0;
 }
 
+/* Run one step's argv in the builder, shown as shown (NULL: the argv
+ * quoted), numbered no of total in a failure's message.  Its output goes
+ * to the progress events, which show it (all of it, or the end of it
+ * when it fails) as the run's mode says. */
+static int run_step(struct run *r, struct engine *d, const char *name, char *const *argv,
+                    const char *shown, size_t no, size_t total, struct pbrx_error *err)
+{
+	struct engine_run_spec spec = {
+		.argv = argv,
+		.env = r->pe.env.v,
+		.output = progress_output,
+	};
+	char *cmd = shown ? xstrdup(shown) : quote_argv(argv);
+	struct progress_step *ps = progress_step_start("builder", name, argv, shown);
+	int code, rc = EXIT_OK;
+
+	spec.arg = ps;
+	if (engine_run(d, r->container, &spec, &code) < 0) {
+		progress_step_end(ps, -1);
+		rc = EXIT_FAIL;
+		engine_error_to(d, err);
+	} else if (progress_step_end(ps, code), code != 0) {
+		error_set(err, EXIT_FAIL, "builder: step %zu of %zu (%s) failed with exit code %d: %s",
+		          no, total, name, code, cmd);
+		rc = EXIT_FAIL;
+	}
+	free(cmd);
+	return rc;
+}
+
+/* After the wheels: pip's report of what each image installs, then the
+ * bytecode of those wheels that the cache lacks (exec/resolve.h), when
+ * the base image has a Python pbrx can install into.  The parent reads
+ * the reports again (resolve_section()). */
+static int resolve_steps(struct run *r, struct engine *d, size_t no,
+                         struct pbrx_error *err)
+{
+	char *pw = wheelhouse_project_wheel(&r->wh, r->project, err), *wheel, *shown;
+	json_t *md, *installs, *list;
+	struct strv argv = {0};
+	int rc = EXIT_OK;
+
+	if (!pw)
+		return EXIT_FAIL;
+	/* A wheel that can't be read (wheelhouse_metadata() warns) leaves
+	 * the plan as setup.cfg has it, and the images to pip. */
+	if (!(md = wheelhouse_metadata(&r->wh, pw, false))) {
+		free(pw);
+		return EXIT_OK;
+	}
+	resolve_sets(&r->rs, md);
+	wheel = xasprintf("%s/%s", r->target, pw);
+	installs = json_array();
+	for (size_t i = 0; i < r->rs.sets.n && rc == EXIT_OK; i++) {
+		char *key = resolve_key(&r->rs, i, r->builder, r->wh.dir, pw, md, err);
+
+		if (!key) {
+			rc = EXIT_FAIL;
+			break;
+		}
+		if (!r->no_cache && resolve_recall(&r->rs, i, key) == 0) {
+			msg_note("builder: resolve: [%s]: cached", r->rs.sets.v[i]);
+		} else {
+			resolve_report_argv(&r->rs, i, wheel, r->target, &argv);
+			rc = run_step(r, d, "resolve", argv.v, NULL, no, no, err);
+			strv_free(&argv);
+			if (rc == EXIT_OK)
+				resolve_keep(&r->rs, i, key);
+		}
+		free(key);
+		if (rc == EXIT_OK && !(list = resolve_read(&r->rs, i, r->wh.dir, err)))
+			rc = EXIT_FAIL;
+		if (rc == EXIT_OK)
+			json_array_append_new(installs, list);
+	}
+	if (rc == EXIT_OK && resolve_compile_argv(&r->rs, installs, r->wh.dir, r->target, &argv,
+	                                          err) < 0)
+		rc = EXIT_FAIL;
+	if (rc == EXIT_OK && argv.n) {
+		/* The program is pbrx's own: its text says nothing to people. */
+		char *wheels = quote_argv(argv.v + 5);
+
+		shown = xasprintf("python3 -c COMPILE-AS-PIP %s %s %s", argv.v[3], argv.v[4], wheels);
+		rc = run_step(r, d, "bytecode", argv.v, shown, no, no, err);
+		free(shown);
+		free(wheels);
+	}
+	strv_free(&argv);
+	json_decref(installs);
+	json_decref(md);
+	free(wheel);
+	free(pw);
+	return rc;
+}
+
 /* The child's job: run every step in order, stop at the first failure;
- * last: then the "extras" step.  Its own connection: the parent's may be
- * in any state.  Returns the exit status, *err set on failure. */
+ * last: then the "extras" step and the resolve steps.  Its own
+ * connection: the parent's may be in any state.  Returns the exit
+ * status, *err set on failure. */
 static int run_steps(struct run *r, const struct step *steps, size_t nsteps, bool last,
                      struct pbrx_error *err)
 {
 	struct engine *d = engine_dup(r->e);
-	struct step extras = {"extras", NULL, {0}};
+	struct strv extras = {0};
 	int rc = EXIT_OK;
 
-	for (size_t i = 0; i < nsteps + last && rc == EXIT_OK; i++) {
-		const struct step *st = i < nsteps ? &steps[i] : &extras;
-		struct engine_run_spec spec = {
-			.argv = st->argv.v,
-			.env = r->pe.env.v,
-			.output = progress_output,
-		};
-		struct progress_step *ps;
-		char *cmd;
-		int code;
-
-		/* After the plan's steps, the project's wheel exists. */
-		if (i == nsteps) {
-			if (extras_step(r, &extras.argv, err) < 0) {
-				rc = EXIT_FAIL;
-				break;
-			}
-			if (!extras.argv.n)
-				break;
-			spec.argv = extras.argv.v;
-		}
-		cmd = quote_argv(spec.argv);
-		ps = progress_step_start("builder", st->name, spec.argv);
-		spec.arg = ps;
-		if (engine_run(d, r->container, &spec, &code) < 0) {
-			progress_step_end(ps, -1);
+	for (size_t i = 0; i < nsteps && rc == EXIT_OK; i++)
+		/* Numbered as in the plan, whichever container ran it. */
+		rc = run_step(r, d, steps[i].name, steps[i].argv.v, NULL, r->step_base + i + 1,
+		              r->nsteps, err);
+	/* After the plan's steps, the project's wheel exists. */
+	if (rc == EXIT_OK && last) {
+		if (extras_step(r, &extras, err) < 0)
 			rc = EXIT_FAIL;
-			engine_error_to(d, err);
-		} else if (progress_step_end(ps, code), code != 0) {
-			/* Numbered as in the plan, whichever container ran it. */
-			error_set(err, EXIT_FAIL, "builder: step %zu of %zu (%s) failed with exit code %d: %s",
-			          r->step_base + i + 1, r->nsteps + (i == nsteps), st->name, code, cmd);
-			rc = EXIT_FAIL;
-		}
-		free(cmd);
+		else if (extras.n)
+			rc = run_step(r, d, "extras", extras.v, NULL, r->nsteps + 1, r->nsteps + 1,
+			              err);
 	}
-	strv_free(&extras.argv);
+	if (rc == EXIT_OK && last && r->rs.scratch)
+		rc = resolve_steps(r, d, r->nsteps + 1 + (extras.n > 0), err);
+	strv_free(&extras);
 	engine_free(d);
 	return rc;
 }
@@ -215,7 +293,8 @@ static int run_steps(struct run *r, const struct step *steps, size_t nsteps, boo
 static void chown_wheelhouse(struct run *r)
 {
 	char owner[64];
-	char *argv[] = {"chown", "-R", owner, (char *)r->target, NULL};
+	char *argv[] = {"chown", "-R", owner, (char *)r->target,
+	                r->rs.scratch ? RESOLVE_DIR : NULL, NULL};
 	struct engine_run_spec spec = {.argv = argv};
 	unsigned long uid, gid;
 	int code;
@@ -324,6 +403,8 @@ static void remove_all(void)
 	wait_remover(r);
 	remove_container(r);
 	wheelhouse_discard(&r->wh);
+	if (r->rs.scratch)
+		fs_remove_tree(r->rs.scratch);
 }
 
 /* cleanup_start()'s interrupted(): say what the signal does. */
@@ -405,8 +486,10 @@ static int in_container(struct run *r, const char *image, const struct step *ste
 		 * tests start it): the host's network always reaches the
 		 * mirror and the package index. */
 		.network_mode = "host",
+		/* A committed container runs only the package steps: pip's
+		 * files would leave their mount points in its layer. */
 		.mounts = r->pe.mounts,
-		.nmounts = r->pe.nmounts,
+		.nmounts = commit_ref ? r->pe.nplan : r->pe.nmounts,
 		.tmpfs_tmp = true,
 	});
 	if (!r->container) {
@@ -498,10 +581,30 @@ static int build(struct run *r, const json_t *builder, const char *engine,
 		.e = r->e, .steps = json_object_get(builder, "steps"), .repo = "builder",
 		.who = "builder", .no_cache = r->no_cache, .build = build_layer, .ctx = &job,
 	}, json_string_value(json_object_get(builder, "from")), &parent, &k, err);
+	r->builder = parent;
 	if (rc == EXIT_OK)
 		rc = in_container(r, parent, r->steps + k, r->nsteps - k, NULL, NULL, err);
+	r->builder = NULL;
 	free(parent);
 	return rc;
+}
+
+/* The resolve steps' findings into the wheels section (exec/resolve.h):
+ * the sets of extras as the child had them, from the same wheel. */
+static int add_installs(struct run *r, json_t *section, struct pbrx_error *err)
+{
+	const char *pw = json_string_value(json_object_get(section, "project_wheel"));
+	json_t *md = pw ? wheelhouse_metadata(&r->wh, pw, false) : NULL, *found;
+
+	if (!md)
+		return 0;
+	resolve_sets(&r->rs, md);
+	json_decref(md);
+	if (!(found = resolve_section(&r->rs, r->wh.dir, err)))
+		return -1;
+	json_object_update(section, found);
+	json_decref(found);
+	return 0;
 }
 
 int wheels_build(json_t *doc, const struct wheels_options *o, struct pbrx_error *err)
@@ -537,9 +640,15 @@ int wheels_build(json_t *doc, const struct wheels_options *o, struct pbrx_error 
 		if (!pm[i].source)
 			r.target = r.pe.keep.v[r.pe.keep.n - 1];
 	}
+	r.pe.nplan = r.pe.nmounts;
+	if (resolve_open(&r.rs, doc, r.wh.dir, err) < 0)
+		goto fail;
+	if (r.rs.scratch)
+		pipenv_mount(&r.pe, r.rs.scratch, RESOLVE_DIR, false);
 	if (pipenv_collect(&r.pe, &o->find_links, err) < 0 ||
 	    (rc = build(&r, builder, o->engine, err)) != EXIT_OK ||
-	    !(section = wheelhouse_section(&r.wh, r.project, err)))
+	    !(section = wheelhouse_section(&r.wh, r.project, err)) ||
+	    (r.rs.scratch && add_installs(&r, section, err) < 0))
 		goto fail;
 	doc_set(doc, "wheels", section);
 	wait_remover(&r);
@@ -563,6 +672,7 @@ out:
 	pipenv_free(&r.pe);
 	strv_free(&r.host_links);
 	wheelhouse_close(&r.wh);
+	resolve_close(&r.rs);
 	engine_free(r.e);
 	return rc;
 }

@@ -90,6 +90,7 @@ struct oci_image *oci_image_new(const struct oci_image_spec *spec, struct pbrx_e
 		}
 		img->layers[i] = *l;
 		img->layers[i].tar_path = xstrdup(l->tar_path);
+		img->layers[i].created_by = NULL;  /* borrowed: used above only */
 		img->layers[i].gz_path = l->gz_path ? xstrdup(l->gz_path) : NULL;
 		img->diff_ids[nbase + i] = xstrdup(l->res.diff_id);
 		json_array_append_new(ids, json_string(l->res.diff_id));
@@ -103,11 +104,21 @@ struct oci_image *oci_image_new(const struct oci_image_spec *spec, struct pbrx_e
 	json_object_set_new(cfg, "config", spec->config ? json_deep_copy(spec->config) : json_object());
 	json_object_set_new(cfg, "rootfs", rootfs);
 	rootfs = NULL;
-	if (spec->base_history || spec->created_by) {
+	if (spec->base_history || spec->created_by || spec->config_created_by) {
 		json_t *h = spec->base_history ? json_deep_copy(spec->base_history) : json_array();
-		for (i = 0; spec->created_by && i < spec->nlayers; i++)
-			json_array_append_new(h, json_pack("{s:s, s:s}", "created", created,
-			                                   "created_by", spec->created_by));
+		for (i = 0; i < spec->nlayers; i++) {
+			const char *by = spec->layers[i].created_by ? spec->layers[i].created_by
+			                                            : spec->created_by;
+			json_t *o = json_pack("{s:s}", "created", created);
+
+			if (by)
+				json_object_set_new(o, "created_by", json_string(by));
+			json_array_append_new(h, o);
+		}
+		if (spec->config_created_by)
+			json_array_append_new(h, json_pack("{s:s, s:s, s:b}", "created", created,
+			                                   "created_by", spec->config_created_by,
+			                                   "empty_layer", 1));
 		json_object_set_new(cfg, "history", h);
 	}
 	img->config = canonical(cfg, &img->config_len);
@@ -422,11 +433,11 @@ int oci_layout_dir(const struct oci_image *img, const char *ref_name, const char
 }
 
 int oci_layout_archive(const struct oci_image *img, const char *ref_name, const char *path,
-                       struct pbrx_error *err)
+                       struct buf *mem, struct pbrx_error *err)
 {
 	struct out o;
 
-	if (out_tar(&o, path, NULL, img->epoch, err) < 0)
+	if (out_tar(&o, path, path ? NULL : mem, img->epoch, err) < 0)
 		return -1;
 	return out_close(&o, layout(&o, img, ref_name, err), err);
 }

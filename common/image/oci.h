@@ -35,6 +35,7 @@ struct oci_layer {
 	const char *tar_path;  /* the uncompressed tar (required) */
 	const char *gz_path;   /* its gzip blob, the OCI layout's blob; NULL:
 	                        * the layout holds the tar itself */
+	const char *created_by;  /* its history entry's; NULL: the spec's */
 	struct layer_result res;
 };
 
@@ -60,6 +61,8 @@ struct oci_image_spec {
 	const char *created_by;        /* with it, one history entry per new
 	                                * layer; NULL and no base_history: no
 	                                * history at all */
+	const char *config_created_by; /* with it, a last entry with
+	                                * empty_layer: the config's change */
 	const struct oci_layer *layers;  /* the new layers, bottom first */
 	size_t nlayers;
 };
@@ -91,8 +94,9 @@ int oci_docker_archive(const struct oci_image *img, const char *repo_tag, const 
  * no name). */
 int oci_layout_dir(const struct oci_image *img, const char *ref_name, const char *dir,
                    struct pbrx_error *err);
-/* The same layout as a tar (an "oci-archive") to the file path. */
+/* The same layout as a tar (an "oci-archive") to the file path or,
+ * when path is NULL, appended to *mem. */
 int oci_layout_archive(const struct oci_image *img, const char *ref_name, const char *path,
-                       struct pbrx_error *err);
+                       struct buf *mem, struct pbrx_error *err);
 
 #endif

@@ -234,7 +234,86 @@ struct ctx {
 	struct intern dockerfiles; /* p->dockerfiles */
 	json_t *all_extras;
 	struct intern in_all;      /* what all_extras holds */
+	const json_t *base_ex;     /* the base image's extras, when it has
+	                            * Python layers (python_layers()) */
 };
+
+/* ---- the Python layers ------------------------------------------------ */
+
+/* The entry of .wheels.installs whose extras are extras, in order
+ * (wheel-build asked pip with them so): borrowed, or NULL. */
+static const json_t *install_for(const json_t *installs, const json_t *extras)
+{
+	size_t i;
+	json_t *in;
+
+	json_array_foreach(installs, i, in)
+		if (json_equal(json_object_get(in, "extras"), (json_t *)extras))
+			return in;
+	return NULL;
+}
+
+static bool has_file(const json_t *wheels, const char *file)
+{
+	size_t i;
+	json_t *w;
+
+	json_array_foreach(wheels, i, w)
+		if (!strcmp(json_string_value(json_object_get(w, "file")), file))
+			return true;
+	return false;
+}
+
+/* Append to layers the layer name of the wheels of in that skip lacks,
+ * the project's wheel only (project) or all but it; none when it would
+ * be empty. */
+static void add_python_layer(json_t *layers, const char *name, const json_t *in,
+			     const json_t *skip, const char *wheel, bool project)
+{
+	json_t *wheels = json_array(), *w;
+	size_t i;
+
+	json_array_foreach(json_object_get(in, "wheels"), i, w) {
+		const char *f = json_string_value(json_object_get(w, "file"));
+
+		if ((strcmp(f, wheel) == 0) == project && !(skip && has_file(skip, f)))
+			json_array_append(wheels, w);
+	}
+	if (json_array_size(wheels))
+		json_array_append_new(layers, json_pack("{s:s, s:o}", "name", name, "wheels", wheels));
+	else
+		json_decref(wheels);
+}
+
+/* The Python layers of an image with extras ex, whose base image
+ * installed base_ex (NULL: this is the base image), written by
+ * image-assemble from the wheels (pbrx-document(5)): for the base image
+ * the third-party wheels, then the project's, so that a change to the
+ * project's source rebuilds only its own small layer; for a script's
+ * image the third-party wheels its extras add.  A new array, or NULL
+ * when .wheels.installs has no entry for these extras (the image then
+ * runs pip). */
+static json_t *python_layers(const struct ctx *c, const json_t *base_ex, const json_t *ex)
+{
+	json_t *all = json_deep_copy(base_ex ? base_ex : ex), *layers;
+	const json_t *in, *base_in = base_ex ? install_for(c->p->installs, base_ex) : NULL;
+
+	if (base_ex)
+		json_array_extend(all, (json_t *)ex);
+	in = install_for(c->p->installs, all);
+	json_decref(all);
+	if (!in || (base_ex && !base_in))
+		return NULL;
+	layers = json_array();
+	if (!base_ex) {
+		add_python_layer(layers, "dependencies", in, NULL, c->p->wheel, false);
+		add_python_layer(layers, "project", in, NULL, c->p->wheel, true);
+	} else {
+		add_python_layer(layers, "extras", in, json_object_get(base_in, "wheels"),
+				 c->p->wheel, false);
+	}
+	return layers;
+}
 
 /* The base image "{name}-base" appended to images; *ref: its reference
  * (malloc'd).  -1 with *e. */
@@ -242,6 +321,7 @@ static int base_image(struct ctx *c, const char *pm, const json_t *runtime, cons
 		      const char *extra, json_t *images, char **ref, struct pbrx_error *e)
 {
 	json_t *img = image_new(c->o, name, "base", c->o->base_image, ref, e), *ex, *pkgs, *steps, *m;
+	json_t *layers;
 
 	if (!img)
 		return -1;
@@ -262,11 +342,16 @@ static int base_image(struct ctx *c, const char *pm, const json_t *runtime, cons
 		json_decref(img);
 		return -1;
 	}
-	steps_project(steps, c->p, ex);
+	m = json_array();
+	if (c->p->installs && (layers = python_layers(c, NULL, ex))) {
+		json_object_set_new(img, "python_layers", layers);
+		c->base_ex = ex;
+	} else {
+		steps_project(steps, c->p, ex);
+		json_array_append(m, c->wheelhouse);
+	}
 	json_object_set_new(img, "extras", ex);
 	json_object_set_new(img, "packages", pkgs);
-	m = json_array();
-	json_array_append(m, c->wheelhouse);
 	json_object_set_new(img, "mounts", m);
 	json_object_set_new(img, "steps", steps);
 	set_config(img, pkgmgr_argv("/usr/bin/dumb-init", "--", NULL), NULL, c->labels);
@@ -303,7 +388,12 @@ static int script_image(struct ctx *c, const struct planner_script *s, const cha
 				       warn_unknown, (void *)s);
 		json_array_foreach(ex, k, v)
 			add_new(c->all_extras, &c->in_all, json_string_value(v));
-		if (json_array_size(ex)) {
+		if (json_array_size(ex) && c->base_ex && (v = python_layers(c, c->base_ex, ex))) {
+			json_object_set_new(img, "python_layers", v);
+		} else if (!json_array_size(ex) && c->base_ex) {
+			/* Written as well: only a config over the base's layers. */
+			json_object_set_new(img, "python_layers", json_array());
+		} else if (json_array_size(ex)) {
 			tmp = steps_with_extras(c->p->name, ex);
 			steps_add(steps, "install", steps_pip_install(tmp));
 			free(tmp);

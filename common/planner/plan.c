@@ -362,6 +362,17 @@ fail:
 	return NULL;
 }
 
+/* Did image-inspect learn the Python of image (.base.python of
+ * .base.image), so that the installs wheel-build found hold there? */
+static bool python_known(const json_t *doc, const char *image)
+{
+	const json_t *base = json_object_get(doc, "base");
+	const char *inspected = json_string_value(json_object_get(base, "image"));
+
+	return json_is_object(json_object_get(base, "python")) && inspected &&
+	       !strcmp(inspected, image);
+}
+
 json_t *planner_plan(const json_t *doc, const struct planner_options *o, struct pbrx_error *e)
 {
 	struct planner_options opts = *o;
@@ -372,6 +383,12 @@ json_t *planner_plan(const json_t *doc, const struct planner_options *o, struct 
 
 	if (planner_project_read(doc, &p, e) == 0)
 		opts.base_image = base_image(doc, o, e);
+	if (p.installs && !e->msg && !python_known(doc, opts.base_image)) {
+		msg_info("note: <stdin>: the images are planned from %s, not the image whose Python "
+		         "wheel-build asked (.base.image): they install their wheels with pip",
+		         opts.base_image);
+		p.installs = NULL;
+	}
 	bindep = doc_want(doc, "", "bindep", JSON_OBJECT, e);
 	selections = bindep ? doc_want(bindep, ".bindep", "selections", JSON_OBJECT, e) : NULL;
 	runtime = selection_names(selections, "runtime", e);

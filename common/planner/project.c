@@ -288,6 +288,47 @@ static int check_cfg_scripts(const json_t *scripts, struct pbrx_error *e)
 	return 0;
 }
 
+/* .wheels.installs (exec/resolve.h), checked into p->installs: an array
+ * of {"extras": [strings], "wheels": [{"file", "requested"}]}, each file
+ * a wheel of .wheels.files.  Absent: the images run pip. */
+static int read_installs(const json_t *wheels, struct planner_project *p, struct pbrx_error *e)
+{
+	const json_t *installs = doc_want(wheels, ".wheels", "installs", JSON_ARRAY, e), *in, *w;
+	const json_t *files = json_object_get(wheels, "files"), *f;
+	size_t i, k, j;
+
+	json_array_foreach(installs, i, in) {
+		char *path = xasprintf(".wheels.installs[%zu]", i), *at;
+
+		if (!json_is_object(in))
+			doc_error(e, path, "expected an object");
+		at = xasprintf("%s.extras", path);
+		doc_check_strings(doc_need(in, path, "extras", JSON_ARRAY, e), at, e);
+		free(at);
+		json_array_foreach(doc_need(in, path, "wheels", JSON_ARRAY, e), k, w) {
+			const char *file;
+			bool known = false;
+
+			at = xasprintf("%s.wheels[%zu]", path, k);
+			if (!e->msg && !json_is_object(w))
+				doc_error(e, at, "expected an object");
+			file = doc_need_string(w, at, "file", e);
+			doc_need(w, at, "requested", JSON_TRUE, e);
+			json_array_foreach(files, j, f)
+				known |= file && !strcmp(json_string_value(json_object_get(f, "file")) ?: "",
+				                         file);
+			if (!e->msg && !known)
+				doc_error(e, at, "%s: no such wheel in .wheels.files", file);
+			free(at);
+		}
+		free(path);
+		if (e->msg)
+			return -1;
+	}
+	p->installs = installs;
+	return 0;
+}
+
 /* The wheel's metadata md, the authority (wheel-build(1) wrote what it
  * says), into p over what setup.cfg said (scripts: .project.scripts).
  * 0, or -1 with *e. */
@@ -320,6 +361,8 @@ static int read_wheel(const json_t *wheels, json_t *md, json_t *scripts,
 	if (p->wheel && (!*p->wheel || strchr(p->wheel, '/') || p->wheel[0] == '.'))
 		return doc_error(e, ".wheels.project_wheel", "'%s' is not a wheel file name",
 				 p->wheel);
+	if (read_installs(wheels, p, e) < 0)
+		return -1;
 	p->requires = json_array_size(doc_want(md, ".wheels.metadata", "requires_dist",
 					       JSON_ARRAY, e)) > 0;
 	p->name = md_str(md, "name", e);

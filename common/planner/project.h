@@ -35,6 +35,11 @@ struct planner_project {
 	const char *wheel;    /* the project's wheel file (.wheels.project_wheel);
 	                       * NULL before wheel-build */
 	bool requires;        /* the wheel declares Requires-Dist lines */
+	/* What pip installs for each set of extras (.wheels.installs,
+	 * checked), when image-assemble can write the images' Python layers
+	 * (the plan's base image is the one whose Python wheel-build asked);
+	 * NULL: the images run pip. */
+	const json_t *installs;
 	/* The tree's facts, as cfg-extras read them (py/project.h); absent
 	 * members: no checkout, no time, no git, no Dockerfiles. */
 	const json_t *git;    /* {revision, source} or NULL */

@@ -25,10 +25,33 @@ const char scheme_probe[] =
 	"    include = os.path.join(sys.prefix, 'include', 'site', 'python%d.%d' % sys.version_info[:2])\n"
 	"if not sys.executable or sys.implementation.cache_tag is None:\n"
 	"    sys.exit('scheme_probe: no sys.executable or no bytecode cache tag')\n"
+	"# What the image has where a wheel's files go: each install directory\n"
+	"# and its parents, and what the data directory and its share/ hold, so\n"
+	"# that files land through the image's symlinks (/usr/local/man ->\n"
+	"# share/man) as pip's would.\n"
+	"import stat\n"
+	"base = {}\n"
+	"def note(p):\n"
+	"    try:\n"
+	"        st = os.lstat(p)\n"
+	"    except OSError:\n"
+	"        return\n"
+	"    if stat.S_ISLNK(st.st_mode):\n"
+	"        base[p] = 'symlink:' + os.readlink(p)\n"
+	"    else:\n"
+	"        base[p] = 'dir' if stat.S_ISDIR(st.st_mode) else 'other'\n"
+	"for p in {paths['purelib'], paths['platlib'], paths['scripts'], paths['data'], include}:\n"
+	"    while p != '/':\n"
+	"        note(p)\n"
+	"        p = os.path.dirname(p)\n"
+	"for d in (paths['data'], os.path.join(paths['data'], 'share')):\n"
+	"    for n in (os.listdir(d) if os.path.isdir(d) else []):\n"
+	"        note(os.path.join(d, n))\n"
 	"json.dump({'purelib': paths['purelib'], 'platlib': paths['platlib'], 'headers': include,\n"
 	"           'scripts': paths['scripts'], 'data': paths['data'], 'python': sys.executable,\n"
 	"           'version': '%d.%d' % sys.version_info[:2],\n"
-	"           'cache_tag': sys.implementation.cache_tag}, sys.stdout)\n"
+	"           'cache_tag': sys.implementation.cache_tag, 'base': dict(sorted(base.items()))},\n"
+	"          sys.stdout)\n"
 	"print()\n";
 
 void scheme_free(struct scheme *s)
@@ -41,6 +64,7 @@ void scheme_free(struct scheme *s)
 	free(s->python);
 	free(s->version);
 	free(s->cache_tag);
+	json_decref(s->base);
 	memset(s, 0, sizeof *s);
 }
 
@@ -91,6 +115,27 @@ int scheme_read(const json_t *obj, struct scheme *s, struct pbrx_error *e)
 	if (strchr(s->cache_tag, '/')) {
 		scheme_free(s);
 		return error_set(e, EXIT_USAGE, "scheme: .cache_tag: expected a name");
+	}
+	if (json_object_get(obj, "base")) {
+		const json_t *base = json_object_get(obj, "base"), *v;
+		const char *path;
+
+		if (!json_is_object(base)) {
+			scheme_free(s);
+			return error_set(e, EXIT_USAGE, "scheme: .base: expected an object");
+		}
+		json_object_foreach((json_t *)base, path, v) {
+			const char *k = json_string_value(v);
+
+			if (path[0] != '/' || !k || (strcmp(k, "dir") && strcmp(k, "other") &&
+			                             strncmp(k, "symlink:", 8))) {
+				scheme_free(s);
+				return error_set(e, EXIT_USAGE, "scheme: .base: %s: expected \"dir\", "
+				                 "\"other\" or \"symlink:TARGET\" for an absolute path",
+				                 path);
+			}
+		}
+		s->base = json_incref((json_t *)base);
 	}
 	return 0;
 }

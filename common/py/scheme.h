@@ -18,12 +18,16 @@ struct scheme {
 	char *python;    /* sys.executable: the "#!" of scripts and wrappers */
 	char *version;   /* "X.Y": the versioned names of pip's own scripts */
 	char *cache_tag; /* sys.implementation.cache_tag: .pyc file names */
+	/* What the image has along the install directories and in the
+	 * data directory and its share/: absolute path -> "dir", "other" or
+	 * "symlink:TARGET" (a reference); NULL: not known (an older probe). */
+	json_t *base;
 };
 
 /* The Python program (source text, run as `python3 -c PROGRAM` in the
  * image) that prints, as one JSON object, the scheme pip 23.0.1 would
  * use for a root install in that interpreter: the keys of struct
- * scheme.  It exits non-zero, saying why on stderr, for a
+ * scheme, and "base" (struct scheme).  It exits non-zero, saying why on stderr, for a
  * Python before 3.10 (pip takes the scheme from distutils there). */
 extern const char scheme_probe[];
 

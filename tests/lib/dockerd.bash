@@ -27,6 +27,9 @@
 # The Debian CLI: /usr/local/bin may hold a newer static one without buildx.
 DOCKER_CLI=/usr/bin/docker
 
+# shellcheck source=tests/lib/service.bash
+. "${BASH_SOURCE[0]%/*}/service.bash"
+
 # dockerd_alive PIDFILE: is the daemon of PIDFILE alive?  (podman.bash's
 # service too.)
 dockerd_alive() {

@@ -18,7 +18,8 @@ load lib/e2e
 @test "final images: runtime library, but no compiler, -dev package, cache, wheel or source" { e2e_test_final_images; }
 @test "extras: yamlcat_base in every image, yamlcat_lint only in yamlcat-lint" { e2e_test_extras; }
 @test "config: dumb-init entrypoint, each script's CMD, OCI labels, the base's ENV" { e2e_test_config; }
-@test "layers: a script image without an extra adds no layer over the base (buildah, podman: one empty one)" { e2e_test_layers; }
+@test "layers: a script image without an extra adds no layer over the base; the Python layers named in the document and the history" { e2e_test_layers; }
+@test "reproducible: the same commit with the final images' caches dropped (packages installed again) gives the same image IDs" { e2e_test_reproducible; }
 @test "cache: a source change rebuilds only the project's layer, a dependency change its own" { e2e_test_cache; }
 @test "source tree: byte for byte and owner for owner unchanged by the build" { e2e_test_source_tree; }
 @test "--keep-documents: every stage's document, the last one the output" { e2e_test_keep_documents; }

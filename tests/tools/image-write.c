@@ -111,7 +111,7 @@ int main(int argc, char **argv)
 		error_exit(&err);
 	free(path);
 	path = xasprintf("%s/oci.tar", argv[4]);
-	if (oci_layout_archive(img, "latest", path, &err) < 0)
+	if (oci_layout_archive(img, "latest", path, NULL, &err) < 0)
 		error_exit(&err);
 	free(path);
 

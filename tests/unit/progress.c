@@ -69,7 +69,7 @@ int main(void)
 	msg_init("unit");
 	progress_init();
 
-	s = progress_step_start("img", "packages", argv);
+	s = progress_step_start("img", "packages", argv, NULL);
 	progress_output(1, "Reading pack", 12, s);
 	progress_output(2, "age lists...\nDone\r\n50%\r100%\nno end", 34, s);
 	progress_step_end(s, 0);
@@ -79,20 +79,20 @@ int main(void)
 	       "lines across pieces, \\r\\n, a carriage return's overwritten text, the last "
 	       "line without its end");
 
-	s = progress_step_start("img", "packages", argv);
+	s = progress_step_start("img", "packages", argv, NULL);
 	progress_output(1, "caf\xc3\xa9 \xff\xfe ok\n", 12, s);
 	progress_step_end(s, -1);
 	expect(events(f, &at), "step:-\nout:\"caf\xc3\xa9 ?? ok\"\nend:null\n",
 	       "invalid UTF-8 made '?'; an engine failure has no status");
 
-	s = progress_step_start("img", "packages", argv);
+	s = progress_step_start("img", "packages", argv, NULL);
 	progress_step_end(s, PROGRESS_STOPPED);
 	expect(events(f, &at), "step:-\nend:null\n", "a stopped step");
 
 	/* A line of control characters, escaped six bytes each, still one
 	 * event of at most PIPE_BUF bytes (step, out, end). */
 	memset(big, '\001', sizeof big);
-	s = progress_step_start("img", "x", argv);
+	s = progress_step_start("img", "x", argv, NULL);
 	progress_output(1, big, sizeof big, s);
 	progress_step_end(s, 3);
 	fflush(stderr);
