@@ -101,8 +101,10 @@ on_terminal() {
 	grep -Eqx 'builder +packages +[0-9.]+ s' <<<"$screen"
 	grep -Eqx 'builder +wheels +[0-9.]+ s' <<<"$screen"
 	grep -Eqx 'yamlcat-base +packages +[0-9.]+ s' <<<"$screen"
-	grep -Eqx 'yamlcat-base +dependencies +[0-9.]+ s' <<<"$screen"
-	grep -Eqx 'yamlcat-lint +install +[0-9.]+ s' <<<"$screen"
+	# the Python layers pbrx writes itself, one line each
+	grep -Eqx 'yamlcat-base +dependencies +written' <<<"$screen"
+	grep -Eqx 'yamlcat-base +project +written' <<<"$screen"
+	grep -Eqx 'yamlcat-lint +extras +written' <<<"$screen"
 	# no container output left on the screen, no stage's chatter
 	! grep -q -e 'Unpacking' -e 'Successfully' -e 'Reading package lists' -e '^pbrx-build-images' <<<"$screen"
 	# it ends with the summary: the images, the cache, the time
@@ -125,7 +127,9 @@ on_terminal() {
 	! grep -q $'\033\\[[0-9;]*m' <<<"$colour"
 	grep -Eqx 'builder +packages +cached' <<<"$screen"
 	grep -Eqx 'yamlcat-base +dependencies +cached' <<<"$screen"
-	grep -q '^cache: 3 of [0-9]* layers reused: ' <<<"$screen"
+	grep -q '^cache: 4 of 5 layers reused: ' <<<"$screen"
+	# a layer --prepare found and image-assemble found again: said once
+	[ "$(grep -Ec '^yamlcat-base +packages +cached$' <<<"$screen")" = 1 ]
 }
 
 @test "on a terminal: a failing step shows its argv and the end of its output" {
@@ -153,9 +157,10 @@ $screen"
 	grep -q '^\[builder packages\] Reading package lists' <<<"$err"
 	grep -q '^\[yamlcat-base packages\] Reading package lists' <<<"$err"
 	grep -q '^\[builder packages\] done in [0-9.]* s$' <<<"$err"
-	grep -q '^\[yamlcat-lint install\] done in [0-9.]* s$' <<<"$err"
+	grep -q '^\[builder wheels\] done in [0-9.]* s$' <<<"$err"
+	grep -q '^\[yamlcat-base dependencies\] wrote sha256:[0-9a-f]\{64\}$' <<<"$err"
 	# pip runs quietly but with -v (PIP_QUIET): its chatter is not said
-	! grep -q 'Successfully installed' <<<"$err"
+	! grep -q '^\[builder wheels\] Processing ' <<<"$err"
 	grep -q '^\[wheel-build\] start$' <<<"$err"
 	grep -q '^\[wheel-build\] done in [0-9.]* s$' <<<"$err"
 	# pip's warning about root is said no more
@@ -164,7 +169,7 @@ $screen"
 	! grep -q $'\033' <<<"$err"
 	# the summary, and the document has its facts
 	grep -Eq '^yamlcat-base:latest +[0-9a-f]{12} +[0-9.]+ MB +3/0 +[0-9.]+ s$' <<<"$summary"
-	[ "$(jq -c '[.images[] | .layers]' "$W/plain.out")" = '[{"new":2,"reused":1},{"new":0,"reused":0},{"new":1,"reused":0}]' ]
+	[ "$(jq -c '[.images[] | .layer_counts]' "$W/plain.out")" = '[{"new":2,"reused":1},{"new":0,"reused":0},{"new":1,"reused":0}]' ]
 	[ "$(jq '[.images[] | .seconds | numbers] | length' "$W/plain.out")" = 3 ]
 }
 
@@ -200,8 +205,7 @@ $screen"
 @test "-v shows everything: pip's progress lines too" {
 	run_split "${BUILD[@]}" -v --progress plain "$W/yamlcat"
 	[ "$status" -eq 0 ]
-	grep -q '^\[yamlcat-lint install\] Successfully installed lint-rules-0.3.1$' <<<"$err"
-	grep -q '^\[yamlcat-base install\] Processing /tmp/pbrx/wheels/yamlcat-1.0-' <<<"$err"
+	grep -q '^\[builder wheels\] Processing /tmp/pbrx/build$' <<<"$err"
 }
 
 @test "--plan-only: the plan for people on stderr" {

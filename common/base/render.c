@@ -588,8 +588,9 @@ static void on_layer(struct render *r, const json_t *ev, double t)
 	struct group *g = group_find(r, image, &at);
 
 	if (cached) {
-		/* Built a moment ago by a stage beside this one: said then. */
-		bool again = l->built;
+		/* Built a moment ago by a stage beside this one, or found by
+		 * it: said then. */
+		bool again = l->built || l->cached;
 
 		l->cached = true;
 		if (again)
