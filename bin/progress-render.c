@@ -8,6 +8,7 @@
  * pbrx-progress(7); the rendering is base/render.h. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -51,6 +52,9 @@ static void summary(struct render *r, const json_t *ev, bool plan)
 	json_decref(doc);
 }
 
+/* The "close" event came: the run is over. */
+static bool closed;
+
 /* One line of input (without its LF): text, then events, each starting
  * with RS (two writers' lines may have met on the pipe). */
 static void line(struct render *r, const char *p, size_t len)
@@ -74,6 +78,8 @@ static void line(struct render *r, const char *p, size_t len)
 			summary(r, ev, false);
 		} else if (!strcmp(json_string_value(json_object_get(ev, "e")) ?: "", "plan")) {
 			summary(r, ev, true);
+		} else if (!strcmp(json_string_value(json_object_get(ev, "e")) ?: "", "close")) {
+			closed = true;
 		} else {
 			render_event(r, ev);
 		}
@@ -153,17 +159,19 @@ int main(int argc, char **argv)
 		if (n <= 0)
 			break;
 		buf_add(&in, chunk, (size_t)n);
-		while (in.len && (nl = memchr(in.p, '\n', in.len))) {
+		while (!closed && in.len && (nl = memchr(in.p, '\n', in.len))) {
 			size_t len = (size_t)(nl - in.p);
 
 			line(r, in.p, len);
 			memmove(in.p, nl + 1, in.len - len - 1);
 			in.len -= len + 1;
 		}
+		if (closed)
+			break;
 		if (o.mode == RENDER_TTY)
 			render_tick(r, progress_now());
 	}
-	if (in.len)
+	if (in.len && !closed)
 		line(r, in.p, in.len);
 	buf_free(&in);
 	render_free(r);

@@ -130,3 +130,12 @@ w
 	[ "$status" -eq 2 ]
 	[ "${err%%$'\n'*}" = "progress-render: warning: unknown progress mode 'fancy' (auto, tty, plain or quiet)" ]
 }
+
+@test "progress-render: the close event ends it, though a process left behind holds its input open" {
+	{
+		printf '\036{"e":"msg","level":"warn","text":"before"}\n\036{"e":"close"}\nafter\n'
+		sleep 30
+	} | run_split timeout 20 progress-render --progress plain
+	[ "$status" -eq 0 ]
+	[ "$err" = "before" ]
+}

@@ -137,10 +137,13 @@ say() {
 	fi
 }
 
-# progress_stop: the renderer's input closed, and its last words waited
-# for (the failure's output, the summary).
+# progress_stop: the renderer told the run is over, its input closed,
+# and its last words waited for (the failure's output, the summary).  It
+# ends on the "close" event, not at the end of its input: a process a
+# stage left behind may hold that open.
 progress_stop() {
 	if [ -n "$pfd" ]; then
+		progress_event '"e":"close"'
 		exec {pfd}>&-
 		pfd=""
 		wait "$render_pid" 2>/dev/null || :
