@@ -132,10 +132,14 @@ w
 }
 
 @test "progress-render: the close event ends it, though a process left behind holds its input open" {
+	mkfifo "$TMP/in"
 	{
 		printf '\036{"e":"msg","level":"warn","text":"before"}\n\036{"e":"close"}\nafter\n'
-		sleep 30
-	} | run_split timeout 20 progress-render --progress plain
+		exec sleep 30
+	} >"$TMP/in" 3>&- &
+	writer=$!
+	run_split timeout 20 progress-render --progress plain <"$TMP/in"
+	kill "$writer"
 	[ "$status" -eq 0 ]
 	[ "$err" = "before" ]
 }
