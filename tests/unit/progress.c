@@ -113,6 +113,36 @@ int main(void)
 		}
 	}
 
+	/* An argv too long for one event is sent as its shown text, cut. */
+	{
+		char arg[3000], line[16384];
+		char *const longv[] = {"python3", "-c", arg, NULL};
+		json_t *ev;
+
+		memset(arg, 'x', sizeof arg - 1);
+		arg[sizeof arg - 1] = '\0';
+		s = progress_step_start("img", "bytecode", longv, NULL);
+		progress_step_end(s, 0);
+		fflush(stderr);
+		fseek(f, at, SEEK_SET);
+		if (!fgets(line, sizeof line, f) || !(ev = json_loads(line + 1, 0, NULL))) {
+			printf("a long argv: no event\n");
+			failed = 1;
+		} else {
+			const char *shown = json_string_value(json_object_get(ev, "shown"));
+
+			if (json_object_get(ev, "argv") || !shown || strncmp(shown, "python3 -c xxx", 14) ||
+			    strlen(line) > 4096) {
+				printf("a long argv: %.80s\n", line);
+				failed = 1;
+			}
+			json_decref(ev);
+		}
+		while (fgets(line, sizeof line, f))
+			;
+		at = ftell(f);
+	}
+
 	msg_warn("careful");
 	msg_info("info %d", 1);
 	expect(events(f, &at), "msg:\"unit: warning: careful\"\nmsg:\"unit: info 1\"\n",
