@@ -907,14 +907,18 @@ void render_summary(struct render *r, const json_t *doc)
 		if (path && (!longest || r->done[i].secs > longest->secs))
 			longest = &r->done[i];
 	}
-	buf_adds(&line, "total ");
-	add_secs(&line, r->first ? r->now - r->first : 0);
-	if (r->nstages) {
+	/* The stages that took next to no time say nothing: under half a
+	 * second, or a twentieth of the run; on a terminal, more are left
+	 * out until the line fits. */
+	for (double share = 20; share >= 1; share /= 2) {
+		double total_s = r->first ? r->now - r->first : 0, least = total_s / share;
 		bool any = false;
-		/* The stages that took next to no time say nothing: under
-		 * half a second, or a twentieth of the run. */
-		double least = (r->first ? r->now - r->first : 0) / 20;
 
+		line.len = 0;
+		buf_adds(&line, "total ");
+		add_secs(&line, total_s);
+		if (!r->nstages)
+			break;
 		if (least < 0.5)
 			least = 0.5;
 		buf_adds(&line, "; critical path:");
@@ -927,6 +931,8 @@ void render_summary(struct render *r, const json_t *doc)
 		}
 		if (!any)
 			buf_adds(&line, " none");
+		if (r->o.mode != RENDER_TTY || columns(line.p) < width(r))
+			break;
 	}
 	summary_line(r, &line);
 	if (longest) {
