@@ -286,7 +286,7 @@ yamlcat-lint yamlcat-lint:latest" ]
 		'[["dependencies","project"],[],["extras"]]' ]
 	# what the progress events said of each image: layers new and
 	# reused, and its time
-	[ "$(jq -c '[.images[] | (.layer_counts | keys), (.seconds | type)] | unique' <<<"$out")" = '[["new","reused"],"number"]' ]
+	[ "$(jq -c '[.images[] | (.layer_counts | keys), (.seconds | type)] | unique' <<<"$out")" = '["number",["new","reused"]]' ]
 	# where pip installs in the base image, as its python3 said
 	[ "$(jq -r '.base.python | "\(.purelib) \(.scripts) \(.python) \(.cache_tag)"' <<<"$out")" = \
 		"/usr/local/lib/python3.11/dist-packages /usr/local/bin /usr/bin/python3 cpython-311" ]
