@@ -27,6 +27,7 @@ struct tally {
 	char *image;
 	unsigned built, cached;
 	double t0, t1;
+	bool ended;      /* progress_image() said it is built */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -173,11 +174,13 @@ static struct tally *tally_of(const char *image, double t)
 {
 	for (size_t i = 0; i < ntallies; i++)
 		if (!strcmp(tallies[i].image, image)) {
-			tallies[i].t1 = t;
+			/* Its end, once said, is its end. */
+			if (!tallies[i].ended)
+				tallies[i].t1 = t;
 			return &tallies[i];
 		}
 	xgrow((void **)&tallies, &ctallies, ntallies + 1, sizeof *tallies);
-	tallies[ntallies] = (struct tally){xstrdup(image), 0, 0, t, t};
+	tallies[ntallies] = (struct tally){xstrdup(image), 0, 0, t, t, false};
 	return &tallies[ntallies++];
 }
 
@@ -370,6 +373,21 @@ void progress_written(const char *image, const char *layer, const char *diff_id,
 		t->built++;
 	emit(json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "e", "layer", "image", image, "step", layer,
 	               "ref", diff_id, "cached", reused, "written", 1));
+	pthread_mutex_unlock(&lock);
+}
+
+void progress_image(const char *image, bool done)
+{
+	double now = progress_now();
+	struct tally *t;
+
+	if (!started)
+		return;
+	pthread_mutex_lock(&lock);
+	t = tally_of(image, now);
+	if (!done)
+		t->t0 = now;
+	t->ended = done;
 	pthread_mutex_unlock(&lock);
 }
 

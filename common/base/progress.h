@@ -52,6 +52,10 @@ void progress_layer(const char *image, const char *layer, const char *ref, bool 
 /* A layer of image named layer that pbrx wrote itself (no container
  * ran): diff_id, reused from the cache or new. */
 void progress_written(const char *image, const char *layer, const char *diff_id, bool reused);
+/* image's build starts (done false) or ends (done true) now: its time
+ * for progress_tally(), from the start to the end, rather than from its
+ * first event to its last. */
+void progress_image(const char *image, bool done);
 /* What the events said of image in this process: the layers committed
  * and found cached, and the seconds from its first step or layer to its
  * last.  For the document's "images" section. */

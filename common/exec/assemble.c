@@ -494,6 +494,8 @@ static int build_one(const struct assemble *a, struct engine *e, size_t i, struc
 {
 	struct assemble_image *img = &a->imgs[i];
 
+	/* Its time in the images section: from here to built. */
+	progress_image(img->name, false);
 	if (strcmp(img->kind, "dockerfile") == 0) {
 		img->id = dockerfile_build(e, a->imgs, i, err);
 		if (!img->id)
@@ -506,6 +508,7 @@ static int build_one(const struct assemble *a, struct engine *e, size_t i, struc
 			return -1;
 	}
 	msg_note("%s: built %s", img->name, img->id);
+	progress_image(img->name, true);
 	return 0;
 }
 
