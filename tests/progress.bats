@@ -187,14 +187,17 @@ $screen"
 
 @test "--progress quiet: only the summary; a failure only its step and messages" {
 	run_split "${BUILD[@]}" --progress quiet "$W/yamlcat"
+	echo "$err"
 	[ "$status" -eq 0 ]
 	[ "${err%%$'\n'*}" = "" ]
 	grep -Eq '^image +id +size +new/reused +time$' <<<"$err"
 	[ "$(wc -l <<<"$err")" = 8 ]
 	# PBRX_PROGRESS says the same; -q too
 	PBRX_PROGRESS=quiet run_split "${BUILD[@]}" "$W/yamlcat"
+	echo "$err"
 	[ "$(wc -l <<<"$err")" = 8 ]
 	run_split "${BUILD[@]}" -q "$W/yamlcat"
+	echo "$err"
 	[ "$(wc -l <<<"$err")" = 8 ]
 	run_split "${BUILD[@]}" --progress quiet "$W/broken"
 	[ "$status" -eq 1 ]
