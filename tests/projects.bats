@@ -86,8 +86,11 @@ image_says() {
 	[ "$(jq -c '[.plan.scripts[] | [.name, .from]]' <<<"$out")" = '[["spdemo","wheel"]]' ]
 	# setuptools wrote "SPDemo" as "spdemo": pip is asked with that spelling
 	[ "$(jq -r '.wheels.metadata.name' <<<"$out")" = Setup-Py.Demo ]
-	grep -q '^\[spdemo install\] run: python3 -m pip install .* Setup-Py.Demo\[spdemo\]$' <<<"$err"
-	grep -q '^\[setup-py-demo-base dependencies\] run: python3 -m pip install .*\.whl\[setup_py\.demo_base\]$' <<<"$err"
+	# pip is asked, in the builder, for what each image installs; the
+	# images' Python layers are written from its answers
+	grep -q '^\[builder resolve\] run: python3 -m pip install --dry-run .*/Setup_Py\.Demo-0\.3-py3-none-any\.whl\[setup_py\.demo_base,spdemo\]$' <<<"$err"
+	grep -q '^\[builder resolve\] run: python3 -m pip install --dry-run .*/Setup_Py\.Demo-0\.3-py3-none-any\.whl\[setup_py\.demo_base\]$' <<<"$err"
+	grep -q '^\[spdemo extras\] wrote sha256:[0-9a-f]\{64\}$' <<<"$err"
 	image_says spdemo "spdemo tinyansi lint_rules"
 }
 
