@@ -21,14 +21,13 @@ endif
 pc = $(or $(shell $(PKG_CONFIG) --$(2) $(1) 2>/dev/null),$(if $(shell $(PKG_CONFIG) --exists $(1) && echo ok),,$(error pkg-config cannot find $(1); install its -dev package (see README.md))))
 JANSSON_CFLAGS := $(call pc,jansson,cflags)
 JANSSON_LIBS := $(call pc,jansson,libs)
-INIH_LIBS := $(call pc,inih,libs)
 CURL_LIBS := $(call pc,libcurl,libs)
 ARCHIVE_LIBS := $(call pc,libarchive,libs)
 SSL_LIBS := $(call pc,libcrypto,libs)
 ELF_LIBS := $(call pc,libelf,libs)
 # Every program links them all; --as-needed keeps only those whose
 # symbols the modules it uses call, so no tool lists its own.
-ALL_LIBS = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) $(SSL_LIBS) $(ELF_LIBS) $(INIH_LIBS) -pthread
+ALL_LIBS = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) $(SSL_LIBS) $(ELF_LIBS) -pthread
 
 # The pipeline, in order.  Each C tool is bin/<tool>.c.
 C_TOOLS = bindep-filter cfg-extras image-inspect image-plan wheel-build image-assemble image-push \

@@ -23,6 +23,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: image-plan [-hqv] [--base-image IMAGE] [--prefix ORG] [--tag TAG]\n"
 	      "                  [--mirror URL] [--package-manager NAME]\n"
+	      "                  [--runtime-packages auto|bindep]\n"
 	      "                  [--os-release FILE] [--platform NAME ...] [--version]\n", f);
 }
 
@@ -35,6 +36,7 @@ static void parse_options(int argc, char **argv, struct planner_options *o)
 		{"tag", required_argument, NULL, 'T'},
 		{"mirror", required_argument, NULL, 'M'},
 		{"package-manager", required_argument, NULL, 'K'},
+		{"runtime-packages", required_argument, NULL, 'R'},
 		PLATFORM_LONGOPTS,
 		STAGE_LONGOPTS,
 		{NULL, 0, NULL, 0},
@@ -49,6 +51,12 @@ static void parse_options(int argc, char **argv, struct planner_options *o)
 		case 'T': o->tag = optarg; break;
 		case 'M': o->mirror = optarg; break;
 		case 'K': o->pm = optarg; break;
+		case 'R':
+			if (strcmp(optarg, "auto") && strcmp(optarg, "bindep"))
+				msg_die(EXIT_USAGE, "--runtime-packages '%s': expected auto or bindep",
+				        optarg);
+			o->runtime_auto = strcmp(optarg, "auto") == 0;
+			break;
 		default:
 			if (!platform_option(ch, optarg, &o->platform) && !stage_option(ch, usage))
 				stage_usage_error(usage);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* libFuzzer: the setup.cfg reader (inih plus pbr/setuptools rules).  It
+/* libFuzzer: the setup.cfg reader (cfgparser plus pbr's and setuptools' rules).  It
  * reads a file, so each input is written to a private temp dir first. */
 #include <stddef.h>
 #include <stdint.h>

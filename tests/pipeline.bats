@@ -48,7 +48,7 @@ acme/foo-scheduler:latest " ]
 @test "pipeline: a debian base gets dpkg packages and apt-get steps" {
 	cfg-extras "$PBRX_ROOT/examples/foo" |
 		bindep-filter --os-release "$CORPUS/os-release/debian-12" |
-		image-plan >"$TMP/doc.json"
+		image-plan --base-image debian:12 >"$TMP/doc.json"
 	[ "$(jq -r .plan.package_manager "$TMP/doc.json")" = apt-get ]
 	[ "$(jq -c .bindep.selections.compile.packages "$TMP/doc.json" | jq -r '.[].name')" = libffi-dev ]
 }
@@ -79,8 +79,18 @@ acme/foo-scheduler:latest " ]
 		--os-release "$CORPUS/os-release/debian-12" "$PBRX_ROOT/examples/foo"
 	echo "$err"
 	[ "$status" -eq 0 ]
-	# -q: nothing but the plan's summary
-	[ "$err" = "plan: foo 1.0.0 (names from setup.cfg), from python:alpine, packages by apt-get
+	# apt-get steps for the default base image, python:alpine: said;
+	# -q: then nothing but the plan's summary
+	[ "$err" = "image-plan: warning: the plan has apt-get steps (the platform from <stdin>: .bindep.platform: debian) for the base image python:alpine, an Alpine image (the default); give --base-image an image of that platform
+plan: foo 1.0.0 (names from setup.cfg), from python:alpine, packages by apt-get
+  builder                packages: libffi-dev; extras: foo_base, foo_manage
+  foo-base       base    packages: dumb-init; extras: foo_base
+  foo-manage     script  packages: none; extras: foo_manage
+  foo-scheduler  script  packages: none; extras: none" ]
+	run_split pbrx-build-images -q --plan-only --engine docker --base-image debian:12 \
+		--os-release "$CORPUS/os-release/debian-12" "$PBRX_ROOT/examples/foo"
+	[ "$status" -eq 0 ]
+	[ "$err" = "plan: foo 1.0.0 (names from setup.cfg), from debian:12, packages by apt-get
   builder                packages: libffi-dev; extras: foo_base, foo_manage
   foo-base       base    packages: dumb-init; extras: foo_base
   foo-manage     script  packages: none; extras: foo_manage
@@ -116,7 +126,7 @@ platform" ]
 	printf 'python3-dev\ngcc-12\nlibffi8\nlibssl-dev [compile]\nlibpq-devel [platform:rpm]\n' >"$TMP/foo/bindep.txt"
 	cfg-extras "$TMP/foo" |
 		bindep-filter --os-release "$CORPUS/os-release/debian-12" |
-		image-plan >"$TMP/doc.json" 2>"$TMP/err"
+		image-plan --base-image debian:12 >"$TMP/doc.json" 2>"$TMP/err"
 	[ "$(cat "$TMP/err")" = "image-plan: warning: $TMP/foo/bindep.txt:2: gcc-12 goes into every runtime image: mark it [compile] if it is only needed to build
 image-plan: warning: $TMP/foo/bindep.txt:1: python3-dev goes into every runtime image: mark it [compile] if it is only needed to build" ]
 	# still planned as bindep says
@@ -124,4 +134,30 @@ image-plan: warning: $TMP/foo/bindep.txt:1: python3-dev goes into every runtime 
 	# planned again (from the wheel, as pbrx-build-images does): not said twice
 	image-plan <"$TMP/doc.json" >/dev/null 2>"$TMP/err"
 	[ ! -s "$TMP/err" ]
+}
+
+# mandoc's lint at every level but one kind of STYLE message: a page's
+# cross references to pbrx's own pages (not installed when the tests
+# run) and to other programs' pages are found or not depending on the
+# machine's manuals, and "outdated mandoc.db" is about the machine too.
+@test "man pages: mandoc -T lint finds nothing in any page" {
+	local page out
+	for page in "$PBRX_ROOT"/man/man*/*.[0-9]; do
+		out=$(mandoc -T lint "$page" 2>&1 |
+			grep -v -e ': STYLE: referenced manual not found: ' -e ': outdated mandoc.db lacks ' || true)
+		if [ -n "$out" ]; then
+			echo "$out"
+			return 1
+		fi
+	done
+}
+
+@test "man pages: bindep-filter(1)'s example, pasted from the rendered page, runs" {
+	local line
+	line=$(mandoc -T utf8 -O width=200 "$PBRX_ROOT/man/man1/bindep-filter.1" | col -b |
+		grep '| bindep-filter --platform alpine --platform apk' | sed 's/^[[:space:]]*//')
+	[ "$line" = "cfg-extras . | bindep-filter --platform alpine --platform apk | jq .bindep.selections" ]
+	cd "$PBRX_ROOT/examples/foo"
+	bash -c "set -o pipefail; $line" >"$TMP/out"
+	jq -e '.runtime.packages | length > 0' "$TMP/out"
 }

@@ -16,6 +16,7 @@
 #include "base/fs.h"
 #include "base/msg.h"
 #include "base/xalloc.h"
+#include "distro/owners.h"
 #include "doc/doc.h"
 #include "py/extras.h"
 #include "py/install.h"
@@ -450,6 +451,61 @@ out:
 	json_decref(installs);
 	free(keydir);
 	return out;
+}
+
+void resolve_needed(const json_t *md, struct strv *sonames)
+{
+	const json_t *exts = json_object_get(md, "extensions"), *ext, *lib, *other;
+	size_t i, j, k, n;
+
+	json_array_foreach(exts, i, ext) {
+		json_array_foreach(json_object_get(ext, "needed"), j, lib) {
+			const char *so = json_string_value(lib);
+			bool skip = !so;
+
+			json_array_foreach(exts, k, other) {
+				const char *f = json_string_value(json_object_get(other, "file"));
+				const char *base = f ? strrchr(f, '/') : NULL;
+
+				skip |= so && f && !strcmp(base ? base + 1 : f, so);
+			}
+			for (n = 0; !skip && n < sonames->n; n++)
+				skip = !strcmp(sonames->v[n], so);
+			if (!skip)
+				strv_add(sonames, so);
+		}
+	}
+}
+
+void resolve_owners_argv(const struct strv *sonames, struct strv *argv)
+{
+	strv_add(argv, "python3");
+	strv_add(argv, "-c");
+	strv_add(argv, owners_program);
+	strv_add(argv, RESOLVE_DIR "/owners.json");
+	for (size_t i = 0; i < sonames->n; i++)
+		strv_add(argv, sonames->v[i]);
+}
+
+json_t *resolve_owners(const struct resolve *rs, struct pbrx_error *e)
+{
+	char *path = xasprintf("%s/owners.json", rs->scratch);
+	json_error_t jerr;
+	json_t *v = json_load_file(path, 0, &jerr), *o;
+	size_t i;
+	bool ok = json_is_array(v);
+
+	json_array_foreach(v, i, o)
+		ok &= json_is_string(json_object_get(o, "soname")) &&
+		      json_is_boolean(json_object_get(o, "essential"));
+	if (!ok) {
+		error_set(e, EXIT_FAIL, "%s: not the owners' list: %s", path,
+		          v ? "unexpected shape" : jerr.text);
+		json_decref(v);
+		v = NULL;
+	}
+	free(path);
+	return v;
 }
 
 void resolve_close(struct resolve *rs)

@@ -85,6 +85,16 @@ int resolve_compile_argv(const struct resolve *rs, const json_t *installs,
  * bytecode moved into the cache.  New {"installs", "bytecode"}, or NULL
  * with *e. */
 json_t *resolve_section(struct resolve *rs, const char *wheelhouse, struct pbrx_error *e);
+/* The shared libraries the extensions md lists need
+ * (.extensions[].needed: the wheels' the images install), each once, in
+ * order, less those a wheel brings itself (auditwheel's .libs), into
+ * sonames. */
+void resolve_needed(const json_t *md, struct strv *sonames);
+/* The argv that asks the builder which package owns each of sonames
+ * (distro/owners.h), writing RESOLVE_DIR/owners.json. */
+void resolve_owners_argv(const struct strv *sonames, struct strv *argv);
+/* What it wrote: the array of distro/owners.h (new), or NULL with *e. */
+json_t *resolve_owners(const struct resolve *rs, struct pbrx_error *e);
 /* Remove the scratch directory; free what rs holds. */
 void resolve_close(struct resolve *rs);
 

@@ -193,6 +193,39 @@ static int run_step(struct run *r, struct engine *d, const char *name, char *con
 	return rc;
 }
 
+/* The compiled extensions of every wheel of installs (arrays of
+ * {"file"}, resolve_read(), or the section's {"wheels": ...}), as {"extensions": [{"file", "needed"}]}
+ * (file "WHEEL/MEMBER"): the project's and its dependencies' alike, for
+ * the runtime set (resolve_needed()).  New. */
+static json_t *installed_extensions(const struct run *r, const json_t *installs)
+{
+	json_t *all = json_array(), *seen = json_object(), *list, *w, *ext;
+	size_t i, k, j;
+
+	json_array_foreach(installs, i, list) {
+		/* The section's installs hold the list as "wheels". */
+		if (json_is_object(list))
+			list = json_object_get(list, "wheels");
+		json_array_foreach(list, k, w) {
+			const char *file = json_string_value(json_object_get(w, "file"));
+			json_t *md;
+
+			if (!file || json_object_get(seen, file))
+				continue;
+			json_object_set_new(seen, file, json_true());
+			if (!(md = wheelhouse_metadata(&r->wh, file, false)))
+				continue;
+			json_array_foreach(json_object_get(md, "extensions"), j, ext)
+				json_array_append_new(all, json_pack("{s:s++, s:O}", "file", file, "/",
+					json_string_value(json_object_get(ext, "file")) ?: "",
+					"needed", json_object_get(ext, "needed")));
+			json_decref(md);
+		}
+	}
+	json_decref(seen);
+	return json_pack("{s:o}", "extensions", all);
+}
+
 /* After the wheels: pip's report of what each image installs, then the
  * bytecode of those wheels that the cache lacks (exec/resolve.h), when
  * the base image has a Python pbrx can install into.  The parent reads
@@ -202,7 +235,7 @@ static int resolve_steps(struct run *r, struct engine *d, size_t no,
 {
 	char *pw = wheelhouse_project_wheel(&r->wh, r->project, err), *wheel, *shown;
 	json_t *md, *installs, *list;
-	struct strv argv = {0};
+	struct strv argv = {0}, sonames = {0};
 	int rc = EXIT_OK;
 
 	if (!pw)
@@ -250,6 +283,26 @@ static int resolve_steps(struct run *r, struct engine *d, size_t no,
 		free(shown);
 		free(wheels);
 	}
+	strv_free(&argv);
+	/* Which packages own the libraries the extensions of the wheels
+	 * the images install need: the least a runtime image needs
+	 * (image-plan(1), --runtime-packages). */
+	if (rc == EXIT_OK) {
+		json_t *exts = installed_extensions(r, installs);
+
+		resolve_needed(exts, &sonames);
+		json_decref(exts);
+	}
+	if (rc == EXIT_OK && sonames.n) {
+		char *libs = quote_argv(sonames.v);
+
+		resolve_owners_argv(&sonames, &argv);
+		shown = xasprintf("python3 -c OWNERS %s %s", argv.v[3], libs);
+		rc = run_step(r, d, "runtime", argv.v, shown, no, no, err);
+		free(shown);
+		free(libs);
+	}
+	strv_free(&sonames);
 	strv_free(&argv);
 	json_decref(installs);
 	json_decref(md);
@@ -595,15 +648,27 @@ static int add_installs(struct run *r, json_t *section, struct pbrx_error *err)
 {
 	const char *pw = json_string_value(json_object_get(section, "project_wheel"));
 	json_t *md = pw ? wheelhouse_metadata(&r->wh, pw, false) : NULL, *found;
+	struct strv sonames = {0};
 
 	if (!md)
 		return 0;
 	resolve_sets(&r->rs, md);
-	json_decref(md);
-	if (!(found = resolve_section(&r->rs, r->wh.dir, err)))
+	if (!(found = resolve_section(&r->rs, r->wh.dir, err))) {
+		json_decref(md);
 		return -1;
+	}
 	json_object_update(section, found);
 	json_decref(found);
+	found = installed_extensions(r, json_object_get(section, "installs"));
+	resolve_needed(found, &sonames);
+	json_decref(found);
+	json_decref(md);
+	if (sonames.n) {
+		strv_free(&sonames);
+		if (!(found = resolve_owners(&r->rs, err)))
+			return -1;
+		json_object_set_new(section, "runtime_libraries", found);
+	}
 	return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/error.h"
 #include "base/msg.h"
 #include "base/xalloc.h"
@@ -373,12 +374,106 @@ static bool python_known(const json_t *doc, const char *image)
 	       !strcmp(inspected, image);
 }
 
+/* Say so when the steps are planned for another platform than the base
+ * image's: an Alpine image (the default, python:alpine, included) with
+ * another package manager than apk.  The steps would fail in the
+ * container, and --mirror rewrite the wrong repositories. */
+static void warn_platform_mismatch(const char *image, const char *pm, const struct platform *pl)
+{
+	if (!strstr(image, "alpine") || strcmp(pm, "apk") == 0)
+		return;
+	msg_warn("the plan has %s steps (the platform from %s%s%s) for the base image %s, an "
+		 "Alpine image%s; give --base-image an image of that platform",
+		 pm, pl->from, pl->id ? ": " : "", pl->id ? pl->id : "", image,
+		 strcmp(image, DOC_DEFAULT_BASE_IMAGE) == 0 ? " (the default)" : "");
+}
+
+/* .wheels.runtime_libraries (distro/owners.h), checked: borrowed, NULL
+ * when absent (before wheel-build, or no extension needs a library). */
+static const json_t *runtime_libraries(const json_t *doc, struct pbrx_error *e)
+{
+	const json_t *wheels = json_object_get(doc, "wheels");
+	const json_t *libs = wheels ? doc_want(wheels, ".wheels", "runtime_libraries", JSON_ARRAY, e)
+	                            : NULL, *l;
+	size_t i;
+
+	json_array_foreach(libs, i, l) {
+		char *at = xasprintf(".wheels.runtime_libraries[%zu]", i);
+		const char *pkg;
+
+		if (!json_is_object(l))
+			doc_error(e, at, "expected an object");
+		doc_need_string(l, at, "soname", e);
+		doc_need(l, at, "essential", JSON_TRUE, e);
+		pkg = json_is_null(json_object_get(l, "package")) ? NULL
+		                                                  : doc_need_string(l, at, "package", e);
+		if (pkg && !e->msg && !package_name_ok(pkg))
+			doc_error(e, at, "'%s' is not a package name pbrx will pass to a package manager",
+			          pkg);
+		free(at);
+		if (e->msg)
+			return NULL;
+	}
+	return libs;
+}
+
+/* The runtime-set check: what the extensions need (libs), said once
+ * beside bindep.txt's runtime selection (runtime); with
+ * --runtime-packages auto, a new array of the packages to install
+ * instead, or NULL (keep bindep's) when a library has no package. */
+static json_t *runtime_check(const json_t *libs, const json_t *runtime, bool automatic)
+{
+	json_t *need = json_array(), *l, *v;
+	struct buf said = {0}, unowned = {0}, spare = {0};
+	size_t i, k;
+
+	json_array_foreach(libs, i, l) {
+		const char *so = json_string_value(json_object_get(l, "soname"));
+		const char *pkg = json_string_value(json_object_get(l, "package"));
+
+		if (!pkg) {
+			buf_addf(&unowned, "%s%s", unowned.len ? ", " : "", so);
+			continue;
+		}
+		buf_addf(&said, "%s%s (%s%s)", said.len ? ", " : "", pkg, so,
+		         json_is_true(json_object_get(l, "essential")) ? ", in every base image" : "");
+		if (!json_is_true(json_object_get(l, "essential")))
+			add_unique(need, pkg);
+	}
+	json_array_foreach(runtime, i, v) {
+		bool used = false;
+
+		json_array_foreach(need, k, l)
+			used |= json_equal(l, v);
+		if (!used)
+			buf_addf(&spare, "%s%s", spare.len ? ", " : "", json_string_value(v));
+	}
+	msg_info("runtime: the extensions need %s", said.len ? said.p : "no packaged library");
+	if (unowned.len)
+		msg_warn("runtime: no package owns %s in the builder (not in its linker's cache)",
+		         unowned.p);
+	if (spare.len)
+		msg_info("runtime: bindep.txt's runtime selection also has %s, which no extension "
+		         "needs%s", spare.p, automatic ? "; --runtime-packages auto leaves it out"
+		                                        : " (--runtime-packages auto would leave it out)");
+	if (automatic && unowned.len) {
+		msg_warn("--runtime-packages auto: bindep.txt's runtime selection is kept");
+		json_decref(need);
+		need = NULL;
+	}
+	buf_free(&said);
+	buf_free(&unowned);
+	buf_free(&spare);
+	return automatic ? need : (json_decref(need), NULL);
+}
+
 json_t *planner_plan(const json_t *doc, const struct planner_options *o, struct pbrx_error *e)
 {
 	struct planner_options opts = *o;
 	struct planner_project p = {0};
 	struct platform pl = {0};
 	json_t *bindep, *selections, *compile, *runtime, *plan = NULL;
+	const json_t *libs;
 	const char *pm;
 
 	if (planner_project_read(doc, &p, e) == 0)
@@ -393,13 +488,24 @@ json_t *planner_plan(const json_t *doc, const struct planner_options *o, struct 
 	selections = bindep ? doc_want(bindep, ".bindep", "selections", JSON_OBJECT, e) : NULL;
 	runtime = selection_names(selections, "runtime", e);
 	compile = selection_names(selections, "compile", e);
+	if (!e->msg && (libs = runtime_libraries(doc, e)) && json_array_size(libs)) {
+		json_t *automatic = runtime_check(libs, runtime, o->runtime_auto);
+
+		if (automatic) {
+			json_decref(runtime);
+			runtime = automatic;
+		}
+	}
 	/* Said when the packages are planned first; a document with a plan
 	 * already (the plan made again from the wheel) heard it then. */
 	if (!e->msg && !json_object_get(doc, "plan"))
 		warn_build_only(bindep, selections);
 	if (!e->msg && choose_platform(doc, &opts, &pl, e) == 0 &&
-	    (pm = package_manager(&opts, &pl, e)))
+	    (pm = package_manager(&opts, &pl, e))) {
 		plan = make_plan(&opts, &p, pm, compile, runtime, e);
+		if (plan && !json_object_get(doc, "plan"))
+			warn_platform_mismatch(opts.base_image, pm, &pl);
+	}
 
 	planner_project_free(&p);
 	free(pl.id);

@@ -21,6 +21,10 @@ struct pbrx_error;
 struct planner_options {
 	const char *base_image, *prefix, *tag, *mirror, *pm;
 	struct platform_choice platform;  /* --os-release, --platform */
+	/* --runtime-packages auto: the runtime images get the packages that
+	 * own the libraries the extensions need (.wheels.runtime_libraries)
+	 * instead of bindep.txt's runtime selection. */
+	bool runtime_auto;
 };
 
 /* Is s a mirror URL the plan can use: http(s)://HOST[:PORT][/PATH] with

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cfg: a project's setup.cfg, read with inih the way configparser (and so
- * pbr and setuptools) reads it, into the document's "project" section. */
+/* cfg: a project's setup.cfg, read as configparser reads it (cfgparser)
+ * and then as pbr and setuptools read what it holds, into the
+ * document's "project" section. */
 #ifndef PBRX_CFG_H
 #define PBRX_CFG_H
 

@@ -448,6 +448,7 @@ e2e_test_reproducible() {
 	run_split as_user env XDG_CACHE_HOME="$xdg" "${BUILD[@]}" --wheelhouse "$TMP/wheels" \
 		--tag again "$PROJ"
 	[ "$status" -eq 0 ]
+	# (one renderer: --prepare's lines and wheel-build's never meet)
 	grep -q '^\[yamlcat-base packages\] committed \(localhost/\)\?pbrx-cache/yamlcat:packages-[0-9a-f]*$' <<<"$err"
 	grep -q '^\[builder bytecode\] run: ' <<<"$err"
 	grep -q '^\[yamlcat-base project\] wrote ' <<<"$err"
@@ -455,6 +456,32 @@ e2e_test_reproducible() {
 	for name in yamlcat-base yamlcat yamlcat-lint; do
 		[ "$(img "$name:again" -r .Id)" = "$(img "$name:latest" -r .Id)" ]
 	done
+}
+
+e2e_test_runtime_auto() {
+	# bindep.txt without its runtime line for libyaml: the builder says
+	# which package owns the library the extension needs, and
+	# --runtime-packages auto installs it.
+	local proj=$TMP/yamlcat
+	cp -a "$PROJ" "$proj"
+	grep -v '^libyaml-0-2 ' "$PROJ/bindep.txt" >"$proj/bindep.txt"
+	chown -R --reference="$TMP" "$proj"
+	run_split as_user "${BUILD[@]}" --runtime-packages auto --tag auto "$proj"
+	[ "$status" -eq 0 ]
+	grep -q '^\[builder runtime\] run: python3 -c OWNERS /tmp/pbrx/resolve/owners.json libyaml-0.so.2 libc.so.6$' <<<"$err"
+	grep -qx 'image-plan: runtime: the extensions need libyaml-0-2 (libyaml-0.so.2), libc6 (libc.so.6, in every base image)' <<<"$err"
+	[ "$(jq -c '[.wheels.runtime_libraries[] | [.soname, .package, .essential]]' <<<"$out")" = \
+		'[["libyaml-0.so.2","libyaml-0-2",false],["libc.so.6","libc6",true]]' ]
+	[ "$(jq -c '.plan.images[0].packages' <<<"$out")" = '["dumb-init","libyaml-0-2"]' ]
+	! grep -q 'is not in the image' <<<"$err"
+	run_split img_run yamlcat:auto /usr/local/bin/yamlcat --version
+	[ "$status" -eq 0 ]
+	[ "$out" = "yamlcat 1.0 (libyaml 0.2.5)" ]
+	# without it, bindep.txt's selection: the image lacks the library,
+	# and the check says so
+	run_split as_user "${BUILD[@]}" --tag bindep "$proj"
+	[ "$status" -eq 0 ]
+	grep -q "^image-assemble: warning: yamlcat-base: libyaml-0.so.2, needed by yamlcat/_cyaml.cpython-311-x86_64-linux-gnu.so, is not in the image" <<<"$err"
 }
 
 # cache_ref LAYER: the one tag of pbrx-cache/yamlcat for that layer.

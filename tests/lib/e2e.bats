@@ -20,6 +20,7 @@ load lib/e2e
 @test "config: dumb-init entrypoint, each script's CMD, OCI labels, the base's ENV" { e2e_test_config; }
 @test "layers: a script image without an extra adds no layer over the base; the Python layers named in the document and the history" { e2e_test_layers; }
 @test "reproducible: the same commit with the final images' caches dropped (packages installed again) gives the same image IDs" { e2e_test_reproducible; }
+@test "--runtime-packages auto: the packages that own the libraries the extensions need, asked of the builder" { e2e_test_runtime_auto; }
 @test "cache: a source change rebuilds only the project's layer, a dependency change its own" { e2e_test_cache; }
 @test "source tree: byte for byte and owner for owner unchanged by the build" { e2e_test_source_tree; }
 @test "--keep-documents: every stage's document, the last one the output" { e2e_test_keep_documents; }
