@@ -30,7 +30,8 @@ ELF_LIBS := $(call pc,libelf,libs)
 ALL_LIBS = $(JANSSON_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS) $(SSL_LIBS) $(ELF_LIBS) -pthread
 
 # The pipeline, in order.  Each C tool is bin/<tool>.c.
-C_TOOLS = bindep-filter cfg-extras image-inspect image-plan wheel-build image-assemble image-push
+C_TOOLS = bindep-filter cfg-extras image-inspect image-plan wheel-build image-assemble image-push \
+	progress-render
 SCRIPTS = pbrx-build-images pbrx-push-images
 
 COMMON_SRC = $(wildcard common/*/*.c)

@@ -16,7 +16,8 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: image-assemble [-hqv] [--version] [--engine ENGINE] [--no-cache] [--prepare]\n",
+	fputs("usage: image-assemble [-hqv] [--version] [--engine ENGINE] [--progress MODE] [--no-cache]\n"
+	      "                      [--prepare]\n",
 	      f);
 }
 

@@ -16,7 +16,7 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: image-inspect [-hqv] [--version] [--engine ENGINE] [IMAGE]\n", f);
+	fputs("usage: image-inspect [-hqv] [--version] [--engine ENGINE] [--progress MODE] [IMAGE]\n", f);
 }
 
 int main(int argc, char **argv)

@@ -17,7 +17,7 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: image-push [-hqv] [--version] [--engine ENGINE] [--cert-dir DIR]\n", f);
+	fputs("usage: image-push [-hqv] [--version] [--engine ENGINE] [--progress MODE] [--cert-dir DIR]\n", f);
 }
 
 /* --cert-dir DIR, the one option of image-push's own. */

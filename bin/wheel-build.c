@@ -16,7 +16,8 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: wheel-build [-hqv] [--version] [--engine ENGINE] [--wheelhouse DIR]"
+	fputs("usage: wheel-build [-hqv] [--version] [--engine ENGINE] [--progress MODE]"
+	      " [--wheelhouse DIR]"
 	      " [--find-links DIR ...]"
 	      " [--no-cache]\n", f);
 }

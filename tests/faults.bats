@@ -158,7 +158,7 @@ restart_dockerd() {
 	env TMPDIR="$SCRATCH" "${BUILD[@]}" "$TINY" >"$TMP/out" 2>"$TMP/err" 3>&- &
 	pid=$!
 	for ((i = 0; i < 1200; i++)); do
-		grep -q '^pbrx-build-images: \[5\] wheel-build$' "$TMP/err" &&
+		grep -q '^\[wheel-build\] start$' "$TMP/err" &&
 			[ -n "$("$DOCKER_CLI" ps -q)" ] && break
 		sleep 0.1
 	done
@@ -167,7 +167,7 @@ restart_dockerd() {
 	rc=0
 	wait "$pid" || rc=$?
 	restart_dockerd
-	sed -n '/^pbrx-build-images: \[5\]/,$p' "$TMP/err" | grep -e '^wheel-build:' -e '^pbrx-build-images:' | sed 's/^/# /' >&3
+	sed -n '/^\[wheel-build\] start$/,$p' "$TMP/err" | grep -e '^wheel-build:' -e '^pbrx-build-images:' | sed 's/^/# /' >&3
 	[ "$rc" -eq 1 ]
 	[ ! -s "$TMP/out" ]
 	[ "$(tail -n 1 "$TMP/err")" = "pbrx-build-images: wheel-build failed (exit status 1) after $(sed -n 's/^pbrx-build-images: wheel-build failed (exit status 1) after //p' "$TMP/err")" ]
@@ -189,9 +189,13 @@ restart_dockerd() {
 	images_state >"$TMP/images.after"
 	diff -u "$TMP/images.before" "$TMP/images.after"
 	# Not removed by hand: the next build (its first stage) removes it,
-	# says so in one line, and nothing else.
+	# says so in one line, and nothing else but the summary (-q)
 	next_build
-	[ "$err" = "image-inspect: removing container $name ($left) left by an earlier run (process $pid is gone)" ]
+	[ "${err%%$'\n'*}" = "image-inspect: removing container $name ($left) left by an earlier run (process $pid is gone)" ]
+	summary=${err#*$'\n'}
+	[ "${summary%%$'\n'*}" = "" ]
+	[ "$(sed -n 2p <<<"$summary" | cut -d' ' -f1)" = image ]
+	[ "$(grep -vc -e '^$' -e '^image ' -e '^tiny' -e '^cache: ' -e '^total ' -e '^waited longest on: ' <<<"$summary" || :)" = 0 ]
 	[ "$("$DOCKER_CLI" ps -aq)" = "" ]
 }
 
@@ -300,8 +304,7 @@ signal_during() {
 	done
 	HOLD_PID=$(cat "$TMP/hold.pid" 2>/dev/null || :)
 	# the stage runs
-	[ "$(grep "^pbrx-build-images: \[[0-9]\] [a-z-]*\$" "$TMP/err" | tail -n 1)" = \
-		"$(grep "^pbrx-build-images: \[[0-9]\] $stage\$" "$TMP/err" | head -n 1)" ]
+	[ "$(grep "^\[[a-z-]*\] start\$" "$TMP/err" | tail -n 1)" = "[$stage] start" ]
 	kill -0 "$pid"
 	if [ "$sig" = INT ]; then
 		kill -INT -- "-$pid"
@@ -316,11 +319,10 @@ signal_during() {
 	[ ! -s "$TMP/out" ]
 	[ "$(grep -c "^pbrx-build-images: SIG$sig: stopping $stage, removing the temporary files\$" "$TMP/err")" -eq 1 ]
 	# it was the last stage to start, and it did not finish
-	starts=$(grep -c "^pbrx-build-images: \[[0-9]\] [a-z-]*\$" "$TMP/err" || :)
-	ends=$(grep -c "^pbrx-build-images: \[[0-9]\] [a-z-]*: [0-9.]* s\$" "$TMP/err" || :)
+	starts=$(grep -c "^\[[a-z-]*\] start\$" "$TMP/err" || :)
+	ends=$(grep -c "^\[[a-z-]*\] done in [0-9.]* s\$" "$TMP/err" || :)
 	[ "$starts" -eq $((ends + 1)) ]
-	[ "$(grep "^pbrx-build-images: \[[0-9]\] [a-z-]*\$" "$TMP/err" | tail -n 1)" = \
-		"$(grep "^pbrx-build-images: \[[0-9]\] $stage\$" "$TMP/err" | head -n 1)" ]
+	[ "$(grep "^\[[a-z-]*\] start\$" "$TMP/err" | tail -n 1)" = "[$stage] start" ]
 	if [ -n "$HOLD_PID" ]; then
 		kill "$HOLD_PID" 2>/dev/null || :
 		HOLD_PID=""

@@ -237,9 +237,9 @@ image-inspect: docker: POST /images/create (127.0.0.1:9/pbrx/missing:1): Get "ht
 }
 
 @test "usage, --help, --version, unknown engine" {
-	check_stage_options image-inspect "usage: image-inspect [-hqv] [--version] [--engine ENGINE] [IMAGE]"
+	check_stage_options image-inspect "usage: image-inspect [-hqv] [--version] [--engine ENGINE] [--progress MODE] [IMAGE]"
 	run_split image-inspect -h
-	[ "$out" = "usage: image-inspect [-hqv] [--version] [--engine ENGINE] [IMAGE]" ]
+	[ "$out" = "usage: image-inspect [-hqv] [--version] [--engine ENGINE] [--progress MODE] [IMAGE]" ]
 	run_split image-inspect --engine podman
 	[ "$status" -eq 2 ]
 	[ "$(head -n 1 <<<"$err")" = "image-inspect: warning: unknown engine 'podman' (docker, buildah or auto)" ]

@@ -79,12 +79,22 @@ acme/foo-scheduler:latest " ]
 		--os-release "$CORPUS/os-release/debian-12" "$PBRX_ROOT/examples/foo"
 	echo "$err"
 	[ "$status" -eq 0 ]
-	# apt-get steps for the default base image, python:alpine: said
-	[ "$err" = "image-plan: warning: the plan has apt-get steps (the platform from <stdin>: .bindep.platform: debian) for the base image python:alpine, an Alpine image (the default); give --base-image an image of that platform" ]
+	# apt-get steps for the default base image, python:alpine: said;
+	# -q: then nothing but the plan's summary
+	[ "$err" = "image-plan: warning: the plan has apt-get steps (the platform from <stdin>: .bindep.platform: debian) for the base image python:alpine, an Alpine image (the default); give --base-image an image of that platform
+plan: foo 1.0.0 (names from setup.cfg), from python:alpine, packages by apt-get
+  builder                packages: libffi-dev; extras: foo_base, foo_manage
+  foo-base       base    packages: dumb-init; extras: foo_base
+  foo-manage     script  packages: none; extras: foo_manage
+  foo-scheduler  script  packages: none; extras: none" ]
 	run_split pbrx-build-images -q --plan-only --engine docker --base-image debian:12 \
 		--os-release "$CORPUS/os-release/debian-12" "$PBRX_ROOT/examples/foo"
 	[ "$status" -eq 0 ]
-	[ "$err" = "" ]
+	[ "$err" = "plan: foo 1.0.0 (names from setup.cfg), from debian:12, packages by apt-get
+  builder                packages: libffi-dev; extras: foo_base, foo_manage
+  foo-base       base    packages: dumb-init; extras: foo_base
+  foo-manage     script  packages: none; extras: foo_manage
+  foo-scheduler  script  packages: none; extras: none" ]
 	[ "$(jq -r '.plan.package_manager, .bindep.platform.source, .bindep.platform.id' <<<"$out")" = "apt-get
 os-release
 debian" ]

@@ -74,7 +74,7 @@ image_says() {
 	# image names normalised as pip writes names
 	[ "$(jq -r '[.images[].name] | join(" ")' <<<"$out")" = "py-project-tool-base pytool-hello pytool-plain" ]
 	# the extras were not in the first plan: the builder built them from the wheel
-	grep -q '^wheel-build: builder: extras: python3 -m pip wheel .*Py.Project_Tool-2.1-py3-none-any.whl\[' <<<"$err"
+	grep -q '^\[builder extras\] run: python3 -m pip wheel .*Py.Project_Tool-2.1-py3-none-any.whl\[' <<<"$err"
 	image_says pytool-hello "hello from Py.Project-Tool tinyansi lint_rules"
 	image_says pytool-plain "plain tinyansi -"
 }
@@ -86,10 +86,12 @@ image_says() {
 	[ "$(jq -c '[.plan.scripts[] | [.name, .from]]' <<<"$out")" = '[["spdemo","wheel"]]' ]
 	# setuptools wrote "SPDemo" as "spdemo": pip is asked with that spelling
 	[ "$(jq -r '.wheels.metadata.name' <<<"$out")" = Setup-Py.Demo ]
-	grep -q '^wheel-build: builder: resolve: python3 -m pip install --dry-run .*\.whl\[setup_py\.demo_base\]$' <<<"$err"
-	grep -q '^wheel-build: builder: resolve: python3 -m pip install --dry-run .*\.whl\[setup_py\.demo_base,spdemo\]$' <<<"$err"
+	# pip is asked, in the builder, for what each image installs; the
+	# images' Python layers are written from its answers
+	grep -q '^\[builder resolve\] run: python3 -m pip install --dry-run .*\.whl\[setup_py\.demo_base\]$' <<<"$err"
+	grep -q '^\[builder resolve\] run: python3 -m pip install --dry-run .*\.whl\[setup_py\.demo_base,spdemo\]$' <<<"$err"
 	[ "$(jq -c '[.wheels.installs[].extras]' <<<"$out")" = '[["setup_py.demo_base"],["setup_py.demo_base","spdemo"]]' ]
-	grep -q '^image-assemble: spdemo: extras: \(wrote\|cached\) ' <<<"$err"
+	grep -q '^\[spdemo extras\] \(wrote\|cached\) ' <<<"$err"
 	image_says spdemo "spdemo tinyansi lint_rules"
 }
 
@@ -100,7 +102,7 @@ image_says() {
 	[ "$(jq -c '.plan.extras | map_values(.from)' <<<"$out")" = '{"pbr_style_base":"setup.cfg","pbr_style_run":"setup.cfg"}' ]
 	[ "$(jq -r '[.images[].name] | join(" ")' <<<"$out")" = "pbr-style-base pbr-style-run" ]
 	# setup.cfg and the wheel agree: no warning, no extra builder step
-	[ "$(grep -c -e ': warning: ' -e 'builder: extras:' <<<"$err")" = 0 ]
+	[ "$(grep -c -e ': warning: ' -e '^\[builder extras\]' <<<"$err")" = 0 ]
 	image_says pbr-style-run "pbr-style tinyansi lint_rules"
 }
 

@@ -96,7 +96,7 @@ $REG_AUTH" ]
 		--find-links "$BATS_FILE_TMPDIR/deps" --find-links /usr/share/python-wheels \
 		--prefix "$REG_PLAIN/acme" --tag 2.0 --push "$PBRX_ROOT/examples/yamlcat"
 	[ "$status" -eq 0 ]
-	grep -q '^pbrx-build-images: \[[0-9]*\] image-push: [0-9.]* s$' <<<"$err"
+	grep -q '^\[image-push\] done in [0-9.]* s$' <<<"$err"
 	[ "$(jq -c '[.pushed[].ref]' <<<"$out")" = "[\"$REG_PLAIN/acme/yamlcat-base:2.0\",\"$REG_PLAIN/acme/yamlcat:2.0\",\"$REG_PLAIN/acme/yamlcat-lint:2.0\"]" ]
 	for r in yamlcat-base yamlcat yamlcat-lint; do
 		[ "$(registry_curl plain "/v2/acme/$r/tags/list" | jq -c .tags)" = '["2.0"]' ]

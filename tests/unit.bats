@@ -35,3 +35,9 @@ load helpers
 	echo "$output"
 	[ "$status" = 0 ]
 }
+
+@test "unit: base/progress: a step's output as one event per line, valid UTF-8, within one atomic write" {
+	run "$(test_program unit/progress)"
+	echo "$output"
+	[ "$status" = 0 ]
+}

@@ -70,7 +70,7 @@ build() {
 	build --wheelhouse "$WH"
 	echo "cold build: $((SECONDS - start)) s" >&3
 	[ "$status" -eq 0 ]
-	[[ "$err" == *"wheel-build: builder: wheels: python3 -m pip wheel --wheel-dir /tmp/pbrx/wheels --find-links /tmp/pbrx/wheels /tmp/pbrx/build[yamlcat_base,yamlcat_lint]"* ]]
+	[[ "$err" == *"[builder wheels] run: python3 -m pip wheel --wheel-dir /tmp/pbrx/wheels --find-links /tmp/pbrx/wheels /tmp/pbrx/build[yamlcat_base,yamlcat_lint]"* ]]
 	[ "$(jq -c '.wheels | keys_unsorted' <<<"$out")" = '["wheelhouse","temporary","files","project_wheel","metadata","installs","bytecode","runtime_libraries"]' ]
 	# What pip installs for each image, asked of pip in the builder, in
 	# its order: the base's extras, then the base's and yamlcat-lint's.
@@ -86,7 +86,7 @@ build() {
 	[ "$(jq -c '.wheels.metadata.extensions[] | [.file, .needed[0]]' <<<"$out")" = \
 		'["yamlcat/_cyaml.cpython-311-x86_64-linux-gnu.so","libyaml-0.so.2"]' ]
 	# The plan knew every extra: no extras step.
-	[[ "$err" != *"builder: extras:"* ]]
+	[[ "$err" != *"[builder extras]"* ]]
 	[ "$(jq -r .wheels.wheelhouse <<<"$out")" = "$WH" ]
 	[ "$(jq -r .wheels.temporary <<<"$out")" = false ]
 	[ "$(jq -r .wheels.project_wheel <<<"$out")" = yamlcat-1.0-cp311-cp311-linux_x86_64.whl ]
@@ -142,20 +142,20 @@ true yamlcat-1.0-cp311-cp311-linux_x86_64.whl" ]
 		"$PLAN" >"$TMP/plan"
 	run_split wheel-build <"$TMP/plan"
 	[ "$status" -eq 0 ]
-	grep -q '^wheel-build: builder: packages: building pbrx-cache/builder:packages-[0-9a-f]\{40\}$' <<<"$err"
-	new=$(sed -n 's/^wheel-build: builder: packages: building //p' <<<"$err")
+	grep -q '^\[builder packages\] committed pbrx-cache/builder:packages-[0-9a-f]\{40\}$' <<<"$err"
+	new=$(sed -n 's/^\[builder packages\] committed //p' <<<"$err")
 	[ "$new" != "$tag" ]
-	grep -qx "$BATS_TEST_NUMBER-$$" <<<"$err"
+	grep -qx "\[builder wheel\] $BATS_TEST_NUMBER-$$" <<<"$err"
 	rm -rf "$(jq -r .wheels.wheelhouse <<<"$out")"
 	run_split wheel-build <"$TMP/plan"
 	[ "$status" -eq 0 ]
-	grep -qx "wheel-build: builder: packages: cached ($new)" <<<"$err"
+	grep -qx "\[builder packages\] cached $new" <<<"$err"
 	# the layer's file is there: the cached image was used
-	grep -qx "$BATS_TEST_NUMBER-$$" <<<"$err"
+	grep -qx "\[builder wheel\] $BATS_TEST_NUMBER-$$" <<<"$err"
 	rm -rf "$(jq -r .wheels.wheelhouse <<<"$out")"
 	run_split wheel-build --no-cache <"$TMP/plan"
 	[ "$status" -eq 0 ]
-	grep -qx "wheel-build: builder: packages: building $new" <<<"$err"
+	grep -qx "\[builder packages\] committed $new" <<<"$err"
 	rm -rf "$(jq -r .wheels.wheelhouse <<<"$out")"
 	# a layer after a step without one is refused
 	jq '.plan.builder.steps = [{"name": "a", "argv": ["true"]},
@@ -208,7 +208,11 @@ true yamlcat-1.0-cp311-cp311-linux_x86_64.whl" ]
 		{"name": "two", "argv": ["sh", "-c", "echo broken >&2; exit 3"]}]' "$PLAN" >"$TMP/plan"
 	run_split wheel-build -q <"$TMP/plan"
 	[ "$status" -eq 1 ]
-	[ "$err" = "broken
+	# quiet: the failing step, its argv and output, and the failure
+	[ "$(sed 's/after [0-9.]* s$/after T/' <<<"$err")" = "wheel-build: builder two failed (exit status 3) after T
+  argv: sh -c 'echo broken >&2; exit 3'
+  its output, 1 line:
+  | broken
 wheel-build: builder: step 2 of 2 (two) failed with exit code 3: sh -c 'echo broken >&2; exit 3'" ]
 	[ "$($DOCKER_CLI ps -aq)" = "" ]
 }
@@ -219,7 +223,7 @@ wheel-build: builder: step 2 of 2 (two) failed with exit code 3: sh -c 'echo bro
 		<"$PLAN" >"$TMP/out" 2>"$TMP/err" &
 	pid=$!
 	for ((i = 0; i < 600; i++)); do
-		grep -q 'builder: packages: env DEBIAN_FRONTEND=noninteractive apt-get -c /tmp/pbrx-apt.conf install' "$TMP/err" && break
+		grep -q '^\[builder packages\] run: env DEBIAN_FRONTEND=noninteractive apt-get -c /tmp/pbrx-apt.conf install' "$TMP/err" && break
 		sleep 0.1
 	done
 	[ "$($DOCKER_CLI ps -q | wc -l)" -eq 1 ]
@@ -251,10 +255,11 @@ wheel-build: builder: step 2 of 2 (two) failed with exit code 3: sh -c 'echo bro
 		HOME=$TMP/home XDG_CONFIG_HOME='' run_split wheel-build -v --find-links "$DEPS" <"$TMP/plan"
 	echo "$err"
 	[ "$status" -eq 0 ]
-	grep -qx "$(printf %s "$secret" | sha256sum)" <<<"$err"
-	grep -qx '/tmp/pbrx/find-links/1 /tmp/pbrx/find-links/2 https://example.invalid/links' <<<"$err"
-	grep -qx marker <<<"$err"
-	grep -qx 77 <<<"$err"
+	# the steps' output, each line prefixed with its step (plain progress)
+	grep -qx "\[builder env\] $(printf %s "$secret" | sha256sum)" <<<"$err"
+	grep -qx '\[builder env\] /tmp/pbrx/find-links/1 /tmp/pbrx/find-links/2 https://example.invalid/links' <<<"$err"
+	grep -qx '\[builder env\] marker' <<<"$err"
+	grep -qx '\[builder pip\] 77' <<<"$err"
 	[[ "$err" == *"wheel-build: passing PIP_INDEX_URL to pip"* ]]
 	[[ "$out$err" != *token* ]]
 	[ "$(jq -r .wheels.project_wheel <<<"$out")" = yamlcat-1.0-py3-none-any.whl ]
@@ -281,12 +286,13 @@ wheel-build: builder: step 2 of 2 (two) failed with exit code 3: sh -c 'echo bro
 		run_split wheel-build -v <"$TMP/plan"
 	echo "$err"
 	[ "$status" -eq 0 ]
-	grep -qx 'pyyaml<99' <<<"$err"
-	grep -qx 'not a real CA' <<<"$err"
-	grep -qx '/tmp/pbrx/find-links/1' <<<"$err"
-	grep -qx conf-marker <<<"$err"
-	grep -qx read-only <<<"$err"
-	grep -qx under-tmp <<<"$err"
+	# the steps' output, each line prefixed with its step (plain progress)
+	grep -qx '\[builder files\] pyyaml<99' <<<"$err"
+	grep -qx '\[builder files\] not a real CA' <<<"$err"
+	grep -qx '\[builder files\] /tmp/pbrx/find-links/1' <<<"$err"
+	grep -qx '\[builder files\] conf-marker' <<<"$err"
+	grep -qx '\[builder files\] read-only' <<<"$err"
+	grep -qx '\[builder files\] under-tmp' <<<"$err"
 	[[ "$err" == *"pip setting's file $TMP/constraints.txt mounted at /tmp/pbrx/pip/files/"* ]]
 	rm -rf "$(jq -r .wheels.wheelhouse <<<"$out")"
 	[ "$($DOCKER_CLI ps -aq)" = "" ]

@@ -10,17 +10,19 @@
 static const char *progname = "pbrx";
 static int verbosity;
 static void (*die_hook)(void);
+static void (*sink)(const char *level, const char *line, size_t len);
 
 void msg_init(const char *name) { progname = name; }
 const char *msg_progname(void) { return progname; }
 void msg_set_verbosity(int level) { verbosity = level; }
 int msg_verbosity(void) { return verbosity; }
 void msg_on_die(void (*hook)(void)) { die_hook = hook; }
+void msg_set_sink(void (*fn)(const char *, const char *, size_t)) { sink = fn; }
 
 /* One line, one write(2): stages run side by side on one stderr (the
  * driver's image-assemble --prepare beside wheel-build), and a line
  * written in pieces can be cut by the other's. */
-static void vmsg(const char *prefix, const char *fmt, va_list ap)
+static void vmsg(const char *level, const char *prefix, const char *fmt, va_list ap)
 {
 	char small[1024], *line = small;
 	va_list again;
@@ -47,6 +49,12 @@ static void vmsg(const char *prefix, const char *fmt, va_list ap)
 	vsnprintf(line + head, len + 1 - (size_t)head, fmt, again);
 	va_end(again);
 	line[len - 1] = '\n';
+	if (sink) {
+		sink(level, line, len - 1);
+		if (line != small)
+			free(line);
+		return;
+	}
 	fflush(stderr);
 	while (done < len) {
 		ssize_t w = write(STDERR_FILENO, line + done, len - done);
@@ -66,7 +74,7 @@ void msg_die(int code, const char *fmt, ...)
 	void (*hook)(void) = die_hook;
 
 	va_start(ap, fmt);
-	vmsg("", fmt, ap);
+	vmsg("error", "", fmt, ap);
 	va_end(ap);
 	/* Clear first: a hook that dies itself must not recurse. */
 	die_hook = NULL;
@@ -79,7 +87,7 @@ void msg_warn(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vmsg("warning: ", fmt, ap);
+	vmsg("warn", "warning: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -89,7 +97,7 @@ void msg_info(const char *fmt, ...)
 	if (verbosity < 0)
 		return;
 	va_start(ap, fmt);
-	vmsg("", fmt, ap);
+	vmsg("info", "", fmt, ap);
 	va_end(ap);
 }
 
@@ -97,7 +105,7 @@ void msg_say(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vmsg("", fmt, ap);
+	vmsg("say", "", fmt, ap);
 	va_end(ap);
 }
 
@@ -107,6 +115,6 @@ void msg_note(const char *fmt, ...)
 	if (verbosity < 1)
 		return;
 	va_start(ap, fmt);
-	vmsg("", fmt, ap);
+	vmsg("note", "", fmt, ap);
 	va_end(ap);
 }

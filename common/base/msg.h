@@ -3,6 +3,7 @@
 #ifndef PBRX_MSG_H
 #define PBRX_MSG_H
 
+#include <stddef.h>
 #include <stdnoreturn.h>
 
 /* Exit codes shared by every tool (see EXIT STATUS in each man page). */
@@ -34,6 +35,12 @@ void msg_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "prog: message" only with -v. */
 void msg_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Where every message goes instead of stderr once set (base/progress.h
+ * makes them events): level is "error" (msg_die), "warn", "info",
+ * "say" or "note"; line is the whole message without its line end.  The
+ * verbosity was applied before. */
+void msg_set_sink(void (*sink)(const char *level, const char *line, size_t len));
 
 /* Called once by msg_die before exiting (cleanup); NULL removes it. */
 void msg_on_die(void (*hook)(void));

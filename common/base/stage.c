@@ -2,12 +2,14 @@
 #include <stdlib.h>
 
 #include "base/msg.h"
+#include "base/progress.h"
 #include "base/stage.h"
 
 void stage_init(const char *name, char **argv)
 {
 	msg_init(name);
 	argv[0] = (char *)name;
+	progress_init();
 }
 
 int stage_option(int ch, void (*usage)(FILE *))

@@ -10,7 +10,7 @@ prog=${0##*/}
 version=@VERSION@
 
 die() {
-	printf '%s: %s\n' "$prog" "$*" >&2
+	say "$prog: $*"
 	exit "${rc_die:-1}"
 }
 
@@ -80,4 +80,73 @@ driver_quiet() {
 	for ((i = 0; i < verbosity; i++)); do
 		quiet+=(-v)
 	done
+}
+
+# ---- progress: one renderer for every stage's events ----
+# The stages write their progress events (pbrx-progress(7)) on stderr
+# with PBRX_PROGRESS=events; the driver sends every stage's stderr, and
+# its own messages, to one progress-render, which alone decides how they
+# are shown (--progress, PBRX_PROGRESS: auto, tty, plain, quiet).
+progress=${PBRX_PROGRESS:-auto}
+case $progress in
+auto | tty | plain | quiet) ;;
+*) progress=auto ;;
+esac
+# The renderer's input, once started; its pid.
+pfd=""
+render_pid=""
+
+# driver_progress MODE: --progress's value.
+driver_progress() {
+	case $1 in
+	auto | tty | plain | quiet) progress=$1 ;;
+	*) usage_error "unknown progress mode '$1' (auto, tty, plain or quiet)" ;;
+	esac
+}
+
+# progress_start: the renderer started, the stages told to write events.
+progress_start() {
+	local renderer
+	renderer=$(tool progress-render)
+	exec {pfd}> >(exec "$renderer" "${quiet[@]}" --progress "$progress")
+	render_pid=$!
+	export PBRX_PROGRESS=events
+}
+
+# progress_event JSON-MEMBERS: one event from the driver, with its time.
+progress_event() {
+	local t=${EPOCHREALTIME:-$(date +%s)}
+	if [ -n "$pfd" ]; then
+		printf '\036{"t":%s,%s}\n' "${t/,/.}" "$1" >&"$pfd"
+	fi
+}
+
+# json_string TEXT: TEXT as a JSON string (quotes and backslashes
+# escaped; what the driver sends has no control characters).
+json_string() {
+	local s=${1//\\/\\\\}
+	printf '"%s"' "${s//\"/\\\"}"
+}
+
+# say TEXT: a line for people, through the renderer while it runs.
+say() {
+	if [ -n "$pfd" ]; then
+		printf '%s\n' "$*" >&"$pfd"
+	else
+		printf '%s\n' "$*" >&2
+	fi
+}
+
+# progress_stop: the renderer told the run is over, its input closed,
+# and its last words waited for (the failure's output, the summary).  It
+# ends on the "close" event, not at the end of its input: a process a
+# stage left behind may hold that open.
+progress_stop() {
+	if [ -n "$pfd" ]; then
+		progress_event '"e":"close"'
+		exec {pfd}>&-
+		pfd=""
+		wait "$render_pid" 2>/dev/null || :
+		render_pid=""
+	fi
 }

@@ -9,6 +9,7 @@
 
 #include "base/error.h"
 #include "base/msg.h"
+#include "base/progress.h"
 #include "base/stage.h"
 #include "base/xalloc.h"
 #include "doc/doc.h"
@@ -91,6 +92,12 @@ enum engine_opt engine_stage_option(int ch, const char *arg, const char **engine
 			return ENGINE_OPT_BAD;
 		}
 		*engine = arg;
+		return ENGINE_OPT_TAKEN;
+	case 'G':
+		if (progress_set_mode(arg) < 0) {
+			msg_warn("unknown progress mode '%s' (auto, tty, plain or quiet)", arg);
+			return ENGINE_OPT_BAD;
+		}
 		return ENGINE_OPT_TAKEN;
 	case 'q':
 		msg_set_verbosity(-1);

@@ -90,17 +90,20 @@ enum engine_opt {
 	ENGINE_OPT_BAD,   /* a bad value, already reported: print usage, exit 2 */
 };
 /* The options every stage that talks to an engine has, as getopt_long
- * returns them: 'e' (--engine NAME, stored in *engine), 'q', 'v', and
- * 'V' (--version: prints "PROG VERSION" and exits). */
+ * returns them: 'e' (--engine NAME, stored in *engine), 'G' (--progress
+ * MODE, base/progress.h), 'q', 'v', and 'V' (--version: prints "PROG
+ * VERSION" and exits). */
 enum engine_opt engine_stage_option(int ch, const char *arg, const char **engine);
 /* ---- what the mains of the engine stages share ----
  * The option loop, and the "read the document, open the engine ... write
  * the document, close" frame around a stage's one job. */
 
-/* The long options every engine stage has (--engine, --help,
- * --version); end a tool's struct option list with ENGINE_LONGOPTS and
+/* The long options every engine stage has (--engine, --progress,
+ * --help, --version); end a tool's struct option list with ENGINE_LONGOPTS and
  * {NULL, 0, NULL, 0}. */
-#define ENGINE_LONGOPTS {"engine", required_argument, NULL, 'e'}, STAGE_LONGOPTS
+#define ENGINE_LONGOPTS                                                      \
+	{"engine", required_argument, NULL, 'e'},                            \
+	{"progress", required_argument, NULL, 'G'}, STAGE_LONGOPTS
 /* A tool's own option ch (its argument arg, or NULL), for
  * engine_stage_args(): 0 when taken, -1 for misuse (usage, exit 2). */
 typedef int engine_own_option_fn(int ch, const char *arg, void *ctx);

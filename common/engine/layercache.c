@@ -9,6 +9,7 @@
 #include "engine/layercache.h"
 #include "base/error.h"
 #include "base/msg.h"
+#include "base/progress.h"
 #include "base/xalloc.h"
 
 /* Hex digits of the key in a tag: 160 bits, collision-free for a cache,
@@ -125,9 +126,9 @@ int layercache_walk(const struct layercache_walk *w, const char *from, char **to
 		if (!w->no_cache && layercache_find(w->e, ref, &id, err) < 0) {
 			rc = EXIT_FAIL;
 		} else if (id) {
-			msg_info("%s: %s: cached (%s)", w->who, layer, ref);
+			progress_layer(w->who, layer, ref, true);
 		} else {
-			msg_info("%s: %s: building %s", w->who, layer, ref);
+			msg_note("%s: %s: building %s", w->who, layer, ref);
 			rc = w->build(w->ctx, parent, k, end, in, ref, &id);
 		}
 		free(parent_id);

@@ -14,6 +14,7 @@
 #include "base/error.h"
 #include "base/fs.h"
 #include "base/msg.h"
+#include "base/progress.h"
 #include "base/xalloc.h"
 #include "doc/doc.h"
 #include "doc/plan.h"
@@ -393,10 +394,12 @@ static int build_python(const struct assemble *a, struct engine *e, struct assem
 
 		if (pylayers_layer(&a->pl, spec, img->name, &layers[i], &reused, err) < 0)
 			goto out;
-		msg_info("%s: %s: %s %.19s (%.1f MB)", img->name,
+		msg_note("%s: %s: %s %.19s (%.1f MB)", img->name,
 		         json_string_value(json_object_get(spec, "name")),
 		         reused ? "cached" : "wrote", layers[i].res.diff_id,
 		         (double)layers[i].res.size / 1e6);
+		progress_written(img->name, json_string_value(json_object_get(spec, "name")),
+		                 layers[i].res.diff_id, reused);
 		if (!img->written)
 			img->written = json_array();
 		json_array_append_new(img->written, json_pack("{s:O, s:s, s:I, s:b}", "name",
@@ -491,18 +494,21 @@ static int build_one(const struct assemble *a, struct engine *e, size_t i, struc
 {
 	struct assemble_image *img = &a->imgs[i];
 
+	/* Its time in the images section: from here to built. */
+	progress_image(img->name, false);
 	if (strcmp(img->kind, "dockerfile") == 0) {
 		img->id = dockerfile_build(e, a->imgs, i, err);
 		if (!img->id)
 			return -1;
 	} else {
-		msg_info("%s: from %s", img->name, img->from);
+		msg_note("%s: from %s", img->name, img->from);
 		if (json_is_array(json_object_get(img->plan, "python_layers"))
 		        ? build_python(a, e, img, resolve_from(a->imgs, i), err) < 0
 		        : build_container(a, e, img, resolve_from(a->imgs, i), err) < 0)
 			return -1;
 	}
 	msg_note("%s: built %s", img->name, img->id);
+	progress_image(img->name, true);
 	return 0;
 }
 
@@ -663,30 +669,21 @@ static json_t *images_section(const struct assemble *a, struct engine *e, struct
 			json_decref(arr);
 			return NULL;
 		}
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I, s:o}", "name", img->name,
-		                                     "ref", img->ref, "id", img->id, "size",
+		unsigned built, cached;
+		double secs;
+
+		/* What the progress events said of it (base/progress.h). */
+		progress_tally(img->name, &built, &cached, &secs);
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I, s:o, s:{s:i, s:i}, s:f}",
+		                                     "name", img->name, "ref", img->ref, "id", img->id,
+		                                     "size",
 		                                     json_integer_value(json_object_get(info, "Size")),
-		                                     "layers", layers_of(img, info)));
+		                                     "layers", layers_of(img, info), "layer_counts",
+		                                     "new", (int)built, "reused", (int)cached,
+		                                     "seconds", (double)(long)(secs * 10) / 10));
 		json_decref(info);
 	}
 	return arr;
-}
-
-/* The images built, with their sizes, for people. */
-static void summary(const json_t *images)
-{
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(images, i, v) {
-		const char *id = json_string_value(json_object_get(v, "id"));
-		double mb = (double)json_integer_value(json_object_get(v, "size")) / 1e6;
-
-		if (id && strncmp(id, "sha256:", 7) == 0)
-			id += 7;
-		msg_info("%s %.12s %.1f MB", json_string_value(json_object_get(v, "ref")),
-		         id ? id : "", mb);
-	}
 }
 
 /* "pbrx-tmp-PID-RANDOM": unique per run, a valid tag. */
@@ -916,7 +913,8 @@ int assemble_run(struct assemble *a, struct engine *e, json_t *doc, struct pbrx_
 	doc_set(doc, "images", images);
 	cleanup_end();
 	rollback_free();
-	summary(json_object_get(doc, "images"));
+	/* Run alone, the stage shows its summary; a driver shows its own. */
+	progress_summary(doc);
 	return 0;
 }
 

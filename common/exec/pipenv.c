@@ -195,6 +195,14 @@ int pipenv_collect(struct pipenv *pe, const struct strv *find_links, struct pbrx
 	/* The check would look for an index on every pip run. */
 	if (r == 0 && !version_check)
 		strv_add(&pe->env, "PIP_DISABLE_PIP_VERSION_CHECK=1");
+	/* The builder is a container made for the step: pip's warning
+	 * about running as root there says nothing. */
+	if (r == 0 && !getenv("PIP_ROOT_USER_ACTION"))
+		strv_add(&pe->env, "PIP_ROOT_USER_ACTION=ignore");
+	/* Its progress lines neither: quiet but with -v (a failing
+	 * build's output it prints all the same). */
+	if (r == 0 && !getenv("PIP_QUIET") && msg_verbosity() <= 0)
+		strv_add(&pe->env, "PIP_QUIET=1");
 	/* pip and apt-get reach the index and the mirror through the
 	 * host's proxy, as on the host. */
 	if (r == 0)

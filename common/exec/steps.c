@@ -13,6 +13,7 @@
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/msg.h"
+#include "base/progress.h"
 #include "base/quote.h"
 #include "base/xalloc.h"
 #include "doc/doc.h"
@@ -61,39 +62,48 @@ static struct engine_mount *mounts_of(const struct steps_job *j, bool wheels, si
 }
 
 /* Run step k of j's plan object in container cid: 0, or -1 with *err
- * naming the plan object, the step and the command. */
+ * naming the plan object, the step and the command.  Its output goes to
+ * the progress events, which show it (all of it, or the end of it when
+ * it fails) as the run's mode says. */
 static int run_step(const struct steps_job *j, const char *cid, const json_t *step,
                     struct pbrx_error *err)
 {
 	const char *name = json_string_value(json_object_get(step, "name"));
-	struct strv argv = {0};
-	struct capture cap = {0};
+	struct strv argv = {0}, env = {0};
 	/* Package managers need root, whatever USER the image has. */
-	struct engine_run_spec spec = {.user = "0", .env = j->env};
+	struct engine_run_spec spec = {.user = "0", .output = progress_output};
+	struct progress_step *ps;
 	char *shown;
 	int code = -1, rc;
 
 	argv_read(json_object_get(step, "argv"), &argv);
 	spec.argv = argv.v;
 	shown = quote_argv(argv.v);
-	if (msg_verbosity() < 0) {
-		spec.output = capture_output;
-		spec.arg = &cap;
-	}
-	msg_info("%s: %s: %s", j->who, name, shown);
+	/* pip's warning about running as root says nothing in a container
+	 * made for the step; its progress lines say little more (a
+	 * failure's error it prints all the same), so it runs quietly but
+	 * with -v. */
+	strv_addv(&env, j->env);
+	strv_add(&env, "PIP_ROOT_USER_ACTION=ignore");
+	if (msg_verbosity() <= 0)
+		strv_add(&env, "PIP_QUIET=1");
+	spec.env = env.v;
+	ps = progress_step_start(j->who, name, argv.v, NULL);
+	spec.arg = ps;
 	rc = engine_run(j->e, cid, &spec, &code);
+	/* A signal's cleanup stops the step: not its failure. */
+	progress_step_end(ps, cleanup_interrupted() ? PROGRESS_STOPPED : rc < 0 ? -1 : code);
 	if (rc < 0 || code != 0)
 		cleanup_hold();
 	if (rc < 0) {
 		error_set(err, EXIT_FAIL, "%s: %s: %s", j->who, name, engine_error(j->e));
 	} else if (code != 0) {
-		capture_show(&cap);
 		error_set(err, EXIT_FAIL, "%s: step %s failed (exit status %d): %s", j->who, name,
 		          code, shown);
 		rc = -1;
 	}
-	capture_free(&cap);
 	free(shown);
+	strv_free(&env);
 	strv_free(&argv);
 	return rc < 0 ? -1 : 0;
 }
@@ -192,7 +202,7 @@ static char *write_changes(const struct steps_job *j, const char *cid, const cha
 			close(fd);
 		goto out;
 	}
-	msg_info("%s: %s: writing the layer of the changes", j->who, repo_tag);
+	msg_note("%s: %s: writing the layer of the changes", j->who, repo_tag);
 	if (run_fsdiff(j, cid, "the layer of the changes", f, args, err) < 0) {
 		fclose(f);
 		goto out;
@@ -245,6 +255,12 @@ out:
 	free(path);
 	free(sum);
 	return id;
+}
+
+/* The layer name the steps share (a cached layer's), or NULL. */
+static const char *layer_of(const json_t *steps)
+{
+	return json_string_value(json_object_get(json_array_get(steps, 0), "layer"));
 }
 
 /* Kept alive by ENGINE_KEEP_ALIVE; the steps' text is only sh's $0, never
@@ -323,6 +339,7 @@ char *steps_commit(const struct steps_job *j, const char *from, const json_t *st
 	if (write) {
 		if (!(id = write_changes(j, cid, from, what, repo_tag, err)))
 			goto out;
+		progress_layer(j->who, layer_of(steps), repo_tag, false);
 		cleanup_lock();
 		if (reaper_add(j->e, cid, err) < 0) {
 			free(id);
@@ -340,6 +357,9 @@ char *steps_commit(const struct steps_job *j, const char *from, const json_t *st
 	}
 	if (strncmp(repo_tag, "pbrx-cache/", 11) != 0)
 		rollback_add_image(repo_tag);
+	/* A layer when steps ran; configuration alone adds none. */
+	if (json_array_size(steps) || check)
+		progress_layer(j->who, layer_of(steps), repo_tag, false);
 	if (reaper_add(j->e, cid, err) < 0) {
 		free(id);
 		id = NULL;

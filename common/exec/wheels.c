@@ -9,11 +9,11 @@
 #include <unistd.h>
 
 #include "base/buf.h"
-#include "base/capture.h"
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/fs.h"
 #include "base/msg.h"
+#include "base/progress.h"
 #include "base/quote.h"
 #include "base/xalloc.h"
 #include "doc/doc.h"
@@ -26,9 +26,6 @@
 #include "exec/wheelhouse.h"
 #include "exec/wheels.h"
 #include "py/extras.h"
-
-/* Output kept with -q, shown when a step fails: the last this many bytes. */
-#define QUIET_KEEP (256 * 1024)
 
 /* One builder step: its name, its cached layer (NULL: none) and argv
  * (borrowed from the document). */
@@ -167,28 +164,27 @@ static int extras_step(const struct run *r, struct strv *argv, struct pbrx_error
 }
 
 /* Run one step's argv in the builder, shown as shown (NULL: the argv
- * quoted), numbered no of total in a failure's message.  Its output
- * streams, or with -q goes to out, shown when it fails. */
+ * quoted), numbered no of total in a failure's message.  Its output goes
+ * to the progress events, which show it (all of it, or the end of it
+ * when it fails) as the run's mode says. */
 static int run_step(struct run *r, struct engine *d, const char *name, char *const *argv,
-                    const char *shown, struct capture *out, size_t no, size_t total,
-                    struct pbrx_error *err)
+                    const char *shown, size_t no, size_t total, struct pbrx_error *err)
 {
 	struct engine_run_spec spec = {
 		.argv = argv,
 		.env = r->pe.env.v,
-		.output = msg_verbosity() < 0 ? capture_output : NULL,
-		.arg = out,
+		.output = progress_output,
 	};
 	char *cmd = shown ? xstrdup(shown) : quote_argv(argv);
+	struct progress_step *ps = progress_step_start("builder", name, argv, shown);
 	int code, rc = EXIT_OK;
 
-	capture_reset(out);
-	msg_info("builder: %s: %s", name, cmd);
+	spec.arg = ps;
 	if (engine_run(d, r->container, &spec, &code) < 0) {
+		progress_step_end(ps, -1);
 		rc = EXIT_FAIL;
 		engine_error_to(d, err);
-	} else if (code != 0) {
-		capture_show(out);
+	} else if (progress_step_end(ps, code), code != 0) {
 		error_set(err, EXIT_FAIL, "builder: step %zu of %zu (%s) failed with exit code %d: %s",
 		          no, total, name, code, cmd);
 		rc = EXIT_FAIL;
@@ -234,7 +230,7 @@ static json_t *installed_extensions(const struct run *r, const json_t *installs)
  * bytecode of those wheels that the cache lacks (exec/resolve.h), when
  * the base image has a Python pbrx can install into.  The parent reads
  * the reports again (resolve_section()). */
-static int resolve_steps(struct run *r, struct engine *d, struct capture *out, size_t no,
+static int resolve_steps(struct run *r, struct engine *d, size_t no,
                          struct pbrx_error *err)
 {
 	char *pw = wheelhouse_project_wheel(&r->wh, r->project, err), *wheel, *shown;
@@ -261,10 +257,10 @@ static int resolve_steps(struct run *r, struct engine *d, struct capture *out, s
 			break;
 		}
 		if (!r->no_cache && resolve_recall(&r->rs, i, key) == 0) {
-			msg_info("builder: resolve: [%s]: cached", r->rs.sets.v[i]);
+			msg_note("builder: resolve: [%s]: cached", r->rs.sets.v[i]);
 		} else {
 			resolve_report_argv(&r->rs, i, wheel, r->target, &argv);
-			rc = run_step(r, d, "resolve", argv.v, NULL, out, no, no, err);
+			rc = run_step(r, d, "resolve", argv.v, NULL, no, no, err);
 			strv_free(&argv);
 			if (rc == EXIT_OK)
 				resolve_keep(&r->rs, i, key);
@@ -283,7 +279,7 @@ static int resolve_steps(struct run *r, struct engine *d, struct capture *out, s
 		char *wheels = quote_argv(argv.v + 5);
 
 		shown = xasprintf("python3 -c COMPILE-AS-PIP %s %s %s", argv.v[3], argv.v[4], wheels);
-		rc = run_step(r, d, "bytecode", argv.v, shown, out, no, no, err);
+		rc = run_step(r, d, "bytecode", argv.v, shown, no, no, err);
 		free(shown);
 		free(wheels);
 	}
@@ -302,7 +298,7 @@ static int resolve_steps(struct run *r, struct engine *d, struct capture *out, s
 
 		resolve_owners_argv(&sonames, &argv);
 		shown = xasprintf("python3 -c OWNERS %s %s", argv.v[3], libs);
-		rc = run_step(r, d, "runtime", argv.v, shown, out, no, no, err);
+		rc = run_step(r, d, "runtime", argv.v, shown, no, no, err);
 		free(shown);
 		free(libs);
 	}
@@ -323,25 +319,23 @@ static int run_steps(struct run *r, const struct step *steps, size_t nsteps, boo
                      struct pbrx_error *err)
 {
 	struct engine *d = engine_dup(r->e);
-	struct capture out = {.keep = QUIET_KEEP};
 	struct strv extras = {0};
 	int rc = EXIT_OK;
 
 	for (size_t i = 0; i < nsteps && rc == EXIT_OK; i++)
 		/* Numbered as in the plan, whichever container ran it. */
-		rc = run_step(r, d, steps[i].name, steps[i].argv.v, NULL, &out,
-		              r->step_base + i + 1, r->nsteps, err);
+		rc = run_step(r, d, steps[i].name, steps[i].argv.v, NULL, r->step_base + i + 1,
+		              r->nsteps, err);
 	/* After the plan's steps, the project's wheel exists. */
 	if (rc == EXIT_OK && last) {
 		if (extras_step(r, &extras, err) < 0)
 			rc = EXIT_FAIL;
 		else if (extras.n)
-			rc = run_step(r, d, "extras", extras.v, NULL, &out, r->nsteps + 1,
-			              r->nsteps + 1, err);
+			rc = run_step(r, d, "extras", extras.v, NULL, r->nsteps + 1, r->nsteps + 1,
+			              err);
 	}
 	if (rc == EXIT_OK && last && r->rs.scratch)
-		rc = resolve_steps(r, d, &out, r->nsteps + 1 + (extras.n > 0), err);
-	capture_free(&out);
+		rc = resolve_steps(r, d, r->nsteps + 1 + (extras.n > 0), err);
 	strv_free(&extras);
 	engine_free(d);
 	return rc;
@@ -579,6 +573,7 @@ static int in_container(struct run *r, const char *image, const struct step *ste
 		if (why.msg)
 			msg_say("%s", why.msg);
 		error_free(&why);
+		progress_flush();
 		fflush(NULL);
 		_exit(rc);
 	}
@@ -591,6 +586,7 @@ static int in_container(struct run *r, const char *image, const struct step *ste
 			rc = EXIT_FAIL;
 			goto out;
 		}
+		progress_layer("builder", steps[0].layer, commit_ref, false);
 	} else if (rc == EXIT_OK) {
 		chown_wheelhouse(r);
 	}

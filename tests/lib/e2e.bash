@@ -272,11 +272,11 @@ yamlcat-lint yamlcat-lint:latest" ]
 		id=$(img "$ref" -r .Id)
 		size=$(img "$ref" .Size)
 		[ "$(jq -r --arg r "$ref" '.images[] | select(.ref == $r) | "\(.id) \(.size)"' <<<"$out")" = "$id $size" ]
-		# the summary lists it with its size
-		grep -q "^image-assemble: $ref ${id:7:12} [0-9.]* MB\$" <<<"$err"
+		# the summary's table lists it: short ID, size, layers new/reused, time
+		grep -Eq "^$ref +${id:7:12} +[0-9]+\.[0-9] MB +[0-9]+/[0-9]+ +[0-9]+\.[0-9] s\$" <<<"$err"
 	done
 	[ "$(jq -c 'keys_unsorted' <<<"$out")" = '["project","base","bindep","plan","wheels","images"]' ]
-	[ "$(jq -c '.images[0] | keys_unsorted' <<<"$out")" = '["name","ref","id","size","layers"]' ]
+	[ "$(jq -c '.images[0] | keys_unsorted' <<<"$out")" = '["name","ref","id","size","layers","layer_counts","seconds"]' ]
 	# every layer, bottom first; the Python layers pbrx wrote, named
 	for ref in yamlcat-base:latest yamlcat:latest yamlcat-lint:latest; do
 		[ "$(jq -c --arg r "$ref" '[.images[] | select(.ref == $r) | .layers[].diff_id]' <<<"$out")" = \
@@ -284,20 +284,26 @@ yamlcat-lint yamlcat-lint:latest" ]
 	done
 	[ "$(jq -c '[.images[] | [.layers[] | .name // empty]]' <<<"$out")" = \
 		'[["dependencies","project"],[],["extras"]]' ]
+	# what the progress events said of each image: layers new and
+	# reused, and its time
+	[ "$(jq -c '[.images[] | (.layer_counts | keys), (.seconds | type)] | unique' <<<"$out")" = '["number",["new","reused"]]' ]
 	# where pip installs in the base image, as its python3 said
 	[ "$(jq -r '.base.python | "\(.purelib) \(.scripts) \(.python) \(.cache_tag)"' <<<"$out")" = \
 		"/usr/local/lib/python3.11/dist-packages /usr/local/bin /usr/bin/python3 cpython-311" ]
-	# each stage with its time, each container command
+	# plain progress (stderr is no terminal): each stage with its time,
+	# each container command, each output line prefixed
 	for s in cfg-extras image-inspect bindep-filter image-plan wheel-build image-assemble; do
-		grep -q "^pbrx-build-images: \[[1-7]\] $s: [0-9]*\.[0-9] s\$" <<<"$err"
+		grep -q "^\[$s\] done in [0-9]*\.[0-9] s\$" <<<"$err"
 	done
 	# what pip installs for each image, asked of pip in the builder;
 	# the Python layers written, not installed by pip in a container
-	grep -q '^wheel-build: builder: resolve: python3 -m pip install --dry-run .*/tmp/pbrx/wheels/yamlcat-1.0-cp311-cp311-linux_x86_64.whl\[yamlcat_base,yamlcat_lint\]$' <<<"$err"
-	grep -q '^image-assemble: yamlcat-lint: extras: \(wrote\|cached\) sha256:[0-9a-f]\{12\} ([0-9.]* MB)$' <<<"$err"
-	! grep -q '^image-assemble: .*pip install' <<<"$err"
-	grep -q '^pbrx-build-images: done in [0-9.]* s$' <<<"$err"
-	grep '^pbrx-build-images: done in' <<<"$err" | sed "s|^|# ${BATS_TEST_FILENAME##*/}: first build: |" >&3
+	grep -q '^\[builder resolve\] run: python3 -m pip install --dry-run .*/tmp/pbrx/wheels/yamlcat-1.0-cp311-cp311-linux_x86_64.whl\[yamlcat_base,yamlcat_lint\]$' <<<"$err"
+	grep -q '^\[yamlcat-lint extras\] \(wrote\|cached\) sha256:[0-9a-f]\{64\}$' <<<"$err"
+	! grep -q '^\[yamlcat[a-z-]* [a-z]*\] run: .*pip install' <<<"$err"
+	# pip's warning about root is not said in a container made for the step
+	! grep -q "Running pip as the 'root' user" <<<"$err"
+	grep -q '^total [0-9.]* s; critical path: ' <<<"$err"
+	grep '^total ' <<<"$err" | sed "s|^|# ${BATS_TEST_FILENAME##*/}: first build: |" >&3
 	# nothing left behind: no container, no temporary tag, no scratch
 	[ "$(containers)" = "" ]
 	[ "$(tags | grep -c pbrx-tmp || :)" = 0 ]
@@ -442,13 +448,11 @@ e2e_test_reproducible() {
 	run_split as_user env XDG_CACHE_HOME="$xdg" "${BUILD[@]}" --wheelhouse "$TMP/wheels" \
 		--tag again "$PROJ"
 	[ "$status" -eq 0 ]
-	# (image-assemble --prepare's lines: beside wheel-build's container
-	# output, which may leave a line unended, so not anchored)
-	grep -q 'image-assemble: yamlcat-base: packages: building ' <<<"$err"
-	grep -q 'image-assemble: yamlcat-base: pbrx-cache/yamlcat:packages-[0-9a-f]*: writing the layer of the changes$' <<<"$err"
-	grep -q '^wheel-build: builder: bytecode: ' <<<"$err"
-	grep -q '^image-assemble: yamlcat-base: project: wrote ' <<<"$err"
-	grep -q '^image-assemble: yamlcat-base: dependencies: wrote ' <<<"$err"
+	# (one renderer: --prepare's lines and wheel-build's never meet)
+	grep -q '^\[yamlcat-base packages\] committed \(localhost/\)\?pbrx-cache/yamlcat:packages-[0-9a-f]*$' <<<"$err"
+	grep -q '^\[builder bytecode\] run: ' <<<"$err"
+	grep -q '^\[yamlcat-base project\] wrote ' <<<"$err"
+	grep -q '^\[yamlcat-base dependencies\] wrote ' <<<"$err"
 	for name in yamlcat-base yamlcat yamlcat-lint; do
 		[ "$(img "$name:again" -r .Id)" = "$(img "$name:latest" -r .Id)" ]
 	done
@@ -464,7 +468,7 @@ e2e_test_runtime_auto() {
 	chown -R --reference="$TMP" "$proj"
 	run_split as_user "${BUILD[@]}" --runtime-packages auto --tag auto "$proj"
 	[ "$status" -eq 0 ]
-	grep -q '^wheel-build: builder: runtime: python3 -c OWNERS /tmp/pbrx/resolve/owners.json libyaml-0.so.2 libc.so.6$' <<<"$err"
+	grep -q '^\[builder runtime\] run: python3 -c OWNERS /tmp/pbrx/resolve/owners.json libyaml-0.so.2 libc.so.6$' <<<"$err"
 	grep -qx 'image-plan: runtime: the extensions need libyaml-0-2 (libyaml-0.so.2), libc6 (libc.so.6, in every base image)' <<<"$err"
 	[ "$(jq -c '[.wheels.runtime_libraries[] | [.soname, .package, .essential]]' <<<"$out")" = \
 		'[["libyaml-0.so.2","libyaml-0-2",false],["libc.so.6","libc6",true]]' ]
@@ -509,7 +513,7 @@ e2e_test_cache() {
 	run_split as_user image-assemble --prepare <"$W/docs/04-image-plan.json"
 	[ "$status" -eq 0 ]
 	[ "$out" = "$(cat "$W/docs/04-image-plan.json")" ]
-	grep -q '^image-assemble: yamlcat-base: packages: cached ' <<<"$err"
+	grep -q '^\[yamlcat-base packages\] cached ' <<<"$err"
 	! grep -q 'dependencies' <<<"$err"
 
 	# a one-line change in the project's Python source: every cached
@@ -517,10 +521,10 @@ e2e_test_cache() {
 	echo '# a change' >>"$proj/yamlcat/cmd.py"
 	run_split as_user env "${build[@]}" --tag src "$proj"
 	[ "$status" -eq 0 ]
-	grep -q '^wheel-build: builder: packages: cached (\(localhost/\)\?pbrx-cache/builder:packages-[0-9a-f]\{40\})$' <<<"$err"
-	grep -q '^image-assemble: yamlcat-base: packages: cached ' <<<"$err"
-	grep -q '^image-assemble: yamlcat-base: dependencies: cached ' <<<"$err"
-	[ "$(grep -c -e ': building ' -e '^Unpacking ' <<<"$err" || :)" = 0 ]
+	grep -q '^\[builder packages\] cached \(localhost/\)\?pbrx-cache/builder:packages-[0-9a-f]\{40\}$' <<<"$err"
+	grep -q '^\[yamlcat-base packages\] cached ' <<<"$err"
+	grep -q '^\[yamlcat-base dependencies\] cached ' <<<"$err"
+	[ "$(grep -c -e '\] committed \(localhost/\)\?pbrx-cache/' -e '\] Unpacking ' <<<"$err" || :)" = 0 ]
 	[ "$(img yamlcat-base:src '.Layers[:-1]')" = "$(jq -c '.[:-1]' <<<"$base_layers")" ]
 	[ "$(img yamlcat-base:src '.Layers[-1]')" != "$(jq -c '.[-1]' <<<"$base_layers")" ]
 	run_split img_run yamlcat:src /usr/local/bin/yamlcat --version
@@ -536,8 +540,8 @@ e2e_test_cache() {
 	chown -R --reference="$TMP" "$deps"
 	run_split as_user env "${build[@]}" --tag dep "$proj"
 	[ "$status" -eq 0 ]
-	grep -q '^image-assemble: yamlcat-base: packages: cached ' <<<"$err"
-	grep -q '^image-assemble: yamlcat-base: dependencies: wrote ' <<<"$err"
+	grep -q '^\[yamlcat-base packages\] cached ' <<<"$err"
+	grep -q '^\[yamlcat-base dependencies\] wrote ' <<<"$err"
 	[ "$(img yamlcat-base:dep '.Layers[:-2]')" = "$(jq -c '.[:-2]' <<<"$base_layers")" ]
 	[ "$(img yamlcat-base:dep '.Layers[-2]')" != "$(jq -c '.[-2]' <<<"$base_layers")" ]
 	run_split img_run yamlcat-base:dep python3 -c 'import importlib.metadata as m; print(m.version("tinyansi"))'
@@ -550,9 +554,9 @@ e2e_test_cache() {
 	fi
 	run_split as_user env "${build[@]}" --no-cache --tag nocache "$proj"
 	[ "$status" -eq 0 ]
-	grep -q '^wheel-build: builder: packages: building ' <<<"$err"
-	grep -q '^image-assemble: yamlcat-base: packages: building ' <<<"$err"
-	grep -q '^image-assemble: yamlcat-base: dependencies: wrote ' <<<"$err"
+	grep -q '^\[builder packages\] committed ' <<<"$err"
+	grep -q '^\[yamlcat-base packages\] committed ' <<<"$err"
+	grep -q '^\[yamlcat-base dependencies\] wrote ' <<<"$err"
 	[ "$(containers)" = "" ]
 }
 
@@ -597,7 +601,7 @@ e2e_test_second_build() {
 acme/yamlcat:v2
 acme/yamlcat-lint:v2" ]
 	# -q: no stage lines, no step output
-	[ "$(grep -c -e '^pbrx-build-images: \[' -e '^Reading package lists' <<<"$err" || :)" = 0 ]
+	[ "$(grep -c -e '^\[' -e 'Reading package lists' <<<"$err" || :)" = 0 ]
 	[ "$(jq -c '.wheels.project_wheel as $p | [.wheels.files[] | select(.file != $p) | .built] | unique' <<<"$out")" = '[false]' ]
 	[ "$(jq -r '.wheels.project_wheel as $p | .wheels.files[] | select(.file == $p) | .built' <<<"$out")" = true ]
 	run_split img_run acme/yamlcat-lint:v2 /usr/local/bin/yamlcat-lint --version
@@ -646,8 +650,10 @@ e2e_test_assemble_failure() {
 	[ "$status" -eq 1 ]
 	[ "$out" = "" ]
 	[ "${err##*$'\n'}" = "image-assemble: yamlcat-lint: step install failed (exit status 1): python3 -m pip install --no-index --no-cache-dir --find-links /tmp/pbrx/wheels no-such-dist" ]
-	# with -q the failed step's output is shown, the others' not
-	grep -q "No matching distribution found for no-such-dist" <<<"$err"
+	# with -q the failed step's argv and output are shown, the others' not
+	grep -q "^image-assemble: yamlcat-lint install failed (exit status 1) after " <<<"$err"
+	grep -q "^  argv: python3 -m pip install --no-index --no-cache-dir --find-links /tmp/pbrx/wheels no-such-dist$" <<<"$err"
+	grep -q "^  | ERROR: No matching distribution found for no-such-dist" <<<"$err"
 	[ "$(grep -c "Reading package lists" <<<"$err" || :)" = 0 ]
 	[ "$(containers)" = "" ]
 	[ "$(ids yamlcat-base:latest yamlcat:latest yamlcat-lint:latest)" = "$before" ]
@@ -666,8 +672,8 @@ e2e_test_assemble_parallel_failure() {
 	[ "$status" -eq 1 ]
 	[ "$out" = "" ]
 	# both steps started; yamlcat's never finished
-	grep -q '^image-assemble: yamlcat: install: sleep 67$' <<<"$err"
-	grep -q '^image-assemble: yamlcat-lint: install: python3 -m pip install ' <<<"$err"
+	grep -q '^\[yamlcat install\] run: sleep 67$' <<<"$err"
+	grep -q '^\[yamlcat-lint install\] run: python3 -m pip install ' <<<"$err"
 	! grep -q '^image-assemble: yamlcat: built ' <<<"$err"
 	# one failure, lint's: none of yamlcat's, whose container went
 	grep -e '^image-assemble: [a-z-]*: .*\(fail\|error\|docker: \|buildah: \)' \

@@ -1,0 +1,145 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+# progress-render, offline: recorded event streams (as the stages of a
+# run write them with PBRX_PROGRESS=events, pbrx-progress(7)) rendered in
+# each mode and compared with what a person is shown.
+#   fixtures/progress-render/build.events    a run's events, ending with
+#                                            the summary of built.json
+#   fixtures/progress-render/failure.events  a step that fails after 150
+#                                            lines of output
+# PBRX_REGEN=1 writes the expected files again: review the diff.
+
+load helpers
+
+setup() {
+	common_setup
+	F=$PBRX_ROOT/tests/fixtures/progress-render
+	# The summary event names the document by its path.
+	sed "s|DOC|$F/built.json|" "$F/build.events" >"$TMP/build.events"
+}
+
+teardown() {
+	common_teardown
+}
+
+# expect NAME: stderr ($err) is fixtures/progress-render/NAME.
+expect() {
+	if [ -n "${PBRX_REGEN:-}" ]; then
+		printf '%s\n' "$err" >"$F/$1"
+	fi
+	diff -u "$F/$1" - <<<"$err"
+}
+
+@test "progress-render: the shared options" {
+	check_stage_options progress-render "usage: progress-render [-hqv] [--version] [--progress MODE] [--width COLUMNS]"
+}
+
+@test "progress-render: plain: every line prefixed with its image and step, each step's and stage's time, the summary" {
+	run_split progress-render --progress plain <"$TMP/build.events"
+	[ "$status" -eq 0 ]
+	[ "$out" = "" ]
+	expect build.plain
+}
+
+@test "progress-render: quiet: warnings and the summary, no step" {
+	run_split progress-render --progress quiet <"$TMP/build.events"
+	[ "$status" -eq 0 ]
+	expect build.quiet
+	# -q is quiet whatever the mode
+	run_split progress-render -q --progress plain <"$TMP/build.events"
+	expect build.quiet
+}
+
+@test "progress-render: the summary: a table of images, the cache hits, the total and the critical path" {
+	run_split progress-render --progress quiet <"$TMP/build.events"
+	# a layer --prepare built is new, though image-assemble found it cached
+	grep -Eqx 'yamlcat-base:latest +2504e89a389b +191\.0 MB +2/0 +0\.9 s' <<<"$err"
+	grep -qx 'cache: 1 of 3 layers reused: builder packages' <<<"$err"
+	# wheel-build and --prepare ran side by side: the run waited on
+	# --prepare, whose own exit event dates its end (the driver's end
+	# event for it came later)
+	grep -qx 'total 4.7 s; critical path: image-assemble --prepare 3.3 s > image-assemble 1.0 s' <<<"$err"
+	grep -qx 'waited longest on: yamlcat-base packages 3.1 s (image-assemble --prepare)' <<<"$err"
+}
+
+@test "progress-render: a failing step: its argv and the last 100 lines of its output, in every mode" {
+	for mode in plain quiet tty; do
+		run_split progress-render --progress "$mode" --width 60 <"$F/failure.events"
+		[ "$status" -eq 0 ]
+		# a terminal's control sequences left out
+		err=$(sed $'s/\r//; s/\033\\[[0-9;]*[A-Za-z]//g' <<<"$err")
+		grep -q "image-assemble: yamlcat-lint install failed (exit status 3) after 2.0 s" <<<"$err"
+		grep -qx "  argv: sh -c 'seq 150; exit 3'" <<<"$err"
+		grep -qx "  its output (the end), 100 lines:" <<<"$err"
+		[ "$(grep -c '^  | ' <<<"$err")" = 100 ]
+		grep -qx '  | 51' <<<"$err"
+		! grep -qx '  | 50' <<<"$err"
+		grep -qx '  | 150' <<<"$err"
+		# the stage's own message comes after the step's output
+		tail=$(grep -n -x '  | 150' <<<"$err" | cut -d: -f1)
+		said=$(grep -n -F "image-assemble: yamlcat-lint: step install failed (exit status 3): sh -c 'seq 150; exit 3'" <<<"$err" | cut -d: -f1)
+		[ "$tail" -lt "$said" ]
+	done
+	run_split progress-render --progress plain <"$F/failure.events"
+	expect failure.plain
+}
+
+@test "progress-render: tty: live lines redrawn in place, folded to one line with the time when done, cut to the width" {
+	run_split progress-render --progress tty --width 64 <"$TMP/build.events"
+	[ "$status" -eq 0 ]
+	# the live area is written over at each redraw: up N lines, each
+	# line's end cleared; never the whole screen cleared (a terminal may
+	# keep it in its scrollback)
+	grep -q $'^\r\033\\[[0-9]*A' <<<"$err"
+	grep -q $'\033\\[K$' <<<"$err"
+	! grep -q $'\033\\[J' <<<"$err"
+	# the lines that stay: one per step, with its time, or cached
+	screen=$(sed $'s/\r//; s/\033\\[[0-9;]*[A-Za-z]//g' <<<"$err")
+	grep -qx 'builder       packages      cached' <<<"$screen"
+	grep -qx 'yamlcat-base  packages      3.1 s' <<<"$screen"
+	grep -qx 'builder       wheels        3.2 s' <<<"$screen"
+	# a running step's line shows its command without env's VAR=VALUE
+	grep -q '^yamlcat-base  packages      apt-get update  [0-9.]* s$' <<<"$screen"
+	# no line is wider than the terminal
+	[ "$(sed $'s/\r//; s/\033\\[[0-9;]*[A-Za-z]//g' <<<"$err" | awk '{ if (length($0) > 63) n++ } END { print n + 0 }')" = 0 ]
+	# no colour but on a terminal
+	! grep -q $'\033\\[[0-9;]*m' <<<"$err"
+}
+
+@test "progress-render: -v shows the notes; plain shows info lines, quiet does not" {
+	run_split progress-render --progress plain <"$TMP/build.events"
+	grep -qx 'wheel-build: a message for people' <<<"$err"
+	! grep -q 'a note' <<<"$err"
+	run_split progress-render -v --progress plain <"$TMP/build.events"
+	grep -qx 'wheel-build: a note, only with -v' <<<"$err"
+	run_split progress-render --progress quiet <"$TMP/build.events"
+	! grep -q 'a message for people' <<<"$err"
+}
+
+@test "progress-render: text that is not an event is shown as it came; a broken event too" {
+	printf 'plain text\n\036{"e":"msg","level":"warn","text":"w"}\n\036{broken\n' >"$TMP/in"
+	run_split progress-render --progress plain <"$TMP/in"
+	[ "$status" -eq 0 ]
+	[ "$err" = "plain text
+w
+{broken" ]
+}
+
+@test "progress-render: a bad mode is misuse" {
+	run_split progress-render --progress fancy </dev/null
+	[ "$status" -eq 2 ]
+	[ "${err%%$'\n'*}" = "progress-render: warning: unknown progress mode 'fancy' (auto, tty, plain or quiet)" ]
+}
+
+@test "progress-render: the close event ends it, though a process left behind holds its input open" {
+	mkfifo "$TMP/in"
+	{
+		printf '\036{"e":"msg","level":"warn","text":"before"}\n\036{"e":"close"}\nafter\n'
+		exec sleep 30
+	} >"$TMP/in" 3>&- &
+	writer=$!
+	run_split timeout 20 progress-render --progress plain <"$TMP/in"
+	kill "$writer"
+	[ "$status" -eq 0 ]
+	[ "$err" = "before" ]
+}
