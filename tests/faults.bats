@@ -64,6 +64,14 @@ before() {
 # left_nothing: no container, an empty scratch directory, the images as
 # before.
 left_nothing() {
+	local i
+	# A Dockerfile build cancelled by the cleanup (POST /build's
+	# connection closed) has its RUN container removed by dockerd itself,
+	# on its own time after the request ends: give it ten seconds.
+	for ((i = 0; i < 50; i++)); do
+		[ "$("$DOCKER_CLI" ps -aq)" != "" ] || break
+		sleep 0.2
+	done
 	[ "$("$DOCKER_CLI" ps -aq)" = "" ] || {
 		"$DOCKER_CLI" ps -a
 		return 1
