@@ -199,10 +199,11 @@ int pipenv_collect(struct pipenv *pe, const struct strv *find_links, struct pbrx
 	 * about running as root there says nothing. */
 	if (r == 0 && !getenv("PIP_ROOT_USER_ACTION"))
 		strv_add(&pe->env, "PIP_ROOT_USER_ACTION=ignore");
-	/* Its progress lines neither: quiet but with -v (a failing
-	 * build's output it prints all the same). */
-	if (r == 0 && !getenv("PIP_QUIET") && msg_verbosity() <= 0)
-		strv_add(&pe->env, "PIP_QUIET=1");
+	/* pip is not made quiet here (as it is in the images' steps): what
+	 * it says at its info level is the cause of a failure to reach an
+	 * index ("There was a problem confirming the ssl certificate ...
+	 * CERTIFICATE_VERIFY_FAILED"), which a failing build's last lines
+	 * must show, not only "No matching distribution". */
 	/* pip and apt-get reach the index and the mirror through the
 	 * host's proxy, as on the host. */
 	if (r == 0)
