@@ -159,8 +159,9 @@ $screen"
 	grep -q '^\[builder packages\] done in [0-9.]* s$' <<<"$err"
 	grep -q '^\[builder wheels\] done in [0-9.]* s$' <<<"$err"
 	grep -q '^\[yamlcat-base dependencies\] wrote sha256:[0-9a-f]\{64\}$' <<<"$err"
-	# pip runs quietly but with -v (PIP_QUIET): its chatter is not said
-	! grep -q '^\[builder wheels\] Processing ' <<<"$err"
+	# pip in the builder keeps its info lines, prefixed: they hold why
+	# an index could not be reached when a build fails
+	grep -q '^\[builder wheels\] Processing ' <<<"$err"
 	grep -q '^\[wheel-build\] start$' <<<"$err"
 	grep -q '^\[wheel-build\] done in [0-9.]* s$' <<<"$err"
 	# pip's warning about root is said no more
