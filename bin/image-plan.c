@@ -23,7 +23,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: image-plan [-hqv] [--base-image IMAGE] [--prefix ORG] [--tag TAG]\n"
 	      "                  [--mirror URL] [--package-manager NAME]\n"
-	      "                  [--runtime-packages auto|bindep]\n"
+	      "                  [--runtime-packages MODE]\n"
 	      "                  [--os-release FILE] [--platform NAME ...] [--version]\n", f);
 }
 
