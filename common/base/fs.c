@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/error.h"
 #include "base/fs.h"
@@ -69,4 +70,25 @@ bool fs_try_remove_tree(const char *path)
 
 	nftw(path, remove_entry_quietly, 16, FTW_DEPTH | FTW_PHYS);
 	return lstat(path, &st) < 0 && errno == ENOENT;
+}
+
+int fs_write_whole(const char *path, const void *data, size_t len)
+{
+	char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
+	FILE *f = fopen(tmp, "wb");
+	int rc = -1, saved;
+
+	if (f) {
+		rc = fwrite(data, 1, len, f) == len ? 0 : -1;
+		if (fclose(f) != 0)
+			rc = -1;
+		if (rc == 0 && rename(tmp, path) < 0)
+			rc = -1;
+	}
+	saved = errno;
+	if (rc < 0)
+		unlink(tmp);
+	free(tmp);
+	errno = saved;
+	return rc;
 }

@@ -12,6 +12,11 @@ struct pbrx_error;
  * NULL) its length.  Malloc'd; NULL with *e (EXIT_USAGE: "PATH: why")
  * when it can't be read. */
 char *fs_read(const char *path, size_t *len, struct pbrx_error *e);
+/* Write len bytes of data to path whole: under a temporary name of this
+ * process beside it, then renamed, so that a reader never sees half a
+ * file and two writers never mix theirs.  0, or -1 with errno (the
+ * temporary file removed). */
+int fs_write_whole(const char *path, const void *data, size_t len);
 /* rm -rf path without following symlinks; what can't be removed is
  * warned about, a missing path is fine. */
 void fs_remove_tree(const char *path);

@@ -27,7 +27,7 @@ static void vmsg(const char *level, const char *prefix, const char *fmt, va_list
 	char small[1024], *line = small;
 	va_list again;
 	int head, body;
-	size_t len, done = 0;
+	size_t len;
 
 	va_copy(again, ap);
 	head = snprintf(small, sizeof small, "%s: %s", progname, prefix);
@@ -56,16 +56,23 @@ static void vmsg(const char *level, const char *prefix, const char *fmt, va_list
 		return;
 	}
 	fflush(stderr);
+	msg_write(line, len);
+	if (line != small)
+		free(line);
+}
+
+void msg_write(const char *s, size_t len)
+{
+	size_t done = 0;
+
 	while (done < len) {
-		ssize_t w = write(STDERR_FILENO, line + done, len - done);
+		ssize_t w = write(STDERR_FILENO, s + done, len - done);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
 			break;
 		done += (size_t)w;
 	}
-	if (line != small)
-		free(line);
 }
 
 void msg_die(int code, const char *fmt, ...)

@@ -42,6 +42,11 @@ void msg_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * verbosity was applied before. */
 void msg_set_sink(void (*sink)(const char *level, const char *line, size_t len));
 
+/* Write len bytes of s to stderr (fd 2, past stdio's buffer) in as few
+ * write(2) calls as it takes: one for a line under the pipe buffer, so
+ * that processes sharing stderr never cut each other's lines. */
+void msg_write(const char *s, size_t len);
+
 /* Called once by msg_die before exiting (cleanup); NULL removes it. */
 void msg_on_die(void (*hook)(void));
 

@@ -141,7 +141,6 @@ static void emit(json_t *ev)
 	json_object_set_new(ev, "stage", json_string(stage_name()));
 	if (events) {
 		char *s = json_dumps(ev, JSON_COMPACT);
-		size_t len, done = 0;
 		char *line;
 
 		/* Control characters are escaped six bytes each: a line of
@@ -152,15 +151,7 @@ static void emit(json_t *ev)
 		}
 		if (s) {
 			line = xasprintf("\x1e%s\n", s);
-			len = strlen(line);
-			while (done < len) {
-				ssize_t w = write(STDERR_FILENO, line + done, len - done);
-				if (w < 0 && errno == EINTR)
-					continue;
-				if (w <= 0)
-					break;
-				done += (size_t)w;
-			}
+			msg_write(line, strlen(line));
 			free(line);
 			free(s);
 		}

@@ -10,6 +10,7 @@
 #include "base/buf.h"
 #include "base/cachedir.h"
 #include "base/error.h"
+#include "base/fs.h"
 #include "base/msg.h"
 #include "base/xalloc.h"
 #include "distro/osrelease.h"
@@ -78,18 +79,15 @@ static json_t *cache_get(const char *kind, const char *id)
  * name, then renamed, so that a reader never sees half a file. */
 static void cache_put(const char *kind, const char *id, const json_t *fields)
 {
-	char *path = cache_path(kind, id), *tmp;
+	char *path = cache_path(kind, id), *text;
 
 	if (!path)
 		return;
-	tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
 	free(cachedir(kind, true));
-	if (json_dump_file(fields, tmp, JSON_COMPACT) < 0 ||
-	    rename(tmp, path) < 0) {
+	text = json_dumps(fields, JSON_COMPACT);
+	if (fs_write_whole(path, text, strlen(text)) < 0)
 		msg_note("cannot keep %s in %s: %s", kind, path, strerror(errno));
-		unlink(tmp);
-	}
-	free(tmp);
+	free(text);
 	free(path);
 }
 

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -22,6 +23,7 @@
 #include "image/oci.h"
 #include "exec/assemble.h"
 #include "exec/dockerfile.h"
+#include "exec/fsdiff.h"
 #include "exec/libcheck.h"
 #include "exec/pylayers.h"
 #include "exec/proxyenv.h"
@@ -242,39 +244,30 @@ static int build_container(const struct assemble *a, struct engine *e, struct as
 
 /* ---- images whose Python layers pbrx writes ---------------------------- */
 
-/* Copy key of from to to when it says something. */
-static void copy_set(json_t *to, const json_t *from, const char *key)
-{
-	json_t *v = json_object_get(from, key);
-
-	if (v && !json_is_null(v) && !(json_is_string(v) && !*json_string_value(v)) &&
-	    !(json_is_array(v) && !json_array_size(v)) && !(json_is_object(v) && !json_object_size(v)))
-		json_object_set(to, key, v);
-}
-
 /* The image config of img over from (its Docker-API "Config"), as the
- * commit of a container would make it (commit_changes()): from's user,
- * environment, directory, ports, volumes and stop signal; what it runs
- * as command_of() says; from's labels with the plan's over them.  New. */
+ * commit of a container would make it (commit_changes()): what a commit
+ * of from keeps (fsdiff_config(): user, environment, directory, ports,
+ * volumes, stop signal, labels), what it runs as command_of() says, and
+ * the plan's labels over from's.  New. */
 static json_t *image_config(const struct assemble_image *img, const json_t *from_config,
                             struct command c)
 {
-	static const char *const kept[] = {"User", "Env", "WorkingDir", "ExposedPorts",
-	                                   "Volumes", "StopSignal"};
-	json_t *config = json_object(), *labels = json_object();
+	json_t *config = fsdiff_config(from_config, NULL), *labels;
 
-	for (size_t i = 0; i < sizeof kept / sizeof *kept; i++)
-		copy_set(config, from_config, kept[i]);
+	json_object_del(config, "Entrypoint");
+	json_object_del(config, "Cmd");
 	if (c.entrypoint)
 		json_object_set(config, "Entrypoint", (json_t *)c.entrypoint);
 	if (c.cmd)
 		json_object_set(config, "Cmd", (json_t *)c.cmd);
-	if (json_is_object(json_object_get(from_config, "Labels")))
-		json_object_update(labels, json_object_get(from_config, "Labels"));
+	labels = json_object_get(config, "Labels");
+	if (!labels) {
+		labels = json_object();
+		json_object_set_new(config, "Labels", labels);
+	}
 	json_object_update(labels, json_object_get(json_object_get(img->plan, "config"), "labels"));
-	if (json_object_size(labels))
-		json_object_set(config, "Labels", labels);
-	json_decref(labels);
+	if (!json_object_size(labels))
+		json_object_del(config, "Labels");
 	return config;
 }
 
@@ -291,22 +284,6 @@ static char *layer_created_by(const json_t *spec)
 	return buf_take(&b);
 }
 
-/* Write text to path whole (a temporary name, then renamed); a failure
- * is only a note: it is a cache. */
-static void keep_text(const char *path, const char *text)
-{
-	char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
-	FILE *f = fopen(tmp, "w");
-	bool ok = f && fputs(text, f) >= 0;
-
-	if (f && fclose(f) != 0)
-		ok = false;
-	if (!ok || rename(tmp, path) < 0) {
-		msg_note("cannot keep %s", path);
-		unlink(tmp);
-	}
-	free(tmp);
-}
 
 /* The libraries check of an image with Python layers over image top
  * (its packages; inspected: info): the system libraries are top's, so
@@ -355,8 +332,9 @@ static int check_written(const struct assemble *a, struct engine *e,
 			goto out;
 		}
 		cleanup_unlock();
-		if (path)
-			keep_text(path, libs);
+		/* Only a cache: a failure costs a container next time. */
+		if (path && fs_write_whole(path, libs, strlen(libs)) < 0)
+			msg_note("cannot keep %s: %s", path, strerror(errno));
 	}
 	libcheck_compare(libs, a->extensions, a->package_manager, img->name);
 	rc = 0;

@@ -279,10 +279,9 @@ int pylayers_layer(const struct pylayers *pl, const json_t *spec, const char *wh
 	if (rc == 0) {
 		m = json_pack("{s:s, s:I}", "diff_id", out->res.diff_id, "size",
 		              (json_int_t)out->res.size);
-		tmp = xasprintf("%s.%ld.tmp", meta, (long)getpid());
-		if (json_dump_file(m, tmp, JSON_COMPACT) < 0 || rename(tmp, meta) < 0)
+		tmp = json_dumps(m, JSON_COMPACT);
+		if (fs_write_whole(meta, tmp, strlen(tmp)) < 0)
 			msg_note("cannot keep %s: %s", meta, strerror(errno));
-		unlink(tmp);
 		free(tmp);
 		json_decref(m);
 		out->tar_path = tar;

@@ -228,16 +228,14 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-char *resolve_key(const struct resolve *rs, size_t i, const char *builder,
-                  const char *wheelhouse, const char *project_wheel, const json_t *md,
-                  struct pbrx_error *e)
+char *resolve_inputs(const char *wheelhouse, const char *project_wheel, const json_t *md,
+                     struct pbrx_error *e)
 {
 	json_t *decl = json_pack("{s:O?, s:O?, s:O?, s:O?}", "name", json_object_get(md, "name"),
 	                         "version", json_object_get(md, "version"), "extras",
 	                         json_object_get(md, "extras"), "requires_dist",
 	                         json_object_get(md, "requires_dist"));
 	char *text = json_dumps(decl, JSON_COMPACT | JSON_SORT_KEYS), *out = NULL;
-	char key[DIGEST_HEX_LEN];
 	struct strv names = {0};
 	struct buf b = {0};
 	struct dirent *d;
@@ -258,8 +256,7 @@ char *resolve_key(const struct resolve *rs, size_t i, const char *builder,
 	closedir(dir);
 	if (names.n)
 		qsort(names.v, names.n, sizeof *names.v, cmp_names);
-	buf_addf(&b, "pbrx %s resolve\n%s\n%s\n%s\n%s\n%s\n", PBRX_VERSION, rs->key, builder,
-	         rs->sets.v[i], project_wheel, text);
+	buf_addf(&b, "%s\n%s\n", project_wheel, text);
 	for (size_t k = 0; k < names.n; k++) {
 		char *path = xasprintf("%s/%s", wheelhouse, names.v[k]), *sum = digest_file(path, e);
 
@@ -269,8 +266,7 @@ char *resolve_key(const struct resolve *rs, size_t i, const char *builder,
 		buf_addf(&b, "%s %s\n", names.v[k], sum);
 		free(sum);
 	}
-	digest_hex(b.p, b.len, key);
-	out = xstrdup(key);
+	out = buf_take(&b);
 out:
 	buf_free(&b);
 	strv_free(&names);
@@ -278,29 +274,25 @@ out:
 	return out;
 }
 
+void resolve_key(const struct resolve *rs, size_t i, const char *builder, const char *inputs,
+                 char key[DIGEST_HEX_LEN])
+{
+	char *text = xasprintf("pbrx %s resolve\n%s\n%s\n%s\n%s", PBRX_VERSION, rs->key, builder,
+	                       rs->sets.v[i], inputs);
+
+	digest_hex(text, strlen(text), key);
+	free(text);
+}
+
 /* Copy file from to to (whole, small): 0, or -1. */
 static int copy_small(const char *from, const char *to)
 {
 	struct pbrx_error e = {0};
 	size_t len;
-	char *data = fs_read(from, &len, &e), *tmp;
-	FILE *f;
-	int rc = -1;
+	char *data = fs_read(from, &len, &e);
+	int rc = data ? fs_write_whole(to, data, len) : -1;
 
 	error_free(&e);
-	if (!data)
-		return -1;
-	tmp = xasprintf("%s.%ld.tmp", to, (long)getpid());
-	if ((f = fopen(tmp, "wb"))) {
-		rc = fwrite(data, 1, len, f) == len ? 0 : -1;
-		if (fclose(f) != 0)
-			rc = -1;
-		if (rc == 0 && rename(tmp, to) < 0)
-			rc = -1;
-		if (rc < 0)
-			unlink(tmp);
-	}
-	free(tmp);
 	free(data);
 	return rc;
 }

@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "base/buf.h"
+#include "base/digest.h"
 #include "doc/plan.h"
 
 struct pbrx_error;
@@ -62,13 +63,16 @@ void resolve_report_argv(const struct resolve *rs, size_t i, const char *wheel,
  * the extras, every wheel in the wheelhouse but the project's (by
  * content), and what the project's wheel declares (md: its name,
  * version, extras and Requires-Dist; not its code).  A source change
- * then asks pip nothing.  resolve_key: that key (malloc'd hex), NULL
- * with *e when a wheel can't be read; resolve_recall: put the answer
- * kept under key where report i goes (0), or -1 when none is kept;
- * resolve_keep: keep report i's answer under key. */
-char *resolve_key(const struct resolve *rs, size_t i, const char *builder,
-                  const char *wheelhouse, const char *project_wheel, const json_t *md,
-                  struct pbrx_error *e);
+ * then asks pip nothing.  resolve_inputs: what the installs share of
+ * that (the wheels, hashed once a build; malloc'd text), NULL with *e
+ * when a wheel can't be read; resolve_key: install i's key, hex;
+ * resolve_recall: put the answer kept under key where report i goes
+ * (0), or -1 when none is kept; resolve_keep: keep report i's answer
+ * under key. */
+char *resolve_inputs(const char *wheelhouse, const char *project_wheel, const json_t *md,
+                     struct pbrx_error *e);
+void resolve_key(const struct resolve *rs, size_t i, const char *builder, const char *inputs,
+                 char key[DIGEST_HEX_LEN]);
 int resolve_recall(const struct resolve *rs, size_t i, const char *key);
 void resolve_keep(const struct resolve *rs, size_t i, const char *key);
 /* What report i says pip installs: an array of {"file", "requested"},

@@ -10,6 +10,7 @@
 
 #include "base/buf.h"
 #include "base/cleanup.h"
+#include "base/digest.h"
 #include "base/error.h"
 #include "base/fs.h"
 #include "base/msg.h"
@@ -234,6 +235,7 @@ static int resolve_steps(struct run *r, struct engine *d, size_t no,
                          struct pbrx_error *err)
 {
 	char *pw = wheelhouse_project_wheel(&r->wh, r->project, err), *wheel, *shown;
+	char *inputs = NULL;
 	json_t *md, *installs, *list;
 	struct strv argv = {0}, sonames = {0};
 	int rc = EXIT_OK;
@@ -249,13 +251,12 @@ static int resolve_steps(struct run *r, struct engine *d, size_t no,
 	resolve_sets(&r->rs, md);
 	wheel = xasprintf("%s/%s", r->target, pw);
 	installs = json_array();
+	if (!(inputs = resolve_inputs(r->wh.dir, pw, md, err)))
+		rc = EXIT_FAIL;
 	for (size_t i = 0; i < r->rs.sets.n && rc == EXIT_OK; i++) {
-		char *key = resolve_key(&r->rs, i, r->builder, r->wh.dir, pw, md, err);
+		char key[DIGEST_HEX_LEN];
 
-		if (!key) {
-			rc = EXIT_FAIL;
-			break;
-		}
+		resolve_key(&r->rs, i, r->builder, inputs, key);
 		if (!r->no_cache && resolve_recall(&r->rs, i, key) == 0) {
 			msg_note("builder: resolve: [%s]: cached", r->rs.sets.v[i]);
 		} else {
@@ -265,7 +266,6 @@ static int resolve_steps(struct run *r, struct engine *d, size_t no,
 			if (rc == EXIT_OK)
 				resolve_keep(&r->rs, i, key);
 		}
-		free(key);
 		if (rc == EXIT_OK && !(list = resolve_read(&r->rs, i, r->wh.dir, err)))
 			rc = EXIT_FAIL;
 		if (rc == EXIT_OK)
@@ -306,6 +306,7 @@ static int resolve_steps(struct run *r, struct engine *d, size_t no,
 	strv_free(&argv);
 	json_decref(installs);
 	json_decref(md);
+	free(inputs);
 	free(wheel);
 	free(pw);
 	return rc;
