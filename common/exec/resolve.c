@@ -55,16 +55,28 @@ int resolve_open(struct resolve *rs, const json_t *doc, const char *wheelhouse,
 			return error_set(e, EXIT_FAIL, "%s: %s", rs->root, strerror(errno));
 		}
 	}
-	rs->scratch = xasprintf("%s/tmp-XXXXXX", rs->root);
-	if (!mkdtemp(rs->scratch)) {
-		error_set(e, EXIT_FAIL, "%s: %s", rs->scratch, strerror(errno));
-		free(rs->scratch);
-		rs->scratch = NULL;
+	rs->holder = xasprintf("%s/tmp-XXXXXX", rs->root);
+	if (!mkdtemp(rs->holder)) {
+		error_set(e, EXIT_FAIL, "%s: %s", rs->holder, strerror(errno));
+		free(rs->holder);
+		rs->holder = NULL;
 		free(text);
 		return -1;
 	}
-	/* Readable by the builder's root, whatever user namespace maps it. */
-	chmod(rs->scratch, 0755);
+	/* The builder's unprivileged user writes the answers, whatever user
+	 * namespace maps it: the scratch directory is everyone's, inside
+	 * one that is this user's alone (mkdtemp's 0700), so no one else on
+	 * the host can reach it; the bind mount needs no walk to it. */
+	rs->scratch = xasprintf("%s/io", rs->holder);
+	if (mkdir(rs->scratch, 0777) < 0 || chmod(rs->scratch, 0777) < 0) {
+		error_set(e, EXIT_FAIL, "%s: %s", rs->scratch, strerror(errno));
+		fs_remove_tree(rs->holder);
+		free(rs->holder);
+		free(rs->scratch);
+		rs->holder = rs->scratch = NULL;
+		free(text);
+		return -1;
+	}
 	path = xasprintf("%s/scheme.json", rs->scratch);
 	if (json_dump_file(python, path, JSON_COMPACT | JSON_SORT_KEYS) < 0)
 		error_set(e, EXIT_FAIL, "%s: cannot write", path);
@@ -502,9 +514,10 @@ json_t *resolve_owners(const struct resolve *rs, struct pbrx_error *e)
 
 void resolve_close(struct resolve *rs)
 {
-	if (rs->scratch)
-		fs_remove_tree(rs->scratch);
+	if (rs->holder)
+		fs_remove_tree(rs->holder);
 	free(rs->scratch);
+	free(rs->holder);
 	free(rs->root);
 	free(rs->key);
 	strv_free(&rs->sets);

@@ -36,9 +36,10 @@ struct pbrx_error;
 struct resolve {
 	char *root;       /* host: the cache's "bytecode" directory */
 	char *key;        /* hex SHA-256 of the base image's ID and scheme */
-	char *scratch;    /* host: ROOT/tmp-*, mounted at RESOLVE_DIR; NULL:
+	char *scratch;    /* host: HOLDER/io, mounted at RESOLVE_DIR; NULL:
 	                   * nothing to do (the base image has no Python pip
 	                   * can serve, .base.python null) */
+	char *holder;     /* host: ROOT/tmp-*, scratch's private parent */
 	struct strv sets; /* the extras of each install: "" or "A,B" */
 };
 

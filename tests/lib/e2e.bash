@@ -560,6 +560,45 @@ e2e_test_cache() {
 	[ "$(containers)" = "" ]
 }
 
+e2e_test_builder_user() {
+	# The wheels are built by nobody, who can write nothing the builder's
+	# commit takes: this setup.py fails the build when it runs as anyone
+	# else, or can write anywhere on the root file system it tries
+	# (/var/tmp and /run/lock are every user's in Debian's images).  The
+	# packages' layer is built again (--no-cache) in the container that
+	# then builds the wheels, and committed beside them: one container.
+	local proj=$TMP/yamlcat ref
+	cp -a "$PROJ" "$proj"
+	cat >>"$proj/setup.py" <<'EOF2'
+import os
+if (os.getuid(), os.getgid()) != (65534, 65534):
+    raise SystemExit("setup.py: run as %d:%d" % (os.getuid(), os.getgid()))
+for probe in ("/pbrx-probe", "/usr/local/lib/pbrx-probe", "/root/pbrx-probe",
+              "/var/tmp/pbrx-probe", "/run/lock/pbrx-probe", "/etc/pbrx-probe"):
+    try:
+        open(probe, "w").close()
+    except PermissionError:
+        continue
+    raise SystemExit("setup.py: wrote " + probe)
+EOF2
+	chown -R --reference="$TMP" "$proj"
+	run_split as_user "${BUILD[@]}" -v --no-cache --wheelhouse "$TMP/wheels" --tag user "$proj"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^wheel-build: builder yamlcat-wheel-build' <<<"$err")" = 1 ]
+	grep -q '^\[builder packages\] committed \(localhost/\)\?pbrx-cache/builder:packages-[0-9a-f]\{40\}$' <<<"$err"
+	! grep -q 'built as root' <<<"$err"
+	# the wheels reached the wheelhouse, the user's
+	ls "$TMP/wheels"/yamlcat-1.0-*.whl
+	[ -z "$(find "$TMP/wheels" ! -user "$(stat -c %u "$TMP")")" ]
+	# nothing of the build in the committed builder
+	ref=$(tags | grep -m1 -x '\(localhost/\)\?pbrx-cache/builder:packages-[0-9a-f]\{40\}')
+	run_in "$ref" 'find / -xdev -name pbrx-probe; find / -xdev -path /tmp -prune -o -perm -0002 ! -type l -print; ls -A /tmp'
+	[ "$status" -eq 0 ]
+	[ -z "$out" ]
+	run_split img_run yamlcat:user /usr/local/bin/yamlcat --version
+	[ "$status" -eq 0 ]
+}
+
 e2e_test_source_tree() {
 	snapshot "$PROJ" >"$TMP/after"
 	diff -u "$W/before" "$TMP/after"
