@@ -17,11 +17,11 @@
 static void usage(FILE *f)
 {
 	fputs("usage: image-assemble [-hqv] [--version] [--engine ENGINE] [--progress MODE] [--no-cache]\n"
-	      "                      [--prepare]\n",
+	      "                      [--prepare | --prepared]\n",
 	      f);
 }
 
-/* --no-cache and --prepare, image-assemble's own options. */
+/* --no-cache, --prepare and --prepared, image-assemble's own options. */
 static int own_option(int ch, const char *arg, void *ctx)
 {
 	struct assemble_opts *o = ctx;
@@ -31,6 +31,8 @@ static int own_option(int ch, const char *arg, void *ctx)
 		o->no_cache = true;
 	else if (ch == 'P')
 		o->prepare = true;
+	else if (ch == 'R')
+		o->prepared = true;
 	else
 		return -1;
 	return 0;
@@ -54,6 +56,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"no-cache", no_argument, NULL, 'C'},
 		{"prepare", no_argument, NULL, 'P'},
+		{"prepared", no_argument, NULL, 'R'},
 		ENGINE_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};

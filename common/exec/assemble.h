@@ -23,6 +23,9 @@ struct assemble_opts {
 	bool no_cache;  /* --no-cache: build every cached layer again */
 	bool prepare;   /* --prepare: only the cached layers that need no
 	                 * wheels; the document goes on as it came */
+	bool prepared;  /* --prepared: with --no-cache, those layers are
+	                 * found all the same: this build's --prepare made
+	                 * them */
 };
 
 /* One plan image while it is built. */
