@@ -315,12 +315,19 @@ static int resolve_steps(struct run *r, struct engine *d, size_t no,
 		json_decref(exts);
 	}
 	if (rc == EXIT_OK && sonames.n) {
-		char *libs = quote_argv(sonames.v);
+		char *libs = quote_argv(sonames.v), key[DIGEST_HEX_LEN];
 
-		resolve_owners_argv(&sonames, &argv);
-		shown = xasprintf("python3 -c OWNERS %s %s", argv.v[3], libs);
-		rc = run_step(r, d, "runtime", r->user, argv.v, shown, no, no, err);
-		free(shown);
+		resolve_owners_key(r->builder, &sonames, key);
+		if (!r->no_cache && resolve_recall_owners(&r->rs, key) == 0) {
+			msg_note("builder: runtime: cached");
+		} else {
+			resolve_owners_argv(&sonames, &argv);
+			shown = xasprintf("python3 -c OWNERS %s %s", argv.v[3], libs);
+			rc = run_step(r, d, "runtime", r->user, argv.v, shown, no, no, err);
+			free(shown);
+			if (rc == EXIT_OK)
+				resolve_keep_owners(&r->rs, key);
+		}
 		free(libs);
 	}
 	strv_free(&sonames);

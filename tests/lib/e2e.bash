@@ -462,11 +462,14 @@ e2e_test_runtime_auto() {
 	# bindep.txt without its runtime line for libyaml: the builder says
 	# which package owns the library the extension needs, and
 	# --runtime-packages auto installs it.
-	local proj=$TMP/yamlcat
+	# (an empty cache: the builder is asked, not the answer kept)
+	local proj=$TMP/yamlcat xdg=$TMP/xdg
 	cp -a "$PROJ" "$proj"
 	grep -v '^libyaml-0-2 ' "$PROJ/bindep.txt" >"$proj/bindep.txt"
-	chown -R --reference="$TMP" "$proj"
-	run_split as_user "${BUILD[@]}" --runtime-packages auto --tag auto "$proj"
+	mkdir -p "$xdg"
+	chown -R --reference="$TMP" "$proj" "$xdg"
+	run_split as_user env XDG_CACHE_HOME="$xdg" "${BUILD[@]}" --runtime-packages auto \
+		--tag auto "$proj"
 	[ "$status" -eq 0 ]
 	grep -q '^\[builder runtime\] run: python3 -c OWNERS /tmp/pbrx/resolve/owners.json libyaml-0.so.2 libc.so.6$' <<<"$err"
 	grep -qx 'image-plan: runtime: the extensions need libyaml-0-2 (libyaml-0.so.2), libc6 (libc.so.6, in every base image)' <<<"$err"
@@ -479,8 +482,11 @@ e2e_test_runtime_auto() {
 	[ "$out" = "yamlcat 1.0 (libyaml 0.2.5)" ]
 	# without it, bindep.txt's selection: the image lacks the library,
 	# and the check says so
-	run_split as_user "${BUILD[@]}" --tag bindep "$proj"
+	run_split as_user env XDG_CACHE_HOME="$xdg" "${BUILD[@]}" --tag bindep "$proj"
 	[ "$status" -eq 0 ]
+	# the same builder: its answer kept, not asked again
+	! grep -q '^\[builder runtime\] run: ' <<<"$err"
+	[ "$(jq -c '[.wheels.runtime_libraries[] | .package]' <<<"$out")" = '["libyaml-0-2","libc6"]' ]
 	grep -q "^image-assemble: warning: yamlcat-base: libyaml-0.so.2, needed by yamlcat/_cyaml.cpython-311-x86_64-linux-gnu.so, is not in the image" <<<"$err"
 }
 
