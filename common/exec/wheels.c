@@ -248,6 +248,59 @@ static json_t *installed_extensions(const struct run *r, const json_t *installs)
 	return json_pack("{s:o}", "extensions", all);
 }
 
+/* pip's report of what each set of extras installs (exec/resolve.h),
+ * from the cache, or asked of pip in the builder: every question at
+ * once, each in a process of its own with its own connection, as they
+ * don't depend on each other.  Returns the exit status, *err set when
+ * the failure is this process's (a question's is said by its process). */
+static int ask_pip(struct run *r, const char *wheel, const char *inputs, size_t no,
+                   struct pbrx_error *err)
+{
+	pid_t *asking = xcalloc(r->rs.sets.n + 1, sizeof *asking);
+	int rc = EXIT_OK, status;
+
+	fflush(NULL);
+	for (size_t i = 0; i < r->rs.sets.n && rc == EXIT_OK; i++) {
+		char key[DIGEST_HEX_LEN];
+
+		resolve_key(&r->rs, i, r->builder, inputs, key);
+		if (!r->no_cache && resolve_recall(&r->rs, i, key) == 0) {
+			msg_note("builder: resolve: [%s]: cached", r->rs.sets.v[i]);
+			continue;
+		}
+		if ((asking[i] = fork()) < 0) {
+			asking[i] = 0;
+			rc = error_set(err, EXIT_FAIL, "fork: %s", strerror(errno));
+		} else if (asking[i] == 0) {
+			struct engine *d = engine_dup(r->e);
+			struct strv argv = {0};
+			struct pbrx_error why = {0};
+			int code;
+
+			resolve_report_argv(&r->rs, i, wheel, r->target, &argv);
+			code = run_step(r, d, "resolve", r->user, argv.v, NULL, no, no, &why);
+			if (code == EXIT_OK)
+				resolve_keep(&r->rs, i, key);
+			if (why.msg)
+				msg_say("%s", why.msg);
+			progress_flush();
+			fflush(NULL);
+			/* What this process holds is its parent's to free. */
+			_exit(code);
+		}
+	}
+	for (size_t i = 0; i < r->rs.sets.n; i++) {
+		if (!asking[i])
+			continue;
+		while (waitpid(asking[i], &status, 0) < 0 && errno == EINTR)
+			;
+		if (rc == EXIT_OK && (!WIFEXITED(status) || WEXITSTATUS(status) != EXIT_OK))
+			rc = WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_FAIL;
+	}
+	free(asking);
+	return rc;
+}
+
 /* After the wheels: pip's report of what each image installs, then the
  * bytecode of those wheels that the cache lacks (exec/resolve.h), when
  * the base image has a Python pbrx can install into.  The parent reads
@@ -274,20 +327,10 @@ static int resolve_steps(struct run *r, struct engine *d, size_t no,
 	installs = json_array();
 	if (!(inputs = resolve_inputs(r->wh.dir, pw, md, err)))
 		rc = EXIT_FAIL;
+	if (rc == EXIT_OK)
+		rc = ask_pip(r, wheel, inputs, no, err);
 	for (size_t i = 0; i < r->rs.sets.n && rc == EXIT_OK; i++) {
-		char key[DIGEST_HEX_LEN];
-
-		resolve_key(&r->rs, i, r->builder, inputs, key);
-		if (!r->no_cache && resolve_recall(&r->rs, i, key) == 0) {
-			msg_note("builder: resolve: [%s]: cached", r->rs.sets.v[i]);
-		} else {
-			resolve_report_argv(&r->rs, i, wheel, r->target, &argv);
-			rc = run_step(r, d, "resolve", r->user, argv.v, NULL, no, no, err);
-			strv_free(&argv);
-			if (rc == EXIT_OK)
-				resolve_keep(&r->rs, i, key);
-		}
-		if (rc == EXIT_OK && !(list = resolve_read(&r->rs, i, r->wh.dir, err)))
+		if (!(list = resolve_read(&r->rs, i, r->wh.dir, err)))
 			rc = EXIT_FAIL;
 		if (rc == EXIT_OK)
 			json_array_append_new(installs, list);
