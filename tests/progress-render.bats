@@ -62,6 +62,42 @@ expect() {
 	grep -qx 'waited longest on: yamlcat-base packages 3.1 s (image-assemble --prepare)' <<<"$err"
 }
 
+@test "progress-render: the summary's facts in the document, written whole where the event says" {
+	sed "s|\"DOC\"|\"$F/built.json\",\"output\":\"$TMP/out.json\"|" "$F/build.events" >"$TMP/out.events"
+	run_split progress-render --progress quiet <"$TMP/out.events"
+	[ "$status" -eq 0 ]
+	[ "$out" = "" ]
+	# what stderr shows is unchanged
+	expect build.quiet
+	# the document as it was, the summary's section last
+	[ "$(jq -c 'del(.summary)' "$TMP/out.json")" = "$(jq -c . "$F/built.json")" ]
+	[ "$(jq -r 'keys_unsorted | last' "$TMP/out.json")" = summary ]
+	# the same facts as the lines on stderr
+	[ "$(jq -c '.summary.images' "$TMP/out.json")" = \
+		'[{"ref":"yamlcat-base:latest","new":2,"reused":0,"seconds":0.9},{"ref":"yamlcat:latest","new":0,"reused":0,"seconds":0}]' ]
+	[ "$(jq -c '.summary.cache' "$TMP/out.json")" = \
+		'{"layers":3,"reused":1,"hits":[{"image":"builder","layer":"packages"}]}' ]
+	[ "$(jq -c '.summary.seconds' "$TMP/out.json")" = 4.7 ]
+	# every stage of the path, the short ones the line leaves out too
+	[ "$(jq -c '.summary.critical_path' "$TMP/out.json")" = \
+		'[{"stage":"cfg-extras","seconds":0},{"stage":"image-assemble --prepare","seconds":3.3},{"stage":"image-assemble","seconds":1}]' ]
+	[ "$(jq -c '.summary.waited_longest_on' "$TMP/out.json")" = \
+		'{"stage":"image-assemble --prepare","image":"yamlcat-base","step":"packages","seconds":3.1}' ]
+	# times read as people write them
+	grep -Eqx ' +"seconds": 4\.7,' "$TMP/out.json"
+}
+
+@test "progress-render: a document it cannot read: the summary shown, no document written" {
+	printf '{"images": [' >"$TMP/bad.json"
+	sed "s|\"DOC\"|\"$TMP/bad.json\",\"output\":\"$TMP/out.json\"|" "$F/build.events" >"$TMP/out.events"
+	run_split progress-render --progress quiet <"$TMP/out.events"
+	[ "$status" -eq 0 ]
+	grep -q "^progress-render: warning: $TMP/bad.json:1:" <<<"$err"
+	grep -qx 'total 4.7 s; critical path: image-assemble --prepare 3.3 s > image-assemble 1.0 s' <<<"$err"
+	[ ! -e "$TMP/out.json" ]
+	[ "$(find "$TMP" -name 'out.json*')" = "" ]
+}
+
 @test "progress-render: a failing step: its argv and the last 100 lines of its output, in every mode" {
 	for mode in plain quiet tty; do
 		run_split progress-render --progress "$mode" --width 60 <"$F/failure.events"

@@ -824,20 +824,95 @@ static void summary_line(struct render *r, struct buf *line)
 	line->len = 0;
 }
 
-void render_summary(struct render *r, const json_t *doc)
+/* Seconds as the summary shows them: to a tenth, down, as add_secs. */
+static double tenths(double s)
+{
+	return s < 0 ? 0 : floor(s * 10) / 10;
+}
+
+/* The facts the summary shows, as the document's "summary" section
+ * (pbrx-document(5)); r's running steps folded first. */
+static json_t *summary_facts(const struct render *r, const json_t *doc)
 {
 	const json_t *images = json_object_get(doc, "images");
+	json_t *facts = json_object(), *rows = json_array(), *hits = json_array();
+	json_t *path = json_array(), *cache, *v;
 	bool *on = xcalloc(r->nstages + 1, sizeof *on);
 	const struct done_step *longest = NULL;
+	size_t i;
+
+	json_object_set_new(facts, "seconds", json_real(tenths(r->first ? r->now - r->first : 0)));
+	json_array_foreach(images, i, v) {
+		const char *name = str(v, "name");
+		json_t *secs = json_object_get(v, "seconds");
+		unsigned built = 0, reused = 0;
+		double t = 0;
+
+		/* What the events said: a layer --prepare built is new,
+		 * though image-assemble found it in the cache. */
+		for (size_t k = 0; k < r->nlayers; k++) {
+			if (strcmp(r->layers[k].image, name))
+				continue;
+			built += r->layers[k].built;
+			reused += !r->layers[k].built && r->layers[k].cached;
+		}
+		if (json_is_number(secs)) {
+			t = json_number_value(secs);
+		} else {
+			for (size_t k = 0; k < r->ntimes; k++)
+				if (!strcmp(r->times[k].image, name))
+					t = r->times[k].t1 - r->times[k].t0;
+		}
+		json_array_append_new(rows, json_pack("{s:s, s:I, s:I, s:f}", "ref", str(v, "ref"),
+		                                      "new", (json_int_t)built, "reused",
+		                                      (json_int_t)reused, "seconds", tenths(t)));
+	}
+	json_object_set_new(facts, "images", rows);
+	for (i = 0; i < r->nlayers; i++)
+		if (r->layers[i].cached && !r->layers[i].built)
+			json_array_append_new(hits, json_pack("{s:s, s:s}", "image", r->layers[i].image,
+			                                      "layer", r->layers[i].name));
+	cache = json_pack("{s:I, s:I, s:o}", "layers", (json_int_t)r->nlayers, "reused",
+	                  (json_int_t)json_array_size(hits), "hits", hits);
+	json_object_set_new(facts, "cache", cache);
+	critical_path(r, on);
+	for (i = 0; i < r->nstages; i++)
+		if (on[i])
+			json_array_append_new(path, json_pack("{s:s, s:f}", "stage", r->stages[i].name,
+			                                      "seconds",
+			                                      tenths(r->stages[i].t1 - r->stages[i].t0)));
+	json_object_set_new(facts, "critical_path", path);
+	for (i = 0; i < r->ndone; i++) {
+		bool on_path = !r->nstages;
+
+		for (size_t k = 0; k < r->nstages; k++)
+			on_path |= on[k] && !strcmp(r->stages[k].name, r->done[i].stage);
+		if (on_path && (!longest || r->done[i].secs > longest->secs))
+			longest = &r->done[i];
+	}
+	json_object_set_new(facts, "waited_longest_on",
+	                    longest ? json_pack("{s:s, s:s, s:s, s:f}", "stage", longest->stage,
+	                                        "image", longest->image, "step", longest->step,
+	                                        "seconds", tenths(longest->secs))
+	                            : json_null());
+	free(on);
+	return facts;
+}
+
+json_t *render_summary(struct render *r, const json_t *doc)
+{
+	const json_t *images = json_object_get(doc, "images");
+	json_t *facts, *rows, *cache, *path, *longest, *v;
 	struct buf line = {0};
-	size_t hits = 0, total = 0, i;
 	int wref = 5;
-	json_t *v;
+	size_t i;
 
 	begin(r);
 	/* What still ran is done now. */
 	while (r->ngroups)
 		group_fold(r, r->ngroups - 1, r->now);
+	facts = summary_facts(r, doc);
+	rows = json_object_get(facts, "images");
 	if (json_array_size(images)) {
 		json_array_foreach(images, i, v)
 			if (columns(str(v, "ref")) > wref)
@@ -850,68 +925,40 @@ void render_summary(struct render *r, const json_t *doc)
 		sgr(r, "0");
 	}
 	json_array_foreach(images, i, v) {
-		const char *id = str(v, "id"), *name = str(v, "name");
-		json_t *secs = json_object_get(v, "seconds");
-		unsigned built = 0, reused = 0;
+		const json_t *row = json_array_get(rows, i);
+		const char *id = str(v, "id");
 		struct buf cell = {0};
 
 		if (!strncmp(id, "sha256:", 7))
 			id += 7;
-		/* What the events said: a layer --prepare built is new,
-		 * though image-assemble found it in the cache. */
-		for (size_t k = 0; k < r->nlayers; k++) {
-			if (strcmp(r->layers[k].image, name))
-				continue;
-			built += r->layers[k].built;
-			reused += !r->layers[k].built && r->layers[k].cached;
-		}
 		add_pad(&line, str(v, "ref"), wref);
 		buf_addf(&line, "  %-12.12s  %6.1f MB  ", id,
 		         (double)json_integer_value(json_object_get(v, "size")) / 1e6);
-		buf_addf(&cell, "%u/%u", built, reused);
+		buf_addf(&cell, "%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT,
+		         json_integer_value(json_object_get(row, "new")),
+		         json_integer_value(json_object_get(row, "reused")));
 		add_pad(&line, cell.p, 10);
 		buf_adds(&line, "  ");
-		if (json_is_number(secs)) {
-			add_secs(&line, json_number_value(secs));
-		} else {
-			for (size_t k = 0; k < r->ntimes; k++)
-				if (!strcmp(r->times[k].image, name))
-					add_secs(&line, r->times[k].t1 - r->times[k].t0);
-		}
+		add_secs(&line, num(row, "seconds"));
 		summary_line(r, &line);
 		buf_free(&cell);
 	}
-	if (r->nlayers) {
-		struct buf names = {0};
-
-		buf_adds(&names, "");
-		for (i = 0; i < r->nlayers; i++) {
-			const struct layer *l = &r->layers[i];
-
-			total++;
-			if (l->cached && !l->built) {
-				buf_addf(&names, "%s%s %s", hits ? ", " : ": ", l->image, l->name);
-				hits++;
-			}
-		}
-		buf_addf(&line, "cache: %zu of %zu layers reused%s", hits, total, names.p);
+	cache = json_object_get(facts, "cache");
+	if (json_integer_value(json_object_get(cache, "layers"))) {
+		buf_addf(&line, "cache: %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
+		         " layers reused",
+		         json_integer_value(json_object_get(cache, "reused")),
+		         json_integer_value(json_object_get(cache, "layers")));
+		json_array_foreach(json_object_get(cache, "hits"), i, v)
+			buf_addf(&line, "%s%s %s", i ? ", " : ": ", str(v, "image"), str(v, "layer"));
 		summary_line(r, &line);
-		buf_free(&names);
-	}
-	critical_path(r, on);
-	for (i = 0; i < r->ndone; i++) {
-		bool path = !r->nstages;
-
-		for (size_t k = 0; k < r->nstages; k++)
-			path |= on[k] && !strcmp(r->stages[k].name, r->done[i].stage);
-		if (path && (!longest || r->done[i].secs > longest->secs))
-			longest = &r->done[i];
 	}
 	/* The stages that took next to no time say nothing: under half a
 	 * second, or a twentieth of the run; on a terminal, more are left
 	 * out until the line fits. */
+	path = json_object_get(facts, "critical_path");
 	for (double share = 20; share >= 1; share /= 2) {
-		double total_s = r->first ? r->now - r->first : 0, least = total_s / share;
+		double total_s = num(facts, "seconds"), least = total_s / share;
 		bool any = false;
 
 		line.len = 0;
@@ -922,11 +969,11 @@ void render_summary(struct render *r, const json_t *doc)
 		if (least < 0.5)
 			least = 0.5;
 		buf_adds(&line, "; critical path:");
-		for (i = 0; i < r->nstages; i++) {
-			if (!on[i] || r->stages[i].t1 - r->stages[i].t0 < least)
+		json_array_foreach(path, i, v) {
+			if (num(v, "seconds") < least)
 				continue;
-			buf_addf(&line, "%s %s ", any ? " >" : "", r->stages[i].name);
-			add_secs(&line, r->stages[i].t1 - r->stages[i].t0);
+			buf_addf(&line, "%s %s ", any ? " >" : "", str(v, "stage"));
+			add_secs(&line, num(v, "seconds"));
 			any = true;
 		}
 		if (!any)
@@ -935,15 +982,17 @@ void render_summary(struct render *r, const json_t *doc)
 			break;
 	}
 	summary_line(r, &line);
-	if (longest) {
-		buf_addf(&line, "waited longest on: %s %s ", longest->image, longest->step);
-		add_secs(&line, longest->secs);
-		buf_addf(&line, " (%s)", longest->stage);
+	longest = json_object_get(facts, "waited_longest_on");
+	if (json_is_object(longest)) {
+		buf_addf(&line, "waited longest on: %s %s ", str(longest, "image"),
+		         str(longest, "step"));
+		add_secs(&line, num(longest, "seconds"));
+		buf_addf(&line, " (%s)", str(longest, "stage"));
 		summary_line(r, &line);
 	}
 	buf_free(&line);
-	free(on);
 	flush(r);
+	return facts;
 }
 
 /* The strings of arr joined with sep into b; none when empty. */

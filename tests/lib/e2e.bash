@@ -573,17 +573,19 @@ e2e_test_keep_documents() {
 04-image-plan.json
 05-wheel-build.json
 06-image-plan.json
-07-image-assemble.json" ]
+07-image-assemble.json
+08-summary.json" ]
 	i=0
 	# 06: image-plan again, replacing the plan in place (the last key
-	# stays wheels)
-	for section in project base bindep plan wheels wheels images; do
+	# stays wheels); 08: the renderer's, with the summary's facts
+	for section in project base bindep plan wheels wheels images summary; do
 		i=$((i + 1))
 		f=$(printf '%s/%02d-*.json' "$W/docs" "$i")
 		# shellcheck disable=SC2086
 		[ "$(jq -r 'keys_unsorted | last' $f)" = "$section" ]
 	done
-	cmp "$W/docs/07-image-assemble.json" "$W/build1.out"
+	cmp "$W/docs/08-summary.json" "$W/build1.out"
+	[ "$(jq -c 'del(.summary)' "$W/docs/08-summary.json")" = "$(jq -c . "$W/docs/07-image-assemble.json")" ]
 }
 
 e2e_test_second_build() {
