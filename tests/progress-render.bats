@@ -7,6 +7,10 @@
 #                                            the summary of built.json
 #   fixtures/progress-render/failure.events  a step that fails after 150
 #                                            lines of output
+#   fixtures/progress-render/apt.events      apt-get's and dpkg's output (as
+#                                            a Debian image's packages step
+#                                            gave it), apk's, a failing
+#                                            install
 # PBRX_REGEN=1 writes the expected files again: review the diff.
 
 load helpers
@@ -96,6 +100,34 @@ expect() {
 	grep -qx 'total 4.7 s; critical path: image-assemble --prepare 3.3 s > image-assemble 1.0 s' <<<"$err"
 	[ ! -e "$TMP/out.json" ]
 	[ "$(find "$TMP" -name 'out.json*')" = "" ]
+}
+
+@test "progress-render: in a log, apt's and apk's chatter left out, their errors and warnings shown; -v and a failure show it all" {
+	run_split progress-render --progress plain <"$F/apt.events"
+	[ "$status" -eq 0 ]
+	expect apt.plain
+	# what a package manager fetched, unpacked and set up: not shown
+	! grep -e 'Get:' -e 'Reading package lists' -e 'Selecting previously' -e 'Unpacking ' \
+		-e 'Setting up ' -e '(Reading database' -e 'newly installed' -e '\]   dumb-init' \
+		-e 'Installing dumb-init' -e 'OK: ' <<<"$err"
+	# its warnings, what the packages' scripts say, the error: shown
+	grep -qx '\[yamlcat-base packages\] W: a warning apt gives' <<<"$err"
+	grep -qx "\\[yamlcat-base packages\\] a line of a package's own script" <<<"$err"
+	grep -qx '\[builder packages\] E: Unable to locate package no-such-package-pbrx' <<<"$err"
+	# the failing step's end: every line of it
+	grep -qx '  its output, 3 lines:' <<<"$err"
+	grep -qx '  | Reading package lists...' <<<"$err"
+	grep -qx '  | E: Unable to locate package no-such-package-pbrx' <<<"$err"
+	# -v: everything, as it came
+	run_split progress-render -v --progress plain <"$F/apt.events"
+	[ "$status" -eq 0 ]
+	for line in 'Get:1 http://deb.debian.org/debian bookworm InRelease [151 kB]' \
+		'Selecting previously unselected package dumb-init.' '  dumb-init libyaml-0-2' \
+		'Setting up libyaml-0-2:amd64 (0.2.5-1) ...' '(1/2) Installing dumb-init (1.2.5-r3)' \
+		'OK: 10 MiB in 29 packages'; do
+		grep -qxF "] $line" <<<"$(sed 's/^\[[^]]*\]/]/' <<<"$err")"
+	done
+	[ "$(grep -c '^\[yamlcat-base packages\] ' <<<"$err")" = 30 ]
 }
 
 @test "progress-render: a failing step: its argv and the last 100 lines of its output, in every mode" {

@@ -22,9 +22,13 @@ struct ring {
 	size_t dropped;  /* lines before those kept */
 };
 
+/* The package managers whose chatter a log leaves out (chatter()). */
+enum pkgtool { PKG_NONE, PKG_APT, PKG_APK };
+
 /* A step of an image running (a run of commands with one step name). */
 struct group {
 	char *stage, *image, *step, *cmd;
+	enum pkgtool pkg;  /* its current command's package manager */
 	double t0;       /* the step's first command started */
 	double tcmd;     /* its current command started */
 	struct ring tail;
@@ -376,6 +380,60 @@ static const char *short_cmd(const char *cmd)
 	}
 }
 
+/* The package manager cmd (as short_cmd shows it) runs, if any. */
+static enum pkgtool pkgtool_of(const char *cmd)
+{
+	size_t n = strcspn(cmd, " ");
+
+	if ((n == 7 && !strncmp(cmd, "apt-get", n)) || (n == 3 && !strncmp(cmd, "apt", n)) ||
+	    (n == 4 && !strncmp(cmd, "dpkg", n)))
+		return PKG_APT;
+	if (n == 3 && !strncmp(cmd, "apk", n))
+		return PKG_APK;
+	return PKG_NONE;
+}
+
+/* Is line a package manager's chatter: what it fetched, unpacked and set
+ * up, package by package?  A log shows it only with -v; a failing step's
+ * end shows it all the same, and every error and warning (apt's "E:",
+ * "W:", "Err:", dpkg's, apk's "ERROR:") and what the packages' own
+ * scripts say is always shown. */
+static bool chatter(enum pkgtool pkg, const char *line)
+{
+	static const char *const apt[] = {
+		"Get:", "Hit:", "Ign:", "Fetched ", "Reading package lists",
+		"Building dependency tree", "Reading state information",
+		"Selecting previously unselected package ", "(Reading database ",
+		"Preparing to unpack ", "Unpacking ", "Setting up ", "Processing triggers for ",
+		"The following NEW packages will be installed:",
+		"The following additional packages will be installed:", "Suggested packages:",
+		"Recommended packages:", "Need to get ", "After this operation, ",
+		"debconf: delaying package configuration", "update-alternatives: using ",
+		"All packages are up to date.", NULL,
+	};
+	static const char *const apk[] = {"fetch ", "Executing ", "OK: ", NULL};
+	const char *const *known = pkg == PKG_APT ? apt : pkg == PKG_APK ? apk : NULL;
+	unsigned long a, b;
+	int used = 0;
+
+	if (!known)
+		return false;
+	for (; *known; known++)
+		if (!strncmp(line, *known, strlen(*known)))
+			return true;
+	if (pkg == PKG_APT) {
+		/* "0 upgraded, 12 newly installed, 0 to remove and 0 not
+		 * upgraded.", and the package lists under "The following...",
+		 * indented by two spaces. */
+		if (sscanf(line, "%lu upgraded, %lu newly installed,%n", &a, &b, &used) == 2 && used)
+			return true;
+		return !strncmp(line, "  ", 2) && line[2] != ' ' && line[2] != '\0';
+	}
+	/* apk: "(3/12) Installing libyaml (0.2.5-r2)" */
+	return sscanf(line, "(%lu/%lu) %n", &a, &b, &used) == 2 && used &&
+	       (!strncmp(line + used, "Installing ", 11) || !strncmp(line + used, "Upgrading ", 10));
+}
+
 static void draw_live(struct render *r)
 {
 	int w = width(r) - 1;
@@ -504,6 +562,7 @@ static void on_step(struct render *r, const json_t *ev, double t)
 	}
 	free(g->cmd);
 	g->cmd = cmd;
+	g->pkg = pkgtool_of(short_cmd(cmd));
 	g->tcmd = t;
 	ring_clear(&g->tail);
 	if (all_lines(r)) {
@@ -520,7 +579,9 @@ static void on_out(struct render *r, const json_t *ev)
 
 	if (g)
 		ring_add(&g->tail, c);
-	if (all_lines(r)) {
+	/* Kept for a failure, shown in a log but a package manager's
+	 * chatter (-v: all of it). */
+	if (all_lines(r) && (r->o.verbosity > 0 || !g || !chatter(g->pkg, c))) {
 		plain_prefix(r, image, g ? g->step : str(ev, "step"));
 		buf_addf(&r->out, "%s\n", c);
 	}
