@@ -174,6 +174,27 @@ expect() {
 	! grep -q $'\033\\[[0-9;]*m' <<<"$err"
 }
 
+@test "progress-render: tty: the image column as wide as the plan's longest name from the start" {
+	printf '{"plan": {"images": [{"name": "pbrx-demo/yamlcat-base"}, {"name": "pbrx-demo/yamlcat"}]}}\n' >"$TMP/plan.json"
+	{
+		printf '\036{"t":1.0,"e":"stage","stage":"wheel-build","state":"start","document":"%s"}\n' "$TMP/plan.json"
+		printf '\036{"t":1.1,"e":"layer","stage":"wheel-build","image":"builder","step":"packages","ref":"c:1","cached":true}\n'
+		printf '\036{"t":1.2,"e":"layer","stage":"wheel-build","image":"pbrx-demo/yamlcat-base","step":"packages","ref":"c:2","cached":true}\n'
+		printf '\036{"t":1.3,"e":"stage","stage":"wheel-build","state":"end","status":0}\n'
+	} >"$TMP/wide.events"
+	run_split progress-render --progress tty --width 80 <"$TMP/wide.events"
+	[ "$status" -eq 0 ]
+	screen=$(sed $'s/\r//; s/\033\\[[0-9;]*[A-Za-z]//g' <<<"$err")
+	grep -qx 'builder                 packages      cached' <<<"$screen"
+	grep -qx 'pbrx-demo/yamlcat-base  packages      cached' <<<"$screen"
+	# a document without a plan, or none: the width seen so far
+	sed "s|$TMP/plan.json|$TMP/none.json|" "$TMP/wide.events" >"$TMP/none.events"
+	run_split progress-render --progress tty --width 80 <"$TMP/none.events"
+	[ "$status" -eq 0 ]
+	[ "$err" != "" ]
+	grep -q '^builder       packages      cached' <<<"$(sed $'s/\r//; s/\033\\[[0-9;]*[A-Za-z]//g' <<<"$err")"
+}
+
 @test "progress-render: -v shows the notes; plain shows info lines, quiet does not" {
 	run_split progress-render --progress plain <"$TMP/build.events"
 	grep -qx 'wheel-build: a message for people' <<<"$err"

@@ -730,6 +730,26 @@ static struct stage *stage_find(struct render *r, const char *name)
 	return NULL;
 }
 
+/* A terminal's lines are columns: the image column made as wide as the
+ * longest name of the plan in the document at path (a stage's input)
+ * before any line is written, so that a line written early (a layer the
+ * builder found cached) lines up with those of the images after it.  A
+ * document without a plan (or none) says nothing. */
+static void widen_for_plan(struct render *r, const char *path)
+{
+	json_t *doc = *path ? json_load_file(path, 0, NULL) : NULL;
+	const json_t *images = json_object_get(json_object_get(doc, "plan"), "images"), *v;
+	size_t i;
+
+	json_array_foreach(images, i, v) {
+		int w = columns(str(v, "name"));
+
+		if (w > r->wimage)
+			r->wimage = w < 24 ? w : 24;
+	}
+	json_decref(doc);
+}
+
 static void on_stage(struct render *r, const json_t *ev, double t)
 {
 	const char *name = str(ev, "stage"), *state = str(ev, "state");
@@ -738,6 +758,8 @@ static void on_stage(struct render *r, const json_t *ev, double t)
 	bool stopped;
 
 	if (!strcmp(state, "start")) {
+		if (r->o.mode == RENDER_TTY)
+			widen_for_plan(r, str(ev, "document"));
 		r->stages = grow(r->stages, &r->cstages, r->nstages, sizeof *r->stages);
 		r->stages[r->nstages++] = (struct stage){.name = xstrdup(name), .t0 = t, .t1 = t};
 		if (r->o.mode == RENDER_PLAIN)
