@@ -914,7 +914,7 @@ static double tenths(double s)
 }
 
 /* The facts the summary shows, as the document's "summary" section
- * (pbrx-document(5)); r's running steps folded first. */
+ * (pbrx-document(5)), once what still ran is folded (the caller's). */
 static json_t *summary_facts(const struct render *r, const json_t *doc)
 {
 	const json_t *images = json_object_get(doc, "images");
