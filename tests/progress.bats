@@ -230,6 +230,7 @@ $screen"
 	echo "$err"
 	[ "$(wc -l <<<"$err")" = 8 ]
 	run_split "${BUILD[@]}" --progress quiet "$W/broken"
+	echo "$err"
 	[ "$status" -eq 1 ]
 	! grep -q '^\[' <<<"$err"
 	grep -q "^  | E: Unable to locate package no-such-package-pbrx" <<<"$err"
