@@ -275,7 +275,11 @@ yamlcat-lint yamlcat-lint:latest" ]
 		# the summary's table lists it: short ID, size, layers new/reused, time
 		grep -Eq "^$ref +${id:7:12} +[0-9]+\.[0-9] MB +[0-9]+/[0-9]+ +[0-9]+\.[0-9] s\$" <<<"$err"
 	done
-	[ "$(jq -c 'keys_unsorted' <<<"$out")" = '["project","base","bindep","plan","wheels","images"]' ]
+	[ "$(jq -c 'keys_unsorted' <<<"$out")" = '["project","base","bindep","plan","wheels","images","summary"]' ]
+	# the summary's facts, as stderr's summary says them
+	[ "$(jq -c '.summary | keys_unsorted' <<<"$out")" = '["seconds","images","cache","critical_path","waited_longest_on"]' ]
+	[ "$(jq -c '[.summary.images[].ref]' <<<"$out")" = '["yamlcat-base:latest","yamlcat:latest","yamlcat-lint:latest"]' ]
+	grep -qx "$(jq -r '.summary.cache | "cache: \(.reused) of \(.layers) layers reused"' <<<"$out").*" <<<"$err"
 	[ "$(jq -c '.images[0] | keys_unsorted' <<<"$out")" = '["name","ref","id","size","layers","layer_counts","seconds"]' ]
 	# every layer, bottom first; the Python layers pbrx wrote, named
 	for ref in yamlcat-base:latest yamlcat:latest yamlcat-lint:latest; do
