@@ -528,7 +528,7 @@ e2e_test_cache() {
 	grep -q '^\[builder packages\] cached \(localhost/\)\?pbrx-cache/builder:packages-[0-9a-f]\{40\}$' <<<"$err"
 	grep -q '^\[yamlcat-base packages\] cached ' <<<"$err"
 	grep -q '^\[yamlcat-base dependencies\] cached ' <<<"$err"
-	[ "$(grep -c -e '\] committed \(localhost/\)\?pbrx-cache/' -e '\] Unpacking ' <<<"$err" || :)" = 0 ]
+	[ "$(grep -c -e '\] committed \(localhost/\)\?pbrx-cache/' -e '\] run: .*apt-get .*install ' <<<"$err" || :)" = 0 ]
 	[ "$(img yamlcat-base:src '.Layers[:-1]')" = "$(jq -c '.[:-1]' <<<"$base_layers")" ]
 	[ "$(img yamlcat-base:src '.Layers[-1]')" != "$(jq -c '.[-1]' <<<"$base_layers")" ]
 	run_split img_run yamlcat:src /usr/local/bin/yamlcat --version
