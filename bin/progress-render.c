@@ -18,10 +18,12 @@
 
 #include "base/buf.h"
 #include "base/error.h"
+#include "base/fs.h"
 #include "base/msg.h"
 #include "base/progress.h"
 #include "base/render.h"
 #include "base/stage.h"
+#include "doc/doc.h"
 
 /* How often a terminal's running times are redrawn. */
 #define TICK_MS 200
@@ -32,11 +34,16 @@ static void usage(FILE *f)
 }
 
 /* The summary an event asks for ("summary": the run's, "plan": the
- * plan's): of the document at its path, or of none. */
+ * plan's): of the document at its path, or of none.  A run's summary
+ * event may name an "output" too: the document is written there whole
+ * with the summary's facts as its "summary" section, for the driver to
+ * print; not written when the document can't be read or that fails, so
+ * the driver prints nothing half-made. */
 static void summary(struct render *r, const json_t *ev, bool plan)
 {
 	const char *path = json_string_value(json_object_get(ev, "document"));
-	json_t *doc = NULL;
+	const char *output = json_string_value(json_object_get(ev, "output"));
+	json_t *doc = NULL, *facts;
 
 	if (path) {
 		json_error_t je;
@@ -45,10 +52,25 @@ static void summary(struct render *r, const json_t *ev, bool plan)
 		if (!doc)
 			msg_warn("%s:%d:%d: %s", path, je.line, je.column, je.text);
 	}
-	if (plan)
+	if (plan) {
 		render_plan(r, doc);
-	else
-		render_summary(r, doc);
+		json_decref(doc);
+		return;
+	}
+	facts = render_summary(r, doc);
+	if (output && json_is_object(doc)) {
+		size_t len;
+		char *text;
+
+		doc_set(doc, "summary", facts);
+		facts = NULL;
+		text = doc_dump(doc, &len);
+		text[len] = '\n';
+		if (fs_write_whole(output, text, len + 1) < 0)
+			msg_warn("%s: %s", output, strerror(errno));
+		free(text);
+	}
+	json_decref(facts);
 	json_decref(doc);
 }
 

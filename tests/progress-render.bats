@@ -7,6 +7,10 @@
 #                                            the summary of built.json
 #   fixtures/progress-render/failure.events  a step that fails after 150
 #                                            lines of output
+#   fixtures/progress-render/apt.events      apt-get's and dpkg's output (as
+#                                            a Debian image's packages step
+#                                            gave it), apk's, a failing
+#                                            install
 # PBRX_REGEN=1 writes the expected files again: review the diff.
 
 load helpers
@@ -62,6 +66,70 @@ expect() {
 	grep -qx 'waited longest on: yamlcat-base packages 3.1 s (image-assemble --prepare)' <<<"$err"
 }
 
+@test "progress-render: the summary's facts in the document, written whole where the event says" {
+	sed "s|\"DOC\"|\"$F/built.json\",\"output\":\"$TMP/out.json\"|" "$F/build.events" >"$TMP/out.events"
+	run_split progress-render --progress quiet <"$TMP/out.events"
+	[ "$status" -eq 0 ]
+	[ "$out" = "" ]
+	# what stderr shows is unchanged
+	expect build.quiet
+	# the document as it was, the summary's section last
+	[ "$(jq -c 'del(.summary)' "$TMP/out.json")" = "$(jq -c . "$F/built.json")" ]
+	[ "$(jq -r 'keys_unsorted | last' "$TMP/out.json")" = summary ]
+	# the same facts as the lines on stderr
+	[ "$(jq -c '.summary.images' "$TMP/out.json")" = \
+		'[{"ref":"yamlcat-base:latest","new":2,"reused":0,"seconds":0.9},{"ref":"yamlcat:latest","new":0,"reused":0,"seconds":0}]' ]
+	[ "$(jq -c '.summary.cache' "$TMP/out.json")" = \
+		'{"layers":3,"reused":1,"hits":[{"image":"builder","layer":"packages"}]}' ]
+	[ "$(jq -c '.summary.seconds' "$TMP/out.json")" = 4.7 ]
+	# every stage of the path, the short ones the line leaves out too
+	[ "$(jq -c '.summary.critical_path' "$TMP/out.json")" = \
+		'[{"stage":"cfg-extras","seconds":0},{"stage":"image-assemble --prepare","seconds":3.3},{"stage":"image-assemble","seconds":1}]' ]
+	[ "$(jq -c '.summary.waited_longest_on' "$TMP/out.json")" = \
+		'{"stage":"image-assemble --prepare","image":"yamlcat-base","step":"packages","seconds":3.1}' ]
+	# times read as people write them
+	grep -Eqx ' +"seconds": 4\.7,' "$TMP/out.json"
+}
+
+@test "progress-render: a document it cannot read: the summary shown, no document written" {
+	printf '{"images": [' >"$TMP/bad.json"
+	sed "s|\"DOC\"|\"$TMP/bad.json\",\"output\":\"$TMP/out.json\"|" "$F/build.events" >"$TMP/out.events"
+	run_split progress-render --progress quiet <"$TMP/out.events"
+	[ "$status" -eq 0 ]
+	grep -q "^progress-render: warning: $TMP/bad.json:1:" <<<"$err"
+	grep -qx 'total 4.7 s; critical path: image-assemble --prepare 3.3 s > image-assemble 1.0 s' <<<"$err"
+	[ ! -e "$TMP/out.json" ]
+	[ "$(find "$TMP" -name 'out.json*')" = "" ]
+}
+
+@test "progress-render: in a log, apt's and apk's chatter left out, their errors and warnings shown; -v and a failure show it all" {
+	run_split progress-render --progress plain <"$F/apt.events"
+	[ "$status" -eq 0 ]
+	expect apt.plain
+	# what a package manager fetched, unpacked and set up: not shown
+	! grep -e 'Get:' -e 'Reading package lists' -e 'Selecting previously' -e 'Unpacking ' \
+		-e 'Setting up ' -e '(Reading database' -e 'newly installed' -e '\]   dumb-init' \
+		-e 'Installing dumb-init' -e 'OK: ' <<<"$err"
+	# its warnings, what the packages' scripts say, the error: shown
+	grep -qx '\[yamlcat-base packages\] W: a warning apt gives' <<<"$err"
+	grep -qx "\\[yamlcat-base packages\\] a line of a package's own script" <<<"$err"
+	grep -qx '\[builder packages\] E: Unable to locate package no-such-package-pbrx' <<<"$err"
+	# the failing step's end: every line of it
+	grep -qx '  its output, 3 lines:' <<<"$err"
+	grep -qx '  | Reading package lists...' <<<"$err"
+	grep -qx '  | E: Unable to locate package no-such-package-pbrx' <<<"$err"
+	# -v: everything, as it came
+	run_split progress-render -v --progress plain <"$F/apt.events"
+	[ "$status" -eq 0 ]
+	for line in 'Get:1 http://deb.debian.org/debian bookworm InRelease [151 kB]' \
+		'Selecting previously unselected package dumb-init.' '  dumb-init libyaml-0-2' \
+		'Setting up libyaml-0-2:amd64 (0.2.5-1) ...' '(1/2) Installing dumb-init (1.2.5-r3)' \
+		'OK: 10 MiB in 29 packages'; do
+		grep -qxF "] $line" <<<"$(sed 's/^\[[^]]*\]/]/' <<<"$err")"
+	done
+	[ "$(grep -c '^\[yamlcat-base packages\] ' <<<"$err")" = 30 ]
+}
+
 @test "progress-render: a failing step: its argv and the last 100 lines of its output, in every mode" {
 	for mode in plain quiet tty; do
 		run_split progress-render --progress "$mode" --width 60 <"$F/failure.events"
@@ -104,6 +172,27 @@ expect() {
 	[ "$(sed $'s/\r//; s/\033\\[[0-9;]*[A-Za-z]//g' <<<"$err" | awk '{ if (length($0) > 63) n++ } END { print n + 0 }')" = 0 ]
 	# no colour but on a terminal
 	! grep -q $'\033\\[[0-9;]*m' <<<"$err"
+}
+
+@test "progress-render: tty: the image column as wide as the plan's longest name from the start" {
+	printf '{"plan": {"images": [{"name": "pbrx-demo/yamlcat-base"}, {"name": "pbrx-demo/yamlcat"}]}}\n' >"$TMP/plan.json"
+	{
+		printf '\036{"t":1.0,"e":"stage","stage":"wheel-build","state":"start","document":"%s"}\n' "$TMP/plan.json"
+		printf '\036{"t":1.1,"e":"layer","stage":"wheel-build","image":"builder","step":"packages","ref":"c:1","cached":true}\n'
+		printf '\036{"t":1.2,"e":"layer","stage":"wheel-build","image":"pbrx-demo/yamlcat-base","step":"packages","ref":"c:2","cached":true}\n'
+		printf '\036{"t":1.3,"e":"stage","stage":"wheel-build","state":"end","status":0}\n'
+	} >"$TMP/wide.events"
+	run_split progress-render --progress tty --width 80 <"$TMP/wide.events"
+	[ "$status" -eq 0 ]
+	screen=$(sed $'s/\r//; s/\033\\[[0-9;]*[A-Za-z]//g' <<<"$err")
+	grep -qx 'builder                 packages      cached' <<<"$screen"
+	grep -qx 'pbrx-demo/yamlcat-base  packages      cached' <<<"$screen"
+	# a document without a plan, or none: the width seen so far
+	sed "s|$TMP/plan.json|$TMP/none.json|" "$TMP/wide.events" >"$TMP/none.events"
+	run_split progress-render --progress tty --width 80 <"$TMP/none.events"
+	[ "$status" -eq 0 ]
+	[ "$err" != "" ]
+	grep -q '^builder       packages      cached' <<<"$(sed $'s/\r//; s/\033\\[[0-9;]*[A-Za-z]//g' <<<"$err")"
 }
 
 @test "progress-render: -v shows the notes; plain shows info lines, quiet does not" {

@@ -90,6 +90,18 @@ on_terminal() {
 	printf '%s\n' "--- the screen:" "$screen" "---"
 }
 
+# secs_text SECONDS: a time in tenths as the summary writes it ("12.3 s",
+# "2 m 05 s").
+secs_text() {
+	local t10
+	t10=$(jq -n "$1 * 10 | round")
+	if [ "$t10" -lt 600 ]; then
+		printf '%d.%d s' $((t10 / 10)) $((t10 % 10))
+	else
+		printf '%d m %02d s' $((t10 / 600)) $((t10 / 10 % 60))
+	fi
+}
+
 @test "on a terminal: one line per step, the summary table at the end, all on one 80x24 screen" {
 	on_terminal -- --no-cache "$W/yamlcat"
 	[ "$status" -eq 0 ]
@@ -154,8 +166,12 @@ $screen"
 	[ "$summary" != "$err" ]
 	! grep -v '^\[' <<<"${err%%$'\n\n'*}"
 	grep -q '^\[builder packages\] run: env DEBIAN_FRONTEND=noninteractive apt-get update ' <<<"$err"
-	grep -q '^\[builder packages\] Reading package lists' <<<"$err"
-	grep -q '^\[yamlcat-base packages\] Reading package lists' <<<"$err"
+	# apt's and dpkg's chatter is left out of a log (-v shows it)
+	! grep -e '^\[[^]]* packages\] Reading package lists' -e '^\[[^]]* packages\] Get:' \
+		-e '^\[[^]]* packages\] Selecting previously unselected' \
+		-e '^\[[^]]* packages\] Unpacking ' -e '^\[[^]]* packages\] Setting up ' \
+		-e '^\[[^]]* packages\] (Reading database' <<<"$err"
+	grep -q '^\[yamlcat-base packages\] run: env DEBIAN_FRONTEND=noninteractive apt-get .* install ' <<<"$err"
 	grep -q '^\[builder packages\] done in [0-9.]* s$' <<<"$err"
 	grep -q '^\[builder wheels\] done in [0-9.]* s$' <<<"$err"
 	grep -q '^\[yamlcat-base dependencies\] wrote sha256:[0-9a-f]\{64\}$' <<<"$err"
@@ -172,6 +188,16 @@ $screen"
 	grep -Eq '^yamlcat-base:latest +[0-9a-f]{12} +[0-9.]+ MB +3/0 +[0-9.]+ s$' <<<"$summary"
 	[ "$(jq -c '[.images[] | .layer_counts]' "$W/plain.out")" = '[{"new":2,"reused":1},{"new":0,"reused":0},{"new":1,"reused":0}]' ]
 	[ "$(jq '[.images[] | .seconds | numbers] | length' "$W/plain.out")" = 3 ]
+	# the summary's facts in the document too: each image's layers, the
+	# cache, the total time, the critical path, as stderr says them
+	[ "$(jq -c '[.summary.images[] | [.ref, .new, .reused]]' "$W/plain.out")" = \
+		'[["yamlcat-base:latest",3,0],["yamlcat:latest",0,0],["yamlcat-lint:latest",1,0]]' ]
+	[ "$(jq -r '.summary.cache | "cache: \(.reused) of \(.layers) layers reused"' "$W/plain.out")" = \
+		"$(grep '^cache: ' <<<"$summary")" ]
+	grep -q "^total $(secs_text "$(jq '.summary.seconds' "$W/plain.out")"); critical path: " <<<"$summary"
+	[ "$(jq -r '.summary.critical_path | map(.stage) | index("wheel-build") != null and index("image-assemble") != null' "$W/plain.out")" = true ]
+	[ "$(jq -r '.summary.waited_longest_on | "\(.image) \(.step) (\(.stage))"' "$W/plain.out")" = "builder packages (wheel-build)" ]
+	grep -q "^waited longest on: builder packages $(secs_text "$(jq '.summary.waited_longest_on.seconds' "$W/plain.out")") (wheel-build)$" <<<"$summary"
 }
 
 @test "in a log: a failing step shows its argv and the end of its output, then the failure" {
@@ -180,6 +206,9 @@ $screen"
 	[ "$out" = "" ]
 	grep -q "^wheel-build: builder packages failed (exit status 100) after " <<<"$err"
 	grep -q "^  | E: Unable to locate package no-such-package-pbrx" <<<"$err"
+	# apt's error in the log as it comes, its chatter not
+	grep -qx '\[builder packages\] E: Unable to locate package no-such-package-pbrx' <<<"$err"
+	! grep -q '^\[builder packages\] Reading package lists' <<<"$err"
 	grep -q "^wheel-build: builder: step 3 of [0-9]* (packages) failed with exit code 100: env DEBIAN_FRONTEND=noninteractive apt-get " <<<"$err"
 	grep -q '^\[yamlcat-base packages\] stopped after ' <<<"$err" ||
 		! grep -q '^\[yamlcat-base packages\] run: ' <<<"$err"
@@ -201,15 +230,20 @@ $screen"
 	echo "$err"
 	[ "$(wc -l <<<"$err")" = 8 ]
 	run_split "${BUILD[@]}" --progress quiet "$W/broken"
+	echo "$err"
 	[ "$status" -eq 1 ]
 	! grep -q '^\[' <<<"$err"
 	grep -q "^  | E: Unable to locate package no-such-package-pbrx" <<<"$err"
 }
 
-@test "-v shows everything: pip's progress lines too" {
-	run_split "${BUILD[@]}" -v --progress plain "$W/yamlcat"
+@test "-v shows everything: pip's progress lines too, apt's and dpkg's" {
+	run_split "${BUILD[@]}" -v --progress plain --no-cache "$W/yamlcat"
 	[ "$status" -eq 0 ]
 	grep -q '^\[builder wheels\] Processing /tmp/pbrx/build$' <<<"$err"
+	grep -q '^\[builder packages\] Reading package lists' <<<"$err"
+	grep -q '^\[builder packages\] Get:[0-9]* ' <<<"$err"
+	grep -q '^\[yamlcat-base packages\] Selecting previously unselected package dumb-init' <<<"$err"
+	grep -q '^\[yamlcat-base packages\] Setting up dumb-init ' <<<"$err"
 }
 
 @test "--plan-only: the plan for people on stderr" {

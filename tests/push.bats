@@ -113,6 +113,37 @@ $REG_AUTH" ]
 	[ "$(jq -c '[.pushed[] | .layers_pushed]' <<<"$out")" = '[0,0,0]' ]
 }
 
+@test "pbrx-push-images: its stages' progress through the one renderer, as pbrx-build-images's" {
+	registry_tag_project "$REG_PLAIN" rend
+	run_split pbrx-push-images --engine docker --progress plain --prefix "$REG_PLAIN/rend" \
+		--tag 1.0 "$P"
+	[ "$status" -eq 0 ]
+	grep -qx "image-push: $REG_PLAIN/rend/proj-base:1.0: pushing" <<<"$err"
+	grep -q "^image-push: $REG_PLAIN/rend/proj-script:1.0: pushed sha256:" <<<"$err"
+	# the events are the renderer's, never a person's
+	! grep -q $'\036' <<<"$err"
+	[ "$(jq -c '[.pushed[].ref]' <<<"$out")" = "[\"$REG_PLAIN/rend/proj-base:1.0\",\"$REG_PLAIN/rend/proj-script:1.0\"]" ]
+	# --progress quiet (or PBRX_PROGRESS), --document too: nothing but errors
+	printf '%s\n' "$out" >"$TMP/doc.json"
+	run_split pbrx-push-images --engine docker --progress quiet --document "$TMP/doc.json"
+	[ "$status" -eq 0 ]
+	[ "$err" = "" ]
+	[ "$(jq -c '[.pushed[].ref]' <<<"$out")" = "[\"$REG_PLAIN/rend/proj-base:1.0\",\"$REG_PLAIN/rend/proj-script:1.0\"]" ]
+	PBRX_PROGRESS=quiet run_split pbrx-push-images --engine docker --prefix "$REG_PLAIN/rend" \
+		--tag 1.0 "$P"
+	[ "$status" -eq 0 ]
+	[ "$err" = "" ]
+	# a failure: its one line, last, and the stage's status
+	run_split pbrx-push-images --engine docker --progress quiet --prefix "$REG_PLAIN/none" \
+		--tag 1.0 "$P"
+	[ "$status" -eq 1 ]
+	[ "$out" = "" ]
+	[ "$err" = "image-push: $REG_PLAIN/none/proj-base:1.0: no such image here (build it first: pbrx-build-images)" ]
+	run_split pbrx-push-images --engine docker --progress fancy --prefix "$REG_PLAIN/rend" "$P"
+	[ "$status" -eq 2 ]
+	[ "${err%%$'\n'*}" = "pbrx-push-images: unknown progress mode 'fancy' (auto, tty, plain or quiet)" ]
+}
+
 @test "usage: --prefix or --document needed; --push not with --plan-only; man synopses are the usage" {
 	run_split pbrx-push-images "$P"
 	[ "$status" -eq 2 ]

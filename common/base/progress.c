@@ -401,7 +401,8 @@ void progress_summary(const json_t *doc)
 	if (!started || events)
 		return;
 	pthread_mutex_lock(&lock);
-	render_summary(renderer(), doc);
+	/* A stage run alone shows the facts; its document is its own. */
+	json_decref(render_summary(renderer(), doc));
 	pthread_mutex_unlock(&lock);
 }
 

@@ -22,9 +22,13 @@ struct ring {
 	size_t dropped;  /* lines before those kept */
 };
 
+/* The package managers whose chatter a log leaves out (chatter()). */
+enum pkgtool { PKG_NONE, PKG_APT, PKG_APK };
+
 /* A step of an image running (a run of commands with one step name). */
 struct group {
 	char *stage, *image, *step, *cmd;
+	enum pkgtool pkg;  /* its current command's package manager */
 	double t0;       /* the step's first command started */
 	double tcmd;     /* its current command started */
 	struct ring tail;
@@ -376,6 +380,60 @@ static const char *short_cmd(const char *cmd)
 	}
 }
 
+/* The package manager cmd (as short_cmd shows it) runs, if any. */
+static enum pkgtool pkgtool_of(const char *cmd)
+{
+	size_t n = strcspn(cmd, " ");
+
+	if ((n == 7 && !strncmp(cmd, "apt-get", n)) || (n == 3 && !strncmp(cmd, "apt", n)) ||
+	    (n == 4 && !strncmp(cmd, "dpkg", n)))
+		return PKG_APT;
+	if (n == 3 && !strncmp(cmd, "apk", n))
+		return PKG_APK;
+	return PKG_NONE;
+}
+
+/* Is line a package manager's chatter: what it fetched, unpacked and set
+ * up, package by package?  A log shows it only with -v; a failing step's
+ * end shows it all the same, and every error and warning (apt's "E:",
+ * "W:", "Err:", dpkg's, apk's "ERROR:") and what the packages' own
+ * scripts say is always shown. */
+static bool chatter(enum pkgtool pkg, const char *line)
+{
+	static const char *const apt[] = {
+		"Get:", "Hit:", "Ign:", "Fetched ", "Reading package lists",
+		"Building dependency tree", "Reading state information",
+		"Selecting previously unselected package ", "(Reading database ",
+		"Preparing to unpack ", "Unpacking ", "Setting up ", "Processing triggers for ",
+		"The following NEW packages will be installed:",
+		"The following additional packages will be installed:", "Suggested packages:",
+		"Recommended packages:", "Need to get ", "After this operation, ",
+		"debconf: delaying package configuration", "update-alternatives: using ",
+		"All packages are up to date.", NULL,
+	};
+	static const char *const apk[] = {"fetch ", "Executing ", "OK: ", NULL};
+	const char *const *known = pkg == PKG_APT ? apt : pkg == PKG_APK ? apk : NULL;
+	unsigned long a, b;
+	int used = 0;
+
+	if (!known)
+		return false;
+	for (; *known; known++)
+		if (!strncmp(line, *known, strlen(*known)))
+			return true;
+	if (pkg == PKG_APT) {
+		/* "0 upgraded, 12 newly installed, 0 to remove and 0 not
+		 * upgraded.", and the package lists under "The following...",
+		 * indented by two spaces. */
+		if (sscanf(line, "%lu upgraded, %lu newly installed,%n", &a, &b, &used) == 2 && used)
+			return true;
+		return !strncmp(line, "  ", 2) && line[2] != ' ' && line[2] != '\0';
+	}
+	/* apk: "(3/12) Installing libyaml (0.2.5-r2)" */
+	return sscanf(line, "(%lu/%lu) %n", &a, &b, &used) == 2 && used &&
+	       (!strncmp(line + used, "Installing ", 11) || !strncmp(line + used, "Upgrading ", 10));
+}
+
 static void draw_live(struct render *r)
 {
 	int w = width(r) - 1;
@@ -504,6 +562,7 @@ static void on_step(struct render *r, const json_t *ev, double t)
 	}
 	free(g->cmd);
 	g->cmd = cmd;
+	g->pkg = pkgtool_of(short_cmd(cmd));
 	g->tcmd = t;
 	ring_clear(&g->tail);
 	if (all_lines(r)) {
@@ -520,7 +579,9 @@ static void on_out(struct render *r, const json_t *ev)
 
 	if (g)
 		ring_add(&g->tail, c);
-	if (all_lines(r)) {
+	/* Kept for a failure, shown in a log but a package manager's
+	 * chatter (-v: all of it). */
+	if (all_lines(r) && (r->o.verbosity > 0 || !g || !chatter(g->pkg, c))) {
 		plain_prefix(r, image, g ? g->step : str(ev, "step"));
 		buf_addf(&r->out, "%s\n", c);
 	}
@@ -669,6 +730,26 @@ static struct stage *stage_find(struct render *r, const char *name)
 	return NULL;
 }
 
+/* A terminal's lines are columns: the image column made as wide as the
+ * longest name of the plan in the document at path (a stage's input)
+ * before any line is written, so that a line written early (a layer the
+ * builder found cached) lines up with those of the images after it.  A
+ * document without a plan (or none) says nothing. */
+static void widen_for_plan(struct render *r, const char *path)
+{
+	json_t *doc = *path ? json_load_file(path, 0, NULL) : NULL;
+	const json_t *images = json_object_get(json_object_get(doc, "plan"), "images"), *v;
+	size_t i;
+
+	json_array_foreach(images, i, v) {
+		int w = columns(str(v, "name"));
+
+		if (w > r->wimage)
+			r->wimage = w < 24 ? w : 24;
+	}
+	json_decref(doc);
+}
+
 static void on_stage(struct render *r, const json_t *ev, double t)
 {
 	const char *name = str(ev, "stage"), *state = str(ev, "state");
@@ -677,6 +758,8 @@ static void on_stage(struct render *r, const json_t *ev, double t)
 	bool stopped;
 
 	if (!strcmp(state, "start")) {
+		if (r->o.mode == RENDER_TTY)
+			widen_for_plan(r, str(ev, "document"));
 		r->stages = grow(r->stages, &r->cstages, r->nstages, sizeof *r->stages);
 		r->stages[r->nstages++] = (struct stage){.name = xstrdup(name), .t0 = t, .t1 = t};
 		if (r->o.mode == RENDER_PLAIN)
@@ -824,20 +907,95 @@ static void summary_line(struct render *r, struct buf *line)
 	line->len = 0;
 }
 
-void render_summary(struct render *r, const json_t *doc)
+/* Seconds as the summary shows them: to a tenth, down, as add_secs. */
+static double tenths(double s)
+{
+	return s < 0 ? 0 : floor(s * 10) / 10;
+}
+
+/* The facts the summary shows, as the document's "summary" section
+ * (pbrx-document(5)), once what still ran is folded (the caller's). */
+static json_t *summary_facts(const struct render *r, const json_t *doc)
 {
 	const json_t *images = json_object_get(doc, "images");
+	json_t *facts = json_object(), *rows = json_array(), *hits = json_array();
+	json_t *path = json_array(), *cache, *v;
 	bool *on = xcalloc(r->nstages + 1, sizeof *on);
 	const struct done_step *longest = NULL;
+	size_t i;
+
+	json_object_set_new(facts, "seconds", json_real(tenths(r->first ? r->now - r->first : 0)));
+	json_array_foreach(images, i, v) {
+		const char *name = str(v, "name");
+		json_t *secs = json_object_get(v, "seconds");
+		unsigned built = 0, reused = 0;
+		double t = 0;
+
+		/* What the events said: a layer --prepare built is new,
+		 * though image-assemble found it in the cache. */
+		for (size_t k = 0; k < r->nlayers; k++) {
+			if (strcmp(r->layers[k].image, name))
+				continue;
+			built += r->layers[k].built;
+			reused += !r->layers[k].built && r->layers[k].cached;
+		}
+		if (json_is_number(secs)) {
+			t = json_number_value(secs);
+		} else {
+			for (size_t k = 0; k < r->ntimes; k++)
+				if (!strcmp(r->times[k].image, name))
+					t = r->times[k].t1 - r->times[k].t0;
+		}
+		json_array_append_new(rows, json_pack("{s:s, s:I, s:I, s:f}", "ref", str(v, "ref"),
+		                                      "new", (json_int_t)built, "reused",
+		                                      (json_int_t)reused, "seconds", tenths(t)));
+	}
+	json_object_set_new(facts, "images", rows);
+	for (i = 0; i < r->nlayers; i++)
+		if (r->layers[i].cached && !r->layers[i].built)
+			json_array_append_new(hits, json_pack("{s:s, s:s}", "image", r->layers[i].image,
+			                                      "layer", r->layers[i].name));
+	cache = json_pack("{s:I, s:I, s:o}", "layers", (json_int_t)r->nlayers, "reused",
+	                  (json_int_t)json_array_size(hits), "hits", hits);
+	json_object_set_new(facts, "cache", cache);
+	critical_path(r, on);
+	for (i = 0; i < r->nstages; i++)
+		if (on[i])
+			json_array_append_new(path, json_pack("{s:s, s:f}", "stage", r->stages[i].name,
+			                                      "seconds",
+			                                      tenths(r->stages[i].t1 - r->stages[i].t0)));
+	json_object_set_new(facts, "critical_path", path);
+	for (i = 0; i < r->ndone; i++) {
+		bool on_path = !r->nstages;
+
+		for (size_t k = 0; k < r->nstages; k++)
+			on_path |= on[k] && !strcmp(r->stages[k].name, r->done[i].stage);
+		if (on_path && (!longest || r->done[i].secs > longest->secs))
+			longest = &r->done[i];
+	}
+	json_object_set_new(facts, "waited_longest_on",
+	                    longest ? json_pack("{s:s, s:s, s:s, s:f}", "stage", longest->stage,
+	                                        "image", longest->image, "step", longest->step,
+	                                        "seconds", tenths(longest->secs))
+	                            : json_null());
+	free(on);
+	return facts;
+}
+
+json_t *render_summary(struct render *r, const json_t *doc)
+{
+	const json_t *images = json_object_get(doc, "images");
+	json_t *facts, *rows, *cache, *path, *longest, *v;
 	struct buf line = {0};
-	size_t hits = 0, total = 0, i;
 	int wref = 5;
-	json_t *v;
+	size_t i;
 
 	begin(r);
 	/* What still ran is done now. */
 	while (r->ngroups)
 		group_fold(r, r->ngroups - 1, r->now);
+	facts = summary_facts(r, doc);
+	rows = json_object_get(facts, "images");
 	if (json_array_size(images)) {
 		json_array_foreach(images, i, v)
 			if (columns(str(v, "ref")) > wref)
@@ -850,68 +1008,40 @@ void render_summary(struct render *r, const json_t *doc)
 		sgr(r, "0");
 	}
 	json_array_foreach(images, i, v) {
-		const char *id = str(v, "id"), *name = str(v, "name");
-		json_t *secs = json_object_get(v, "seconds");
-		unsigned built = 0, reused = 0;
+		const json_t *row = json_array_get(rows, i);
+		const char *id = str(v, "id");
 		struct buf cell = {0};
 
 		if (!strncmp(id, "sha256:", 7))
 			id += 7;
-		/* What the events said: a layer --prepare built is new,
-		 * though image-assemble found it in the cache. */
-		for (size_t k = 0; k < r->nlayers; k++) {
-			if (strcmp(r->layers[k].image, name))
-				continue;
-			built += r->layers[k].built;
-			reused += !r->layers[k].built && r->layers[k].cached;
-		}
 		add_pad(&line, str(v, "ref"), wref);
 		buf_addf(&line, "  %-12.12s  %6.1f MB  ", id,
 		         (double)json_integer_value(json_object_get(v, "size")) / 1e6);
-		buf_addf(&cell, "%u/%u", built, reused);
+		buf_addf(&cell, "%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT,
+		         json_integer_value(json_object_get(row, "new")),
+		         json_integer_value(json_object_get(row, "reused")));
 		add_pad(&line, cell.p, 10);
 		buf_adds(&line, "  ");
-		if (json_is_number(secs)) {
-			add_secs(&line, json_number_value(secs));
-		} else {
-			for (size_t k = 0; k < r->ntimes; k++)
-				if (!strcmp(r->times[k].image, name))
-					add_secs(&line, r->times[k].t1 - r->times[k].t0);
-		}
+		add_secs(&line, num(row, "seconds"));
 		summary_line(r, &line);
 		buf_free(&cell);
 	}
-	if (r->nlayers) {
-		struct buf names = {0};
-
-		buf_adds(&names, "");
-		for (i = 0; i < r->nlayers; i++) {
-			const struct layer *l = &r->layers[i];
-
-			total++;
-			if (l->cached && !l->built) {
-				buf_addf(&names, "%s%s %s", hits ? ", " : ": ", l->image, l->name);
-				hits++;
-			}
-		}
-		buf_addf(&line, "cache: %zu of %zu layers reused%s", hits, total, names.p);
+	cache = json_object_get(facts, "cache");
+	if (json_integer_value(json_object_get(cache, "layers"))) {
+		buf_addf(&line, "cache: %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
+		         " layers reused",
+		         json_integer_value(json_object_get(cache, "reused")),
+		         json_integer_value(json_object_get(cache, "layers")));
+		json_array_foreach(json_object_get(cache, "hits"), i, v)
+			buf_addf(&line, "%s%s %s", i ? ", " : ": ", str(v, "image"), str(v, "layer"));
 		summary_line(r, &line);
-		buf_free(&names);
-	}
-	critical_path(r, on);
-	for (i = 0; i < r->ndone; i++) {
-		bool path = !r->nstages;
-
-		for (size_t k = 0; k < r->nstages; k++)
-			path |= on[k] && !strcmp(r->stages[k].name, r->done[i].stage);
-		if (path && (!longest || r->done[i].secs > longest->secs))
-			longest = &r->done[i];
 	}
 	/* The stages that took next to no time say nothing: under half a
 	 * second, or a twentieth of the run; on a terminal, more are left
 	 * out until the line fits. */
+	path = json_object_get(facts, "critical_path");
 	for (double share = 20; share >= 1; share /= 2) {
-		double total_s = r->first ? r->now - r->first : 0, least = total_s / share;
+		double total_s = num(facts, "seconds"), least = total_s / share;
 		bool any = false;
 
 		line.len = 0;
@@ -922,11 +1052,11 @@ void render_summary(struct render *r, const json_t *doc)
 		if (least < 0.5)
 			least = 0.5;
 		buf_adds(&line, "; critical path:");
-		for (i = 0; i < r->nstages; i++) {
-			if (!on[i] || r->stages[i].t1 - r->stages[i].t0 < least)
+		json_array_foreach(path, i, v) {
+			if (num(v, "seconds") < least)
 				continue;
-			buf_addf(&line, "%s %s ", any ? " >" : "", r->stages[i].name);
-			add_secs(&line, r->stages[i].t1 - r->stages[i].t0);
+			buf_addf(&line, "%s %s ", any ? " >" : "", str(v, "stage"));
+			add_secs(&line, num(v, "seconds"));
 			any = true;
 		}
 		if (!any)
@@ -935,15 +1065,17 @@ void render_summary(struct render *r, const json_t *doc)
 			break;
 	}
 	summary_line(r, &line);
-	if (longest) {
-		buf_addf(&line, "waited longest on: %s %s ", longest->image, longest->step);
-		add_secs(&line, longest->secs);
-		buf_addf(&line, " (%s)", longest->stage);
+	longest = json_object_get(facts, "waited_longest_on");
+	if (json_is_object(longest)) {
+		buf_addf(&line, "waited longest on: %s %s ", str(longest, "image"),
+		         str(longest, "step"));
+		add_secs(&line, num(longest, "seconds"));
+		buf_addf(&line, " (%s)", str(longest, "stage"));
 		summary_line(r, &line);
 	}
 	buf_free(&line);
-	free(on);
 	flush(r);
+	return facts;
 }
 
 /* The strings of arr joined with sep into b; none when empty. */

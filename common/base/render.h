@@ -52,8 +52,9 @@ void render_tick(struct render *r, double now);
 /* The summary of the run: doc's "images" (borrowed; NULL: none, then
  * only the time) with what the events said of their layers, the cache
  * hits, the total time and the critical path.  Not in machine output
- * (the caller's choice). */
-void render_summary(struct render *r, const json_t *doc);
+ * (the caller's choice).  Returns those facts, the document's "summary"
+ * section (pbrx-document(5)): new reference. */
+json_t *render_summary(struct render *r, const json_t *doc);
 /* The plan of doc (borrowed), for people: the project, the builder and
  * each image with its packages and extras, and what is known only once
  * the wheel is built.  Nothing without a plan. */

@@ -249,8 +249,9 @@ static void put_value(struct text *t, const json_t *v, int depth)
 		put(t, "null", 4);
 		return;
 	case JSON_REAL: {
-		/* Rare in a document: jansson's own shortest-round-trip text. */
-		char *real = json_dumps(v, JSON_ENCODE_ANY);
+		/* Rare in a document, and times to a tenth: 15 significant
+		 * digits, so that 0.9 reads 0.9, not 0.90000000000000002. */
+		char *real = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
 
 		if (!real)
 			msg_die(EXIT_FAIL, "cannot serialise the document");

@@ -35,8 +35,8 @@ json_t *doc_parse(const char *buf, size_t len, const char *name, struct pbrx_err
  * write: 0, or -1 with *e (EXIT_FAIL) when stdout fails. */
 int doc_write(const json_t *doc, struct pbrx_error *e);
 /* The text doc_write writes, without its final newline: byte for byte
- * json_dumps(doc, JSON_INDENT(2)).  Caller owns it (free); *len is its
- * length. */
+ * json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(15)).  Caller
+ * owns it (free); *len is its length. */
 char *doc_dump(const json_t *doc, size_t *len);
 /* Set or replace top-level section name of doc; steals value.  A replaced
  * section keeps its position, so re-running a stage is stable. */

@@ -123,6 +123,7 @@ progress_event() {
 
 # json_string TEXT: TEXT as a JSON string (quotes and backslashes
 # escaped; what the driver sends has no control characters).
+# shellcheck disable=SC2317 # pbrx-push-images sends no string
 json_string() {
 	local s=${1//\\/\\\\}
 	printf '"%s"' "${s//\"/\\\"}"

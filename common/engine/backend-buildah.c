@@ -1038,7 +1038,8 @@ struct push_out {
 	const char *name;
 };
 
-/* buildah push's lines, one at a time, shown as "NAME: LINE".  Not on a
+/* buildah push's lines, one at a time, shown as "NAME: LINE": progress
+ * (msg_info), which a renderer's quiet mode leaves out.  Not on a
  * terminal, buildah 1.28 says "Copying blob sha256:..." for every layer,
  * sent or found in the registry, so the layers are not counted. */
 static void push_output(int stream, const char *data, size_t len, void *arg)
@@ -1051,7 +1052,7 @@ static void push_output(int stream, const char *data, size_t len, void *arg)
 		n--;
 	if (!n)
 		return;
-	fprintf(stderr, "%s: %s: %.*s\n", msg_progname(), p->name, (int)n, data);
+	msg_info("%s: %.*s", p->name, (int)n, data);
 }
 
 /* buildah push NAME docker://NAME.  Credentials: buildah reads

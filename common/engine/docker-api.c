@@ -99,11 +99,10 @@ static void push_line(struct xfer *x)
 	else if (id && (!strcmp(status, "Layer already exists") ||
 	                !strncmp(status, "Mounted from ", 13)))
 		r->layers_existing++;
-	if (x->progress_out) {
-		fprintf(x->progress_out, "%s: %s: %s%s%s%s\n", msg_progname(), x->push_name,
-		        id ? "layer " : "", id ? id : "", id ? ": " : "", status);
-		fflush(x->progress_out);
-	}
+	/* Progress: an info line, which a renderer's quiet mode leaves out. */
+	if (x->progress_out)
+		msg_info("%s: %s%s%s%s", x->push_name, id ? "layer " : "", id ? id : "",
+		         id ? ": " : "", status);
 out:
 	json_decref(j);
 }
