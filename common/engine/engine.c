@@ -225,6 +225,11 @@ const char *engine_name(const struct engine *e)
 	return e->ops->name;
 }
 
+bool engine_runs_side_by_side(const struct engine *e)
+{
+	return strcmp(e->ops->name, "buildah") != 0;
+}
+
 const char *engine_error(const struct engine *e)
 {
 	return e->err.msg ? e->err.msg : "";

@@ -145,6 +145,11 @@ void engine_free(struct engine *e);
 void engine_cancel(struct engine *e);
 /* "docker" or "buildah".  Static string. */
 const char *engine_name(const struct engine *e);
+/* May two engine_run()s (each on a connection of its own) go on in one
+ * container at once?  Docker's API: yes, two execs.  buildah: no, a
+ * working container takes one "buildah run" at a time (rootless buildah
+ * 1.28 panics when two share one). */
+bool engine_runs_side_by_side(const struct engine *e);
 /* The message of the last failure (see above).  Borrowed, valid until
  * the next call on e. */
 const char *engine_error(const struct engine *e);

@@ -251,7 +251,8 @@ static json_t *installed_extensions(const struct run *r, const json_t *installs)
 /* pip's report of what each set of extras installs (exec/resolve.h),
  * from the cache, or asked of pip in the builder: every question at
  * once, each in a process of its own with its own connection, as they
- * don't depend on each other.  Returns the exit status, *err set when
+ * don't depend on each other (one at a time when the engine runs one
+ * command at a time in a container).  Returns the exit status, *err set when
  * the failure is this process's (a question's is said by its process). */
 static int ask_pip(struct run *r, const char *wheel, const char *inputs, size_t no,
                    struct pbrx_error *err)
@@ -287,6 +288,13 @@ static int ask_pip(struct run *r, const char *wheel, const char *inputs, size_t 
 			fflush(NULL);
 			/* What this process holds is its parent's to free. */
 			_exit(code);
+		}
+		if (!engine_runs_side_by_side(r->e)) {
+			while (waitpid(asking[i], &status, 0) < 0 && errno == EINTR)
+				;
+			asking[i] = 0;
+			if (!WIFEXITED(status) || WEXITSTATUS(status) != EXIT_OK)
+				rc = WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_FAIL;
 		}
 	}
 	for (size_t i = 0; i < r->rs.sets.n; i++) {
