@@ -70,17 +70,6 @@ driver_engine() {
 	esac
 }
 
-# driver_output VALUE: --output's value (engine, oci:DIR, oci-archive:FILE)
-# into output, "" for the engine; a bad one is one line and exit 2, as
-# image-assemble says it.
-driver_output() {
-	case $1 in
-	engine) output="" ;;
-	oci:?* | oci-archive:?*) output=$1 ;;
-	*) rc_die=2 die "--output: expected engine, oci:DIR or oci-archive:FILE, not '$1'" ;;
-	esac
-}
-
 # driver_quiet: the stages' verbosity options in the array quiet.
 driver_quiet() {
 	local i
