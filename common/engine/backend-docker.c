@@ -279,7 +279,7 @@ static int e_image_export(struct engine *e, const char *name, struct layout *l, 
                           size_t *config_len, struct strv *layers)
 {
 	char *path = xasprintf("%s/.export.tar", layout_tmpdir(l));
-	json_t *small = json_object(), *blobs = json_object(), *manifest = NULL, *p;
+	json_t *small = json_object(), *blobs = json_object(), *manifest = NULL, *p, *lv;
 	struct pbrx_error err = {0};
 	const char *bytes;
 	FILE *f = fopen(path, "w+b");
@@ -310,8 +310,8 @@ static int e_image_export(struct engine *e, const char *name, struct layout *l, 
 	}
 	*config = xstrndup(bytes, len);
 	*config_len = len;
-	json_array_foreach(json_object_get(p, "Layers"), i, p) {
-		const char *lp = json_string_value(p), *d = lp ? json_string_value(
+	json_array_foreach(json_object_get(p, "Layers"), i, lv) {
+		const char *lp = json_string_value(lv), *d = lp ? json_string_value(
 			json_object_get(blobs, lp)) : NULL;
 		char digest[LAYER_DIGEST_LEN];
 		struct layout_blob b;
