@@ -153,6 +153,23 @@ mutate_all() {
 	[ "$rc" -eq 2 ]
 	grep -q "^image-assemble: <stdin>: .plan: missing" "$TMP/err"
 	[ "$(find "$TMP" -maxdepth 1 -name "layout*")" = "" ]
+	# a target that is not a layout is never replaced
+	mkdir -p "$TMP/notlayout" "$TMP/dir.tar"
+	echo keep >"$TMP/notlayout/file"
+	echo keep >"$TMP/file"
+	for v in "oci:$TMP/notlayout" "oci:$TMP/file" "oci-archive:$TMP/dir.tar"; do
+		rc=0
+		image-assemble --output "$v" <"$TMP/doc.json" >"$TMP/out" 2>"$TMP/err" || rc=$?
+		check_outcome image-assemble "--output $v"
+		[ "$rc" -eq 2 ]
+	done
+	[ "$(cat "$TMP/err")" = "image-assemble: $TMP/dir.tar: not a regular file: not replaced" ]
+	image-assemble --output "oci:$TMP/notlayout" <"$TMP/doc.json" 2>"$TMP/err" || :
+	[ "$(cat "$TMP/err")" = "image-assemble: $TMP/notlayout: not empty and not an OCI image layout: not replaced" ]
+	image-assemble --output "oci:$TMP/file" <"$TMP/doc.json" 2>"$TMP/err" || :
+	[ "$(cat "$TMP/err")" = "image-assemble: $TMP/file: not a directory: not replaced" ]
+	[ "$(cat "$TMP/notlayout/file" "$TMP/file")" = "keep
+keep" ]
 	# the driver's other misuse: with --push, with --plan-only
 	rc=0
 	pbrx-build-images --output "oci:$TMP/layout" --push "$PBRX_ROOT/examples/foo" >"$TMP/out" 2>"$TMP/err" || rc=$?

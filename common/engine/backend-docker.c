@@ -231,7 +231,7 @@ static int read_archive(struct engine *e, const char *name, FILE *f, struct layo
 			json_object_set_new(small, path, json_stringn_nocheck(m.p ? m.p : "", m.len));
 			buf_free(&m);
 			if (n < 0)
-				break;
+				goto bad;
 			continue;
 		}
 		if (layout_blob_begin(l, &b, &err) < 0)
@@ -243,17 +243,18 @@ static int read_archive(struct engine *e, const char *name, FILE *f, struct layo
 			}
 		if (n < 0) {
 			layout_blob_abort(&b);
-			break;
+			goto bad;
 		}
 		if (layout_blob_end(l, &b, digest, &err) < 0)
 			goto fail;
 		json_object_set_new(blobs, path, json_string(digest));
 	}
-	if (r != ARCHIVE_EOF && r != ARCHIVE_OK) {
-		engine_fail(e, false, "export (%s): %s", name, archive_error_string(a));
-		goto out;
-	}
+	if (r != ARCHIVE_EOF)
+		goto bad;
 	rc = 0;
+	goto out;
+bad:
+	engine_fail(e, false, "export (%s): %s", name, archive_error_string(a));
 	goto out;
 fail:
 	engine_fail(e, false, "export (%s): %s", name, err.msg);

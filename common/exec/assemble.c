@@ -1055,9 +1055,16 @@ static void mark_loads(struct assemble *a)
 struct assemble *assemble_read(const json_t *doc, const struct assemble_opts *o,
                                struct pbrx_error *e)
 {
-	struct assemble *a = xcalloc(1, sizeof *a);
-	json_t *plan = doc_need(doc, "", "plan", JSON_OBJECT, e);
+	struct assemble *a;
+	json_t *plan;
 	const char *project;
+
+	/* A target the layout can't replace is bad input, said before
+	 * anything is built. */
+	if (o->output && !o->prepare && layout_target_check(o->output, o->output_archive, e) < 0)
+		return NULL;
+	a = xcalloc(1, sizeof *a);
+	plan = doc_need(doc, "", "plan", JSON_OBJECT, e);
 
 	a->o = *o;
 	a->doc = doc;

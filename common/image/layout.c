@@ -36,11 +36,45 @@ static char *blob_path(const struct layout *l, const char *digest)
 	return xasprintf("%s/%s", l->blobs, digest + 7);
 }
 
+int layout_target_check(const char *target, bool archive, struct pbrx_error *err)
+{
+	struct stat st;
+	char *marker;
+	DIR *d;
+	struct dirent *ent;
+	bool empty = true, layout;
+
+	if (lstat(target, &st) < 0)
+		return errno == ENOENT ? 0 : error_set(err, EXIT_USAGE, "%s: %s", target, strerror(errno));
+	if (archive)
+		return S_ISREG(st.st_mode) ? 0 : error_set(err, EXIT_USAGE, "%s: not a regular file: "
+		                                           "not replaced", target);
+	if (!S_ISDIR(st.st_mode))
+		return error_set(err, EXIT_USAGE, "%s: not a directory: not replaced", target);
+	marker = xasprintf("%s/oci-layout", target);
+	layout = access(marker, F_OK) == 0;
+	free(marker);
+	if (layout)
+		return 0;
+	if (!(d = opendir(target)))
+		return error_set(err, EXIT_USAGE, "%s: %s", target, strerror(errno));
+	while ((ent = readdir(d)))
+		if (strcmp(ent->d_name, ".") && strcmp(ent->d_name, ".."))
+			empty = false;
+	closedir(d);
+	return empty ? 0 : error_set(err, EXIT_USAGE, "%s: not empty and not an OCI image "
+	                             "layout: not replaced", target);
+}
+
 struct layout *layout_new(const char *target, bool archive, struct pbrx_error *err)
 {
-	struct layout *l = xcalloc(1, sizeof *l);
+	struct layout *l;
 	char *blobs;
 
+	/* Checked before the build too; again, for what came since. */
+	if (layout_target_check(target, archive, err) < 0)
+		return NULL;
+	l = xcalloc(1, sizeof *l);
 	l->target = xstrdup(target);
 	l->archive = archive;
 	l->tmp = xasprintf("%s.pbrx-tmp-%ld", target, (long)getpid());
@@ -461,7 +495,8 @@ int layout_commit(struct layout *l, long long epoch, struct pbrx_error *err)
 		rc = error_set(err, EXIT_FAIL, "%s: %s", p, strerror(errno));
 	free(p);
 	if (!rc && l->archive) {
-		tar = xasprintf("%s.tar", l->tmp);
+		/* Inside the temporary directory: a cleanup removes it too. */
+		tar = xasprintf("%s/.layout.tar", l->tmp);
 		rc = write_tar(l, tar, epoch, err);
 		if (!rc && rename(tar, l->target) < 0)
 			rc = error_set(err, EXIT_FAIL, "%s: %s", l->target, strerror(errno));

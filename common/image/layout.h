@@ -32,6 +32,12 @@ struct pbrx_error;
 /* A layout being written.  Free with layout_free(). */
 struct layout;
 
+/* May a layout be put at target?  Nothing there; or for a directory
+ * layout an empty directory or an OCI layout (oci-layout in it), which
+ * is replaced; for an archive a regular file.  Anything else is kept:
+ * -1 with *err (EXIT_USAGE), so that a mistyped --output never removes
+ * a tree that is not a layout. */
+int layout_target_check(const char *target, bool archive, struct pbrx_error *err);
 /* A new layout for target, a directory or (archive) a tar file, made
  * at its temporary name: NULL with *err when it can't be. */
 struct layout *layout_new(const char *target, bool archive, struct pbrx_error *err);

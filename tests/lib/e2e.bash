@@ -553,17 +553,25 @@ e2e_test_oci_archive() {
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(jq -r '.images[] | "\(.ref) \(.id)"' "$W/build1.out")" ]
 	[ "$(find "$TMP/a" "$TMP/b" -name '*.pbrx-*')" = "" ]
-	# a write that fails (a directory where the file goes) says so,
-	# leaves it as it was and nothing half-written beside it
+	# a directory where the file goes: said before anything is built,
+	# and kept
 	mkdir "$TMP/c" "$TMP/c/yamlcat.tar"
 	chown -R --reference="$TMP" "$TMP/c"
 	run_split as_user image-assemble --output "oci-archive:$TMP/c/yamlcat.tar" <"$W/docs/06-image-plan.json"
+	[ "$status" -eq 2 ]
+	[ -z "$out" ]
+	[ "$err" = "image-assemble: $TMP/c/yamlcat.tar: not a regular file: not replaced" ]
+	[ -d "$TMP/c/yamlcat.tar" ]
+	# a write that fails once the images are built (no such directory)
+	# says so and leaves nothing: no temporary tag, no half layout
+	run_split as_user image-assemble --output "oci-archive:$TMP/c/no/yamlcat.tar" <"$W/docs/06-image-plan.json"
 	[ "$status" -eq 1 ]
 	[ -z "$out" ]
-	grep -q "^image-assemble: $TMP/c/yamlcat.tar: Is a directory\$" <<<"$err"
-	[ -d "$TMP/c/yamlcat.tar" ]
+	grep -qx "image-assemble: $TMP/c/no/yamlcat.tar: No such file or directory" <<<"$err"
 	[ "$(ls -A "$TMP/c")" = yamlcat.tar ]
 	[ "$(yamlcat_tags)" = "$before" ]
+	[ "$(tags | grep -c pbrx-tmp || :)" = 0 ]
+	[ "$(containers)" = "" ]
 }
 
 e2e_test_runtime_auto() {
