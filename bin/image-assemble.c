@@ -19,12 +19,12 @@
 static void usage(FILE *f)
 {
 	fputs("usage: image-assemble [-hqv] [--version] [--engine ENGINE] [--progress MODE] [--no-cache]\n"
-	      "                      [--prepare] [--output engine|oci:DIR|oci-archive:FILE]\n",
+	      "                      [--prepare | --prepared] [--output WHERE]\n",
 	      f);
 }
 
-/* --no-cache, --prepare and --output, image-assemble's own options.  A
- * bad --output is one line, not the usage. */
+/* --no-cache, --prepare, --prepared and --output, image-assemble's own
+ * options.  A bad --output is one line, not the usage. */
 static int own_option(int ch, const char *arg, void *ctx)
 {
 	struct assemble_opts *o = ctx;
@@ -38,6 +38,8 @@ static int own_option(int ch, const char *arg, void *ctx)
 		o->no_cache = true;
 	else if (ch == 'P')
 		o->prepare = true;
+	else if (ch == 'R')
+		o->prepared = true;
 	else
 		return -1;
 	return 0;
@@ -61,6 +63,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"no-cache", no_argument, NULL, 'C'},
 		{"prepare", no_argument, NULL, 'P'},
+		{"prepared", no_argument, NULL, 'R'},
 		{"output", required_argument, NULL, 'O'},
 		ENGINE_LONGOPTS,
 		{NULL, 0, NULL, 0},

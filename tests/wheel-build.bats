@@ -70,7 +70,7 @@ build() {
 	build --wheelhouse "$WH"
 	echo "cold build: $((SECONDS - start)) s" >&3
 	[ "$status" -eq 0 ]
-	[[ "$err" == *"[builder wheels] run: python3 -m pip wheel --wheel-dir /tmp/pbrx/wheels --find-links /tmp/pbrx/wheels /tmp/pbrx/build[yamlcat_base,yamlcat_lint]"* ]]
+	[[ "$err" == *"[builder wheels] run: python3 -m pip wheel --wheel-dir /tmp/pbrx/out --find-links /tmp/pbrx/wheels /tmp/pbrx/build[yamlcat_base,yamlcat_lint]"* ]]
 	[ "$(jq -c '.wheels | keys_unsorted' <<<"$out")" = '["wheelhouse","temporary","files","project_wheel","metadata","installs","bytecode","runtime_libraries"]' ]
 	# What pip installs for each image, asked of pip in the builder, in
 	# its order: the base's extras, then the base's and yamlcat-lint's.
@@ -190,6 +190,34 @@ true yamlcat-1.0-cp311-cp311-linux_x86_64.whl" ]
 	[ "$($DOCKER_CLI ps -aq)" = "" ]
 }
 
+@test "find-links only its owner can read: the wheels built as root after the commit, said once" {
+	# The builder's user is "other" to the host: a directory of
+	# dependencies that is its owner's alone, it can't read; root can.
+	mkdir "$TMP/private"
+	cp "$DEPS"/*.whl "$TMP/private/"
+	chmod 0700 "$TMP/private"
+	PIP_NO_INDEX=1 run_split wheel-build -v --wheelhouse "$TMP/wh" \
+		--find-links /usr/share/python-wheels --find-links "$TMP/private" <"$PLAN"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c 'built as root' <<<"$err")" = 1 ]
+	grep -qx "wheel-build: builder: the wheels are built as root, after the packages are committed: $TMP/private is not readable by other users" <<<"$err"
+	[ "$(jq -r '.wheels.files | length' <<<"$out")" = 3 ]
+	# a file alone in a readable directory is enough
+	chmod 0755 "$TMP/private"
+	chmod 0600 "$TMP/private/tinyansi-1.0-py3-none-any.whl"
+	PIP_NO_INDEX=1 run_split wheel-build -v --wheelhouse "$TMP/wh2" \
+		--find-links /usr/share/python-wheels --find-links "$TMP/private" <"$PLAN"
+	[ "$status" -eq 0 ]
+	grep -qx "wheel-build: builder: the wheels are built as root, after the packages are committed: $TMP/private/tinyansi-1.0-py3-none-any.whl is not readable by other users" <<<"$err"
+	# readable by all: built as nobody, nothing said
+	chmod 0644 "$TMP/private/tinyansi-1.0-py3-none-any.whl"
+	PIP_NO_INDEX=1 run_split wheel-build -v --wheelhouse "$TMP/wh3" \
+		--find-links /usr/share/python-wheels --find-links "$TMP/private" <"$PLAN"
+	[ "$status" -eq 0 ]
+	! grep -q 'built as root' <<<"$err"
+	[ "$($DOCKER_CLI ps -aq)" = "" ]
+}
+
 @test "a failing pip step exits 1 naming stage, step and command, and leaves nothing" {
 	PIP_INDEX_URL=https://user:token@127.0.0.1:9/simple PIP_NO_INDEX=1 \
 		run_split wheel-build --find-links /usr/share/python-wheels <"$PLAN"
@@ -197,10 +225,10 @@ true yamlcat-1.0-cp311-cp311-linux_x86_64.whl" ]
 	[[ "$out$err" != *token* ]]
 	[ "$out" = "" ]
 	[[ "$err" == *"No matching distribution found for tinyansi"* ]]
-	[ "$(tail -n 1 <<<"$err")" = "wheel-build: builder: step 8 of 8 (wheels) failed with exit code 1: python3 -m pip wheel --wheel-dir /tmp/pbrx/wheels --find-links /tmp/pbrx/wheels /tmp/pbrx/build[yamlcat_base,yamlcat_lint]" ]
+	[ "$(tail -n 1 <<<"$err")" = "wheel-build: builder: step 10 of 10 (wheels) failed with exit code 1: python3 -m pip wheel --wheel-dir /tmp/pbrx/out --find-links /tmp/pbrx/wheels /tmp/pbrx/build[yamlcat_base,yamlcat_lint]" ]
 	[ "$($DOCKER_CLI ps -aq)" = "" ]
 	# The temporary wheelhouse went too.
-	[ -z "$(find "$TMP" -maxdepth 1 -name 'pbrx-wheels.*')" ]
+	[ -z "$(find "$TMP" -maxdepth 1 -name 'pbrx-wheels.*' -o -maxdepth 1 -name 'pbrx-out.*')" ]
 }
 
 @test "with -q a failing step's output is shown, the others' not" {
@@ -236,7 +264,7 @@ wheel-build: builder: step 2 of 2 (two) failed with exit code 3: sh -c 'echo bro
 	grep -q 'wheel-build: warning: Terminated: removing the builder$' "$TMP/err"
 	[ ! -s "$TMP/out" ]
 	[ "$($DOCKER_CLI ps -aq)" = "" ]
-	[ -z "$(find "$TMP" -maxdepth 1 -name 'pbrx-wheels.*')" ]
+	[ -z "$(find "$TMP" -maxdepth 1 -name 'pbrx-wheels.*' -o -maxdepth 1 -name 'pbrx-out.*')" ]
 }
 
 @test "pip settings reach pip, find-links merge, and no PIP secret is ever printed" {
@@ -343,6 +371,6 @@ refuses_plan_edit() {
 	refuses_plan_edit '.plan.builder.steps[1].argv = []' \
 		"wheel-build: <stdin>: .plan.builder.steps[1].argv: expected a command"
 	# Bad input is found before anything is made.
-	[ -z "$(find "$TMP" -maxdepth 1 -name 'pbrx-wheels.*')" ]
+	[ -z "$(find "$TMP" -maxdepth 1 -name 'pbrx-wheels.*' -o -maxdepth 1 -name 'pbrx-out.*')" ]
 	[ "$($DOCKER_CLI ps -aq)" = "" ]
 }

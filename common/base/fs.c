@@ -72,6 +72,53 @@ bool fs_try_remove_tree(const char *path)
 	return lstat(path, &st) < 0 && errno == ENOENT;
 }
 
+bool fs_same_bytes(const char *a, const char *b)
+{
+	FILE *fa = fopen(a, "rb"), *fb = fa ? fopen(b, "rb") : NULL;
+	char ba[65536], bb[65536];
+	bool same = fa && fb;
+
+	while (same) {
+		size_t na = fread(ba, 1, sizeof ba, fa), nb = fread(bb, 1, sizeof bb, fb);
+
+		same = na == nb && !memcmp(ba, bb, na) && !ferror(fa) && !ferror(fb);
+		if (na < sizeof ba)
+			break;
+	}
+	if (fa)
+		fclose(fa);
+	if (fb)
+		fclose(fb);
+	return same;
+}
+
+int fs_copy_whole(const char *from, const char *to)
+{
+	char *tmp = xasprintf("%s.%ld.tmp", to, (long)getpid());
+	FILE *in = fopen(from, "rb"), *out = in ? fopen(tmp, "wb") : NULL;
+	char buf[65536];
+	size_t n;
+	int rc = in && out ? 0 : -1, saved;
+
+	while (rc == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			rc = -1;
+	if (in && ferror(in))
+		rc = -1;
+	if (out && fclose(out) != 0)
+		rc = -1;
+	if (rc == 0 && rename(tmp, to) < 0)
+		rc = -1;
+	saved = errno;
+	if (in)
+		fclose(in);
+	if (rc < 0)
+		unlink(tmp);
+	free(tmp);
+	errno = saved;
+	return rc;
+}
+
 int fs_write_whole(const char *path, const void *data, size_t len)
 {
 	char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());

@@ -17,6 +17,11 @@ char *fs_read(const char *path, size_t *len, struct pbrx_error *e);
  * file and two writers never mix theirs.  0, or -1 with errno (the
  * temporary file removed). */
 int fs_write_whole(const char *path, const void *data, size_t len);
+/* Copy file from to path to whole, as fs_write_whole() writes (the new
+ * file this process's, with its umask's mode).  0, or -1 with errno. */
+int fs_copy_whole(const char *from, const char *to);
+/* Do files a and b hold the same bytes?  false when either can't be read. */
+bool fs_same_bytes(const char *a, const char *b);
 /* rm -rf path without following symlinks; what can't be removed is
  * warned about, a missing path is fine. */
 void fs_remove_tree(const char *path);

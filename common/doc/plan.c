@@ -105,7 +105,7 @@ int plan_steps_check(const json_t *obj, const char *path, struct pbrx_error *e)
 	json_array_foreach(arr, i, s) {
 		char *spath = xasprintf("%s.steps[%zu]", path, i);
 		char *apath = xasprintf("%s.argv", spath);
-		const char *layer;
+		const char *layer, *user;
 		json_t *argv;
 
 		if (!json_is_object(s))
@@ -115,6 +115,9 @@ int plan_steps_check(const json_t *obj, const char *path, struct pbrx_error *e)
 		if (layer && (!*layer || !cached))
 			doc_error(e, spath, "layer: the cached layers must come first, each with a name");
 		cached &= layer != NULL;
+		user = doc_want_string(s, spath, "user", e);
+		if (user && !*user)
+			doc_error(e, spath, "user: expected a user (UID:GID), or no member for root");
 		argv = doc_need(s, spath, "argv", JSON_ARRAY, e);
 		if (doc_check_strings(argv, apath, e) == 0 && !json_array_size(argv))
 			doc_error(e, apath, "expected a command");

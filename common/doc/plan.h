@@ -21,6 +21,12 @@ struct pbrx_error;
  * image as an empty directory). */
 #define PLAN_ROOT "/tmp/pbrx"
 
+/* Where the builder's pip writes the wheels it makes: wheel-build mounts
+ * a scratch directory of its own there, writable by the builder's user,
+ * and moves what is new into the wheelhouse, which that user can't
+ * write. */
+#define PLAN_OUT PLAN_ROOT "/out"
+
 /* The one volume a mount can name: the stage maps it to its wheelhouse. */
 #define PLAN_VOLUME_WHEELHOUSE "wheelhouse"
 
@@ -59,8 +65,9 @@ void plan_mount_get(const json_t *o, struct plan_mount *m);
 /* The "steps" of plan object obj (at path), the rule every step runs by:
  * an array of objects, each with a "name" string, an "argv" array of
  * strings that is not empty ("PATH.steps[K].argv: expected a command"),
- * and maybe a "layer", a name: the steps with one come first, each with
- * a name (the cached layers, engine/layercache.h).  0, or -1 with *e
+ * maybe a "layer", a name: the steps with one come first, each with
+ * a name (the cached layers, engine/layercache.h), and maybe a "user"
+ * the step runs as (else root).  0, or -1 with *e
  * ("<stdin>: PATH.steps[K]...: what"). */
 int plan_steps_check(const json_t *obj, const char *path, struct pbrx_error *e);
 

@@ -541,6 +541,9 @@ char *docker_commit(struct docker *d, const char *id, const char *repo_tag, char
 	/* One Dockerfile line per changes parameter, repeated. */
 	for (size_t i = 0; changes && changes[i]; i++)
 		http_query(&path, "changes", changes[i]);
+	/* Not paused: the builder's commit runs beside its wheel build,
+	 * whose user can write nothing a commit takes (wheel-build(1)). */
+	http_query(&path, "pause", "false");
 	/* An empty config: the container's is kept, changes applied on top.
 	 * Podman refuses a commit without a body ("Decode(): EOF"). */
 	if (http_request_json(d, "POST", "/commit", repo_tag ? repo_tag : short_id(id, sid), path.p, true,

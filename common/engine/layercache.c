@@ -105,6 +105,7 @@ int layercache_walk(const struct layercache_walk *w, const char *from, char **to
 	char *parent_id = layercache_image_id(w->e, from, err), *parent = xstrdup(from);
 	size_t k = 0, n = json_array_size(w->steps);
 	const char *layer;
+	bool look = !w->no_cache || w->fresh_from;
 	int rc = parent_id ? 0 : EXIT_FAIL;
 
 	while (!rc && k < n && (layer = layer_of(w->steps, k))) {
@@ -114,6 +115,8 @@ int layercache_walk(const struct layercache_walk *w, const char *from, char **to
 
 		if (w->stop_before && strcmp(layer, w->stop_before) == 0)
 			break;
+		if (w->no_cache && w->fresh_from && !strcmp(layer, w->fresh_from))
+			look = false;
 		while (end < n && layer_of(w->steps, end) && !strcmp(layer_of(w->steps, end), layer))
 			end++;
 		run = json_array();
@@ -123,7 +126,7 @@ int layercache_walk(const struct layercache_walk *w, const char *from, char **to
 		ks = w->key_steps ? w->key_steps(w->ctx, run) : json_incref(run);
 		key = layercache_key(parent_id, ks, in);
 		ref = layercache_ref(w->repo, layer, key);
-		if (!w->no_cache && layercache_find(w->e, ref, &id, err) < 0) {
+		if (look && layercache_find(w->e, ref, &id, err) < 0) {
 			rc = EXIT_FAIL;
 		} else if (id) {
 			progress_layer(w->who, layer, ref, true);

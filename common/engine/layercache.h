@@ -58,6 +58,9 @@ struct layercache_walk {
 	const char *who;        /* said first in the messages ("builder") */
 	bool no_cache;          /* build every layer again */
 	const char *stop_before;  /* a layer name that ends the walk; NULL */
+	/* With no_cache: a layer name before which layers are looked up all
+	 * the same (this build made them, earlier, in another run); NULL */
+	const char *fresh_from;
 	/* What else the layer's steps read, as layercache_key() takes it
 	 * (new reference, or NULL); NULL: nothing. */
 	json_t *(*inputs)(void *ctx, const char *layer);

@@ -191,6 +191,7 @@ static char *cached_layers(const struct assemble *a, struct engine *e,
 	top = steps_cached(&j, &(struct steps_cache){
 		.repo = a->cache_repo ? a->cache_repo : "unnamed", .no_cache = a->o.no_cache,
 		.stop_before = prepare ? "dependencies" : NULL,
+		.fresh_from = a->o.prepared ? "dependencies" : NULL,
 	}, from, next, err);
 	strv_free(&changes);
 	return top;

@@ -24,6 +24,9 @@ struct assemble_opts {
 	bool no_cache;  /* --no-cache: build every cached layer again */
 	bool prepare;   /* --prepare: only the cached layers that need no
 	                 * wheels; the document goes on as it came */
+	bool prepared;  /* --prepared: with --no-cache, those layers are
+	                 * found all the same: this build's --prepare made
+	                 * them */
 	/* --output oci:DIR or oci-archive:FILE: the images go to one OCI
 	 * image layout there (image/layout.h), not into the engine; NULL:
 	 * the engine, tagged */

@@ -21,6 +21,15 @@
 #define PIP_CONFIG_TARGET "/tmp/pbrx/pip/pip.conf"
 /* Where the files pip's settings name are mounted (py/pipconf.h). */
 #define PIP_FILES_DIR "/tmp/pbrx/pip/files"
+/* The builder's home, for every user: the tmpfs, which anyone may
+ * write.  pip's user configuration files go there. */
+#define BUILD_HOME "/tmp"
+/* The host's global configuration files, each in a directory of its own
+ * named by XDG_CONFIG_DIRS, where pip looks for them before /etc: not on
+ * the image's own paths, where their mount points would be left in the
+ * builder's committed layer. */
+#define PIP_GLOBAL_XDG "/tmp/pbrx/pip/xdg"
+#define PIP_GLOBAL_ETC "/tmp/pbrx/pip/etc"
 
 extern char **environ;
 
@@ -86,28 +95,33 @@ static bool mount_if_file(struct pipenv *pe, const char *path, const char *targe
 	return true;
 }
 
-/* pip's configuration files on the host, where pip inside (as root) looks
- * for them: https://pip.pypa.io/en/stable/topics/configuration/ (global,
- * then user: the order pip loads them in).  Each existing one is mounted
- * and its host path added to files. */
+/* pip's configuration files on the host, where pip inside looks for
+ * them: https://pip.pypa.io/en/stable/topics/configuration/ (global,
+ * then user: the order pip loads them in).  The global ones are found
+ * through XDG_CONFIG_DIRS, in the host's order; pip reads the image's
+ * own /etc/pip.conf after them.  Each existing one is mounted and its
+ * host path added to files. */
 static void config_mounts(struct pipenv *pe, struct strv *files)
 {
 	const char *home = getenv("HOME"), *xdg = getenv("XDG_CONFIG_HOME");
 	struct passwd *pw;
 	char *user[2];
+	size_t before = files->n;
 
 	if (!home || !*home)
 		home = (pw = getpwuid(getuid())) ? pw->pw_dir : "/";
 	user[0] = xasprintf("%s/.pip/pip.conf", home);
 	user[1] = xdg && *xdg ? xasprintf("%s/pip/pip.conf", xdg)
 	                      : xasprintf("%s/.config/pip/pip.conf", home);
-	if (mount_if_file(pe, "/etc/xdg/pip/pip.conf", "/etc/xdg/pip/pip.conf"))
+	if (mount_if_file(pe, "/etc/xdg/pip/pip.conf", PIP_GLOBAL_XDG "/pip/pip.conf"))
 		strv_add(files, "/etc/xdg/pip/pip.conf");
-	if (mount_if_file(pe, "/etc/pip.conf", "/etc/pip.conf"))
+	if (mount_if_file(pe, "/etc/pip.conf", PIP_GLOBAL_ETC "/pip/pip.conf"))
 		strv_add(files, "/etc/pip.conf");
-	if (mount_if_file(pe, user[0], "/root/.pip/pip.conf"))
+	if (files->n > before)
+		strv_add(&pe->env, "XDG_CONFIG_DIRS=" PIP_GLOBAL_XDG ":" PIP_GLOBAL_ETC);
+	if (mount_if_file(pe, user[0], BUILD_HOME "/.pip/pip.conf"))
 		strv_add(files, user[0]);
-	if (mount_if_file(pe, user[1], "/root/.config/pip/pip.conf"))
+	if (mount_if_file(pe, user[1], BUILD_HOME "/.config/pip/pip.conf"))
 		strv_add(files, user[1]);
 	free(user[0]);
 	free(user[1]);
@@ -186,6 +200,7 @@ int pipenv_collect(struct pipenv *pe, const struct strv *find_links, struct pbrx
 
 	for (size_t i = 0; i < find_links->n && r == 0; i++)
 		r = find_links_mount(pe, find_links->v[i], &links, err);
+	strv_add(&pe->env, "HOME=" BUILD_HOME);
 	if (r == 0 && !no_files)
 		config_mounts(pe, &files);
 	if (r == 0)

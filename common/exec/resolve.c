@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/buf.h"
 #include "base/cachedir.h"
 #include "base/digest.h"
 #include "base/error.h"
@@ -55,16 +56,28 @@ int resolve_open(struct resolve *rs, const json_t *doc, const char *wheelhouse,
 			return error_set(e, EXIT_FAIL, "%s: %s", rs->root, strerror(errno));
 		}
 	}
-	rs->scratch = xasprintf("%s/tmp-XXXXXX", rs->root);
-	if (!mkdtemp(rs->scratch)) {
-		error_set(e, EXIT_FAIL, "%s: %s", rs->scratch, strerror(errno));
-		free(rs->scratch);
-		rs->scratch = NULL;
+	rs->holder = xasprintf("%s/tmp-XXXXXX", rs->root);
+	if (!mkdtemp(rs->holder)) {
+		error_set(e, EXIT_FAIL, "%s: %s", rs->holder, strerror(errno));
+		free(rs->holder);
+		rs->holder = NULL;
 		free(text);
 		return -1;
 	}
-	/* Readable by the builder's root, whatever user namespace maps it. */
-	chmod(rs->scratch, 0755);
+	/* The builder's unprivileged user writes the answers, whatever user
+	 * namespace maps it: the scratch directory is everyone's, inside
+	 * one that is this user's alone (mkdtemp's 0700), so no one else on
+	 * the host can reach it; the bind mount needs no walk to it. */
+	rs->scratch = xasprintf("%s/io", rs->holder);
+	if (mkdir(rs->scratch, 0777) < 0 || chmod(rs->scratch, 0777) < 0) {
+		error_set(e, EXIT_FAIL, "%s: %s", rs->scratch, strerror(errno));
+		fs_remove_tree(rs->holder);
+		free(rs->holder);
+		free(rs->scratch);
+		rs->holder = rs->scratch = NULL;
+		free(text);
+		return -1;
+	}
 	path = xasprintf("%s/scheme.json", rs->scratch);
 	if (json_dump_file(python, path, JSON_COMPACT | JSON_SORT_KEYS) < 0)
 		error_set(e, EXIT_FAIL, "%s: cannot write", path);
@@ -297,10 +310,12 @@ static int copy_small(const char *from, const char *to)
 	return rc;
 }
 
-int resolve_recall(const struct resolve *rs, size_t i, const char *key)
+/* Put the answer kept under key into the scratch directory as file: 0,
+ * or -1 when none is kept. */
+static int recall(const struct resolve *rs, const char *file, const char *key)
 {
 	char *kept = xasprintf("%s/resolved/%s.json", rs->root, key);
-	char *to = xasprintf("%s/report-%zu.json", rs->scratch, i);
+	char *to = xasprintf("%s/%s", rs->scratch, file);
 	int rc = access(kept, R_OK) == 0 ? copy_small(kept, to) : -1;
 
 	free(kept);
@@ -308,17 +323,57 @@ int resolve_recall(const struct resolve *rs, size_t i, const char *key)
 	return rc;
 }
 
-void resolve_keep(const struct resolve *rs, size_t i, const char *key)
+/* Keep the scratch directory's file under key. */
+static void keep(const struct resolve *rs, const char *file, const char *key)
 {
 	char *dir = xasprintf("%s/resolved", rs->root), *kept = xasprintf("%s/%s.json", dir, key);
-	char *from = xasprintf("%s/report-%zu.json", rs->scratch, i);
+	char *from = xasprintf("%s/%s", rs->scratch, file);
 
-	/* Only an optimisation: a failure costs pip's time next build. */
+	/* Only an optimisation: a failure costs the builder's time next
+	 * build. */
 	if ((mkdir(dir, 0700) == 0 || errno == EEXIST) && copy_small(from, kept) < 0)
 		msg_note("cannot keep %s", kept);
 	free(from);
 	free(kept);
 	free(dir);
+}
+
+int resolve_recall(const struct resolve *rs, size_t i, const char *key)
+{
+	char file[64];
+
+	snprintf(file, sizeof file, "report-%zu.json", i);
+	return recall(rs, file, key);
+}
+
+void resolve_keep(const struct resolve *rs, size_t i, const char *key)
+{
+	char file[64];
+
+	snprintf(file, sizeof file, "report-%zu.json", i);
+	keep(rs, file, key);
+}
+
+void resolve_owners_key(const char *builder, const struct strv *sonames,
+                        char key[DIGEST_HEX_LEN])
+{
+	struct buf text = {0};
+
+	buf_addf(&text, "pbrx %s owners\n%s\n", PBRX_VERSION, builder);
+	for (size_t i = 0; i < sonames->n; i++)
+		buf_addf(&text, "%s\n", sonames->v[i]);
+	digest_hex(text.p, text.len, key);
+	buf_free(&text);
+}
+
+int resolve_recall_owners(const struct resolve *rs, const char *key)
+{
+	return recall(rs, "owners.json", key);
+}
+
+void resolve_keep_owners(const struct resolve *rs, const char *key)
+{
+	keep(rs, "owners.json", key);
 }
 
 /* Each wheel of installs once, in first-use order: a new array of file
@@ -502,9 +557,10 @@ json_t *resolve_owners(const struct resolve *rs, struct pbrx_error *e)
 
 void resolve_close(struct resolve *rs)
 {
-	if (rs->scratch)
-		fs_remove_tree(rs->scratch);
+	if (rs->holder)
+		fs_remove_tree(rs->holder);
 	free(rs->scratch);
+	free(rs->holder);
 	free(rs->root);
 	free(rs->key);
 	strv_free(&rs->sets);

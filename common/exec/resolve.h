@@ -36,9 +36,10 @@ struct pbrx_error;
 struct resolve {
 	char *root;       /* host: the cache's "bytecode" directory */
 	char *key;        /* hex SHA-256 of the base image's ID and scheme */
-	char *scratch;    /* host: ROOT/tmp-*, mounted at RESOLVE_DIR; NULL:
+	char *scratch;    /* host: HOLDER/io, mounted at RESOLVE_DIR; NULL:
 	                   * nothing to do (the base image has no Python pip
 	                   * can serve, .base.python null) */
+	char *holder;     /* host: ROOT/tmp-*, scratch's private parent */
 	struct strv sets; /* the extras of each install: "" or "A,B" */
 };
 
@@ -97,6 +98,16 @@ void resolve_needed(const json_t *md, struct strv *sonames);
 /* The argv that asks the builder which package owns each of sonames
  * (distro/owners.h), writing RESOLVE_DIR/owners.json. */
 void resolve_owners_argv(const struct strv *sonames, struct strv *argv);
+/* Which package owns a library is known as long as the builder is the
+ * same (builder: its image's name, whose cache key covers its
+ * packages): resolve_owners_key: the key of the question about sonames,
+ * hex; resolve_recall_owners: put the answer kept under key where the
+ * step writes it (0), or -1 when none is kept; resolve_keep_owners:
+ * keep the step's answer under key. */
+void resolve_owners_key(const char *builder, const struct strv *sonames,
+                        char key[DIGEST_HEX_LEN]);
+int resolve_recall_owners(const struct resolve *rs, const char *key);
+void resolve_keep_owners(const struct resolve *rs, const char *key);
 /* What it wrote: the array of distro/owners.h (new), or NULL with *e. */
 json_t *resolve_owners(const struct resolve *rs, struct pbrx_error *e);
 /* Remove the scratch directory; free what rs holds. */

@@ -474,7 +474,7 @@ char *steps_cached(const struct steps_job *j, const struct steps_cache *c, const
 
 	if (layercache_walk(&(struct layercache_walk){
 		.e = j->e, .steps = steps, .repo = c->repo, .who = j->who,
-		.no_cache = c->no_cache, .stop_before = c->stop_before,
+		.no_cache = c->no_cache, .stop_before = c->stop_before, .fresh_from = c->fresh_from,
 		.inputs = walk_inputs, .key_steps = walk_key_steps,
 		.build = build_layer, .ctx = &w,
 	}, from, &top, next, err)) {

@@ -71,6 +71,8 @@ struct steps_cache {
 	bool no_cache;            /* build every layer again */
 	const char *stop_before;  /* a layer whose inputs are not known yet
 	                           * ("dependencies" before wheel-build); NULL */
+	const char *fresh_from;   /* with no_cache, the layers before this
+	                           * one are found (layercache.h); NULL */
 };
 
 /* The cached layers at the start of the plan object's steps, on top of

@@ -97,6 +97,12 @@ int wheelhouse_open(struct wheelhouse *wh, const char *dir, struct pbrx_error *e
 			return -1;
 		}
 		free(tmpl);
+		/* The mode a new directory gets (as --wheelhouse's does), not
+		 * mkdtemp's 0700: the builder's unprivileged user must read
+		 * the wheels it finds there (wheel-build(1)). */
+		mode_t mask = umask(0);
+		umask(mask);
+		chmod(buf, 0777 & ~mask);
 		wh->dir = xstrdup(buf);
 		wh->temporary = true;
 		msg_note("temporary wheelhouse %s", wh->dir);

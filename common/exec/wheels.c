@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,11 +30,12 @@
 #include "exec/wheels.h"
 #include "py/extras.h"
 
-/* One builder step: its name, its cached layer (NULL: none) and argv
- * (borrowed from the document). */
+/* One builder step: its name, its cached layer (NULL: none), the user
+ * it runs as (NULL: root) and argv (borrowed from the document). */
 struct step {
 	const char *name;
 	const char *layer;
+	const char *user;
 	struct strv argv;
 };
 
@@ -52,6 +55,17 @@ struct run {
 	const char *project;           /* .plan.project; NULL: the wheel names it */
 	const json_t *builder_extras;  /* .plan.builder.extras, borrowed */
 	const json_t *extras_command;  /* .plan.builder.extras_command, borrowed */
+	char *out_holder;        /* host: a private directory, and in it ... */
+	char *out;               /* ... the one mounted at PLAN_OUT */
+	const char *user;        /* .plan.builder.user: who runs the steps after
+	                          * the packages; NULL: root */
+	bool as_user;            /* the steps run as their users: every host
+	                          * file they read is readable by others */
+	/* The last cached layer, when it is built: it is committed beside
+	 * the steps after it, in the same container (in_container()). */
+	char *layer_from;        /* the image its steps start from */
+	char *layer_ref;         /* its cache tag; NULL: it was found */
+	size_t layer_first, layer_end;
 	struct step *steps;      /* the plan's builder steps */
 	size_t nsteps;
 	size_t step_base;        /* the plan's index of the first step run now */
@@ -77,6 +91,7 @@ static void read_steps(struct run *r, const json_t *builder)
 
 		st->name = json_string_value(json_object_get(s, "name"));
 		st->layer = json_string_value(json_object_get(s, "layer"));
+		st->user = json_string_value(json_object_get(s, "user"));
 		json_array_foreach(json_object_get(s, "argv"), j, a)
 			strv_add(&st->argv, json_string_value(a));
 	}
@@ -111,6 +126,9 @@ static int check_builder(struct run *r, const json_t *doc, const json_t **builde
 		r->project = doc_need_string(plan, ".plan", "project", err);
 	r->builder_extras = doc_want(*builder, ".plan.builder", "extras", JSON_ARRAY, err);
 	r->extras_command = doc_need(*builder, ".plan.builder", "extras_command", JSON_ARRAY, err);
+	r->user = doc_want_string(*builder, ".plan.builder", "user", err);
+	if (r->user && !*r->user)
+		doc_error(err, ".plan.builder.user", "expected a user (UID:GID), or no member for root");
 	if (doc_check_strings(r->extras_command, ".plan.builder.extras_command", err) == 0 &&
 	    !json_array_size(r->extras_command))
 		doc_error(err, ".plan.builder.extras_command", "expected a command");
@@ -164,17 +182,20 @@ static int extras_step(const struct run *r, struct strv *argv, struct pbrx_error
 	return 0;
 }
 
-/* Run one step's argv in the builder, shown as shown (NULL: the argv
- * quoted), numbered no of total in a failure's message.  Its output goes
- * to the progress events, which show it (all of it, or the end of it
- * when it fails) as the run's mode says. */
-static int run_step(struct run *r, struct engine *d, const char *name, char *const *argv,
-                    const char *shown, size_t no, size_t total, struct pbrx_error *err)
+/* Run one step's argv in the builder as user (NULL: root; root too
+ * when the run can't use its users, r->as_user), shown as shown (NULL:
+ * the argv quoted), numbered no of total in a failure's message.  Its
+ * output goes to the progress events, which show it (all of it, or the
+ * end of it when it fails) as the run's mode says. */
+static int run_step(struct run *r, struct engine *d, const char *name, const char *user,
+                    char *const *argv, const char *shown, size_t no, size_t total,
+                    struct pbrx_error *err)
 {
 	struct engine_run_spec spec = {
 		.argv = argv,
 		.env = r->pe.env.v,
 		.output = progress_output,
+		.user = r->as_user && user ? user : "0",
 	};
 	char *cmd = shown ? xstrdup(shown) : quote_argv(argv);
 	struct progress_step *ps = progress_step_start("builder", name, argv, shown);
@@ -261,7 +282,7 @@ static int resolve_steps(struct run *r, struct engine *d, size_t no,
 			msg_note("builder: resolve: [%s]: cached", r->rs.sets.v[i]);
 		} else {
 			resolve_report_argv(&r->rs, i, wheel, r->target, &argv);
-			rc = run_step(r, d, "resolve", argv.v, NULL, no, no, err);
+			rc = run_step(r, d, "resolve", r->user, argv.v, NULL, no, no, err);
 			strv_free(&argv);
 			if (rc == EXIT_OK)
 				resolve_keep(&r->rs, i, key);
@@ -279,7 +300,7 @@ static int resolve_steps(struct run *r, struct engine *d, size_t no,
 		char *wheels = quote_argv(argv.v + 5);
 
 		shown = xasprintf("python3 -c COMPILE-AS-PIP %s %s %s", argv.v[3], argv.v[4], wheels);
-		rc = run_step(r, d, "bytecode", argv.v, shown, no, no, err);
+		rc = run_step(r, d, "bytecode", r->user, argv.v, shown, no, no, err);
 		free(shown);
 		free(wheels);
 	}
@@ -294,12 +315,19 @@ static int resolve_steps(struct run *r, struct engine *d, size_t no,
 		json_decref(exts);
 	}
 	if (rc == EXIT_OK && sonames.n) {
-		char *libs = quote_argv(sonames.v);
+		char *libs = quote_argv(sonames.v), key[DIGEST_HEX_LEN];
 
-		resolve_owners_argv(&sonames, &argv);
-		shown = xasprintf("python3 -c OWNERS %s %s", argv.v[3], libs);
-		rc = run_step(r, d, "runtime", argv.v, shown, no, no, err);
-		free(shown);
+		resolve_owners_key(r->builder, &sonames, key);
+		if (!r->no_cache && resolve_recall_owners(&r->rs, key) == 0) {
+			msg_note("builder: runtime: cached");
+		} else {
+			resolve_owners_argv(&sonames, &argv);
+			shown = xasprintf("python3 -c OWNERS %s %s", argv.v[3], libs);
+			rc = run_step(r, d, "runtime", r->user, argv.v, shown, no, no, err);
+			free(shown);
+			if (rc == EXIT_OK)
+				resolve_keep_owners(&r->rs, key);
+		}
 		free(libs);
 	}
 	strv_free(&sonames);
@@ -309,6 +337,38 @@ static int resolve_steps(struct run *r, struct engine *d, size_t no,
 	free(inputs);
 	free(wheel);
 	free(pw);
+	return rc;
+}
+
+/* Move the wheels pip wrote to PLAN_OUT (r->out on the host) into the
+ * wheelhouse, which the builder's user can't write: each one that is
+ * new or differs, copied whole under a temporary name (so the wheelhouse
+ * never has half a wheel, and the copy is the invoking user's); a wheel
+ * pip only copied there from the wheelhouse stays untouched, so it still
+ * counts as reused.  0, or -1 with *err. */
+static int collect(struct run *r, struct pbrx_error *err)
+{
+	DIR *d = opendir(r->out);
+	struct dirent *de;
+	int rc = 0;
+
+	if (!d)
+		return error_set(err, EXIT_FAIL, "%s: %s", r->out, strerror(errno));
+	while (rc == 0 && (de = readdir(d))) {
+		char *from, *to;
+
+		if (de->d_name[0] == '.')
+			continue;
+		from = xasprintf("%s/%s", r->out, de->d_name);
+		to = xasprintf("%s/%s", r->wh.dir, de->d_name);
+		if (!fs_same_bytes(from, to) && fs_copy_whole(from, to) < 0)
+			rc = error_set(err, EXIT_FAIL, "%s: %s", to, strerror(errno));
+		else
+			unlink(from);
+		free(from);
+		free(to);
+	}
+	closedir(d);
 	return rc;
 }
 
@@ -325,15 +385,21 @@ static int run_steps(struct run *r, const struct step *steps, size_t nsteps, boo
 
 	for (size_t i = 0; i < nsteps && rc == EXIT_OK; i++)
 		/* Numbered as in the plan, whichever container ran it. */
-		rc = run_step(r, d, steps[i].name, steps[i].argv.v, NULL, r->step_base + i + 1,
-		              r->nsteps, err);
-	/* After the plan's steps, the project's wheel exists. */
+		rc = run_step(r, d, steps[i].name, steps[i].user, steps[i].argv.v, NULL,
+		              r->step_base + i + 1, r->nsteps, err);
+	/* After the plan's steps, the project's wheel exists; the extras'
+	 * wheels go where the plan's went, and into the wheelhouse the same
+	 * way. */
+	if (rc == EXIT_OK && last && collect(r, err) < 0)
+		rc = EXIT_FAIL;
 	if (rc == EXIT_OK && last) {
 		if (extras_step(r, &extras, err) < 0)
 			rc = EXIT_FAIL;
 		else if (extras.n)
-			rc = run_step(r, d, "extras", extras.v, NULL, r->nsteps + 1, r->nsteps + 1,
-			              err);
+			rc = run_step(r, d, "extras", r->user, extras.v, NULL, r->nsteps + 1,
+			              r->nsteps + 1, err);
+		if (rc == EXIT_OK && extras.n && collect(r, err) < 0)
+			rc = EXIT_FAIL;
 	}
 	if (rc == EXIT_OK && last && r->rs.scratch)
 		rc = resolve_steps(r, d, r->nsteps + 1 + (extras.n > 0), err);
@@ -355,7 +421,7 @@ static void chown_wheelhouse(struct run *r)
 
 	engine_host_ids(r->e, &uid, &gid);
 	/* The steps ran as root: root's files are the user's already. */
-	if (uid == 0 && gid == 0)
+	if (uid == 0 && gid == 0 && !r->as_user)
 		return;
 	snprintf(owner, sizeof owner, "%lu:%lu", uid, gid);
 	msg_note("builder: chown: %s %s %s %s", argv[0], argv[1], argv[2], argv[3]);
@@ -440,6 +506,27 @@ static void remove_in_background(struct run *r)
 	r->container = NULL;
 }
 
+/* r->out: where the builder's user writes wheels, everyone's, in a
+ * directory of this user's alone (mkdtemp's 0700) in $TMPDIR, so no one
+ * else on the host can reach it; the bind mount needs no walk to it.
+ * 0, or -1 with *err. */
+static int make_out(struct run *r, struct pbrx_error *err)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	r->out_holder = xasprintf("%s/pbrx-out.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(r->out_holder)) {
+		error_set(err, EXIT_FAIL, "%s: %s", r->out_holder, strerror(errno));
+		free(r->out_holder);
+		r->out_holder = NULL;
+		return -1;
+	}
+	r->out = xasprintf("%s/out", r->out_holder);
+	if (mkdir(r->out, 0777) < 0 || chmod(r->out, 0777) < 0)
+		return error_set(err, EXIT_FAIL, "%s: %s", r->out, strerror(errno));
+	return 0;
+}
+
 /* cleanup_start()'s remove(), with the cleanup lock: the build failed
  * or a signal came; leave nothing behind but a wheelhouse the user
  * named. */
@@ -457,8 +544,10 @@ static void remove_all(void)
 	wait_remover(r);
 	remove_container(r);
 	wheelhouse_discard(&r->wh);
-	if (r->rs.scratch)
-		fs_remove_tree(r->rs.scratch);
+	if (r->rs.holder)
+		fs_remove_tree(r->rs.holder);
+	if (r->out_holder)
+		fs_remove_tree(r->out_holder);
 }
 
 /* cleanup_start()'s interrupted(): say what the signal does. */
@@ -510,63 +599,47 @@ static int wait_steps(struct run *r, pid_t child)
 	return EXIT_FAIL;
 }
 
-/* Create and start a container from image, run steps in a child process
- * (so a signal can interrupt a step that streams output for minutes),
- * then, when commit_ref is set, commit it as that (*id: the new image's
- * ID), else chown the wheelhouse; and remove it.  The last container also
- * runs the "extras" step.  Returns the exit status, *err set when the
- * failure is this process's. */
-static int in_container(struct run *r, const char *image, const struct step *steps,
-                        size_t nsteps, const char *commit_ref, char **id,
-                        struct pbrx_error *err)
+/* Run steps [0, nsteps) in r->container in a child process (so a signal
+ * can interrupt a step that streams output for minutes); last: then the
+ * "extras" and resolve steps.  With commit_ref, commit the container as
+ * that meanwhile (*id: the new image's ID): the steps run as a user who
+ * can write only the tmpfs and the mounts, none of which is in a
+ * commit, and the commit does not pause them.  Returns the exit status,
+ * *err set when the failure is this process's. */
+static int steps_in_child(struct run *r, const struct step *steps, size_t nsteps, bool last,
+                          const char *commit_ref, char **id, struct pbrx_error *err)
 {
-	/* Kept alive for the execs; sh's $0 names the stage. */
-	char *entrypoint[] = ENGINE_KEEP_ALIVE, *cmd[] = {"wheel-build", NULL};
-	/* The engine adds a number and the owner token (engine.h). */
-	char *name = xasprintf("%s-wheel-build", r->project ? r->project : "pbrx");
+	/* The commit's end, to the child: its failure's message must come
+	 * after what the commit says, last. */
+	int committed[2] = {-1, -1};
 	pid_t child;
-	int rc = EXIT_FAIL;
+	int rc;
 
-	r->wrote_wheels = !commit_ref;
 	r->step_base = (size_t)(steps - r->steps);
-	r->container = engine_container_create(r->e, &(struct engine_container_spec){
-		.name = name,
-		.image = image,
-		.entrypoint = entrypoint,
-		.cmd = cmd,
-		/* The steps install packages. */
-		.user = "0",
-		/* dockerd may run with no bridge (--bridge=none, as the
-		 * tests start it): the host's network always reaches the
-		 * mirror and the package index. */
-		.network_mode = "host",
-		/* A committed container runs only the package steps: pip's
-		 * files would leave their mount points in its layer. */
-		.mounts = r->pe.mounts,
-		.nmounts = commit_ref ? r->pe.nplan : r->pe.nmounts,
-		.tmpfs_tmp = true,
-	});
-	if (!r->container) {
-		engine_error_to(r->e, err);
-		goto out;
+	if (commit_ref && pipe(committed) < 0) {
+		error_set(err, EXIT_FAIL, "pipe: %s", strerror(errno));
+		return EXIT_FAIL;
 	}
-	msg_note("builder %s (%.12s) from %s", name, r->container, image);
-	if (engine_container_start(r->e, r->container) < 0) {
-		engine_error_to(r->e, err);
-		goto out;
-	}
-
 	fflush(NULL);
 	child = fork();
 	if (child < 0) {
 		error_set(err, EXIT_FAIL, "fork: %s", strerror(errno));
-		goto out;
+		if (commit_ref) {
+			close(committed[0]);
+			close(committed[1]);
+		}
+		return EXIT_FAIL;
 	}
 	if (child == 0) {
 		struct pbrx_error why = {0};
+		char c;
 
 		cleanup_forked();
-		rc = run_steps(r, steps, nsteps, !commit_ref, &why);
+		if (commit_ref)
+			close(committed[1]);
+		rc = run_steps(r, steps, nsteps, last, &why);
+		while (commit_ref && read(committed[0], &c, 1) < 0 && errno == EINTR)
+			;
 		/* The child's report to wait_steps: its message, its exit
 		 * status.  _exit: what this process holds is the parent's to
 		 * free (and LeakSanitizer cannot stop the parent's threads
@@ -578,19 +651,92 @@ static int in_container(struct run *r, const char *image, const struct step *ste
 		fflush(NULL);
 		_exit(rc);
 	}
-	rc = wait_steps(r, child);
-	if (rc == EXIT_OK && commit_ref) {
+	/* A signal's cleanup kills it from here on. */
+	r->child = child;
+	if (commit_ref) {
+		close(committed[0]);
 		*id = engine_commit(r->e, r->container, commit_ref, NULL);
 		if (!*id) {
 			error_set(err, EXIT_FAIL, "builder: commit %s: %s", commit_ref,
 			          engine_error(r->e));
-			rc = EXIT_FAIL;
-			goto out;
+			kill(child, SIGKILL);
+		} else {
+			progress_layer("builder", r->steps[r->layer_first].layer, commit_ref, false);
 		}
-		progress_layer("builder", steps[0].layer, commit_ref, false);
-	} else if (rc == EXIT_OK) {
-		chown_wheelhouse(r);
+		progress_flush();
+		close(committed[1]);
 	}
+	rc = wait_steps(r, child);
+	return commit_ref && !*id ? EXIT_FAIL : rc;
+}
+
+/* Create and start a container from image; run steps [0, nsteps) in it.
+ * With commit_ref, the first ncommit of them are a cached layer, to
+ * commit as commit_ref (*id: the new image's ID): when the others can
+ * run as their users, beside them (steps_in_child()); else the container
+ * runs only the layer's steps, and its commit ends it.  A container that
+ * ran the last step then runs the "extras" and resolve steps and gives
+ * the wheelhouse to the user.  The container is removed.  Returns the
+ * exit status, *err set when the failure is this process's. */
+static int in_container(struct run *r, const char *image, const struct step *steps,
+                        size_t nsteps, const char *commit_ref, size_t ncommit, char **id,
+                        struct pbrx_error *err)
+{
+	/* Kept alive for the execs; sh's $0 names the stage. */
+	char *entrypoint[] = ENGINE_KEEP_ALIVE, *cmd[] = {"wheel-build", NULL};
+	/* The engine adds a number and the owner token (engine.h). */
+	char *name = xasprintf("%s-wheel-build", r->project ? r->project : "pbrx");
+	bool beside = commit_ref && ncommit < nsteps;
+	int rc = EXIT_FAIL;
+
+	r->wrote_wheels = !commit_ref || beside;
+	r->container = engine_container_create(r->e, &(struct engine_container_spec){
+		.name = name,
+		.image = image,
+		.entrypoint = entrypoint,
+		.cmd = cmd,
+		/* The package steps install packages. */
+		.user = "0",
+		/* dockerd may run with no bridge (--bridge=none, as the
+		 * tests start it): the host's network always reaches the
+		 * mirror and the package index. */
+		.network_mode = "host",
+		/* Every mount is under /tmp, the tmpfs: none leaves a mount
+		 * point in a commit.  A container that only commits needs
+		 * only the plan's. */
+		.mounts = r->pe.mounts,
+		.nmounts = commit_ref && !beside ? r->pe.nplan : r->pe.nmounts,
+		.tmpfs_tmp = true,
+	});
+	if (!r->container) {
+		engine_error_to(r->e, err);
+		goto out;
+	}
+	msg_note("builder %s (%.12s) from %s", name, r->container, image);
+	if (engine_container_start(r->e, r->container) < 0) {
+		engine_error_to(r->e, err);
+		goto out;
+	}
+	if (!commit_ref) {
+		rc = steps_in_child(r, steps, nsteps, true, NULL, NULL, err);
+	} else {
+		rc = steps_in_child(r, steps, ncommit, false, NULL, NULL, err);
+		if (rc == EXIT_OK && beside)
+			rc = steps_in_child(r, steps + ncommit, nsteps - ncommit, true, commit_ref,
+			                    id, err);
+		else if (rc == EXIT_OK && !(*id = engine_commit(r->e, r->container, commit_ref,
+		                                                NULL))) {
+			error_set(err, EXIT_FAIL, "builder: commit %s: %s", commit_ref,
+			          engine_error(r->e));
+			rc = EXIT_FAIL;
+		} else if (rc == EXIT_OK) {
+			progress_layer("builder", steps[0].layer, commit_ref, false);
+		}
+	}
+	if (rc == EXIT_OK && r->wrote_wheels)
+		chown_wheelhouse(r);
+	/* Its chown done, the container is of no more use. */
+	r->wrote_wheels = false;
 	if (rc == EXIT_OK)
 		remove_in_background(r);
 	remove_container(r);
@@ -607,19 +753,33 @@ struct layer_job {
 };
 
 /* layercache_walk()'s build: steps [first, end) in a container from
- * parent, committed as ref. */
+ * parent, committed as ref.  The last layer, when the steps after it can
+ * run as their users, is only noted: build() runs it, and commits it
+ * beside those steps. */
 static int build_layer(void *ctx, const char *parent, size_t first, size_t end,
                        const json_t *inputs, const char *ref, char **id)
 {
 	const struct layer_job *j = ctx;
+	struct run *r = j->r;
 
 	(void)inputs;
-	return in_container(j->r, parent, j->r->steps + first, end - first, ref, id, j->err);
+	if (r->as_user && end < r->nsteps && !r->steps[end].layer) {
+		r->layer_from = xstrdup(parent);
+		r->layer_ref = xstrdup(ref);
+		r->layer_first = first;
+		r->layer_end = end;
+		*id = NULL;
+		return EXIT_OK;
+	}
+	r->layer_first = first;
+	return in_container(r, parent, r->steps + first, end - first, ref, end - first, id,
+	                    j->err);
 }
 
 /* The builder: its cached layers (the packages: found by their key, or
  * built and committed), then a container from the last that runs the
- * remaining steps. */
+ * remaining steps; or one container that runs the last layer's steps and
+ * the remaining ones, committing the layer beside them. */
 static int build(struct run *r, const json_t *builder, const char *engine,
                  struct pbrx_error *err)
 {
@@ -636,11 +796,78 @@ static int build(struct run *r, const json_t *builder, const char *engine,
 		.who = "builder", .no_cache = r->no_cache, .build = build_layer, .ctx = &job,
 	}, json_string_value(json_object_get(builder, "from")), &parent, &k, err);
 	r->builder = parent;
-	if (rc == EXIT_OK)
-		rc = in_container(r, parent, r->steps + k, r->nsteps - k, NULL, NULL, err);
+	if (rc == EXIT_OK && r->layer_ref) {
+		char *id = NULL;
+
+		rc = in_container(r, r->layer_from, r->steps + r->layer_first,
+		                  r->nsteps - r->layer_first, r->layer_ref,
+		                  r->layer_end - r->layer_first, &id, err);
+		free(id);
+	} else if (rc == EXIT_OK) {
+		rc = in_container(r, parent, r->steps + k, r->nsteps - k, NULL, 0, NULL, err);
+	}
 	r->builder = NULL;
+	free(r->layer_from);
+	free(r->layer_ref);
+	r->layer_from = r->layer_ref = NULL;
 	free(parent);
 	return rc;
+}
+
+/* Can any user read host path, a file or a directory and the files in
+ * it?  The builder's user is such a user on the host, whatever user
+ * namespace maps it.  false, with what it can't read in *what
+ * (malloc'd). */
+static bool others_can_read(const char *path, char **what)
+{
+	struct stat st;
+	struct dirent *de;
+	DIR *d;
+	bool ok = true;
+
+	if (stat(path, &st) < 0 ||
+	    (st.st_mode & (S_ISDIR(st.st_mode) ? S_IROTH | S_IXOTH : S_IROTH)) !=
+	        (S_ISDIR(st.st_mode) ? (mode_t)(S_IROTH | S_IXOTH) : (mode_t)S_IROTH)) {
+		*what = xstrdup(path);
+		return false;
+	}
+	if (!S_ISDIR(st.st_mode) || !(d = opendir(path)))
+		return true;
+	while (ok && (de = readdir(d))) {
+		char *file = xasprintf("%s/%s", path, de->d_name);
+
+		if (stat(file, &st) == 0 && S_ISREG(st.st_mode) && !(st.st_mode & S_IROTH)) {
+			*what = file;
+			ok = false;
+		} else {
+			free(file);
+		}
+	}
+	closedir(d);
+	return ok;
+}
+
+/* Whether the steps can run as their users (r->as_user): the plan names
+ * one, and it can read every host path mounted but the project's tree
+ * (pm's sources: root copies it) and the scratch directory (made for
+ * it).  Else they run as root, after the packages' commit, as they did
+ * before there was a user. */
+static void choose_users(struct run *r, const struct plan_mount *pm, size_t npm)
+{
+	char *what = NULL;
+
+	r->as_user = r->user != NULL;
+	for (size_t i = 0; i < r->pe.nmounts && r->as_user; i++) {
+		const char *src = r->pe.mounts[i].source;
+
+		if ((i < npm && pm[i].source) || (r->rs.scratch && !strcmp(src, r->rs.scratch)))
+			continue;
+		r->as_user = others_can_read(src, &what);
+	}
+	if (what)
+		msg_note("builder: the wheels are built as root, after the packages are committed: "
+		         "%s is not readable by other users", what);
+	free(what);
 }
 
 /* The resolve steps' findings into the wheels section (exec/resolve.h):
@@ -706,13 +933,18 @@ int wheels_build(json_t *doc, const struct wheels_options *o, struct pbrx_error 
 		if (!pm[i].source)
 			r.target = r.pe.keep.v[r.pe.keep.n - 1];
 	}
+	if (make_out(&r, err) < 0)
+		goto fail;
+	pipenv_mount(&r.pe, r.out, PLAN_OUT, false);
 	r.pe.nplan = r.pe.nmounts;
 	if (resolve_open(&r.rs, doc, r.wh.dir, err) < 0)
 		goto fail;
 	if (r.rs.scratch)
 		pipenv_mount(&r.pe, r.rs.scratch, RESOLVE_DIR, false);
-	if (pipenv_collect(&r.pe, &o->find_links, err) < 0 ||
-	    (rc = build(&r, builder, o->engine, err)) != EXIT_OK ||
+	if (pipenv_collect(&r.pe, &o->find_links, err) < 0)
+		goto fail;
+	choose_users(&r, pm, npm);
+	if ((rc = build(&r, builder, o->engine, err)) != EXIT_OK ||
 	    !(section = wheelhouse_section(&r.wh, r.project, err)) ||
 	    (r.rs.scratch && add_installs(&r, section, err) < 0))
 		goto fail;
@@ -739,6 +971,10 @@ out:
 	strv_free(&r.host_links);
 	wheelhouse_close(&r.wh);
 	resolve_close(&r.rs);
+	if (r.out_holder)
+		fs_remove_tree(r.out_holder);
+	free(r.out_holder);
+	free(r.out);
 	engine_free(r.e);
 	return rc;
 }

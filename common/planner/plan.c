@@ -295,6 +295,7 @@ static json_t *builder(const struct planner_options *o, const struct planner_pro
 	json_object_set_new(b, "from", json_string(o->base_image));
 	json_object_set_new(b, "packages", pkgs);
 	json_object_set_new(b, "extras", all_extras);
+	json_object_set_new(b, "user", json_string(STEPS_BUILD_USER));
 	json_object_set_new(b, "extras_command", steps_wheels_command());
 	json_object_set_new(b, "mounts", mounts);
 	json_object_set_new(b, "steps", steps);
@@ -322,6 +323,7 @@ static json_t *make_plan(const struct planner_options *o, const struct planner_p
 	json_object_set_new(paths, "source", json_string(STEPS_SRC));
 	json_object_set_new(paths, "build", json_string(STEPS_BUILD));
 	json_object_set_new(paths, "wheelhouse", json_string(STEPS_WHEELS));
+	json_object_set_new(paths, "out", json_string(STEPS_OUT));
 	json_object_set_new(plan, "paths", paths);
 	json_object_set(plan, "labels", labels);
 	json_object_set_new(plan, "source", json_string(p->source));

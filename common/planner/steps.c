@@ -155,7 +155,7 @@ void steps_project(json_t *steps, const struct planner_project *p, const json_t 
 
 json_t *steps_wheels_command(void)
 {
-	return pkgmgr_argv("python3", "-m", "pip", "wheel", "--wheel-dir", STEPS_WHEELS,
+	return pkgmgr_argv("python3", "-m", "pip", "wheel", "--wheel-dir", STEPS_OUT,
 	                   "--find-links", STEPS_WHEELS, NULL);
 }
 
@@ -164,9 +164,22 @@ void steps_wheels(json_t *steps, const json_t *all_extras)
 	char *tmp = steps_with_extras(STEPS_BUILD, all_extras);
 	json_t *argv = steps_wheels_command();
 
-	/* pip builds in place: build a throwaway copy of the read-only source. */
+	/* Last in the packages' layer: no file of the root file system
+	 * (the tmpfs on /tmp aside) is left writable by every user, so the
+	 * user who builds the wheels can write none while the layer is
+	 * committed beside the build (/var/tmp, /run/lock in Debian's). */
+	steps_add(steps, "packages", pkgmgr_argv("find", "/", "-xdev", "-path", "/tmp", "-prune",
+	                                         "-o", "-perm", "-0002", "!", "-type", "l",
+	                                         "-exec", "chmod", "o-w", "{}", "+", NULL));
+	set_layer(steps, json_array_size(steps) - 1, "packages");
+	/* pip builds in place: build a throwaway copy of the read-only
+	 * source, copied by root (the user's tree need not be readable by
+	 * others), then given to the user who builds. */
 	steps_add(steps, "source", pkgmgr_argv("cp", "-a", STEPS_SRC "/.", STEPS_BUILD "/", NULL));
+	steps_add(steps, "source", pkgmgr_argv("chown", "-R", STEPS_BUILD_USER, STEPS_BUILD, NULL));
 	json_array_append_new(argv, json_string(tmp));
 	steps_add(steps, "wheels", argv);
+	json_object_set_new(json_array_get(steps, json_array_size(steps) - 1), "user",
+	                    json_string(STEPS_BUILD_USER));
 	free(tmp);
 }

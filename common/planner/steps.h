@@ -18,6 +18,12 @@ struct planner_project;
 #define STEPS_SRC PLAN_ROOT "/src"        /* the project's tree, read-only */
 #define STEPS_BUILD PLAN_ROOT "/build"    /* pip's throwaway copy of it */
 #define STEPS_WHEELS PLAN_ROOT "/wheels"  /* the wheelhouse */
+#define STEPS_OUT PLAN_OUT                /* where pip writes new wheels */
+/* The user the builder's steps after its packages run as: nobody, by
+ * number (no image needs a passwd entry for it).  It can write only
+ * /tmp's tmpfs, so the project's build cannot change the builder's root
+ * file system, which is committed while the wheels build. */
+#define STEPS_BUILD_USER "65534:65534"
 #define STEPS_MIRROR PLAN_ROOT "/mirror"  /* the saved repository configuration */
 
 /* A new reference to the one shared JSON string of literal s: the
@@ -51,14 +57,16 @@ json_t *steps_packages(json_t *steps, const char *pm, const char *mirror, const 
  * a cached layer of their own; else by name. */
 void steps_project(json_t *steps, const struct planner_project *p, const json_t *ex);
 
-/* Append the builder's steps after its packages: a throwaway copy of the
- * read-only source, and the wheels of the project with all extras
- * (borrowed) and of everything it requires. */
+/* Append the builder's steps after its packages: as root, the last of
+ * the packages' layer, which takes every user's write permission from
+ * the root file system; a throwaway copy of the read-only source given
+ * to STEPS_BUILD_USER; as that user, the wheels of the project with all
+ * extras (borrowed) and of everything it requires, into STEPS_OUT. */
 void steps_wheels(json_t *steps, const json_t *all_extras);
-/* The command that builds wheels into the wheelhouse, finding what is
- * there already: the builder's "extras_command", to which wheel-build
- * appends PROJECT-WHEEL[EXTRAS] for extras only the wheel declares.
- * New. */
+/* The command that builds wheels into STEPS_OUT, finding what the
+ * wheelhouse has already: the builder's "extras_command", to which
+ * wheel-build appends PROJECT-WHEEL[EXTRAS] for extras only the wheel
+ * declares.  New. */
 json_t *steps_wheels_command(void);
 
 #endif

@@ -578,11 +578,14 @@ e2e_test_runtime_auto() {
 	# bindep.txt without its runtime line for libyaml: the builder says
 	# which package owns the library the extension needs, and
 	# --runtime-packages auto installs it.
-	local proj=$TMP/yamlcat
+	# (an empty cache: the builder is asked, not the answer kept)
+	local proj=$TMP/yamlcat xdg=$TMP/xdg
 	cp -a "$PROJ" "$proj"
 	grep -v '^libyaml-0-2 ' "$PROJ/bindep.txt" >"$proj/bindep.txt"
-	chown -R --reference="$TMP" "$proj"
-	run_split as_user "${BUILD[@]}" --runtime-packages auto --tag auto "$proj"
+	mkdir -p "$xdg"
+	chown -R --reference="$TMP" "$proj" "$xdg"
+	run_split as_user env XDG_CACHE_HOME="$xdg" "${BUILD[@]}" --runtime-packages auto \
+		--tag auto "$proj"
 	[ "$status" -eq 0 ]
 	grep -q '^\[builder runtime\] run: python3 -c OWNERS /tmp/pbrx/resolve/owners.json libyaml-0.so.2 libc.so.6$' <<<"$err"
 	grep -qx 'image-plan: runtime: the extensions need libyaml-0-2 (libyaml-0.so.2), libc6 (libc.so.6, in every base image)' <<<"$err"
@@ -595,8 +598,11 @@ e2e_test_runtime_auto() {
 	[ "$out" = "yamlcat 1.0 (libyaml 0.2.5)" ]
 	# without it, bindep.txt's selection: the image lacks the library,
 	# and the check says so
-	run_split as_user "${BUILD[@]}" --tag bindep "$proj"
+	run_split as_user env XDG_CACHE_HOME="$xdg" "${BUILD[@]}" --tag bindep "$proj"
 	[ "$status" -eq 0 ]
+	# the same builder: its answer kept, not asked again
+	! grep -q '^\[builder runtime\] run: ' <<<"$err"
+	[ "$(jq -c '[.wheels.runtime_libraries[] | .package]' <<<"$out")" = '["libyaml-0-2","libc6"]' ]
 	grep -q "^image-assemble: warning: yamlcat-base: libyaml-0.so.2, needed by yamlcat/_cyaml.cpython-311-x86_64-linux-gnu.so, is not in the image" <<<"$err"
 }
 
@@ -629,7 +635,6 @@ e2e_test_cache() {
 	run_split as_user image-assemble --prepare <"$W/docs/04-image-plan.json"
 	[ "$status" -eq 0 ]
 	[ "$out" = "$(cat "$W/docs/04-image-plan.json")" ]
-	grep -q '^\[yamlcat-base packages\] cached ' <<<"$err"
 	! grep -q 'dependencies' <<<"$err"
 
 	# a one-line change in the project's Python source: every cached
@@ -638,7 +643,6 @@ e2e_test_cache() {
 	run_split as_user env "${build[@]}" --tag src "$proj"
 	[ "$status" -eq 0 ]
 	grep -q '^\[builder packages\] cached \(localhost/\)\?pbrx-cache/builder:packages-[0-9a-f]\{40\}$' <<<"$err"
-	grep -q '^\[yamlcat-base packages\] cached ' <<<"$err"
 	grep -q '^\[yamlcat-base dependencies\] cached ' <<<"$err"
 	[ "$(grep -c -e '\] committed \(localhost/\)\?pbrx-cache/' -e '\] Unpacking ' <<<"$err" || :)" = 0 ]
 	[ "$(img yamlcat-base:src '.Layers[:-1]')" = "$(jq -c '.[:-1]' <<<"$base_layers")" ]
@@ -656,7 +660,6 @@ e2e_test_cache() {
 	chown -R --reference="$TMP" "$deps"
 	run_split as_user env "${build[@]}" --tag dep "$proj"
 	[ "$status" -eq 0 ]
-	grep -q '^\[yamlcat-base packages\] cached ' <<<"$err"
 	grep -q '^\[yamlcat-base dependencies\] wrote ' <<<"$err"
 	[ "$(img yamlcat-base:dep '.Layers[:-2]')" = "$(jq -c '.[:-2]' <<<"$base_layers")" ]
 	[ "$(img yamlcat-base:dep '.Layers[-2]')" != "$(jq -c '.[-2]' <<<"$base_layers")" ]
@@ -673,7 +676,48 @@ e2e_test_cache() {
 	grep -q '^\[builder packages\] committed ' <<<"$err"
 	grep -q '^\[yamlcat-base packages\] committed ' <<<"$err"
 	grep -q '^\[yamlcat-base dependencies\] wrote ' <<<"$err"
+	# once: by --prepare, which image-assemble then finds
+	[ "$(grep -c '^\[yamlcat-base packages\] run: .*apt-get .*install' <<<"$err")" = 1 ]
 	[ "$(containers)" = "" ]
+}
+
+e2e_test_builder_user() {
+	# The wheels are built by nobody, who can write nothing the builder's
+	# commit takes: this setup.py fails the build when it runs as anyone
+	# else, or can write anywhere on the root file system it tries
+	# (/var/tmp and /run/lock are every user's in Debian's images).  The
+	# packages' layer is built again (--no-cache) in the container that
+	# then builds the wheels, and committed beside them: one container.
+	local proj=$TMP/yamlcat ref
+	cp -a "$PROJ" "$proj"
+	cat >>"$proj/setup.py" <<'EOF2'
+import os
+if (os.getuid(), os.getgid()) != (65534, 65534):
+    raise SystemExit("setup.py: run as %d:%d" % (os.getuid(), os.getgid()))
+for probe in ("/pbrx-probe", "/usr/local/lib/pbrx-probe", "/root/pbrx-probe",
+              "/var/tmp/pbrx-probe", "/run/lock/pbrx-probe", "/etc/pbrx-probe"):
+    try:
+        open(probe, "w").close()
+    except PermissionError:
+        continue
+    raise SystemExit("setup.py: wrote " + probe)
+EOF2
+	chown -R --reference="$TMP" "$proj"
+	run_split as_user "${BUILD[@]}" -v --no-cache --wheelhouse "$TMP/wheels" --tag user "$proj"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^wheel-build: builder yamlcat-wheel-build' <<<"$err")" = 1 ]
+	grep -q '^\[builder packages\] committed \(localhost/\)\?pbrx-cache/builder:packages-[0-9a-f]\{40\}$' <<<"$err"
+	! grep -q 'built as root' <<<"$err"
+	# the wheels reached the wheelhouse, the user's
+	ls "$TMP/wheels"/yamlcat-1.0-*.whl
+	[ -z "$(find "$TMP/wheels" ! -user "$(stat -c %u "$TMP")")" ]
+	# nothing of the build in the committed builder
+	ref=$(tags | grep -m1 -x '\(localhost/\)\?pbrx-cache/builder:packages-[0-9a-f]\{40\}')
+	run_in "$ref" 'find / -xdev -name pbrx-probe; find / -xdev -path /tmp -prune -o -perm -0002 ! -type l -print; ls -A /tmp'
+	[ "$status" -eq 0 ]
+	[ -z "$out" ]
+	run_split img_run yamlcat:user /usr/local/bin/yamlcat --version
+	[ "$status" -eq 0 ]
 }
 
 e2e_test_source_tree() {

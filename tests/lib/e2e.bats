@@ -24,6 +24,7 @@ load lib/e2e
 @test "--output oci-archive:FILE: two builds, the same bytes; a normalised tar of a valid layout; a failed write leaves nothing" { e2e_test_oci_archive; }
 @test "--runtime-packages auto: the packages that own the libraries the extensions need, asked of the builder" { e2e_test_runtime_auto; }
 @test "cache: a source change rebuilds only the project's layer, a dependency change its own" { e2e_test_cache; }
+@test "builder: the wheels built by nobody, who can write nothing of the builder, committed beside them" { e2e_test_builder_user; }
 @test "source tree: byte for byte and owner for owner unchanged by the build" { e2e_test_source_tree; }
 @test "--keep-documents: every stage's document, the last one the output" { e2e_test_keep_documents; }
 @test "second build with --prefix and --tag (docker: over TLS): no dependency wheel built again" { e2e_test_second_build; }
