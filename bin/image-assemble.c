@@ -2,7 +2,9 @@
 /* image-assemble: run the plan's image steps through the container
  * engine (one container per image, exec each step, commit with the
  * plan's config; Dockerfile images through the build endpoint), tag every
- * image only when all are built, and add the "images" section.
+ * image only when all are built (or, with --output oci:DIR or
+ * oci-archive:FILE, write them all to one OCI image layout instead), and
+ * add the "images" section.
  * See image-assemble(1) and pbrx-document(5); the job is exec/assemble.h. */
 #include <getopt.h>
 #include <signal.h>
@@ -17,16 +19,21 @@
 static void usage(FILE *f)
 {
 	fputs("usage: image-assemble [-hqv] [--version] [--engine ENGINE] [--progress MODE] [--no-cache]\n"
-	      "                      [--prepare | --prepared]\n",
+	      "                      [--prepare | --prepared] [--output WHERE]\n",
 	      f);
 }
 
-/* --no-cache, --prepare and --prepared, image-assemble's own options. */
+/* --no-cache, --prepare, --prepared and --output, image-assemble's own
+ * options.  A bad --output is one line, not the usage. */
 static int own_option(int ch, const char *arg, void *ctx)
 {
 	struct assemble_opts *o = ctx;
+	struct pbrx_error err = {0};
 
-	(void)arg;
+	if (ch == 'O' && assemble_output(arg, o, &err) < 0)
+		error_exit(&err);
+	else if (ch == 'O')
+		return 0;
 	if (ch == 'C')
 		o->no_cache = true;
 	else if (ch == 'P')
@@ -57,6 +64,7 @@ int main(int argc, char **argv)
 		{"no-cache", no_argument, NULL, 'C'},
 		{"prepare", no_argument, NULL, 'P'},
 		{"prepared", no_argument, NULL, 'R'},
+		{"output", required_argument, NULL, 'O'},
 		ENGINE_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};

@@ -134,6 +134,54 @@ mutate_all() {
 	done
 }
 
+@test "--output: a bad value is one line naming it, exit 2, nothing on stdout, nothing made" {
+	local v tool
+	cd "$TMP"
+	for v in '' oci oci: oci-archive: docker OCI:x tar:x ' oci:x' engine:x; do
+		for tool in image-assemble pbrx-build-images; do
+			rc=0
+			"$tool" --output "$v" <"$TMP/doc.json" >"$TMP/out" 2>"$TMP/err" || rc=$?
+			check_outcome "$tool" "$tool --output '$v'"
+			[ "$rc" -eq 2 ]
+			[ "$(cat "$TMP/err")" = "$tool: --output: expected engine, oci:DIR or oci-archive:FILE, not '$v'" ]
+		done
+	done
+	# a good value, a bad document: the document's line, no layout
+	rc=0
+	image-assemble --output "oci:$TMP/layout" <"$TMP/doc.json" >"$TMP/out" 2>"$TMP/err" || rc=$?
+	check_outcome image-assemble "a document without a plan"
+	[ "$rc" -eq 2 ]
+	grep -q "^image-assemble: <stdin>: .plan: missing" "$TMP/err"
+	[ "$(find "$TMP" -maxdepth 1 -name "layout*")" = "" ]
+	# a target that is not a layout is never replaced
+	mkdir -p "$TMP/notlayout" "$TMP/dir.tar"
+	echo keep >"$TMP/notlayout/file"
+	echo keep >"$TMP/file"
+	for v in "oci:$TMP/notlayout" "oci:$TMP/file" "oci-archive:$TMP/dir.tar"; do
+		rc=0
+		image-assemble --output "$v" <"$TMP/doc.json" >"$TMP/out" 2>"$TMP/err" || rc=$?
+		check_outcome image-assemble "--output $v"
+		[ "$rc" -eq 2 ]
+	done
+	[ "$(cat "$TMP/err")" = "image-assemble: $TMP/dir.tar: not a regular file: not replaced" ]
+	image-assemble --output "oci:$TMP/notlayout" <"$TMP/doc.json" 2>"$TMP/err" || :
+	[ "$(cat "$TMP/err")" = "image-assemble: $TMP/notlayout: not empty and not an OCI image layout: not replaced" ]
+	image-assemble --output "oci:$TMP/file" <"$TMP/doc.json" 2>"$TMP/err" || :
+	[ "$(cat "$TMP/err")" = "image-assemble: $TMP/file: not a directory: not replaced" ]
+	[ "$(cat "$TMP/notlayout/file" "$TMP/file")" = "keep
+keep" ]
+	# the driver's other misuse: with --push, with --plan-only
+	rc=0
+	pbrx-build-images --output "oci:$TMP/layout" --push "$PBRX_ROOT/examples/foo" >"$TMP/out" 2>"$TMP/err" || rc=$?
+	[ "$rc" -eq 2 ]
+	[ "$(head -n 1 "$TMP/err")" = "pbrx-build-images: --push pushes what the engine has: not with --output oci:$TMP/layout" ]
+	rc=0
+	pbrx-build-images --plan-only --output=oci-archive:x.tar "$PBRX_ROOT/examples/foo" >"$TMP/out" 2>"$TMP/err" || rc=$?
+	[ "$rc" -eq 2 ]
+	[ "$(head -n 1 "$TMP/err")" = "pbrx-build-images: --output needs images: not with --plan-only" ]
+	[ ! -s "$TMP/out" ]
+}
+
 @test "valgrind: the pure stages leak nothing and make no memory errors" {
 	local V="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,possible --error-exitcode=99"
 	# valgrind can't run ASan binaries: built with make SANITIZE=1, the

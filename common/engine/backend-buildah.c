@@ -37,6 +37,7 @@
 #include "base/spawn.h"
 #include "engine/regauth.h"
 #include "base/xalloc.h"
+#include "image/layout.h"
 #include "image/oci.h"
 
 /* A working container as "buildah from" made it, with what each run
@@ -1215,6 +1216,95 @@ out:
 	free(src);
 	free(dst);
 	return id;
+}
+
+static void remove_scratch(struct engine *e, const char *dir);
+
+/* Blob digest of the OCI layout dir, parsed: a new reference, or NULL
+ * with e's error. */
+static json_t *layout_json(struct engine *e, const char *name, const char *dir,
+                           const char *digest)
+{
+	char *p = digest ? xasprintf("%s/blobs/sha256/%s", dir, digest + 7)
+	                 : xasprintf("%s/index.json", dir);
+	struct pbrx_error err = {0};
+	char *bytes = strncmp(digest ? digest : "sha256:", "sha256:", 7) ? NULL
+	                                                                : fs_read(p, NULL, &err);
+	json_t *j = bytes ? json_loads(bytes, 0, NULL) : NULL;
+
+	if (!j)
+		engine_fail(e, false, "export (%s): %s: %s", name, p,
+		            err.msg ? err.msg : "not a JSON document");
+	error_free(&err);
+	free(bytes);
+	free(p);
+	return j;
+}
+
+/* buildah push --disable-compression to an OCI layout beside l's, whose
+ * layers, uncompressed already, are read into l (through libarchive's
+ * filters all the same: a layer some storage keeps compressed comes
+ * out so). */
+static int e_image_export(struct engine *e, const char *name, struct layout *l, char **config,
+                          size_t *config_len, struct strv *layers)
+{
+	char *dir = xasprintf("%s/.export", layout_tmpdir(l)), *dest = xasprintf("oci:%s", dir);
+	struct call c = call_new("push", name);
+	json_t *index = NULL, *man = NULL, *d;
+	struct pbrx_error err = {0};
+	const char *cfg;
+	size_t i;
+	int rc = -1;
+
+	strv_add(&c.argv, "--quiet");
+	strv_add(&c.argv, "--disable-compression");
+	strv_add(&c.argv, "--");
+	strv_add(&c.argv, bare(name));
+	strv_add(&c.argv, dest);
+	if (call_check(e, &c) < 0)
+		goto out;
+	if (!(index = layout_json(e, name, dir, NULL)) ||
+	    !(man = layout_json(e, name, dir, json_string_value(json_object_get(
+		    json_array_get(json_object_get(index, "manifests"), 0), "digest")))))
+		goto out;
+	cfg = json_string_value(json_object_get(json_object_get(man, "config"), "digest"));
+	if (cfg && !strncmp(cfg, "sha256:", 7)) {
+		char *p = xasprintf("%s/blobs/sha256/%s", dir, cfg + 7);
+		*config = fs_read(p, config_len, &err);
+		free(p);
+	}
+	if (!*config) {
+		engine_fail(e, false, "export (%s): no config: %s", name, err.msg ? err.msg : "?");
+		goto out;
+	}
+	json_array_foreach(json_object_get(man, "layers"), i, d) {
+		const char *digest = json_string_value(json_object_get(d, "digest"));
+		char diff_id[LAYER_DIGEST_LEN], *p;
+		int r;
+
+		if (!digest || strncmp(digest, "sha256:", 7) || strchr(digest, '/')) {
+			engine_fail(e, false, "export (%s): layer %zu: a bad digest", name, i);
+			goto out;
+		}
+		p = xasprintf("%s/blobs/sha256/%s", dir, digest + 7);
+		r = layout_add_layer(l, p, diff_id, &err);
+		free(p);
+		if (r < 0) {
+			engine_fail(e, false, "export (%s): %s", name, err.msg);
+			goto out;
+		}
+		strv_add(layers, diff_id);
+	}
+	rc = 0;
+out:
+	error_free(&err);
+	json_decref(index);
+	json_decref(man);
+	remove_scratch(e, dir);
+	call_free(&c);
+	free(dest);
+	free(dir);
+	return rc;
 }
 
 static const struct engine_ops ops = ENGINE_OPS("buildah");

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* backend-docker: the engine interface over the Docker Engine API client
  * (engine/docker.h): dockerd, or Podman's Docker-compatible service. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,6 +14,7 @@
 #include "base/msg.h"
 #include "engine/regauth.h"
 #include "base/xalloc.h"
+#include "image/layout.h"
 #include "image/oci.h"
 
 #define D(e) ((struct docker *)(e)->impl)
@@ -190,6 +194,158 @@ out:
 	json_decref(j);
 	buf_free(&tar);
 	return id;
+}
+
+/* An entry of a docker-archive no larger than this is kept in memory (a
+ * config, manifest.json); a larger one is a layer, written to the layout
+ * as it comes. */
+#define SMALL_ENTRY ((la_int64_t)1 << 20)
+
+/* Read the docker-archive in f into l: *small gets each small entry's
+ * bytes by name, *blobs each large one's digest. */
+static int read_archive(struct engine *e, const char *name, FILE *f, struct layout *l,
+                        json_t *small, json_t *blobs)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *ent;
+	struct pbrx_error err = {0};
+	char chunk[65536], digest[LAYER_DIGEST_LEN];
+	int r, rc = -1;
+
+	archive_read_support_format_tar(a);
+	if (archive_read_open_FILE(a, f) != ARCHIVE_OK) {
+		engine_fail(e, false, "export (%s): %s", name, archive_error_string(a));
+		goto out;
+	}
+	while ((r = archive_read_next_header(a, &ent)) == ARCHIVE_OK) {
+		const char *path = archive_entry_pathname(ent);
+		struct layout_blob b;
+		la_ssize_t n;
+
+		if (archive_entry_filetype(ent) != AE_IFREG)
+			continue;
+		if (archive_entry_size(ent) <= SMALL_ENTRY) {
+			struct buf m = {0};
+			while ((n = archive_read_data(a, chunk, sizeof chunk)) > 0)
+				buf_add(&m, chunk, (size_t)n);
+			json_object_set_new(small, path, json_stringn_nocheck(m.p ? m.p : "", m.len));
+			buf_free(&m);
+			if (n < 0)
+				goto bad;
+			continue;
+		}
+		if (layout_blob_begin(l, &b, &err) < 0)
+			goto fail;
+		while ((n = archive_read_data(a, chunk, sizeof chunk)) > 0)
+			if (layout_blob_write(&b, chunk, (size_t)n, &err) < 0) {
+				layout_blob_abort(&b);
+				goto fail;
+			}
+		if (n < 0) {
+			layout_blob_abort(&b);
+			goto bad;
+		}
+		if (layout_blob_end(l, &b, digest, &err) < 0)
+			goto fail;
+		json_object_set_new(blobs, path, json_string(digest));
+	}
+	if (r != ARCHIVE_EOF)
+		goto bad;
+	rc = 0;
+	goto out;
+bad:
+	engine_fail(e, false, "export (%s): %s", name, archive_error_string(a));
+	goto out;
+fail:
+	engine_fail(e, false, "export (%s): %s", name, err.msg);
+	error_free(&err);
+out:
+	archive_read_free(a);
+	return rc;
+}
+
+/* The bytes of small entry path, or NULL. */
+static const char *small_bytes(const json_t *small, const char *path, size_t *len)
+{
+	json_t *v = json_object_get(small, path ? path : "");
+
+	*len = json_string_length(v);
+	return json_string_value(v);
+}
+
+/* A docker-archive (moby's image/tarexport: manifest.json names the
+ * config and one path per layer, bottom first; with the containerd
+ * store the paths are an OCI layout's blobs). */
+static int e_image_export(struct engine *e, const char *name, struct layout *l, char **config,
+                          size_t *config_len, struct strv *layers)
+{
+	char *path = xasprintf("%s/.export.tar", layout_tmpdir(l));
+	json_t *small = json_object(), *blobs = json_object(), *manifest = NULL, *p, *lv;
+	struct pbrx_error err = {0};
+	const char *bytes;
+	FILE *f = fopen(path, "w+b");
+	size_t len, i;
+	int rc = -1;
+
+	if (!f) {
+		engine_fail(e, false, "export (%s): %s: %s", name, path, strerror(errno));
+		goto out;
+	}
+	if (docker_image_save(D(e), name, f) < 0) {
+		fail(e);
+		goto out;
+	}
+	if (fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0) {
+		engine_fail(e, false, "export (%s): %s: %s", name, path, strerror(errno));
+		goto out;
+	}
+	if (read_archive(e, name, f, l, small, blobs) < 0)
+		goto out;
+	bytes = small_bytes(small, "manifest.json", &len);
+	manifest = bytes ? json_loadb(bytes, len, 0, NULL) : NULL;
+	p = json_array_get(manifest, 0);
+	bytes = small_bytes(small, json_string_value(json_object_get(p, "Config")), &len);
+	if (!bytes || !json_is_array(json_object_get(p, "Layers"))) {
+		engine_fail(e, false, "export (%s): the archive has no manifest.json or config", name);
+		goto out;
+	}
+	*config = xstrndup(bytes, len);
+	*config_len = len;
+	json_array_foreach(json_object_get(p, "Layers"), i, lv) {
+		const char *lp = json_string_value(lv), *d = lp ? json_string_value(
+			json_object_get(blobs, lp)) : NULL;
+		char digest[LAYER_DIGEST_LEN];
+		struct layout_blob b;
+
+		/* A layer small enough to be kept in memory. */
+		if (!d && lp && (bytes = small_bytes(small, lp, &len))) {
+			if (layout_blob_begin(l, &b, &err) < 0 ||
+			    layout_blob_write(&b, bytes, len, &err) < 0 ||
+			    layout_blob_end(l, &b, digest, &err) < 0) {
+				layout_blob_abort(&b);
+				engine_fail(e, false, "export (%s): %s", name, err.msg);
+				error_free(&err);
+				goto out;
+			}
+			d = digest;
+		}
+		if (!d) {
+			engine_fail(e, false, "export (%s): layer %zu (%s) is not in the archive", name,
+			            i, lp ? lp : "?");
+			goto out;
+		}
+		strv_add(layers, d);
+	}
+	rc = 0;
+out:
+	if (f)
+		fclose(f);
+	unlink(path);
+	free(path);
+	json_decref(manifest);
+	json_decref(small);
+	json_decref(blobs);
+	return rc;
 }
 
 static int e_image_remove(struct engine *e, const char *name, bool force)

@@ -4,6 +4,7 @@
 #ifndef PBRX_ENGINE_IMPL_H
 #define PBRX_ENGINE_IMPL_H
 
+#include "base/buf.h"
 #include "base/error.h"
 #include "engine/engine.h"
 
@@ -20,6 +21,10 @@ struct engine_ops {
 	int (*image_remove)(struct engine *e, const char *name, bool force);
 	char *(*image_load)(struct engine *e, const struct oci_image *img, const char *repo_tag,
 	                    bool quiet);
+	/* engine_image_export() but the check: *layers gets the digests
+	 * of the layers exported, in the image's order */
+	int (*image_export)(struct engine *e, const char *name, struct layout *l, char **config,
+	                    size_t *config_len, struct strv *layers);
 	char *(*build)(struct engine *e, const struct engine_build_spec *spec);
 	char *(*container_create)(struct engine *e, const struct engine_container_spec *spec);
 	json_t *(*container_list)(struct engine *e);
@@ -42,7 +47,8 @@ struct engine_ops {
 	.name = (NAME), .free = e_free, .dup = e_dup, \
 	.image_inspect = e_image_inspect, .image_pull = e_image_pull, \
 	.image_read_file = e_image_read_file, .image_tag = e_image_tag, \
-	.image_load = e_image_load, .image_remove = e_image_remove, .build = e_build, \
+	.image_load = e_image_load, .image_export = e_image_export, \
+	.image_remove = e_image_remove, .build = e_build, \
 	.container_create = e_container_create, .container_list = e_container_list, \
 	.container_start = e_container_start, .run = e_run, .commit = e_commit, \
 	.container_remove = e_container_remove, .push = e_push, .cancel = e_cancel, \

@@ -715,6 +715,18 @@ out:
 }
 
 
+int docker_image_save(struct docker *d, const char *name, FILE *f)
+{
+	struct xfer x = {.sink = SINK_FILE, .file = f};
+	char *path = http_path_with("/images/", name, "/get");
+	int ret = http_request(d, &x, "GET", "/images/{name}/get", name, path, true, NULL, NULL, 0,
+	                       NULL);
+
+	free(path);
+	http_xfer_free(&x);
+	return ret;
+}
+
 int docker_image_load(struct docker *d, const void *tar, size_t len, bool quiet)
 {
 	struct xfer x = {.sink = SINK_PROGRESS, .progress_out = quiet ? NULL : stderr};

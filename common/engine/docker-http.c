@@ -200,6 +200,13 @@ static size_t on_write(char *p, size_t size, size_t n, void *userp)
 		buf_add(&x->body, p, len);
 		return len;
 	}
+	if (x->sink == SINK_FILE) {
+		if (fwrite(p, 1, len, x->file) != len) {
+			x->file_errno = errno ? errno : EIO;
+			return 0;
+		}
+		return len;
+	}
 	if (x->sink == SINK_DEMUX) {
 		if (docker_demux_feed(&x->demux, p, len, x->out, x->arg) < 0) {
 			x->bad_frame = true;
@@ -324,6 +331,8 @@ int http_request(struct docker *d, struct xfer *x, const char *method, const cha
 
 	if (x->too_big) {
 		http_fail(d, method, op, obj, "answer larger than %zu bytes", BODY_MAX);
+	} else if (x->file_errno) {
+		http_fail(d, method, op, obj, "writing the answer: %s", strerror(x->file_errno));
 	} else if (x->bad_frame) {
 		http_fail(d, method, op, obj, "malformed stream frame header");
 	} else if (rc == CURLE_ABORTED_BY_CALLBACK) {

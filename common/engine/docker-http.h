@@ -33,7 +33,7 @@ struct docker {
 };
 
 /* How an answer's body is consumed. */
-enum sink { SINK_BUFFER, SINK_PROGRESS, SINK_DEMUX };
+enum sink { SINK_BUFFER, SINK_PROGRESS, SINK_DEMUX, SINK_FILE };
 
 /* One request's answer as it comes.  Zero-initialise but for sink and
  * what it needs; http_xfer_free releases. */
@@ -48,6 +48,8 @@ struct xfer {
 	void (*on_line)(struct xfer *x);  /* SINK_PROGRESS: takes each line
 	                                   * instead of docker_progress_line */
 	struct docker_demux demux;  /* SINK_DEMUX */
+	FILE *file;                 /* SINK_FILE: a 2xx answer's body */
+	int file_errno;             /* SINK_FILE: why writing failed, or 0 */
 	engine_output_fn *out;
 	void *arg;
 	bool bad_frame;

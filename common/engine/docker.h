@@ -123,6 +123,9 @@ bool docker_is_podman(struct docker *d);
  * on stderr unless quiet.  Fails on errors reported inside the stream
  * too. */
 int docker_image_load(struct docker *d, const void *tar, size_t len, bool quiet);
+/* GET /images/{name}/get: the docker-archive of image name (all its
+ * layers, its config, manifest.json) written to file f. */
+int docker_image_save(struct docker *d, const char *name, FILE *f);
 /* POST /images/{image}/tag: give image the name repo_tag ("repo[:tag]"). */
 int docker_image_tag(struct docker *d, const char *image, const char *repo_tag);
 /* DELETE /images/{name}; force removes it even when other tags or

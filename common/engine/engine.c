@@ -275,6 +275,49 @@ int engine_image_remove(struct engine *e, const char *name, bool force)
 	return e->ops->image_remove(e, name, force);
 }
 
+int engine_image_export(struct engine *e, const char *name, struct layout *l, char **config,
+                        size_t *config_len)
+{
+	struct strv layers = {0};
+	json_t *cfg = NULL, *ids;
+	int rc = -1;
+
+	*config = NULL;
+	if (e->ops->image_export(e, name, l, config, config_len, &layers) < 0)
+		goto out;
+	/* What the engine sent must be the image its config describes:
+	 * the same layers, in the same order. */
+	cfg = json_loadb(*config, *config_len, 0, NULL);
+	ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
+	if (!json_is_array(ids)) {
+		engine_fail(e, false, "export (%s): the config has no rootfs.diff_ids", name);
+		goto out;
+	}
+	if (json_array_size(ids) != layers.n) {
+		engine_fail(e, false, "export (%s): %zu layers, but the config lists %zu", name,
+		            layers.n, json_array_size(ids));
+		goto out;
+	}
+	for (size_t i = 0; i < layers.n; i++) {
+		const char *want = json_string_value(json_array_get(ids, i));
+
+		if (!want || strcmp(want, layers.v[i])) {
+			engine_fail(e, false, "export (%s): layer %zu is %s, but the config says %s",
+			            name, i, layers.v[i], want ? want : "nothing");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	if (rc < 0) {
+		free(*config);
+		*config = NULL;
+	}
+	json_decref(cfg);
+	strv_free(&layers);
+	return rc;
+}
+
 char *engine_image_load(struct engine *e, const struct oci_image *img, const char *repo_tag,
                         bool quiet)
 {

@@ -35,6 +35,7 @@
 struct engine;
 struct pbrx_error;
 struct oci_image;
+struct layout;
 
 /* A bind mount of host path source at target inside a container. */
 struct engine_mount {
@@ -194,6 +195,14 @@ int engine_image_remove(struct engine *e, const char *name, bool force);
  * gives another is a failure. */
 char *engine_image_load(struct engine *e, const struct oci_image *img, const char *repo_tag,
                         bool quiet);
+/* Export image name whole into layout l (image/layout.h): each of its
+ * layers as an uncompressed blob, checked against its config's
+ * rootfs.diff_ids, and its config's bytes into *config (malloc'd; the
+ * image's ID is their digest), *config_len.  Docker: GET
+ * /images/{name}/get, a docker-archive; buildah: buildah push
+ * --disable-compression to an OCI layout. */
+int engine_image_export(struct engine *e, const char *name, struct layout *l, char **config,
+                        size_t *config_len);
 /* Build spec's Dockerfile.  The new image's ID (malloc'd). */
 char *engine_build(struct engine *e, const struct engine_build_spec *spec);
 

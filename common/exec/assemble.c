@@ -20,6 +20,7 @@
 #include "doc/doc.h"
 #include "doc/plan.h"
 #include "engine/engine.h"
+#include "image/layout.h"
 #include "image/oci.h"
 #include "exec/assemble.h"
 #include "exec/dockerfile.h"
@@ -346,12 +347,45 @@ out:
 	return rc;
 }
 
+/* With an oci output, the earlier plan image img starts from when pbrx
+ * wrote it and img has no steps: img is written over it without the
+ * engine.  NULL otherwise. */
+static const struct assemble_image *written_below(const struct assemble *a,
+                                                  const struct assemble_image *img)
+{
+	if (!a->o.output || json_array_size(json_object_get(img->plan, "steps")))
+		return NULL;
+	for (const struct assemble_image *j = a->imgs; j < img; j++)
+		if (j->oci && !strcmp(j->ref, img->from))
+			return j;
+	return NULL;
+}
+
+/* What engine_image_inspect() says of img once loaded, from its config:
+ * what an image written over it reads.  New. */
+static json_t *info_of(const struct oci_image *img)
+{
+	json_t *cfg = json_loadb(img->config, img->config_len, 0, NULL), *out;
+
+	out = json_pack("{s:s, s:O?, s:O?, s:O?, s:{s:s, s:O?}}", "Id", img->id,
+	                "Config", json_object_get(cfg, "config"),
+	                "Architecture", json_object_get(cfg, "architecture"),
+	                "Os", json_object_get(cfg, "os"),
+	                "RootFS", "Type", "layers",
+	                "Layers", json_object_get(json_object_get(cfg, "rootfs"), "diff_ids"));
+	if (json_is_array(json_object_get(cfg, "history")))
+		json_object_set(out, "History", json_object_get(cfg, "history"));
+	json_decref(cfg);
+	return out;
+}
+
 /* Build img from from: its cached layers (the packages), then its
  * Python layers, written here (exec/pylayers.h), and the image of them
  * loaded into the engine as img->tmp_ref. */
 static int build_python(const struct assemble *a, struct engine *e, struct assemble_image *img,
                         const char *from, struct pbrx_error *err)
 {
+	const struct assemble_image *below = written_below(a, img);
 	const json_t *specs = json_object_get(img->plan, "python_layers"), *spec;
 	size_t n = json_array_size(specs), next, i;
 	struct oci_layer *layers = xcalloc(n + 1, sizeof *layers);
@@ -361,13 +395,22 @@ static int build_python(const struct assemble *a, struct engine *e, struct assem
 	char *top = NULL;
 	int rc = -1;
 
-	if (!(from_img = inspect_from(e, img, from, err)))
-		goto out;
-	c = command_of(img, json_object_get(from_img, "Config"));
-	if (!(top = cached_layers(a, e, img, from, c, false, &next, err)))
-		goto out;
-	if (!(top_img = inspect_from(e, img, top, err)))
-		goto out;
+	if (below) {
+		/* Written, not loaded: the engine doesn't have it. */
+		from_img = json_incref(below->info);
+		c = command_of(img, json_object_get(from_img, "Config"));
+		top_img = json_incref(below->info);
+	} else {
+		if (!(from_img = inspect_from(e, img, from, err)))
+			goto out;
+		c = command_of(img, json_object_get(from_img, "Config"));
+		if (!(top = cached_layers(a, e, img, from, c, false, &next, err)))
+			goto out;
+		if (!(top_img = inspect_from(e, img, top, err)))
+			goto out;
+		if (a->o.output)
+			img->export_ref = xstrdup(top);
+	}
 	json_array_foreach(specs, i, spec) {
 		bool reused;
 
@@ -405,8 +448,19 @@ static int build_python(const struct assemble *a, struct engine *e, struct assem
 	}, err);
 	if (!oci)
 		goto out;
+	if (a->o.output) {
+		img->id = xstrdup(oci->id);
+		img->info = info_of(oci);
+		img->oci = oci;
+		oci = NULL;
+		if (!img->load) {
+			rc = 0;
+			goto out;
+		}
+	}
 	cleanup_lock();
-	img->id = engine_image_load(e, oci, img->tmp_ref, true);
+	free(img->id);
+	img->id = engine_image_load(e, img->oci ? img->oci : oci, img->tmp_ref, true);
 	if (!img->id) {
 		cleanup_hold();
 		error_set(err, EXIT_FAIL, "%s: %s", img->name, engine_error(e));
@@ -414,7 +468,7 @@ static int build_python(const struct assemble *a, struct engine *e, struct assem
 	}
 	rollback_add_image(img->tmp_ref);
 	cleanup_unlock();
-	if (strcmp(img->kind, "base") == 0 && json_array_size(a->extensions) &&
+	if (top && strcmp(img->kind, "base") == 0 && json_array_size(a->extensions) &&
 	    check_written(a, e, img, top, top_img, err) < 0)
 		goto out;
 	rc = 0;
@@ -635,14 +689,25 @@ static json_t *layers_of(const struct assemble_image *img, const json_t *info)
 	return out;
 }
 
-/* The images section: a new reference, or NULL with *err. */
-static json_t *images_section(const struct assemble *a, struct engine *e, struct pbrx_error *err)
+/* The images section (l: the output layout they went to, or NULL: the
+ * engine, tagged): a new reference, or NULL with *err. */
+static json_t *images_section(const struct assemble *a, struct engine *e, const struct layout *l,
+                              struct pbrx_error *err)
 {
 	json_t *arr = json_array();
 
 	for (size_t i = 0; i < a->n; i++) {
 		const struct assemble_image *img = &a->imgs[i];
-		json_t *info = inspect_from(e, img, img->ref, err);
+		json_t *info;
+
+		if (img->oci) {
+			/* Its layers' bytes: no engine has unpacked it. */
+			info = json_deep_copy(img->info);
+			json_object_set_new(info, "Size", json_integer((json_int_t)layout_layers_size(
+				l, img->oci->diff_ids, img->oci->ndiff_ids)));
+		} else {
+			info = inspect_from(e, img, l ? img->tmp_ref : img->ref, err);
+		}
 
 		if (!info) {
 			json_decref(arr);
@@ -663,6 +728,142 @@ static json_t *images_section(const struct assemble *a, struct engine *e, struct
 		json_decref(info);
 	}
 	return arr;
+}
+
+/* ---- an oci output ---------------------------------------------------- */
+
+/* The diff IDs of config (its bytes): into *ids.  0, or -1 with *err. */
+static int config_diff_ids(const char *who, const char *config, size_t len, struct strv *ids,
+                           struct pbrx_error *err)
+{
+	json_t *cfg = json_loadb(config, len, 0, NULL), *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(json_object_get(cfg, "rootfs"), "diff_ids"), i, v)
+		strv_add(ids, json_string_value(v) ?: "");
+	json_decref(cfg);
+	if (!ids->n)
+		return error_set(err, EXIT_FAIL, "%s: its config lists no layers", who);
+	return 0;
+}
+
+/* img into layout l: the layers below its own from the engine (once per
+ * engine image: *exported lists those done), the layers pbrx wrote, its
+ * config and manifest. */
+static int output_image(const struct assemble_image *img, struct engine *e, struct layout *l,
+                        struct strv *exported, struct pbrx_error *err)
+{
+	const char *src = img->oci ? img->export_ref : img->tmp_ref;
+	char *config = NULL;
+	size_t len = 0;
+	bool done = false;
+	struct strv ids = {0};
+	int rc = -1;
+
+	for (size_t i = 0; src && i < exported->n; i++)
+		done |= !strcmp(exported->v[i], src);
+	/* An image the engine built is exported for its config too. */
+	if (src && (!done || !img->oci)) {
+		msg_note("%s: exporting %s", img->name, src);
+		if (engine_image_export(e, src, l, &config, &len) < 0) {
+			error_set(err, EXIT_FAIL, "%s: %s", img->name, engine_error(e));
+			goto out;
+		}
+		strv_add(exported, src);
+	}
+	if (!img->oci) {
+		rc = config_diff_ids(img->name, config, len, &ids, err) < 0 ? -1 :
+		     layout_add_image(l, img->ref, config, len, ids.v, ids.n, err);
+		goto out;
+	}
+	for (size_t i = 0; i < img->oci->nlayers; i++)
+		if (layout_add_file(l, img->oci->layers[i].res.diff_id, img->oci->layers[i].tar_path,
+		                    err) < 0)
+			goto out;
+	rc = layout_add_image(l, img->ref, img->oci->config, img->oci->config_len,
+	                      img->oci->diff_ids, img->oci->ndiff_ids, err);
+out:
+	strv_free(&ids);
+	free(config);
+	return rc;
+}
+
+/* Write every image to the output layout and put it in place, remove
+ * the temporary tags of those the engine has, and add the "images" and
+ * "output" sections to doc. */
+static int finish_output(const struct assemble *a, struct engine *e, json_t *doc,
+                         struct pbrx_error *err)
+{
+	struct strv exported = {0};
+	struct layout *l;
+	json_t *images = NULL;
+	int rc = -1;
+
+	cleanup_lock();
+	if (!(l = layout_new(a->o.output, a->o.output_archive, err))) {
+		cleanup_unlock();
+		return -1;
+	}
+	rollback_add_path(layout_tmpdir(l));
+	cleanup_unlock();
+	for (size_t i = 0; i < a->n; i++)
+		if (output_image(&a->imgs[i], e, l, &exported, err) < 0)
+			goto out;
+	if (!(images = images_section(a, e, l, err)))
+		goto out;
+	cleanup_lock();
+	if (layout_commit(l, a->epoch, err) < 0)
+		goto out_locked;
+	msg_note("wrote %s", a->o.output);
+	/* The temporary tags the engine has go: nothing was tagged. */
+	for (size_t i = a->n; i-- > 0;) {
+		if (a->imgs[i].oci && !a->imgs[i].load)
+			continue;
+		if (engine_image_remove(e, a->imgs[i].tmp_ref, false) < 0)
+			msg_warn("%s", engine_error(e));
+		rollback_drop_image(a->imgs[i].tmp_ref);
+	}
+	doc_set(doc, "images", images);
+	images = NULL;
+	doc_set(doc, "output", json_pack("{s:s, s:s}", "kind",
+	                                 a->o.output_archive ? "oci-archive" : "oci",
+	                                 "path", a->o.output));
+	rc = 0;
+out_locked:
+	cleanup_unlock();
+out:
+	/* Not committed, it goes here (layout_free()), not in a cleanup. */
+	cleanup_lock();
+	rollback_drop_path(layout_tmpdir(l));
+	layout_free(l);
+	cleanup_unlock();
+	strv_free(&exported);
+	if (rc < 0) {
+		json_decref(images);
+		return -1;
+	}
+	cleanup_end();
+	rollback_free();
+	progress_summary(doc);
+	return 0;
+}
+
+int assemble_output(const char *arg, struct assemble_opts *o, struct pbrx_error *e)
+{
+	o->output = NULL;
+	o->output_archive = false;
+	if (!strcmp(arg, "engine"))
+		return 0;
+	if (!strncmp(arg, "oci:", 4) && arg[4]) {
+		o->output = arg + 4;
+	} else if (!strncmp(arg, "oci-archive:", 12) && arg[12]) {
+		o->output = arg + 12;
+		o->output_archive = true;
+	} else {
+		return error_set(e, EXIT_USAGE, "--output: expected engine, oci:DIR or "
+		                 "oci-archive:FILE, not '%s'", arg);
+	}
+	return 0;
 }
 
 /* "pbrx-tmp-PID-RANDOM": unique per run, a valid tag. */
@@ -829,14 +1030,42 @@ static int load_images(struct assemble *a, const json_t *plan, struct pbrx_error
 	return 0;
 }
 
+/* With an oci output, which of the images pbrx writes the engine needs
+ * all the same (assemble_image.load): those a later image's container
+ * starts from, and every one before a Dockerfile image, which may name
+ * any (dockerfile_build()).  A written image over a written one needs
+ * no engine (written_below()). */
+static void mark_loads(struct assemble *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		struct assemble_image *img = &a->imgs[i];
+
+		img->load = !a->o.output;
+		for (size_t j = i + 1; j < a->n && !img->load; j++) {
+			const json_t *p = a->imgs[j].plan;
+			img->load = !strcmp(a->imgs[j].kind, "dockerfile") ||
+			            (!strcmp(a->imgs[j].from ?: "", img->ref) &&
+			             (!json_is_array(json_object_get(p, "python_layers")) ||
+			              json_array_size(json_object_get(p, "steps"))));
+		}
+	}
+}
+
 /* ---- the run ---------------------------------------------------------- */
 
 struct assemble *assemble_read(const json_t *doc, const struct assemble_opts *o,
                                struct pbrx_error *e)
 {
-	struct assemble *a = xcalloc(1, sizeof *a);
-	json_t *plan = doc_need(doc, "", "plan", JSON_OBJECT, e);
+	struct assemble *a;
+	json_t *plan;
 	const char *project;
+
+	/* A target the layout can't replace is bad input, said before
+	 * anything is built. */
+	if (o->output && !o->prepare && layout_target_check(o->output, o->output_archive, e) < 0)
+		return NULL;
+	a = xcalloc(1, sizeof *a);
+	plan = doc_need(doc, "", "plan", JSON_OBJECT, e);
 
 	a->o = *o;
 	a->doc = doc;
@@ -863,6 +1092,7 @@ struct assemble *assemble_read(const json_t *doc, const struct assemble_opts *o,
 		assemble_free(a);
 		return NULL;
 	}
+	mark_loads(a);
 	return a;
 }
 
@@ -885,9 +1115,12 @@ int assemble_run(struct assemble *a, struct engine *e, json_t *doc, struct pbrx_
 		rollback_free();
 		return 0;
 	}
-	if (build_all(a, e, err) < 0 || reaper_finish(err) < 0 || tag_all(a, e, err) < 0)
+	if (build_all(a, e, err) < 0 || reaper_finish(err) < 0 ||
+	    (!a->o.output && tag_all(a, e, err) < 0))
 		return -1;
-	if (!(images = images_section(a, e, err)))
+	if (a->o.output)
+		return finish_output(a, e, doc, err);
+	if (!(images = images_section(a, e, NULL, err)))
 		return -1;
 	doc_set(doc, "images", images);
 	cleanup_end();
@@ -906,6 +1139,9 @@ void assemble_free(struct assemble *a)
 		free(a->imgs[i].tmp_ref);
 		free(a->imgs[i].id);
 		json_decref(a->imgs[i].written);
+		oci_image_free(a->imgs[i].oci);
+		json_decref(a->imgs[i].info);
+		free(a->imgs[i].export_ref);
 	}
 	free(a->imgs);
 	free(a->suffix);

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 
 struct engine;
+struct oci_image;
 struct pbrx_error;
 
 /* How a run goes. */
@@ -26,7 +27,16 @@ struct assemble_opts {
 	bool prepared;  /* --prepared: with --no-cache, those layers are
 	                 * found all the same: this build's --prepare made
 	                 * them */
+	/* --output oci:DIR or oci-archive:FILE: the images go to one OCI
+	 * image layout there (image/layout.h), not into the engine; NULL:
+	 * the engine, tagged */
+	const char *output;
+	bool output_archive;  /* oci-archive: a tar of the layout */
 };
+
+/* Parse --output's value arg into o: "engine", "oci:DIR" or
+ * "oci-archive:FILE".  0, or -1 with *e (EXIT_USAGE). */
+int assemble_output(const char *arg, struct assemble_opts *o, struct pbrx_error *e);
 
 /* One plan image while it is built. */
 struct assemble_image {
@@ -37,6 +47,19 @@ struct assemble_image {
 	char *id;              /* once built */
 	json_t *written;       /* the Python layers pbrx wrote or found for
 	                        * it: [{name, diff_id, size, reused}] */
+	/* With an oci output: */
+	struct oci_image *oci; /* the image pbrx wrote (python_layers) */
+	json_t *info;          /* its inspection's form, as the engine would
+	                        * give it of the loaded image (Config,
+	                        * RootFS, History, Architecture, Os) */
+	char *export_ref;      /* the engine's image whose layers are oci's
+	                        * bottom ones (its cached layers' top); NULL
+	                        * when they all come from an earlier image
+	                        * of the plan */
+	bool load;             /* oci is loaded into the engine all the same
+	                        * (under tmp_ref, removed at the end): a
+	                        * later image's container or Dockerfile
+	                        * starts from it */
 };
 
 /* A run: the plan's images and what the document says about them. */

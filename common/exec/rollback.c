@@ -7,6 +7,7 @@
 
 #include "base/buf.h"
 #include "base/cleanup.h"
+#include "base/fs.h"
 #include "base/msg.h"
 #include "engine/engine.h"
 #include "exec/rollback.h"
@@ -15,6 +16,7 @@ static struct {
 	struct engine *d;
 	struct strv containers;
 	struct strv refs;
+	struct strv paths;
 	/* rollback_building()'s engine, under its own mutex: the build's
 	 * thread holds it to set it and clear it (before that engine is
 	 * freed). */
@@ -45,6 +47,9 @@ const char *rollback_add_container(const char *cid)
 void rollback_drop_container(const char *cid) { list_del(&rb.containers, cid); }
 void rollback_add_image(const char *ref) { strv_add(&rb.refs, ref); }
 void rollback_drop_image(const char *ref) { list_del(&rb.refs, ref); }
+
+void rollback_add_path(const char *path) { strv_add(&rb.paths, path); }
+void rollback_drop_path(const char *path) { list_del(&rb.paths, path); }
 
 void rollback_building(struct engine *e)
 {
@@ -82,6 +87,8 @@ static void rb_remove(void)
 		else
 			msg_note("removed temporary image %s", rb.refs.v[i]);
 	}
+	for (size_t i = rb.paths.n; i-- > 0;)
+		fs_remove_tree(rb.paths.v[i]);
 }
 
 /* The cleanup's interrupted(): say so, and cancel the request in flight
@@ -106,6 +113,7 @@ void rollback_free(void)
 {
 	strv_free(&rb.containers);
 	strv_free(&rb.refs);
+	strv_free(&rb.paths);
 	engine_free(rb.d);
 	rb.d = NULL;
 }

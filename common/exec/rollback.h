@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* rollback: what a run of the plan's steps made that must go when it
- * fails or is interrupted (the containers and the temporary image tags),
+ * fails or is interrupted (the containers, the temporary image tags and a half-written output),
  * removed by base/cleanup's policy.
  *
  * The threads that build change the lists with the cleanup lock held
@@ -25,6 +25,11 @@ void rollback_drop_container(const char *cid);
 /* Add, forget image ref (a temporary tag).  With the cleanup lock held. */
 void rollback_add_image(const char *ref);
 void rollback_drop_image(const char *ref);
+/* Add, forget path: a directory being written (an output layout's
+ * temporary one), removed with what it holds.  With the cleanup lock
+ * held. */
+void rollback_add_path(const char *path);
+void rollback_drop_path(const char *path);
 /* The engine (NULL: none) of a request in flight that holds the cleanup
  * lock for minutes (a Dockerfile build): a signal cancels it rather than
  * wait for it; when one came already, it is cancelled now. */

@@ -19,10 +19,10 @@
 #include "base/xalloc.h"
 #include "image/oci.h"
 
-#define MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define MT_INDEX "application/vnd.oci.image.index.v1+json"
-#define MT_CONFIG "application/vnd.oci.image.config.v1+json"
-#define MT_LAYER "application/vnd.oci.image.layer.v1.tar"
+#define MT_MANIFEST OCI_MT_MANIFEST
+#define MT_INDEX OCI_MT_INDEX
+#define MT_CONFIG OCI_MT_CONFIG
+#define MT_LAYER OCI_MT_LAYER
 #define MT_LAYER_GZ "application/vnd.oci.image.layer.v1.tar+gzip"
 
 /* The canonical bytes of j: compact, keys sorted.  Malloc'd. */
@@ -353,7 +353,7 @@ out:
 
 /* ---- OCI image layout ---- */
 
-static json_t *descriptor(const char *media_type, const char *digest, long long size)
+json_t *oci_descriptor(const char *media_type, const char *digest, long long size)
 {
 	return json_pack("{s:s, s:s, s:I}", "mediaType", media_type, "digest", digest,
 	                 "size", (json_int_t)size);
@@ -385,12 +385,12 @@ static int layout(struct out *o, const struct oci_image *img, const char *ref_na
 	if (!rc)
 		rc = put_blob(o, img->id, img->config, img->config_len, err);
 	for (size_t i = 0; i < img->nbase; i++)
-		json_array_append_new(layers, descriptor(MT_LAYER, img->diff_ids[i],
+		json_array_append_new(layers, oci_descriptor(MT_LAYER, img->diff_ids[i],
 		                                         img->base_sizes[i]));
 	for (size_t i = 0; i < img->nlayers && !rc; i++) {
 		const struct oci_layer *l = &img->layers[i];
 		const char *d = l->gz_path ? l->res.gz_digest : l->res.diff_id;
-		json_array_append_new(layers, descriptor(l->gz_path ? MT_LAYER_GZ : MT_LAYER, d,
+		json_array_append_new(layers, oci_descriptor(l->gz_path ? MT_LAYER_GZ : MT_LAYER, d,
 		                                         (long long)(l->gz_path ? l->res.gz_size
 		                                                                : l->res.size)));
 		name = xasprintf("blobs/sha256/%s", d + 7);
@@ -400,14 +400,14 @@ static int layout(struct out *o, const struct oci_image *img, const char *ref_na
 	}
 	json_object_set_new(man, "schemaVersion", json_integer(2));
 	json_object_set_new(man, "mediaType", json_string(MT_MANIFEST));
-	json_object_set_new(man, "config", descriptor(MT_CONFIG, img->id, (long long)img->config_len));
+	json_object_set_new(man, "config", oci_descriptor(MT_CONFIG, img->id, (long long)img->config_len));
 	json_object_set_new(man, "layers", layers);
 	bytes = canonical(man, &len);
 	layer_digest(bytes, len, digest);
 	if (!rc)
 		rc = put_blob(o, digest, bytes, len, err);
 	free(bytes);
-	desc = descriptor(MT_MANIFEST, digest, (long long)len);
+	desc = oci_descriptor(MT_MANIFEST, digest, (long long)len);
 	if (ref_name)
 		json_object_set_new(desc, "annotations",
 		                    json_pack("{s:s}", "org.opencontainers.image.ref.name", ref_name));

@@ -30,6 +30,13 @@
 
 struct pbrx_error;
 
+/* The media types of an OCI image layout (OCI image spec v1.0). */
+#define OCI_MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define OCI_MT_INDEX "application/vnd.oci.image.index.v1+json"
+#define OCI_MT_CONFIG "application/vnd.oci.image.config.v1+json"
+#define OCI_MT_LAYER "application/vnd.oci.image.layer.v1.tar"
+#define OCI_MT_REF_NAME "org.opencontainers.image.ref.name"
+
 /* One new layer: its files, and what layer_write() said of them. */
 struct oci_layer {
 	const char *tar_path;  /* the uncompressed tar (required) */
@@ -98,5 +105,8 @@ int oci_layout_dir(const struct oci_image *img, const char *ref_name, const char
  * when path is NULL, appended to *mem. */
 int oci_layout_archive(const struct oci_image *img, const char *ref_name, const char *path,
                        struct buf *mem, struct pbrx_error *err);
+
+/* A descriptor {mediaType, digest, size}.  New reference. */
+json_t *oci_descriptor(const char *media_type, const char *digest, long long size);
 
 #endif

@@ -23,6 +23,7 @@
 #   E2E_NO_ENGINE  "VAR=VALUE" under which the engine does not answer
 
 load lib/engine
+load lib/oci
 
 setup_file() {
 	E2E_SECOND_ENV="" E2E_NO_CACHE="" E2E_PODMAN=""
@@ -460,6 +461,121 @@ e2e_test_reproducible() {
 	for name in yamlcat-base yamlcat yamlcat-lint; do
 		[ "$(img "$name:again" -r .Id)" = "$(img "$name:latest" -r .Id)" ]
 	done
+}
+
+# yamlcat_tags: the engine's yamlcat* names, sorted.
+yamlcat_tags() {
+	tags | grep -E '^(localhost/)?yamlcat' | sort || :
+}
+
+# The images as the document says them, but what the engine alone can
+# tell (an unpacked size) and what depends on the cache (the time, what
+# was reused).
+images_of() {
+	jq -c '[.images[] | {name, ref, id, layers: [.layers[] | del(.reused)]}]' "$@"
+}
+
+e2e_test_oci_output() {
+	# the whole images in one OCI layout, nothing tagged in the engine
+	local layout=$TMP/layout before
+	before=$(yamlcat_tags)
+	run_split as_user "${BUILD[@]}" --wheelhouse "$W/wheels" --output "oci:$layout" "$PROJ"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c .output <<<"$out")" = "{\"kind\":\"oci\",\"path\":\"$layout\"}" ]
+	# the same images, the same IDs, as the engine build's
+	[ "$(images_of <<<"$out")" = "$(images_of "$W/build1.out")" ]
+	[ "$(yamlcat_tags)" = "$before" ]
+	[ "$(tags | grep -c pbrx-tmp || :)" = 0 ]
+	[ "$(containers)" = "" ]
+	# each image's size: its layers' bytes
+	for i in 0 1 2; do
+		[ "$(jq --argjson i "$i" '.images[$i].size' <<<"$out")" -gt 100000000 ]
+	done
+	# a valid layout: one manifest per image, named by its ref, its
+	# config the image's ID, every blob there; nothing else beside it
+	run oci_layout_check "$layout"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(jq -r '.images[] | "\(.ref) \(.id)"' <<<"$out")" ]
+	[ "$(find "$layout" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | tr '\n' ' ')" = "blobs index.json oci-layout " ]
+	[ "$(find "$TMP" -maxdepth 1 -name '*.pbrx-*')" = "" ]
+	# layers stored uncompressed, each once: the base's are shared
+	for m in $(jq -r '.manifests[].digest | ltrimstr("sha256:")' "$layout/index.json"); do
+		jq -r '.layers[].mediaType' "$layout/blobs/sha256/$m"
+	done | sort -u >"$TMP/types"
+	[ "$(cat "$TMP/types")" = application/vnd.oci.image.layer.v1.tar ]
+	[ "$(find "$layout/blobs/sha256" -type f | wc -l)" -eq \
+		"$(jq '[.images[].layers[].diff_id] | unique | length + 6' <<<"$out")" ]
+	# the check sees a layer gone, or bytes changed
+	cp -a "$layout" "$TMP/broken"
+	rm "$TMP/broken/blobs/sha256/$(jq -r '.images[0].layers[0].diff_id | ltrimstr("sha256:")' <<<"$out")"
+	run oci_layout_check "$TMP/broken"
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = "oci: $(jq -r '.images[0].layers[0].diff_id' <<<"$out"): no such blob" ]
+	f=$TMP/broken/blobs/sha256/$(jq -r '.images[0].layers[-1].diff_id | ltrimstr("sha256:")' <<<"$out")
+	cp "$layout/blobs/sha256/${f##*/}" "$f.x"
+	printf x >>"$f.x"
+	mv "$f.x" "$f"
+	run oci_layout_check "$TMP/broken"
+	[ "$status" -eq 1 ]
+	[ "$output" = "oci: $f: not its digest" ]
+	rm -rf "$TMP/broken"
+	# complete: an empty storage runs a script from the layout alone
+	run_split oci_layout_run "$layout" yamlcat:latest /usr/local/bin/yamlcat --version
+	[ "$status" -eq 0 ]
+	[ "$out" = "yamlcat 1.0 (libyaml 0.2.5)" ]
+	# built again over it: replaced whole
+	run_split as_user "${BUILD[@]}" --wheelhouse "$W/wheels" --output "oci:$layout" "$PROJ"
+	[ "$status" -eq 0 ]
+	run oci_layout_check "$layout"
+	[ "$status" -eq 0 ]
+	[ "$(find "$TMP" -maxdepth 1 -name '*.pbrx-*')" = "" ]
+}
+
+e2e_test_oci_archive() {
+	# two builds, the same bytes
+	local a=$TMP/a/yamlcat.tar b=$TMP/b/yamlcat.tar before
+	mkdir -p "$TMP/a" "$TMP/b"
+	chown --reference="$TMP" "$TMP/a" "$TMP/b"
+	before=$(yamlcat_tags)
+	for f in "$a" "$b"; do
+		run_split as_user "${BUILD[@]}" --wheelhouse "$W/wheels" --output "oci-archive:$f" "$PROJ"
+		[ "$status" -eq 0 ]
+		[ "$(jq -c .output <<<"$out")" = "{\"kind\":\"oci-archive\",\"path\":\"$f\"}" ]
+		[ "$(images_of <<<"$out")" = "$(images_of "$W/build1.out")" ]
+	done
+	cmp "$a" "$b"
+	[ "$(yamlcat_tags)" = "$before" ]
+	# a normalised tar: sorted, owner 0:0, one mtime; a valid layout
+	run tar --numeric-owner -tvf "$a"
+	[ "$status" -eq 0 ]
+	[ "$(awk '{print $2}' <<<"$output" | sort -u)" = 0/0 ]
+	[ "$(awk '{print $4, $5}' <<<"$output" | sort -u | wc -l)" = 1 ]
+	[ "$(tar -tf "$a")" = "$(tar -tf "$a" | LC_ALL=C sort)" ]
+	mkdir "$TMP/x"
+	tar -C "$TMP/x" -xf "$a"
+	run oci_layout_check "$TMP/x"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(jq -r '.images[] | "\(.ref) \(.id)"' "$W/build1.out")" ]
+	[ "$(find "$TMP/a" "$TMP/b" -name '*.pbrx-*')" = "" ]
+	# a directory where the file goes: said before anything is built,
+	# and kept
+	mkdir "$TMP/c" "$TMP/c/yamlcat.tar"
+	chown -R --reference="$TMP" "$TMP/c"
+	run_split as_user image-assemble --output "oci-archive:$TMP/c/yamlcat.tar" <"$W/docs/06-image-plan.json"
+	[ "$status" -eq 2 ]
+	[ -z "$out" ]
+	[ "$err" = "image-assemble: $TMP/c/yamlcat.tar: not a regular file: not replaced" ]
+	[ -d "$TMP/c/yamlcat.tar" ]
+	# a write that fails once the images are built (no such directory)
+	# says so and leaves nothing: no temporary tag, no half layout
+	run_split as_user image-assemble --output "oci-archive:$TMP/c/no/yamlcat.tar" <"$W/docs/06-image-plan.json"
+	[ "$status" -eq 1 ]
+	[ -z "$out" ]
+	grep -qx "image-assemble: $TMP/c/no/yamlcat.tar: No such file or directory" <<<"$err"
+	[ "$(ls -A "$TMP/c")" = yamlcat.tar ]
+	[ "$(yamlcat_tags)" = "$before" ]
+	[ "$(tags | grep -c pbrx-tmp || :)" = 0 ]
+	[ "$(containers)" = "" ]
 }
 
 e2e_test_runtime_auto() {

@@ -20,6 +20,8 @@ load lib/e2e
 @test "config: dumb-init entrypoint, each script's CMD, OCI labels, the base's ENV" { e2e_test_config; }
 @test "layers: a script image without an extra adds no layer over the base; the Python layers named in the document and the history" { e2e_test_layers; }
 @test "reproducible: the same commit with the final images' caches dropped (packages installed again) gives the same image IDs" { e2e_test_reproducible; }
+@test "--output oci:DIR: one valid OCI layout of the three whole images, their IDs the engine build's, nothing tagged; it runs from an empty storage" { e2e_test_oci_output; }
+@test "--output oci-archive:FILE: two builds, the same bytes; a normalised tar of a valid layout; a failed write leaves nothing" { e2e_test_oci_archive; }
 @test "--runtime-packages auto: the packages that own the libraries the extensions need, asked of the builder" { e2e_test_runtime_auto; }
 @test "cache: a source change rebuilds only the project's layer, a dependency change its own" { e2e_test_cache; }
 @test "builder: the wheels built by nobody, who can write nothing of the builder, committed beside them" { e2e_test_builder_user; }
