@@ -92,15 +92,29 @@ foo_setup_cfg() {
 	printf '[metadata]\nname = foo\nversion = 1.0.0\n' >"$1/setup.cfg"
 }
 
-@test "image-plan: git in the builder only when pip can use it: a .git, a git+ requirement" {
-	local dir="$TMP/proj"
+@test "image-plan: git in the builder only when pip can use it: a work tree read by pbr, setuptools-scm..., a git+ requirement" {
+	local dir="$TMP/proj" tool
 	foo_setup_cfg "$dir"
 	plan_tree "$dir"
 	[ "$(jq -c '.plan.builder.packages | index("git")' "$TMP/out")" = null ]
-	# the project directory is a git work tree: pbr, setuptools-scm
+	# a git work tree whose build reads nothing from git (a github URL
+	# is not a use): no git
 	mkdir "$dir/.git"
+	printf 'url = https://github.com/x/foo\nhome = https://GitLab.com/x/foo\n' >>"$dir/setup.cfg"
 	plan_tree "$dir"
-	[ "$(jq -c '.plan.builder.packages' "$TMP/out")" = '["gcc","git","libffi-dev","make"]' ]
+	[ "$(jq -c '.plan.builder.packages | index("git")' "$TMP/out")" = null ]
+	# ... and one whose build does: pbr, setuptools-scm, hatch-vcs,
+	# versioneer, dunamai, or git itself (run, or GitPython)
+	for tool in "setup(pbr=True)" "[tool.setuptools_scm]" 'source = "vcs"' "import versioneer" \
+		"dunamai" "subprocess.check_output(['git', 'describe'])" "import GitPython"; do
+		printf '%s\n' "$tool" >"$dir/setup.py"
+		plan_tree "$dir"
+		[ "$(jq -c '.plan.builder.packages' "$TMP/out")" = '["gcc","git","libffi-dev","make"]' ]
+	done
+	# outside a work tree, none of those needs git
+	rm -r "$dir/.git"
+	plan_tree "$dir"
+	[ "$(jq -c '.plan.builder.packages | index("git")' "$TMP/out")" = null ]
 	# a VCS requirement, in any of the files pip reads
 	for f in setup.cfg setup.py pyproject.toml requirements.txt; do
 		rm -rf "$dir"

@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "base/error.h"
+#include "base/fs.h"
 #include "base/msg.h"
 #include "base/spawn.h"
 #include "base/xalloc.h"
@@ -139,42 +141,62 @@ static json_t *git_facts(const char *dir, char **ct)
 	return g;
 }
 
-/* Does pip need git in the builder?  pbr and setuptools-scm run it for
- * the version when the source is a git work tree (only the project
- * directory is mounted, so only its own .git counts), and pip runs it
- * for a "git+" requirement.  git costs the builder some 20 packages
- * (perl among them), so it is left out when neither can happen.  The
- * files are searched as text: a "git+" anywhere in them, even in a
- * comment, keeps git. */
+/* Does text (n bytes) ask for git in the builder?  A "git" that is not
+ * the start of "github" or "gitlab" (a requirement "git+https://", a
+ * setup.py running git or importing GitPython, a .git URL), or the name
+ * of a tool that reads the version from the work tree: pbr,
+ * setuptools-scm and the other *scm plugins, hatch-vcs and the other
+ * *vcs ones, versioneer, dunamai.  Case-insensitive; a word in a
+ * comment counts too: a needless git costs time, a missing one the
+ * build. */
+static bool asks_for_git(const char *text, size_t n)
+{
+	static const char *const tools[] = {"pbr", "scm", "vcs", "versioneer", "dunamai", NULL};
+
+	for (size_t i = 0; i + 3 <= n; i++) {
+		if (!strncasecmp(text + i, "git", 3) &&
+		    !(i + 6 <= n && (!strncasecmp(text + i + 3, "hub", 3) ||
+		                     !strncasecmp(text + i + 3, "lab", 3))))
+			return true;
+		for (size_t t = 0; tools[t]; t++)
+			if (i + strlen(tools[t]) <= n &&
+			    !strncasecmp(text + i, tools[t], strlen(tools[t])))
+				return true;
+	}
+	return false;
+}
+
+/* Does pip need git in the builder?  pip runs it for a "git+"
+ * requirement; pbr, setuptools-scm and the like run it for the version
+ * when the source is a git work tree (only the project directory is
+ * mounted, so only its own .git counts).  git costs the builder some 20
+ * packages (perl among them), so it is left out when neither can
+ * happen: asks_for_git() finds none of it in the files pip and the
+ * build read.  A build that runs git some other way asks for it in
+ * bindep.txt ("git [compile]"). */
 static bool needs_git(const char *dir)
 {
 	static const char *const files[] = {"setup.cfg", "setup.py", "pyproject.toml",
 					    "requirements.txt", NULL};
+	struct pbrx_error e = {0};
 	struct stat st;
 	char *path = xasprintf("%s/.git", dir);
-	bool need = lstat(path, &st) == 0;
+	bool work_tree = lstat(path, &st) == 0, need = false;
 
 	free(path);
 	for (size_t i = 0; !need && files[i]; i++) {
-		FILE *f;
-		char buf[8192];
-		size_t n, keep = 0;
+		size_t n;
+		char *text;
 
 		path = xasprintf("%s/%s", dir, files[i]);
-		f = fopen(path, "r");
+		text = fs_read(path, &n, &e);
 		free(path);
-		if (!f)
+		error_free(&e);
+		if (!text)
 			continue;
-		/* Read in blocks, keeping the last 3 bytes so that a "git+"
-		 * across two blocks is found. */
-		while (!need && (n = fread(buf + keep, 1, sizeof buf - 1 - keep, f)) > 0) {
-			n += keep;
-			buf[n] = '\0';
-			need = memmem(buf, n, "git+", 4) != NULL;
-			keep = n < 3 ? n : 3;
-			memmove(buf, buf + n - keep, keep);
-		}
-		fclose(f);
+		/* Outside a work tree only a requirement from git needs it. */
+		need = work_tree ? asks_for_git(text, n) : memmem(text, n, "git+", 4) != NULL;
+		free(text);
 	}
 	return need;
 }
