@@ -74,9 +74,17 @@ bool fs_try_remove_tree(const char *path)
 
 bool fs_same_bytes(const char *a, const char *b)
 {
-	FILE *fa = fopen(a, "rb"), *fb = fa ? fopen(b, "rb") : NULL;
+	struct stat sa, sb;
+	FILE *fa, *fb;
 	char ba[65536], bb[65536];
-	bool same = fa && fb;
+	bool same;
+
+	/* Files of different sizes differ: no need to read them. */
+	if (stat(a, &sa) < 0 || stat(b, &sb) < 0 || sa.st_size != sb.st_size)
+		return false;
+	fa = fopen(a, "rb");
+	fb = fa ? fopen(b, "rb") : NULL;
+	same = fa && fb;
 
 	while (same) {
 		size_t na = fread(ba, 1, sizeof ba, fa), nb = fread(bb, 1, sizeof bb, fb);
