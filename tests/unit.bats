@@ -12,6 +12,12 @@ load helpers
 	[ "$status" = 0 ]
 }
 
+@test "unit: base/fs: a whole file copied under a temporary name, and compared" {
+	run "$(test_program unit/fs)"
+	echo "$output"
+	[ "$status" = 0 ]
+}
+
 @test "unit: py/extras: which extras each image installs" {
 	run "$(test_program unit/extras)"
 	echo "$output"
