@@ -100,13 +100,14 @@ foo_setup_cfg() {
 	# a git work tree whose build reads nothing from git (a github URL
 	# is not a use): no git
 	mkdir "$dir/.git"
-	printf 'url = https://github.com/x/foo\nhome = https://GitLab.com/x/foo\n' >>"$dir/setup.cfg"
+	printf '# pbrx, a digit, scmx\nurl = https://github.com/x/foo\nhome = https://GitLab.com/x/foo\n' >>"$dir/setup.cfg"
 	plan_tree "$dir"
 	[ "$(jq -c '.plan.builder.packages | index("git")' "$TMP/out")" = null ]
 	# ... and one whose build does: pbr, setuptools-scm, hatch-vcs,
 	# versioneer, dunamai, or git itself (run, or GitPython)
-	for tool in "setup(pbr=True)" "[tool.setuptools_scm]" 'source = "vcs"' "import versioneer" \
-		"dunamai" "subprocess.check_output(['git', 'describe'])" "import GitPython"; do
+	for tool in "setup(pbr=True)" "[tool.setuptools_scm]" "requires = ['hatch-vcs']" \
+		'source = "vcs"' "import versioneer" "dunamai" \
+		"subprocess.check_output(['git', 'describe'])" "from git import Repo"; do
 		printf '%s\n' "$tool" >"$dir/setup.py"
 		plan_tree "$dir"
 		[ "$(jq -c '.plan.builder.packages' "$TMP/out")" = '["gcc","git","libffi-dev","make"]' ]

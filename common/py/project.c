@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -141,28 +142,34 @@ static json_t *git_facts(const char *dir, char **ct)
 	return g;
 }
 
-/* Does text (n bytes) ask for git in the builder?  A "git" that is not
- * the start of "github" or "gitlab" (a requirement "git+https://", a
- * setup.py running git or importing GitPython, a .git URL), or the name
- * of a tool that reads the version from the work tree: pbr,
- * setuptools-scm and the other *scm plugins, hatch-vcs and the other
- * *vcs ones, versioneer, dunamai.  Case-insensitive; a word in a
+/* Is text[i, i + len) a word: no letter or digit on either side? */
+static bool word_at(const char *text, size_t n, size_t i, size_t len)
+{
+	return (i == 0 || !isalnum((unsigned char)text[i - 1])) &&
+	       (i + len == n || !isalnum((unsigned char)text[i + len]));
+}
+
+/* Does text (n bytes) ask for git in the builder?  The word "git" (a
+ * requirement "git+https://", a setup.py running git or importing
+ * GitPython's git, a .git URL; not "github", "gitlab" or "digit"), or
+ * the name of a tool that reads the version from the work tree: pbr,
+ * setuptools_scm and the other *-scm plugins, hatch-vcs and the other
+ * *-vcs ones, versioneer, dunamai.  Case-insensitive; a word in a
  * comment counts too: a needless git costs time, a missing one the
  * build. */
 static bool asks_for_git(const char *text, size_t n)
 {
-	static const char *const tools[] = {"pbr", "scm", "vcs", "versioneer", "dunamai", NULL};
+	static const char *const words[] = {"git", "pbr", "scm", "vcs", "versioneer", "dunamai",
+					    NULL};
 
-	for (size_t i = 0; i + 3 <= n; i++) {
-		if (!strncasecmp(text + i, "git", 3) &&
-		    !(i + 6 <= n && (!strncasecmp(text + i + 3, "hub", 3) ||
-		                     !strncasecmp(text + i + 3, "lab", 3))))
-			return true;
-		for (size_t t = 0; tools[t]; t++)
-			if (i + strlen(tools[t]) <= n &&
-			    !strncasecmp(text + i, tools[t], strlen(tools[t])))
+	for (size_t i = 0; i < n; i++)
+		for (size_t w = 0; words[w]; w++) {
+			size_t len = strlen(words[w]);
+
+			if (i + len <= n && !strncasecmp(text + i, words[w], len) &&
+			    word_at(text, n, i, len))
 				return true;
-	}
+		}
 	return false;
 }
 
