@@ -100,9 +100,36 @@ bool fs_same_bytes(const char *a, const char *b)
 	return same;
 }
 
+/* The temporary name of this process beside path that a whole file is
+ * written under (malloc'd). */
+static char *whole_tmp(const char *path)
+{
+	return xasprintf("%s.%ld.tmp", path, (long)getpid());
+}
+
+/* The end of a whole file's write: close f (NULL: it could not be
+ * opened, rc -1), the temporary file tmp (freed), and rename it to path
+ * when rc is 0; else, or when that fails, remove it.  rc, or -1 with
+ * errno. */
+static int whole_done(FILE *f, char *tmp, const char *path, int rc)
+{
+	int saved;
+
+	if (!f || fclose(f) != 0)
+		rc = -1;
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -1;
+	saved = errno;
+	if (rc < 0)
+		unlink(tmp);
+	free(tmp);
+	errno = saved;
+	return rc;
+}
+
 int fs_copy_whole(const char *from, const char *to)
 {
-	char *tmp = xasprintf("%s.%ld.tmp", to, (long)getpid());
+	char *tmp = whole_tmp(to);
 	FILE *in = fopen(from, "rb"), *out = in ? fopen(tmp, "wb") : NULL;
 	char buf[65536];
 	size_t n;
@@ -113,37 +140,18 @@ int fs_copy_whole(const char *from, const char *to)
 			rc = -1;
 	if (in && ferror(in))
 		rc = -1;
-	if (out && fclose(out) != 0)
-		rc = -1;
-	if (rc == 0 && rename(tmp, to) < 0)
-		rc = -1;
+	rc = whole_done(out, tmp, to, rc);
 	saved = errno;
 	if (in)
 		fclose(in);
-	if (rc < 0)
-		unlink(tmp);
-	free(tmp);
 	errno = saved;
 	return rc;
 }
 
 int fs_write_whole(const char *path, const void *data, size_t len)
 {
-	char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
+	char *tmp = whole_tmp(path);
 	FILE *f = fopen(tmp, "wb");
-	int rc = -1, saved;
 
-	if (f) {
-		rc = fwrite(data, 1, len, f) == len ? 0 : -1;
-		if (fclose(f) != 0)
-			rc = -1;
-		if (rc == 0 && rename(tmp, path) < 0)
-			rc = -1;
-	}
-	saved = errno;
-	if (rc < 0)
-		unlink(tmp);
-	free(tmp);
-	errno = saved;
-	return rc;
+	return whole_done(f, tmp, path, f && fwrite(data, 1, len, f) == len ? 0 : -1);
 }

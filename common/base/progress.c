@@ -333,9 +333,13 @@ void progress_step_end(struct progress_step *s, int status)
 	free(s);
 }
 
-void progress_layer(const char *image, const char *layer, const char *ref, bool cached)
+/* The "layer" event of both kinds, counted in image's tally: a cached
+ * layer (ref: its tag) or one pbrx wrote (written; ref: its diff ID). */
+static void layer_event(const char *image, const char *layer, const char *ref, bool cached,
+                        bool written)
 {
 	struct tally *t;
+	json_t *ev;
 
 	if (!started)
 		return;
@@ -345,26 +349,22 @@ void progress_layer(const char *image, const char *layer, const char *ref, bool 
 		t->cached++;
 	else
 		t->built++;
-	emit(json_pack("{s:s, s:s, s:s?, s:s, s:b}", "e", "layer", "image", image, "step", layer,
-	               "ref", ref, "cached", cached));
+	ev = json_pack("{s:s, s:s, s:s?, s:s, s:b}", "e", "layer", "image", image, "step", layer,
+	               "ref", ref, "cached", cached);
+	if (written)
+		json_object_set_new(ev, "written", json_true());
+	emit(ev);
 	pthread_mutex_unlock(&lock);
+}
+
+void progress_layer(const char *image, const char *layer, const char *ref, bool cached)
+{
+	layer_event(image, layer, ref, cached, false);
 }
 
 void progress_written(const char *image, const char *layer, const char *diff_id, bool reused)
 {
-	struct tally *t;
-
-	if (!started)
-		return;
-	pthread_mutex_lock(&lock);
-	t = tally_of(image, progress_now());
-	if (reused)
-		t->cached++;
-	else
-		t->built++;
-	emit(json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "e", "layer", "image", image, "step", layer,
-	               "ref", diff_id, "cached", reused, "written", 1));
-	pthread_mutex_unlock(&lock);
+	layer_event(image, layer, diff_id, reused, true);
 }
 
 void progress_image(const char *image, bool done)

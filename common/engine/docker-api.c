@@ -16,24 +16,27 @@
 #include "base/msg.h"
 #include "base/xalloc.h"
 
-json_t *docker_image_inspect(struct docker *d, const char *name)
+/* GET /images/NAME/WHAT (endpoint: its template, for messages): the
+ * answer, or NULL with the failure recorded. */
+static json_t *image_get(struct docker *d, const char *name, const char *what,
+                         const char *endpoint)
 {
-	char *path = http_path_with("/images/", name, "/json");
+	char *path = http_path_with("/images/", name, what);
 	json_t *out = NULL;
 
-	http_request_json(d, "GET", "/images/{name}/json", name, path, true, NULL, &out);
+	http_request_json(d, "GET", endpoint, name, path, true, NULL, &out);
 	free(path);
 	return out;
 }
 
+json_t *docker_image_inspect(struct docker *d, const char *name)
+{
+	return image_get(d, name, "/json", "/images/{name}/json");
+}
+
 json_t *docker_image_history(struct docker *d, const char *name)
 {
-	char *path = http_path_with("/images/", name, "/history");
-	json_t *out = NULL;
-
-	http_request_json(d, "GET", "/images/{name}/history", name, path, true, NULL, &out);
-	free(path);
-	return out;
+	return image_get(d, name, "/history", "/images/{name}/history");
 }
 
 int docker_image_pull(struct docker *d, const char *name, bool quiet)

@@ -248,6 +248,17 @@ static json_t *installed_extensions(const struct run *r, const json_t *installs)
 	return json_pack("{s:o}", "extensions", all);
 }
 
+/* Wait for child process pid: its exit status, EXIT_FAIL when a signal
+ * ended it. */
+static int child_exit(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_FAIL;
+}
+
 /* pip's report of what each set of extras installs (exec/resolve.h),
  * from the cache, or asked of pip in the builder: every question at
  * once, each in a process of its own with its own connection, as they
@@ -289,22 +300,14 @@ static int ask_pip(struct run *r, const char *wheel, const char *inputs, size_t 
 			/* What this process holds is its parent's to free. */
 			_exit(code);
 		}
-		if (!engine_runs_side_by_side(r->e)) {
-			while (waitpid(asking[i], &status, 0) < 0 && errno == EINTR)
-				;
+		if (asking[i] > 0 && !engine_runs_side_by_side(r->e)) {
+			rc = child_exit(asking[i]);
 			asking[i] = 0;
-			if (!WIFEXITED(status) || WEXITSTATUS(status) != EXIT_OK)
-				rc = WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_FAIL;
 		}
 	}
-	for (size_t i = 0; i < r->rs.sets.n; i++) {
-		if (!asking[i])
-			continue;
-		while (waitpid(asking[i], &status, 0) < 0 && errno == EINTR)
-			;
-		if (rc == EXIT_OK && (!WIFEXITED(status) || WEXITSTATUS(status) != EXIT_OK))
-			rc = WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_FAIL;
-	}
+	for (size_t i = 0; i < r->rs.sets.n; i++)
+		if (asking[i] && (status = child_exit(asking[i])) != EXIT_OK && rc == EXIT_OK)
+			rc = status;
 	free(asking);
 	return rc;
 }
@@ -511,16 +514,10 @@ static void remove_container(struct run *r)
  * when it could not. */
 static void wait_remover(struct run *r)
 {
-	int status;
-
 	if (!r->remover)
 		return;
-	while (waitpid(r->remover, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != EXIT_OK) {
-		if (engine_container_remove(r->e, r->removing) < 0)
-			left_behind(r->e, r->removing);
-	}
+	if (child_exit(r->remover) != EXIT_OK && engine_container_remove(r->e, r->removing) < 0)
+		left_behind(r->e, r->removing);
 	msg_note("removed %.12s", r->removing);
 	free(r->removing);
 	r->removing = NULL;
@@ -650,6 +647,20 @@ static int wait_steps(struct run *r, pid_t child)
 	return EXIT_FAIL;
 }
 
+/* Commit r->container as ref, the cached layer whose first step is
+ * r->layer_first, and say so: the new image's ID (malloc'd), or NULL
+ * with *err. */
+static char *commit_layer(struct run *r, const char *ref, struct pbrx_error *err)
+{
+	char *id = engine_commit(r->e, r->container, ref, NULL);
+
+	if (!id)
+		error_set(err, EXIT_FAIL, "builder: commit %s: %s", ref, engine_error(r->e));
+	else
+		progress_layer("builder", r->steps[r->layer_first].layer, ref, false);
+	return id;
+}
+
 /* Run steps [0, nsteps) in r->container in a child process (so a signal
  * can interrupt a step that streams output for minutes); last: then the
  * "extras" and resolve steps.  With commit_ref, commit the container as
@@ -706,14 +717,8 @@ static int steps_in_child(struct run *r, const struct step *steps, size_t nsteps
 	r->child = child;
 	if (commit_ref) {
 		close(committed[0]);
-		*id = engine_commit(r->e, r->container, commit_ref, NULL);
-		if (!*id) {
-			error_set(err, EXIT_FAIL, "builder: commit %s: %s", commit_ref,
-			          engine_error(r->e));
+		if (!(*id = commit_layer(r, commit_ref, err)))
 			kill(child, SIGKILL);
-		} else {
-			progress_layer("builder", r->steps[r->layer_first].layer, commit_ref, false);
-		}
 		progress_flush();
 		close(committed[1]);
 	}
@@ -775,14 +780,8 @@ static int in_container(struct run *r, const char *image, const struct step *ste
 		if (rc == EXIT_OK && beside)
 			rc = steps_in_child(r, steps + ncommit, nsteps - ncommit, true, commit_ref,
 			                    id, err);
-		else if (rc == EXIT_OK && !(*id = engine_commit(r->e, r->container, commit_ref,
-		                                                NULL))) {
-			error_set(err, EXIT_FAIL, "builder: commit %s: %s", commit_ref,
-			          engine_error(r->e));
+		else if (rc == EXIT_OK && !(*id = commit_layer(r, commit_ref, err)))
 			rc = EXIT_FAIL;
-		} else if (rc == EXIT_OK) {
-			progress_layer("builder", steps[0].layer, commit_ref, false);
-		}
 	}
 	if (rc == EXIT_OK && r->wrote_wheels)
 		chown_wheelhouse(r);
